@@ -1,0 +1,45 @@
+// What every subcommand shares: the global options, config loading, and the mapping of a
+// Status to an exit code and a message. Each command lives in its own *_command.cc and is a
+// row of the table in cli.cc.
+// Thread-safety: used from the main thread only.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace fleetlog::cli {
+
+enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
+
+struct GlobalOptions {
+  std::string config_path;  // --config, else $FLEETLOG_CONFIG, else ./fleetlog.toml
+  bool verbose = false;
+};
+
+// Set up by a command's registration; run after parsing when that command was chosen.
+using CommandAction = std::function<int()>;
+using RegisterFn = CommandAction (*)(CLI::App& app, const GlobalOptions& global);
+
+struct CommandRow {
+  const char* name;
+  const char* help;
+  RegisterFn add;
+};
+
+// Loads the config named by the global options; on failure prints the problems.
+Result<Config> LoadConfigFor(const GlobalOptions& global);
+// Prints "fleetlog: <message>" to stderr and returns the exit code for `status`:
+// 2 for bad input (kInvalidArgument), 1 otherwise.
+int Fail(const Status& status);
+
+CommandAction AddInit(CLI::App& app, const GlobalOptions& global);
+CommandAction AddQuery(CLI::App& app, const GlobalOptions& global);
+CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace fleetlog::cli

@@ -1,0 +1,513 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "core/table_names.h"
+
+extern char** environ;
+
+namespace fleetlog {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Collects every problem in one pass so the user fixes them all at once.
+class ConfigReader {
+ public:
+  ConfigReader(std::string file, const std::map<std::string, std::string>& env)
+      : file_(std::move(file)), env_(env) {}
+
+  void Fail(const toml::node* node, const std::string& what) {
+    const int line = node ? static_cast<int>(node->source().begin.line) : 0;
+    problems_.push_back(line > 0 ? fmt::format("{}:{}: {}", file_, line, what) : fmt::format("{}: {}", file_, what));
+  }
+  bool failed() const { return !problems_.empty(); }
+  Status ToStatus() const {
+    std::string all;
+    for (const auto& p : problems_) all += (all.empty() ? "" : "\n") + p;
+    return Status(StatusCode::kInvalidArgument, all);
+  }
+
+  // Reports keys of `table` that are not in `allowed`.
+  void CheckKeys(const toml::table& table, std::string_view section, std::initializer_list<std::string_view> allowed) {
+    for (const auto& [key, node] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      if (key.str() == "password") {
+        Fail(&node, fmt::format("a literal password in {} is not allowed: store it with `fleetlog secrets set NAME` "
+                                "and write password_secret = \"NAME\", or use password_env = \"VAR\"", section));
+        continue;
+      }
+      std::string hint;
+      for (auto a : allowed)
+        if (Similar(key.str(), a)) hint = fmt::format(" (did you mean \"{}\"?)", a);
+      if (hint.empty()) {
+        hint = " (known keys:";
+        for (auto a : allowed) hint += fmt::format(" {}", a);
+        hint += ")";
+      }
+      Fail(&node, fmt::format("unknown key \"{}\" in {}{}", key.str(), section, hint));
+    }
+  }
+
+  std::optional<std::string> String(const toml::table& t, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) {
+      Fail(n, fmt::format("\"{}\" must be a string in quotes", key));
+      return std::nullopt;
+    }
+    return Interpolate(n, n->as_string()->get());
+  }
+
+  void ReadString(const toml::table& t, std::string_view key, std::string* out) {
+    if (auto v = String(t, key)) *out = *v;
+  }
+
+  void ReadDuration(const toml::table& t, std::string_view key, Duration* out) {
+    std::optional<Duration> d;
+    ReadDuration(t, key, &d);
+    if (d) *out = *d;
+  }
+  void ReadDuration(const toml::table& t, std::string_view key, std::optional<Duration>* out) {
+    auto text = String(t, key);
+    if (!text) return;
+    auto d = ParseDuration(*text);
+    if (!d.ok()) return Fail(t.get(key), fmt::format("{}: {}", key, d.status().message()));
+    *out = *d;
+  }
+
+  void ReadBytes(const toml::table& t, std::string_view key, int64_t* out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (n->is_integer()) {
+      *out = n->as_integer()->get();
+      return;
+    }
+    auto text = String(t, key);
+    if (!text) return;
+    auto b = ParseByteSize(*text);
+    if (!b.ok()) return Fail(n, fmt::format("{}: {}", key, b.status().message()));
+    *out = *b;
+  }
+
+  template <typename Int>
+  void ReadInt(const toml::table& t, std::string_view key, Int* out, int64_t min, int64_t max) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max)
+      return Fail(n, fmt::format("\"{}\" must be a whole number from {} to {}", key, min, max));
+    *out = static_cast<Int>(n->as_integer()->get());
+  }
+
+  void ReadBool(const toml::table& t, std::string_view key, bool* out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    if (!n->is_boolean()) return Fail(n, fmt::format("\"{}\" must be true or false", key));
+    *out = n->as_boolean()->get();
+  }
+
+  void ReadStrings(const toml::table& t, std::string_view key, std::vector<std::string>* out) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    const toml::array* a = n->as_array();
+    if (!a) return Fail(n, fmt::format("\"{}\" must be a list of strings, like [\"a\", \"b\"]", key));
+    out->clear();
+    for (const auto& item : *a) {
+      if (!item.is_string()) return Fail(&item, fmt::format("\"{}\" must hold strings only", key));
+      out->push_back(Interpolate(&item, item.as_string()->get()));
+    }
+  }
+
+  // Expands ${VAR}; $$ is a literal $.
+  std::string Interpolate(const toml::node* node, const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '$') {
+        out += text[i];
+      } else if (i + 1 < text.size() && text[i + 1] == '$') {
+        out += '$';
+        ++i;
+      } else if (i + 1 < text.size() && text[i + 1] == '{') {
+        const size_t end = text.find('}', i + 2);
+        if (end == std::string::npos) {
+          Fail(node, "unterminated ${ in a string (write ${NAME}, or $$ for a literal $)");
+          return text;
+        }
+        const std::string name = text.substr(i + 2, end - i - 2);
+        auto it = env_.find(name);
+        if (it == env_.end()) {
+          Fail(node, fmt::format("environment variable {} is not set (set it, or write $$ for a literal $)", name));
+        } else {
+          out += it->second;
+        }
+        i = end;
+      } else {
+        out += '$';
+      }
+    }
+    return out;
+  }
+
+ private:
+  static bool Similar(std::string_view a, std::string_view b) {
+    // One edit apart (insertion, deletion or substitution) is "did you mean".
+    if (a == b) return true;
+    const size_t la = a.size(), lb = b.size();
+    if (la > lb + 1 || lb > la + 1) return false;
+    size_t i = 0, j = 0, edits = 0;
+    while (i < la && j < lb) {
+      if (a[i] == b[j]) { ++i; ++j; continue; }
+      if (++edits > 1) return false;
+      if (la > lb) ++i;
+      else if (lb > la) ++j;
+      else { ++i; ++j; }
+    }
+    return edits + (la - i) + (lb - j) <= 1;
+  }
+
+  std::string file_;
+  const std::map<std::string, std::string>& env_;
+  std::vector<std::string> problems_;
+};
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    const size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+const toml::table* Section(ConfigReader& r, const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  if (!n) return nullptr;
+  if (!n->is_table()) {
+    r.Fail(n, fmt::format("[{}] must be a table (a [{}] header), not a value", name, name));
+    return nullptr;
+  }
+  return n->as_table();
+}
+
+// Visits each table of an array of tables ([[name]]).
+template <typename F>
+void EachEntry(ConfigReader& r, const toml::table& root, std::string_view name, F&& f) {
+  const toml::node* n = root.get(name);
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) return r.Fail(n, fmt::format("{} must be written as [[{}]] entries", name, name));
+  for (const auto& item : *a) {
+    if (!item.is_table()) {
+      r.Fail(&item, fmt::format("each {} must be a [[{}]] table", name, name));
+      continue;
+    }
+    f(*item.as_table());
+  }
+}
+
+void CheckTableName(ConfigReader& r, const toml::node* where, const std::string& name,
+                    const std::set<std::string>& custom_names) {
+  if (IsRedshiftTable(name) || custom_names.count(name)) return;
+  std::string known;
+  for (auto t : kRedshiftTableNames) known += fmt::format(" {}", t);
+  r.Fail(where, fmt::format("unknown table \"{}\" (known tables:{}, or the name of a [[custom]] query)", name, known));
+}
+
+void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale"});
+  ClusterConfig c;
+  c.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &c.name);
+  if (c.name.empty()) return r.Fail(&t, "[[cluster]] needs a name, like name = \"product-warehouse\"");
+  if (!IsValidName(c.name))
+    r.Fail(t.get("name"), fmt::format("cluster name \"{}\" may hold only a-z, 0-9, _ and - (it becomes a lake folder)", c.name));
+  if (config->FindCluster(c.name))
+    r.Fail(t.get("name"), fmt::format("duplicate cluster \"{}\" (each [[cluster]] needs its own name)", c.name));
+  std::string kind = "redshift";
+  r.ReadString(t, "kind", &kind);
+  if (kind == "redshift") c.kind = SourceKind::kRedshift;
+  else if (kind == "postgres") c.kind = SourceKind::kPostgres;
+  else if (kind == "sim") c.kind = SourceKind::kSim;
+  else r.Fail(t.get("kind"), fmt::format("unknown kind \"{}\" (use redshift, postgres or sim)", kind));
+  r.ReadString(t, "dsn", &c.dsn);
+  r.ReadString(t, "password_secret", &c.password_secret);
+  r.ReadString(t, "password_env", &c.password_env);
+  r.ReadStrings(t, "tables", &c.tables);
+  if (const auto* n = t.get("seed")) {
+    if (!n->is_integer() || n->as_integer()->get() < 0) r.Fail(n, "\"seed\" must be a non-negative whole number");
+    else c.seed = static_cast<uint64_t>(n->as_integer()->get());
+  }
+  if (const auto* n = t.get("scale")) {
+    auto v = n->value<double>();
+    if (!v || *v <= 0) r.Fail(n, "\"scale\" must be a positive number");
+    else c.scale = *v;
+  }
+  if (c.kind != SourceKind::kSim && c.dsn.empty())
+    r.Fail(&t, fmt::format("cluster \"{}\" needs a dsn, like dsn = \"host=... port=5439 dbname=dev user=fleetlog\"", c.name));
+  if (c.dsn.find("password") != std::string::npos)
+    r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" holds a password: remove it and write password_secret = "
+                                     "\"NAME\" (see `fleetlog secrets set`) or password_env = \"VAR\"", c.name));
+  if (!c.password_secret.empty() && !c.password_env.empty())
+    r.Fail(&t, fmt::format("cluster \"{}\" sets both password_secret and password_env: keep one", c.name));
+  config->clusters.push_back(std::move(c));
+}
+
+void ReadCustom(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[custom]]", {"name", "cluster", "sql", "cursor", "key", "lookback"});
+  CustomQueryConfig q;
+  q.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &q.name);
+  r.ReadString(t, "cluster", &q.cluster);
+  r.ReadString(t, "sql", &q.sql);
+  r.ReadString(t, "cursor", &q.cursor);
+  r.ReadStrings(t, "key", &q.key);
+  r.ReadDuration(t, "lookback", &q.lookback);
+  if (q.name.empty() || q.sql.empty() || q.cursor.empty() || q.key.empty() || q.cluster.empty())
+    return r.Fail(&t, "[[custom]] needs name, cluster, sql, cursor and key (a list of columns)");
+  if (!IsValidName(q.name) || q.name.find('-') != std::string::npos)
+    r.Fail(t.get("name"), fmt::format("custom table name \"{}\" may hold only a-z, 0-9 and _", q.name));
+  if (IsRedshiftTable(q.name))
+    r.Fail(t.get("name"), fmt::format("custom table \"{}\" has the name of a Redshift table: choose another", q.name));
+  for (const auto& other : config->custom)
+    if (other.name == q.name && other.cluster == q.cluster)
+      r.Fail(t.get("name"), fmt::format("duplicate [[custom]] \"{}\" for cluster \"{}\"", q.name, q.cluster));
+  config->custom.push_back(std::move(q));
+}
+
+void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[server]", {"listen", "tls_cert", "tls_key", "results_dir", "result_ttl", "result_cap", "max_body",
+                              "request_timeout", "token"});
+  ServerConfig s;
+  r.ReadString(t, "listen", &s.listen);
+  r.ReadString(t, "tls_cert", &s.tls_cert);
+  r.ReadString(t, "tls_key", &s.tls_key);
+  r.ReadString(t, "results_dir", &s.results_dir);
+  r.ReadDuration(t, "result_ttl", &s.result_ttl);
+  r.ReadBytes(t, "result_cap", &s.result_cap_bytes);
+  r.ReadBytes(t, "max_body", &s.max_body_bytes);
+  r.ReadDuration(t, "request_timeout", &s.request_timeout);
+  if (s.tls_cert.empty() != s.tls_key.empty()) r.Fail(&t, "[server] needs both tls_cert and tls_key, or neither");
+  EachEntry(r, t, "token", [&](const toml::table& tok) {
+    r.CheckKeys(tok, "[[server.token]]", {"name", "sha256", "workgroup"});
+    ApiToken a;
+    r.ReadString(tok, "name", &a.name);
+    r.ReadString(tok, "sha256", &a.sha256);
+    r.ReadString(tok, "workgroup", &a.workgroup);
+    if (a.workgroup.empty()) a.workgroup = "default";
+    const bool hex = a.sha256.size() == 64 &&
+                     std::all_of(a.sha256.begin(), a.sha256.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+    if (!hex) r.Fail(&tok, "[[server.token]] sha256 must be the 64 hex digits of SHA-256(token): `printf %s TOKEN | sha256sum`");
+    std::transform(a.sha256.begin(), a.sha256.end(), a.sha256.begin(), [](char ch) { return static_cast<char>(std::tolower(ch)); });
+    s.tokens.push_back(std::move(a));
+  });
+  config->server = std::move(s);
+}
+
+void ReadWorkgroup(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[workgroup]]", {"name", "max_concurrent", "max_queued", "max_scan_bytes", "timeout", "memory_limit"});
+  WorkgroupConfig w;
+  r.ReadString(t, "name", &w.name);
+  if (!IsValidName(w.name)) return r.Fail(&t, "[[workgroup]] needs a name of a-z, 0-9, _ and -");
+  r.ReadInt(t, "max_concurrent", &w.max_concurrent, 1, 1024);
+  r.ReadInt(t, "max_queued", &w.max_queued, 0, 1000000);
+  r.ReadBytes(t, "max_scan_bytes", &w.max_scan_bytes);
+  r.ReadDuration(t, "timeout", &w.timeout);
+  r.ReadBytes(t, "memory_limit", &w.memory_limit_bytes);
+  for (const auto& other : config->workgroups)
+    if (other.name == w.name) r.Fail(t.get("name"), fmt::format("duplicate workgroup \"{}\"", w.name));
+  config->workgroups.push_back(std::move(w));
+}
+
+void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_dir, Config* config) {
+  r.CheckKeys(root, "the top level", {"lake", "state", "secrets", "export", "table", "cluster", "custom", "query",
+                                      "server", "workgroup", "detect"});
+  config->lake_path = "./lake";
+  config->state_path = "./fleetlog.db";
+  config->key_file = "./fleetlog.key";
+  if (const auto* t = Section(r, root, "lake")) {
+    r.CheckKeys(*t, "[lake]", {"path"});
+    r.ReadString(*t, "path", &config->lake_path);
+  }
+  if (const auto* t = Section(r, root, "state")) {
+    r.CheckKeys(*t, "[state]", {"path"});
+    r.ReadString(*t, "path", &config->state_path);
+  }
+  if (const auto* t = Section(r, root, "secrets")) {
+    r.CheckKeys(*t, "[secrets]", {"key_file"});
+    r.ReadString(*t, "key_file", &config->key_file);
+  }
+  config->export_.tables.assign(kRedshiftTableNames.begin(), kRedshiftTableNames.end());
+  if (const auto* t = Section(r, root, "export")) {
+    r.CheckKeys(*t, "[export]", {"interval", "settle", "lookback", "initial_backfill", "tables", "parallelism",
+                                 "statement_timeout", "connect_timeout"});
+    auto& e = config->export_;
+    r.ReadDuration(*t, "interval", &e.interval);
+    r.ReadDuration(*t, "settle", &e.settle);
+    r.ReadDuration(*t, "lookback", &e.lookback);
+    r.ReadDuration(*t, "initial_backfill", &e.initial_backfill);
+    r.ReadDuration(*t, "statement_timeout", &e.statement_timeout);
+    r.ReadDuration(*t, "connect_timeout", &e.connect_timeout);
+    r.ReadStrings(*t, "tables", &e.tables);
+    r.ReadInt(*t, "parallelism", &e.parallelism, 1, 256);
+    if (e.interval < Duration::Seconds(1)) r.Fail(t->get("interval"), "interval must be at least 1s");
+  }
+  EachEntry(r, root, "custom", [&](const toml::table& t) { ReadCustom(r, t, config); });
+  std::set<std::string> custom_names;
+  for (const auto& q : config->custom) custom_names.insert(q.name);
+  if (const auto* t = Section(r, root, "export")) {
+    if (const auto* tables = t->get("tables"))
+      for (const auto& name : config->export_.tables) CheckTableName(r, tables, name, custom_names);
+  }
+  if (const auto* t = Section(r, root, "table")) {
+    for (const auto& [name, node] : *t) {
+      CheckTableName(r, &node, std::string(name.str()), custom_names);
+      if (!node.is_table()) {
+        r.Fail(&node, fmt::format("[table.{}] must be a table", name.str()));
+        continue;
+      }
+      r.CheckKeys(*node.as_table(), fmt::format("[table.{}]", name.str()), {"lookback", "keep"});
+      TableConfig tc;
+      r.ReadDuration(*node.as_table(), "lookback", &tc.lookback);
+      r.ReadDuration(*node.as_table(), "keep", &tc.keep);
+      config->table_overrides[std::string(name.str())] = tc;
+    }
+  }
+  EachEntry(r, root, "cluster", [&](const toml::table& t) {
+    ReadCluster(r, t, config);
+    if (const auto* tables = t.get("tables"); tables && !config->clusters.empty())
+      for (const auto& name : config->clusters.back().tables) CheckTableName(r, tables, name, custom_names);
+  });
+  for (const auto& q : config->custom)
+    if (!config->FindCluster(q.cluster))
+      r.Fail(root.get("custom"), fmt::format("[[custom]] \"{}\" names cluster \"{}\", which no [[cluster]] declares", q.name, q.cluster));
+  if (const auto* t = Section(r, root, "query")) {
+    r.CheckKeys(*t, "[query]", {"memory_limit", "threads"});
+    r.ReadBytes(*t, "memory_limit", &config->query.memory_limit_bytes);
+    r.ReadInt(*t, "threads", &config->query.threads, 1, 256);
+  }
+  if (const auto* t = Section(r, root, "server")) ReadServer(r, *t, config);
+  EachEntry(r, root, "workgroup", [&](const toml::table& t) { ReadWorkgroup(r, t, config); });
+  if (std::none_of(config->workgroups.begin(), config->workgroups.end(), [](const auto& w) { return w.name == "default"; }))
+    config->workgroups.insert(config->workgroups.begin(), WorkgroupConfig{.name = "default"});
+  if (config->server)
+    for (const auto& tok : config->server->tokens)
+      if (std::none_of(config->workgroups.begin(), config->workgroups.end(), [&](const auto& w) { return w.name == tok.workgroup; }))
+        r.Fail(root.get("server"), fmt::format("token \"{}\" names workgroup \"{}\", which no [[workgroup]] declares", tok.name, tok.workgroup));
+  if (const auto* t = Section(r, root, "detect")) {
+    r.CheckKeys(*t, "[detect]", {"enabled", "bucket"});
+    r.ReadBool(*t, "enabled", &config->detect.enabled);
+    r.ReadDuration(*t, "bucket", &config->detect.bucket);
+  }
+
+  config->lake_path = Resolve(base_dir, config->lake_path);
+  config->state_path = Resolve(base_dir, config->state_path);
+  config->key_file = Resolve(base_dir, config->key_file);
+  if (config->server) {
+    auto& s = *config->server;
+    s.tls_cert = Resolve(base_dir, s.tls_cert);
+    s.tls_key = Resolve(base_dir, s.tls_key);
+    s.results_dir = s.results_dir.empty() ? (fs::path(config->state_path).parent_path() / "results").string()
+                                          : Resolve(base_dir, s.results_dir);
+  }
+}
+
+}  // namespace
+
+const char* SourceKindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kRedshift: return "redshift";
+    case SourceKind::kPostgres: return "postgres";
+    case SourceKind::kSim: return "sim";
+  }
+  return "?";
+}
+
+const ClusterConfig* Config::FindCluster(std::string_view name) const {
+  for (const auto& c : clusters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+Duration Config::LookbackOf(std::string_view table) const {
+  for (const auto& q : custom)
+    if (q.name == table && q.lookback) return *q.lookback;
+  auto it = table_overrides.find(std::string(table));
+  if (it != table_overrides.end() && it->second.lookback) return *it->second.lookback;
+  return export_.lookback;
+}
+
+std::vector<std::string> Config::TablesOf(const ClusterConfig& cluster) const {
+  std::vector<std::string> tables;
+  if (cluster.kind != SourceKind::kPostgres) {
+    for (const auto& t : cluster.tables.empty() ? export_.tables : cluster.tables)
+      if (IsRedshiftTable(t)) tables.push_back(t);
+  }
+  for (const auto& q : custom)
+    if (q.cluster == cluster.name) tables.push_back(q.name);
+  return tables;
+}
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
+}
+
+Result<int64_t> ParseByteSize(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  if (i == 0 || i > 15) return InvalidArgument("bad size \"{}\" (write a number and a unit: 512MB, 2GB, 1GiB)", text);
+  int64_t n = std::stoll(std::string(text.substr(0, i)));
+  std::string unit(text.substr(i));
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+  static const std::map<std::string, int64_t> units = {
+      {"", 1},           {"B", 1},           {"KB", 1000},        {"MB", 1000 * 1000}, {"GB", 1000LL * 1000 * 1000},
+      {"KIB", 1LL << 10}, {"MIB", 1LL << 20}, {"GIB", 1LL << 30}, {"TB", 1000LL * 1000 * 1000 * 1000}, {"TIB", 1LL << 40}};
+  auto it = units.find(unit);
+  if (it == units.end()) return InvalidArgument("bad size \"{}\": unknown unit (use B, KB, MB, GB, TB, KiB, MiB, GiB)", text);
+  return n * it->second;
+}
+
+Result<Config> ParseConfig(const std::string& text, const std::string& path,
+                           const std::map<std::string, std::string>* env) {
+  const std::map<std::string, std::string> process_env = env ? std::map<std::string, std::string>{} : ProcessEnvironment();
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument("{}:{}: {} (this is not valid TOML; see `fleetlog init` for an example)", path,
+                           e.source().begin.line, e.description());
+  }
+  ConfigReader reader(path, env ? *env : process_env);
+  Config config;
+  config.file = path;
+  const std::string base_dir = fs::absolute(fs::path(path)).parent_path().string();
+  ReadAll(reader, root, base_dir, &config);
+  if (reader.failed()) return reader.ToStatus();
+  return config;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return InvalidArgument("{}: cannot read the config file ({}); create one with `fleetlog init`, or pass --config PATH",
+                           path, std::strerror(errno));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return ParseConfig(buf.str(), path);
+}
+
+}  // namespace fleetlog

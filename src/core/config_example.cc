@@ -1,0 +1,70 @@
+// The commented fleetlog.toml that `fleetlog init` writes. It must always load: a test
+// parses it.
+#include <fmt/format.h>
+
+#include "core/config.h"
+
+namespace fleetlog {
+
+std::string ExampleConfig(const std::string& lake_path) {
+  return fmt::format(R"toml(# fleetlog configuration. Reference: README.md, "Configuration".
+# Durations: 500ms, 30s, 5m, 2h, 7d, 1w, or sums like 1h30m. Sizes: 512MB, 2GiB.
+# Strings may use ${{VAR}} to read an environment variable ($$ is a literal $).
+
+[lake]
+path = "{}"                # Parquet files: <table>/cluster=<c>/dt=<YYYY-MM-DD>/*.parquet
+
+[state]
+path = "./fleetlog.db"     # cursors, committed files and runs (SQLite)
+
+[secrets]
+key_file = "./fleetlog.key"  # master key of the secret store; or set FLEETLOG_MASTER_KEY
+
+[export]
+interval = "5m"            # how often `fleetlog run` exports
+settle = "30s"             # rows newer than source-now minus settle wait for the next cycle
+lookback = "15m"           # overlap re-read each cycle, so late rows are not lost
+initial_backfill = "7d"    # first run: everything Redshift still holds
+statement_timeout = "5m"   # per source statement
+parallelism = 4            # clusters exported at once
+tables = ["stl_query", "stl_querytext", "stl_explain", "stl_wlm_query",
+          "stl_scan", "stl_alert_event_log", "stl_ddltext", "stl_utilitytext"]
+
+# Per-table overrides. stl_alert_event_log is keyed by the query's start time, so its
+# lookback must exceed your longest query.
+[table.stl_alert_event_log]
+lookback = "6h"
+
+# One [[cluster]] per database. Passwords never go in this file:
+#   echo -n 'the password' | fleetlog secrets set product-warehouse
+# [[cluster]]
+# name = "product-warehouse"
+# kind = "redshift"        # redshift | postgres | sim (a simulated demo cluster)
+# dsn = "host=pw.example.internal port=5439 dbname=dev user=fleetlog sslmode=verify-full"
+# password_secret = "product-warehouse"   # or password_env = "PW_PASSWORD"
+
+# A simulated cluster, to try fleetlog without one:
+[[cluster]]
+name = "sim-1"
+kind = "sim"
+seed = 1
+
+# Your own tables: any SELECT, with a cursor column and a key.
+# [[custom]]
+# name = "sales_2000"
+# cluster = "product-warehouse"
+# sql = "select s.*, o.order_amnt from sales s join orders o using (orderid) where o.order_amnt > 2000"
+# cursor = "sale_timestamp"
+# key = ["salesid"]
+
+[query]
+memory_limit = "2GB"
+threads = 2
+
+# [server]                 # enables `fleetlog serve`, and the server inside `fleetlog run`
+# listen = "127.0.0.1:8080"
+)toml",
+                     lake_path);
+}
+
+}  // namespace fleetlog

@@ -1,0 +1,20 @@
+// Text helpers shared by sources, the lake and output formats.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace fleetlog {
+
+// True when `text` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view text);
+// Replaces each byte that does not begin a well-formed UTF-8 sequence with U+FFFD, so text
+// that a source sent as bytes can be stored in a VARCHAR (Parquet strings are UTF-8).
+std::string SanitizeUtf8(std::string_view text);
+// Removes trailing blanks: the padding of char(n) values.
+std::string_view TrimTrailingBlanks(std::string_view text);
+// Escapes `text` as the inside of a JSON string.
+void AppendJsonString(std::string* out, std::string_view text);
+
+}  // namespace fleetlog

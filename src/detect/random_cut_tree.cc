@@ -1,0 +1,403 @@
+#include "detect/random_cut_tree.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fleetlog::detect {
+namespace {
+
+// The reference library's score functions. A point that a cut isolates at depth d scores
+// 1/(d+1); a point already in the tree is damped by how much of the tree it makes up, so a
+// frequent value is not an anomaly merely for being seen before.
+double ScoreUnseen(int depth) { return 1.0 / (depth + 1); }
+double ScoreSeen(int depth, int32_t leaf_mass) {
+  return 1.0 / (depth + std::log2(static_cast<double>(leaf_mass) + 1.0));
+}
+double Damp(int32_t leaf_mass, int32_t tree_mass) {
+  return 1.0 - static_cast<double>(leaf_mass) / (2.0 * tree_mass);
+}
+// Expected depth grows as log2 of the sample, so normal points score below about 1.
+double Normalizer(int32_t tree_mass) { return std::log2(static_cast<double>(tree_mass) + 1.0); }
+
+double Wide(float x) { return static_cast<double>(x); }
+
+bool Contains(const float* lo, const float* hi, const float* point, size_t dims) {
+  for (size_t d = 0; d < dims; ++d) {
+    if (point[d] < lo[d] || point[d] > hi[d]) return false;
+  }
+  return true;
+}
+
+// Sum over dimensions of the range of box ∪ {point}.
+double MergedRange(const float* lo, const float* hi, const float* point, size_t dims) {
+  double total = 0;
+  for (size_t d = 0; d < dims; ++d) {
+    total += Wide(std::max(hi[d], point[d])) - Wide(std::min(lo[d], point[d]));
+  }
+  return total;
+}
+
+struct Cut {
+  uint32_t dim;
+  float value;
+};
+
+// Draws a cut uniformly over the ranges of box ∪ {point}; true when it separates the point
+// from the box. Points go left when x[dim] <= value, so the float value is nudged to keep
+// rounding from putting it on the wrong side of either.
+// `range` is MergedRange(lo, hi, point). *cut is left alone when the cut does not separate.
+bool DrawCut(const float* lo, const float* hi, const float* point, size_t dims, double range_sum,
+             Rng& rng, Cut* cut) {
+  double r = rng.NextOpenUnit() * range_sum;
+  size_t dim = dims;
+  double low_end = 0, range = 0;
+  for (size_t d = 0; d < dims; ++d) {
+    low_end = Wide(std::min(lo[d], point[d]));
+    range = Wide(std::max(hi[d], point[d])) - low_end;
+    if (range <= 0) continue;
+    dim = d;
+    if (r < range) break;
+    r -= range;
+  }
+  if (dim == dims) return false;
+  low_end = Wide(std::min(lo[dim], point[dim]));
+  range = Wide(std::max(hi[dim], point[dim])) - low_end;
+  const double value = low_end + std::min(r, range);
+  if (point[dim] < lo[dim] && value < Wide(lo[dim])) {
+    cut->dim = static_cast<uint32_t>(dim);
+    cut->value = static_cast<float>(value);
+    if (cut->value >= lo[dim]) cut->value = std::nextafter(lo[dim], -INFINITY);
+    return true;
+  }
+  if (point[dim] > hi[dim] && value >= Wide(hi[dim])) {
+    cut->dim = static_cast<uint32_t>(dim);
+    cut->value = static_cast<float>(value);
+    if (cut->value >= point[dim]) cut->value = std::nextafter(point[dim], -INFINITY);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TreeScratch::TreeScratch(int dimensions)
+    : high(static_cast<size_t>(dimensions)),
+      low(static_cast<size_t>(dimensions)),
+      lo(static_cast<size_t>(dimensions)),
+      hi(static_cast<size_t>(dimensions)) {}
+
+RandomCutTree::RandomCutTree(int dimensions, int capacity, bool cache_boxes)
+    : dimensions_(dimensions),
+      dims_(static_cast<size_t>(dimensions)),
+      capacity_(capacity),
+      cache_boxes_(cache_boxes) {
+  const auto nodes = static_cast<size_t>(capacity > 1 ? capacity - 1 : 1);
+  nodes_.resize(nodes);
+  if (cache_boxes_) boxes_.resize(nodes * 2 * dims_);
+  Clear();
+}
+
+void RandomCutTree::Clear() {
+  mass_ = 0;
+  extra_mass_.clear();
+  free_head_ = -1;
+  for (size_t n = nodes_.size(); n-- > 0;) {
+    nodes_[n].left = free_head_;
+    free_head_ = static_cast<int32_t>(n);
+  }
+}
+
+int32_t RandomCutTree::AllocateNode() {
+  const int32_t ref = free_head_;
+  free_head_ = node(ref).left;
+  return ref;
+}
+
+void RandomCutTree::FreeNode(int32_t ref) {
+  node(ref).left = free_head_;
+  free_head_ = ref;
+}
+
+int32_t RandomCutTree::LeafMass(int32_t point) const {
+  if (extra_mass_.empty()) return 1;
+  const auto it = extra_mass_.find(point);
+  return it == extra_mass_.end() ? 1 : it->second + 1;
+}
+
+void RandomCutTree::Descend(const float* point, TreeScratch& scratch) const {
+  scratch.path.clear();
+  int32_t ref = root_;
+  while (!IsLeaf(ref)) {
+    scratch.path.push_back(ref);
+    ref = Child(node(ref), point);
+  }
+  scratch.path.push_back(ref);
+}
+
+void RandomCutTree::MergeBox(int32_t ref, const PointStore& store, TreeScratch& scratch,
+                             float* lo, float* hi) const {
+  auto merge = [this, lo, hi](const float* a, const float* b) {
+    for (size_t d = 0; d < dims_; ++d) {
+      lo[d] = std::min(lo[d], a[d]);
+      hi[d] = std::max(hi[d], b[d]);
+    }
+  };
+  if (IsLeaf(ref)) {
+    const float* p = store.Get(LeafPoint(ref));
+    merge(p, p);
+  } else if (cache_boxes_) {
+    merge(CachedLo(ref), CachedHi(ref));
+  } else {
+    scratch.stack.clear();
+    scratch.stack.push_back(ref);
+    while (!scratch.stack.empty()) {
+      const int32_t next = scratch.stack.back();
+      scratch.stack.pop_back();
+      if (IsLeaf(next)) {
+        const float* p = store.Get(LeafPoint(next));
+        merge(p, p);
+      } else {
+        scratch.stack.push_back(node(next).left);
+        scratch.stack.push_back(node(next).right);
+      }
+    }
+  }
+}
+
+template <typename Visit>
+void RandomCutTree::Climb(const float* point, const PointStore& store, TreeScratch& scratch,
+                          Visit&& visit) const {
+  for (size_t k = scratch.path.size() - 1; k-- > 0;) {
+    const float* lo;
+    const float* hi;
+    if (cache_boxes_) {
+      lo = CachedLo(scratch.path[k]);
+      hi = CachedHi(scratch.path[k]);
+    } else {
+      const Node& n = node(scratch.path[k]);
+      MergeBox(n.left == scratch.path[k + 1] ? n.right : n.left, store, scratch, scratch.lo.data(),
+               scratch.hi.data());
+      lo = scratch.lo.data();
+      hi = scratch.hi.data();
+    }
+    double outside = 0, range = 0;
+    for (size_t d = 0; d < dims_; ++d) {
+      outside += std::max(0.0, Wide(point[d]) - Wide(hi[d])) + std::max(0.0, Wide(lo[d]) - Wide(point[d]));
+      range += Wide(std::max(hi[d], point[d])) - Wide(std::min(lo[d], point[d]));
+    }
+    if (outside == 0) return;
+    visit(static_cast<int>(k), lo, hi, outside, range);
+  }
+}
+
+int32_t RandomCutTree::Add(int32_t point, const PointStore& store, Rng& rng, TreeScratch& scratch) {
+  const float* p = store.Get(point);
+  if (mass_ == 0) {
+    root_ = LeafRef(point);
+    mass_ = 1;
+    return point;
+  }
+  Descend(p, scratch);
+  const int32_t leaf_point = LeafPoint(scratch.path.back());
+  const float* q = store.Get(leaf_point);
+  if (std::equal(p, p + dims_, q)) {
+    ++extra_mass_[leaf_point];
+    ++mass_;
+    return leaf_point;
+  }
+  // Draw a cut at every level from the leaf up, keeping the highest that separates: the same
+  // distribution as the paper's top-down insertion. At the leaf a cut always separates p != q.
+  Cut cut{};
+  size_t chosen = scratch.path.size() - 1;
+  DrawCut(q, q, p, dims_, MergedRange(q, q, p, dims_), rng, &cut);
+  if (!cache_boxes_) {
+    std::copy(q, q + dims_, scratch.lo.begin());
+    std::copy(q, q + dims_, scratch.hi.begin());
+  }
+  Climb(p, store, scratch, [&](int depth, const float* lo, const float* hi, double, double range) {
+    if (DrawCut(lo, hi, p, dims_, range, rng, &cut)) chosen = static_cast<size_t>(depth);
+  });
+
+  const int32_t ref = AllocateNode();
+  Node& n = node(ref);
+  const int32_t target = scratch.path[chosen];
+  n.cut = cut.value;
+  n.dim = cut.dim;
+  const bool point_left = p[cut.dim] <= cut.value;
+  n.left = point_left ? LeafRef(point) : target;
+  n.right = point_left ? target : LeafRef(point);
+  if (chosen == 0) {
+    root_ = ref;
+  } else {
+    Node& parent = node(scratch.path[chosen - 1]);
+    (parent.left == target ? parent.left : parent.right) = ref;
+  }
+  if (cache_boxes_) {
+    // The new node's box is its old subtree's box (a cached box, or the leaf) plus p; every
+    // box above grows by p.
+    const float* old_lo = IsLeaf(target) ? q : CachedLo(target);
+    const float* old_hi = IsLeaf(target) ? q : CachedHi(target);
+    for (size_t d = 0; d < dims_; ++d) {
+      CachedLo(ref)[d] = std::min(old_lo[d], p[d]);
+      CachedHi(ref)[d] = std::max(old_hi[d], p[d]);
+    }
+    for (size_t k = chosen; k-- > 0;) {
+      float* lo = CachedLo(scratch.path[k]);
+      float* hi = CachedHi(scratch.path[k]);
+      for (size_t d = 0; d < dims_; ++d) {
+        lo[d] = std::min(lo[d], p[d]);
+        hi[d] = std::max(hi[d], p[d]);
+      }
+    }
+  }
+  ++mass_;
+  return point;
+}
+
+bool RandomCutTree::RefreshCachedBox(int32_t ref, const PointStore& store, TreeScratch& scratch) {
+  std::fill(scratch.lo.begin(), scratch.lo.end(), INFINITY);
+  std::fill(scratch.hi.begin(), scratch.hi.end(), -INFINITY);
+  MergeBox(node(ref).left, store, scratch, scratch.lo.data(), scratch.hi.data());
+  MergeBox(node(ref).right, store, scratch, scratch.lo.data(), scratch.hi.data());
+  float* lo = CachedLo(ref);
+  float* hi = CachedHi(ref);
+  if (std::equal(lo, lo + dims_, scratch.lo.begin()) && std::equal(hi, hi + dims_, scratch.hi.begin())) {
+    return false;
+  }
+  std::copy(scratch.lo.begin(), scratch.lo.end(), lo);
+  std::copy(scratch.hi.begin(), scratch.hi.end(), hi);
+  return true;
+}
+
+Status RandomCutTree::Remove(int32_t point, const PointStore& store, TreeScratch& scratch) {
+  if (mass_ == 0) return Internal("random cut tree: remove of point {} from an empty tree", point);
+  Descend(store.Get(point), scratch);
+  if (LeafPoint(scratch.path.back()) != point) {
+    return Internal("random cut tree: point {} is not in the tree", point);
+  }
+  --mass_;
+  if (auto it = extra_mass_.find(point); it != extra_mass_.end()) {
+    if (--it->second == 0) extra_mass_.erase(it);
+    return Status::Ok();
+  }
+  const size_t depth = scratch.path.size() - 1;
+  if (depth == 0) return Status::Ok();  // the tree is now empty
+  const int32_t parent = scratch.path[depth - 1];
+  const int32_t sibling = node(parent).left == scratch.path[depth] ? node(parent).right : node(parent).left;
+  if (depth == 1) {
+    root_ = sibling;
+  } else {
+    Node& grandparent = node(scratch.path[depth - 2]);
+    (grandparent.left == parent ? grandparent.left : grandparent.right) = sibling;
+  }
+  FreeNode(parent);
+  if (cache_boxes_) {
+    // Boxes only shrink; once one is unchanged, so are all above it.
+    for (size_t k = depth - 1; k-- > 0;) {
+      if (!RefreshCachedBox(scratch.path[k], store, scratch)) break;
+    }
+  }
+  return Status::Ok();
+}
+
+double RandomCutTree::Score(const float* point, const PointStore& store, TreeScratch& scratch) const {
+  if (mass_ == 0) return 0;
+  Descend(point, scratch);
+  const int leaf_depth = static_cast<int>(scratch.path.size()) - 1;
+  const int32_t leaf_point = LeafPoint(scratch.path.back());
+  const float* q = store.Get(leaf_point);
+  if (std::equal(point, point + dims_, q)) {
+    // A point in the tree lies inside every box above its leaf: nothing more to add.
+    const int32_t leaf_mass = LeafMass(leaf_point);
+    return Damp(leaf_mass, mass_) * ScoreSeen(leaf_depth, leaf_mass) * Normalizer(mass_);
+  }
+  double score = ScoreUnseen(leaf_depth);
+  if (!cache_boxes_) {
+    std::copy(q, q + dims_, scratch.lo.begin());
+    std::copy(q, q + dims_, scratch.hi.begin());
+  }
+  Climb(point, store, scratch, [&](int depth, const float*, const float*, double outside, double range) {
+    const double prob = outside / range;
+    score = prob * ScoreUnseen(depth) + (1 - prob) * score;
+  });
+  return score * Normalizer(mass_);
+}
+
+void RandomCutTree::AddAttribution(const float* point, const PointStore& store, TreeScratch& scratch,
+                                   double* high, double* low) const {
+  if (mass_ == 0) return;
+  Descend(point, scratch);
+  const int leaf_depth = static_cast<int>(scratch.path.size()) - 1;
+  const int32_t leaf_point = LeafPoint(scratch.path.back());
+  const float* q = store.Get(leaf_point);
+  const double normalizer = Normalizer(mass_);
+  if (std::equal(point, point + dims_, q)) {
+    // No direction isolates a seen point: spread its score evenly.
+    const int32_t leaf_mass = LeafMass(leaf_point);
+    const double share = Damp(leaf_mass, mass_) * ScoreSeen(leaf_depth, leaf_mass) * normalizer /
+                         (2.0 * static_cast<double>(dims_));
+    for (size_t d = 0; d < dims_; ++d) {
+      high[d] += share;
+      low[d] += share;
+    }
+    return;
+  }
+  std::vector<double>& tree_high = scratch.high;
+  std::vector<double>& tree_low = scratch.low;
+  std::fill(tree_high.begin(), tree_high.end(), 0.0);
+  std::fill(tree_low.begin(), tree_low.end(), 0.0);
+  // The scalar recursion of Score, one term per dimension and direction.
+  auto blend = [&](int depth, const float* lo, const float* hi, double outside, double range) {
+    const double prob = outside / range;
+    const double unseen = ScoreUnseen(depth);
+    for (size_t d = 0; d < dims_; ++d) {
+      tree_high[d] = std::max(0.0, Wide(point[d]) - Wide(hi[d])) / range * unseen + (1 - prob) * tree_high[d];
+      tree_low[d] = std::max(0.0, Wide(lo[d]) - Wide(point[d])) / range * unseen + (1 - prob) * tree_low[d];
+    }
+  };
+  const double leaf_range = MergedRange(q, q, point, dims_);
+  blend(leaf_depth, q, q, leaf_range, leaf_range);
+  if (!cache_boxes_) {
+    std::copy(q, q + dims_, scratch.lo.begin());
+    std::copy(q, q + dims_, scratch.hi.begin());
+  }
+  Climb(point, store, scratch, blend);
+  for (size_t d = 0; d < dims_; ++d) {
+    high[d] += tree_high[d] * normalizer;
+    low[d] += tree_low[d] * normalizer;
+  }
+}
+
+std::vector<int32_t> RandomCutTree::LeafPoints() const {
+  std::vector<int32_t> points;
+  if (mass_ == 0) return points;
+  std::vector<int32_t> stack{root_};
+  while (!stack.empty()) {
+    const int32_t ref = stack.back();
+    stack.pop_back();
+    if (IsLeaf(ref)) {
+      points.push_back(LeafPoint(ref));
+    } else {
+      stack.push_back(node(ref).right);
+      stack.push_back(node(ref).left);
+    }
+  }
+  return points;
+}
+
+void RandomCutTree::RootBox(const PointStore& store, TreeScratch& scratch, std::vector<float>* lo,
+                            std::vector<float>* hi) const {
+  lo->assign(dims_, INFINITY);
+  hi->assign(dims_, -INFINITY);
+  MergeBox(root_, store, scratch, lo->data(), hi->data());
+}
+
+size_t RandomCutTree::MemoryBytes() const {
+  // An unordered_map node holds the pair, a next pointer and the cached hash.
+  constexpr size_t kMapNodeBytes = sizeof(std::pair<const int32_t, int32_t>) + 2 * sizeof(void*);
+  return sizeof(*this) + nodes_.capacity() * sizeof(Node) +
+         boxes_.capacity() * sizeof(float) + extra_mass_.bucket_count() * sizeof(void*) +
+         extra_mass_.size() * kMapNodeBytes;
+}
+
+}  // namespace fleetlog::detect

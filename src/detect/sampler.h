@@ -1,0 +1,62 @@
+// TimeDecayedSampler: the per-tree reservoir of a Random Cut Forest.
+//
+// Keeps at most `capacity` points, favouring recent ones: the point with sequence number `seq`
+// gets the weight -seq*lambda + log(-log(u)) for a uniform u, and the sample is the `capacity`
+// smallest weights seen (a max-heap, so the worst is evicted first). With lambda = 0 this is
+// plain uniform reservoir sampling; larger lambda forgets faster, over about 1/lambda points.
+//
+// Use in two steps, because the tree decides which index a duplicate point is stored under:
+//   if (sampler.Accept(seq, rng, &evicted)) { ...remove `evicted` if >= 0...; sampler.Commit(i); }
+//
+// Thread-safety: not thread-safe; owned by one tree of one forest.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/status.h"
+#include "detect/blob.h"
+#include "detect/random.h"
+
+namespace fleetlog::detect {
+
+class TimeDecayedSampler {
+ public:
+  // REQUIRES: capacity >= 1, time_decay >= 0.
+  TimeDecayedSampler(int capacity, double time_decay);
+
+  // Draws the weight of point `seq` and says whether it enters the sample. When it does and
+  // the sample is full, *evicted is the index that leaves (the caller removes it from the tree
+  // and drops its reference); otherwise *evicted is -1.
+  // REQUIRES: seq does not decrease between calls; no Accept pending without Commit.
+  bool Accept(int64_t seq, Rng& rng, int32_t* evicted);
+  // Records the index the accepted point is stored under. REQUIRES: Accept returned true.
+  void Commit(int32_t point);
+
+  size_t size() const { return heap_.size(); }
+  bool full() const { return heap_.size() >= static_cast<size_t>(capacity_); }
+  // Every sampled point index once per sample entry, in no particular order.
+  std::vector<int32_t> Points() const;
+  size_t MemoryBytes() const { return heap_.capacity() * sizeof(Entry); }
+
+  void Serialize(BlobWriter* out) const;
+  Status Deserialize(BlobReader* in);
+
+ private:
+  struct Entry {
+    float weight;
+    int32_t point;
+  };
+  static bool Lighter(const Entry& a, const Entry& b) { return a.weight < b.weight; }
+
+  int capacity_;
+  double time_decay_;
+  // Weights are stored relative to base_seq_ so that float32 keeps its precision on long
+  // streams; Accept rebases every entry when the offset grows large.
+  int64_t base_seq_ = 0;
+  float pending_weight_ = 0;
+  std::vector<Entry> heap_;  // max-heap on weight
+};
+
+}  // namespace fleetlog::detect

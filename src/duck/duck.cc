@@ -1,0 +1,174 @@
+#include "duck/duck.h"
+
+namespace fleetlog::duck {
+namespace {
+
+// One mapper from DuckDB's error types to Status codes.
+Status FromDuckError(duckdb_error_type type, const char* message) {
+  StatusCode code = StatusCode::kInvalidArgument;  // most DuckDB errors are about the SQL
+  switch (type) {
+    case DUCKDB_ERROR_INTERRUPT: code = StatusCode::kCancelled; break;
+    case DUCKDB_ERROR_IO: code = StatusCode::kIoError; break;
+    case DUCKDB_ERROR_PERMISSION: code = StatusCode::kPermissionDenied; break;
+    case DUCKDB_ERROR_OUT_OF_MEMORY: code = StatusCode::kResourceExhausted; break;
+    case DUCKDB_ERROR_INTERNAL:
+    case DUCKDB_ERROR_FATAL: code = StatusCode::kInternal; break;
+    default: break;
+  }
+  return Status(code, message ? message : "unknown DuckDB error");
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Database>> Database::OpenInMemory(const std::map<std::string, std::string>& settings) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) != DuckDBSuccess) return Internal("DuckDB: cannot create a config");
+  for (const auto& [name, value] : settings) {
+    if (duckdb_set_config(config, name.c_str(), value.c_str()) != DuckDBSuccess) {
+      duckdb_destroy_config(&config);
+      return Internal("DuckDB: cannot set {} = {}", name, value);
+    }
+  }
+  std::shared_ptr<Database> db(new Database());
+  char* error = nullptr;
+  const duckdb_state state = duckdb_open_ext(nullptr, &db->db_, config, &error);
+  duckdb_destroy_config(&config);
+  if (state != DuckDBSuccess) {
+    Status s = Internal("DuckDB: cannot open: {}", error ? error : "?");
+    duckdb_free(error);
+    return s;
+  }
+  return db;
+}
+
+std::string QueryResult::column_type_name(size_t col) {
+  duckdb_logical_type type = duckdb_column_logical_type(&result_, col);
+  std::string out;
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BOOLEAN: out = "BOOLEAN"; break;
+    case DUCKDB_TYPE_TINYINT: out = "TINYINT"; break;
+    case DUCKDB_TYPE_SMALLINT: out = "SMALLINT"; break;
+    case DUCKDB_TYPE_INTEGER: out = "INTEGER"; break;
+    case DUCKDB_TYPE_BIGINT: out = "BIGINT"; break;
+    case DUCKDB_TYPE_HUGEINT: out = "HUGEINT"; break;
+    case DUCKDB_TYPE_UTINYINT: out = "UTINYINT"; break;
+    case DUCKDB_TYPE_USMALLINT: out = "USMALLINT"; break;
+    case DUCKDB_TYPE_UINTEGER: out = "UINTEGER"; break;
+    case DUCKDB_TYPE_UBIGINT: out = "UBIGINT"; break;
+    case DUCKDB_TYPE_FLOAT: out = "FLOAT"; break;
+    case DUCKDB_TYPE_DOUBLE: out = "DOUBLE"; break;
+    case DUCKDB_TYPE_DECIMAL: out = fmt::format("DECIMAL({},{})", duckdb_decimal_width(type), duckdb_decimal_scale(type)); break;
+    case DUCKDB_TYPE_VARCHAR: out = "VARCHAR"; break;
+    case DUCKDB_TYPE_BLOB: out = "BLOB"; break;
+    case DUCKDB_TYPE_DATE: out = "DATE"; break;
+    case DUCKDB_TYPE_TIME: out = "TIME"; break;
+    case DUCKDB_TYPE_TIMESTAMP: out = "TIMESTAMP"; break;
+    case DUCKDB_TYPE_TIMESTAMP_TZ: out = "TIMESTAMP WITH TIME ZONE"; break;
+    case DUCKDB_TYPE_INTERVAL: out = "INTERVAL"; break;
+    case DUCKDB_TYPE_LIST: out = "LIST"; break;
+    case DUCKDB_TYPE_STRUCT: out = "STRUCT"; break;
+    case DUCKDB_TYPE_MAP: out = "MAP"; break;
+    case DUCKDB_TYPE_UUID: out = "UUID"; break;
+    default: out = "OTHER"; break;
+  }
+  duckdb_destroy_logical_type(&type);
+  return out;
+}
+
+std::string QueryResult::text(size_t col, size_t row) {
+  char* v = duckdb_value_varchar(&result_, col, row);
+  std::string out = v ? v : "";
+  duckdb_free(v);
+  return out;
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(std::shared_ptr<Database> db) {
+  std::unique_ptr<Connection> conn(new Connection());
+  if (duckdb_connect(db->raw(), &conn->conn_) != DuckDBSuccess) return Internal("DuckDB: cannot connect");
+  conn->db_ = std::move(db);
+  return conn;
+}
+
+Result<QueryResult> Connection::Query(std::string_view sql) {
+  duckdb_result result;
+  const std::string text(sql);
+  if (duckdb_query(conn_, text.c_str(), &result) != DuckDBSuccess) {
+    Status s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return s;
+  }
+  return QueryResult(result);
+}
+
+Status Connection::Exec(std::string_view sql) {
+  auto r = Query(sql);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<std::vector<duckdb_statement_type>> Connection::StatementTypes(std::string_view sql) {
+  duckdb_extracted_statements extracted = nullptr;
+  const std::string text(sql);
+  const idx_t count = duckdb_extract_statements(conn_, text.c_str(), &extracted);
+  if (count == 0) {
+    const char* err = duckdb_extract_statements_error(extracted);
+    Status s = InvalidArgument("{}", err ? err : "no SQL statement given");
+    duckdb_destroy_extracted(&extracted);
+    return s;
+  }
+  std::vector<duckdb_statement_type> types;
+  for (idx_t i = 0; i < count; ++i) {
+    duckdb_prepared_statement prepared = nullptr;
+    if (duckdb_prepare_extracted_statement(conn_, extracted, i, &prepared) != DuckDBSuccess) {
+      Status s = FromDuckError(DUCKDB_ERROR_PARSER, duckdb_prepare_error(prepared));
+      duckdb_destroy_prepare(&prepared);
+      duckdb_destroy_extracted(&extracted);
+      return s;
+    }
+    types.push_back(duckdb_prepared_statement_type(prepared));
+    duckdb_destroy_prepare(&prepared);
+  }
+  duckdb_destroy_extracted(&extracted);
+  return types;
+}
+
+Result<std::unique_ptr<Appender>> Appender::Open(Connection& conn, const std::string& table) {
+  std::unique_ptr<Appender> app(new Appender());
+  if (duckdb_appender_create(conn.raw(), nullptr, table.c_str(), &app->app_) != DuckDBSuccess)
+    return app->Error("create appender for " + table);
+  return app;
+}
+
+Status Appender::EndRow() {
+  if (duckdb_appender_end_row(app_) != DuckDBSuccess) return Error("append a row");
+  return Status::Ok();
+}
+
+Status Appender::Flush() {
+  if (duckdb_appender_flush(app_) != DuckDBSuccess) return Error("flush appended rows");
+  return Status::Ok();
+}
+
+Status Appender::Error(std::string_view what) {
+  const char* err = duckdb_appender_error(app_);
+  return Internal("DuckDB: cannot {}: {}", what, err ? err : "?");
+}
+
+std::string QuoteIdent(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string QuoteString(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace fleetlog::duck

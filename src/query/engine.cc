@@ -1,0 +1,123 @@
+#include "query/engine.h"
+
+#include <map>
+
+namespace fleetlog {
+namespace {
+
+using duck::QuoteIdent;
+using duck::QuoteString;
+
+std::string SchemaKey(const std::string& table) { return "schema/" + table; }
+
+// An empty, typed relation for a table that has a schema but no files (yet).
+std::string EmptyRelation(const TableSchema& schema) {
+  std::string cols;
+  for (const auto& c : schema) cols += fmt::format("NULL::{} AS {}, ", ColumnTypeSql(c.type), QuoteIdent(c.name));
+  return "SELECT " + cols + "NULL::VARCHAR AS cluster, NULL::DATE AS dt WHERE false";
+}
+
+// Rebuilds statements from 200-character pieces: pieces concatenated as stored (trailing
+// blanks of a non-final piece are content), then the two characters \n turned into newlines.
+const struct {
+  const char* table;
+  const char* view;
+  const char* group;
+} kTextViews[] = {
+    {"stl_querytext", "stl_querytext_full", "cluster, query"},
+    {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
+    {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
+};
+
+}  // namespace
+
+Result<TableSchema> StoredSchema(StateStore& state, const std::string& table) {
+  ASSIGN_OR_RETURN(auto text, state.GetValue(SchemaKey(table)));
+  if (!text) return TableSchema{};
+  return SchemaFromText(*text);
+}
+
+Status RecordSchema(StateStore& state, const std::string& table, const TableSchema& schema) {
+  ASSIGN_OR_RETURN(TableSchema known, StoredSchema(state, table));
+  bool changed = false;
+  for (const auto& c : schema) {
+    if (FindColumn(known, c.name) < 0) {
+      known.push_back(c);
+      changed = true;
+    }
+  }
+  return changed ? state.PutValue(SchemaKey(table), SchemaToText(known)) : Status::Ok();
+}
+
+Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options, StateStore* state) {
+  std::unique_ptr<QueryEngine> engine(new QueryEngine());
+  ASSIGN_OR_RETURN(engine->db_, duck::Database::OpenInMemory({
+      {"memory_limit", std::to_string(options.memory_limit_bytes) + "B"},
+      {"threads", std::to_string(options.threads)},
+      {"temp_directory", options.lake_root + "/" + LakeLayout::TmpDir() + "/query"},
+      {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"},
+      {"allow_community_extensions", "false"},
+      {"allow_unsigned_extensions", "false"},
+  }));
+  ASSIGN_OR_RETURN(engine->conn_, duck::Connection::Open(engine->db_));
+  auto& conn = *engine->conn_;
+
+  if (state != nullptr) {
+    ASSIGN_OR_RETURN(auto files, state->ListFiles({.states = {FileState::kPublished}}));
+    std::map<std::string, std::vector<const CommittedFile*>> by_table;
+    for (const auto& f : files) by_table[f.table].push_back(&f);
+    ASSIGN_OR_RETURN(auto keys, state->ListKeys("schema/"));
+    for (const auto& key : keys) by_table.try_emplace(key.substr(7));
+    for (const auto& [table, table_files] : by_table) {
+      LakeTable info{.name = table};
+      ASSIGN_OR_RETURN(info.columns, StoredSchema(*state, table));
+      std::string relation;
+      if (table_files.empty()) {
+        if (info.columns.empty()) continue;
+        relation = EmptyRelation(info.columns);
+      } else {
+        std::string list;
+        for (const auto* f : table_files) {
+          list += (list.empty() ? "" : ", ") + QuoteString(options.lake_root + "/" + f->path);
+          info.files++;
+          info.rows += f->rows;
+          info.bytes += f->bytes;
+        }
+        relation = fmt::format("SELECT * FROM read_parquet([{}], hive_partitioning = true, union_by_name = true, "
+                               "hive_types = {{'cluster': VARCHAR, 'dt': DATE}})", list);
+      }
+      RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
+                          .WithContext("creating the view of " + table));
+      engine->tables_.push_back(std::move(info));
+    }
+    for (const auto& v : kTextViews) {
+      if (!by_table.count(v.table)) continue;
+      RETURN_IF_ERROR(conn.Exec(fmt::format(
+          "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
+          "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
+          v.view, v.group, v.table)));
+    }
+  }
+
+  // The sandbox, in this order: after lock_configuration nothing can loosen it.
+  std::string allowed = QuoteString(options.lake_root + "/");
+  for (const auto& dir : options.extra_allowed_dirs) allowed += ", " + QuoteString(dir + "/");
+  RETURN_IF_ERROR(conn.Exec(fmt::format("SET allowed_directories = [{}]", allowed)));
+  RETURN_IF_ERROR(conn.Exec("SET enable_external_access = false"));
+  RETURN_IF_ERROR(conn.Exec("SET lock_configuration = true"));
+  return engine;
+}
+
+Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
+  ASSIGN_OR_RETURN(auto types, conn_->StatementTypes(sql));
+  for (auto type : types) {
+    if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN)
+      return Status(StatusCode::kPermissionDenied,
+                    "only read-only queries run here (SELECT, WITH, EXPLAIN, DESCRIBE, SUMMARIZE); statements that "
+                    "write files, attach databases, load extensions or change settings are refused");
+  }
+  return conn_->Query(sql);
+}
+
+}  // namespace fleetlog

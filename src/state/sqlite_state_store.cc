@@ -1,0 +1,356 @@
+// The SQLite-backed state store. WAL with synchronous=FULL: a returned Commit() survives a
+// power cut. One connection, guarded by a mutex; other processes (readers such as
+// `fleetlog query`) open their own connections, which WAL lets run beside the writer.
+#include <filesystem>
+#include <mutex>
+
+#include "state/sqlite.h"
+#include "state/state_store.h"
+
+namespace fleetlog {
+namespace {
+
+using sqlite::Database;
+using sqlite::Statement;
+
+// Versioned migrations: entry i moves the schema from version i to i + 1. Never edit a
+// shipped entry; append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+    CREATE TABLE cursors (
+      cluster TEXT NOT NULL, tbl TEXT NOT NULL, position INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      PRIMARY KEY (cluster, tbl));
+    CREATE TABLE commits (id INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL, run_id INTEGER);
+    CREATE TABLE files (
+      id INTEGER PRIMARY KEY, commit_id INTEGER NOT NULL REFERENCES commits(id),
+      tbl TEXT NOT NULL, cluster TEXT NOT NULL, dt TEXT NOT NULL,
+      path TEXT NOT NULL UNIQUE, staging_path TEXT NOT NULL,
+      rows INTEGER NOT NULL, bytes INTEGER NOT NULL, checksum TEXT NOT NULL,
+      min_cursor INTEGER, max_cursor INTEGER,
+      state INTEGER NOT NULL, retired_at INTEGER);
+    CREATE INDEX files_by_partition ON files (tbl, cluster, dt);
+    CREATE INDEX files_by_state ON files (state);
+    CREATE TABLE runs (
+      id INTEGER PRIMARY KEY, kind TEXT NOT NULL, cluster TEXT NOT NULL, tbl TEXT NOT NULL,
+      started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL, status INTEGER NOT NULL,
+      window_lower INTEGER, window_upper INTEGER, source_now INTEGER,
+      rows_read INTEGER NOT NULL, rows_written INTEGER NOT NULL, rows_duplicate INTEGER NOT NULL,
+      bytes_written INTEGER NOT NULL, error TEXT NOT NULL);
+    CREATE INDEX runs_by_target ON runs (cluster, tbl, kind, id);
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    )sql",
+};
+
+std::optional<int64_t> Micros(const std::optional<Timestamp>& t) {
+  return t ? std::optional(t->micros()) : std::nullopt;
+}
+std::optional<Timestamp> FromMicros(const std::optional<int64_t>& us) {
+  return us ? std::optional(Timestamp::FromMicros(*us)) : std::nullopt;
+}
+
+class SqliteStateStore final : public StateStore {
+ public:
+  explicit SqliteStateStore(Database db) : db_(std::move(db)) {}
+
+  Status Migrate() {
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("PRAGMA user_version"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    const int64_t version = row ? stmt.Int(0) : 0;
+    const auto latest = static_cast<int64_t>(std::size(kMigrations));
+    if (version > latest)
+      return Error(StatusCode::kInvalidArgument,
+                   "the state store has schema version {}, newer than this fleetlog knows ({}): upgrade fleetlog", version, latest);
+    for (int64_t v = version; v < latest; ++v) {
+      RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+      Status s = db_.Exec(kMigrations[v]);
+      if (s.ok()) s = db_.Exec(fmt::format("PRAGMA user_version = {}", v + 1));
+      if (!s.ok()) {
+        (void)db_.Exec("ROLLBACK");
+        return s.WithContext(fmt::format("migrating the state store to version {}", v + 1));
+      }
+      RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> Commit(const CommitRequest& request) override {
+    std::lock_guard lock(mu_);
+    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    auto result = CommitLocked(request);
+    if (!result.ok()) {
+      (void)db_.Exec("ROLLBACK");
+      return result;
+    }
+    RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    return result;
+  }
+
+  Result<int64_t> RecordRun(const RunRecord& run) override {
+    std::lock_guard lock(mu_);
+    return InsertRun(run);
+  }
+
+  Result<std::optional<Timestamp>> GetCursor(const std::string& cluster, const std::string& table) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT position FROM cursors WHERE cluster = ? AND tbl = ?"));
+    stmt.Bind(1, cluster).Bind(2, table);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<Timestamp>();
+    return std::optional(Timestamp::FromMicros(stmt.Int(0)));
+  }
+
+  Result<std::vector<CursorRecord>> ListCursors() override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT cluster, tbl, position, updated_at FROM cursors ORDER BY cluster, tbl"));
+    std::vector<CursorRecord> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back({stmt.Text(0), stmt.Text(1), Timestamp::FromMicros(stmt.Int(2)), Timestamp::FromMicros(stmt.Int(3))});
+    }
+    return out;
+  }
+
+  Result<std::vector<CommittedFile>> ListFiles(const FileFilter& filter) override {
+    std::lock_guard lock(mu_);
+    std::string sql =
+        "SELECT f.id, f.commit_id, f.tbl, f.cluster, f.dt, f.path, f.staging_path, f.rows, f.bytes, f.checksum, "
+        "f.min_cursor, f.max_cursor, f.state, c.committed_at, f.retired_at FROM files f JOIN commits c ON c.id = f.commit_id "
+        "WHERE (?1 IS NULL OR f.tbl = ?1) AND (?2 IS NULL OR f.cluster = ?2)";
+    if (!filter.states.empty()) {
+      sql += " AND f.state IN (";
+      for (size_t i = 0; i < filter.states.size(); ++i)
+        sql += fmt::format("{}{}", i ? "," : "", static_cast<int>(filter.states[i]));
+      sql += ")";
+    }
+    sql += " ORDER BY f.tbl, f.cluster, f.dt, f.id";
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
+    if (filter.table) stmt.Bind(1, *filter.table);
+    if (filter.cluster) stmt.Bind(2, *filter.cluster);
+    std::vector<CommittedFile> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      CommittedFile f;
+      f.id = stmt.Int(0);
+      f.commit_id = stmt.Int(1);
+      f.table = stmt.Text(2);
+      f.cluster = stmt.Text(3);
+      f.dt = stmt.Text(4);
+      f.path = stmt.Text(5);
+      f.staging_path = stmt.Text(6);
+      f.rows = stmt.Int(7);
+      f.bytes = stmt.Int(8);
+      f.checksum = stmt.Text(9);
+      f.min_cursor = FromMicros(stmt.OptInt(10));
+      f.max_cursor = FromMicros(stmt.OptInt(11));
+      f.state = static_cast<FileState>(stmt.Int(12));
+      f.committed_at = Timestamp::FromMicros(stmt.Int(13));
+      f.retired_at = FromMicros(stmt.OptInt(14));
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  Status MarkPublished(const std::vector<int64_t>& file_ids) override {
+    std::lock_guard lock(mu_);
+    return UpdateEach(file_ids, fmt::format("UPDATE files SET state = {} WHERE id = ? AND state = {}",
+                                            static_cast<int>(FileState::kPublished), static_cast<int>(FileState::kCommitted)));
+  }
+
+  Status SetFileState(int64_t file_id, FileState state) override {
+    std::lock_guard lock(mu_);
+    return UpdateEach({file_id}, fmt::format("UPDATE files SET state = {} WHERE id = ?", static_cast<int>(state)));
+  }
+
+  Status DeleteFiles(const std::vector<int64_t>& file_ids) override {
+    std::lock_guard lock(mu_);
+    return UpdateEach(file_ids, "DELETE FROM files WHERE id = ?");
+  }
+
+  Result<std::vector<RunRecord>> LatestRuns() override {
+    std::lock_guard lock(mu_);
+    return QueryRuns(std::string(kRunColumns) +
+                         " WHERE id IN (SELECT max(id) FROM runs GROUP BY cluster, tbl, kind) ORDER BY cluster, tbl, kind",
+                     "");
+  }
+
+  Result<std::vector<RunRecord>> RecentRuns(int limit, const std::string& cluster) override {
+    std::lock_guard lock(mu_);
+    return QueryRuns(fmt::format("{} WHERE (?1 = '' OR cluster = ?1) ORDER BY id DESC LIMIT {}", kRunColumns, limit), cluster);
+  }
+
+  Result<int> FailureStreak(const std::string& cluster, const std::string& table) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
+        "SELECT count(*) FROM runs WHERE cluster = ?1 AND tbl = ?2 AND kind = 'export' AND status = 1 AND id > "
+        "coalesce((SELECT max(id) FROM runs WHERE cluster = ?1 AND tbl = ?2 AND kind = 'export' AND status = 0), 0)"));
+    stmt.Bind(1, cluster).Bind(2, table);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    return row ? static_cast<int>(stmt.Int(0)) : 0;
+  }
+
+  Result<std::optional<std::string>> GetValue(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT value FROM kv WHERE key = ?"));
+    stmt.Bind(1, key);
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional(stmt.Text(0));
+  }
+
+  Status PutValue(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"));
+    stmt.Bind(1, key).BindBlob(2, value);
+    return stmt.Run();
+  }
+
+  Status DeleteValue(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("DELETE FROM kv WHERE key = ?"));
+    stmt.Bind(1, key);
+    return stmt.Run();
+  }
+
+  Result<std::vector<std::string>> ListKeys(const std::string& prefix) override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("SELECT key FROM kv WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key"));
+    stmt.Bind(1, prefix);
+    std::vector<std::string> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back(stmt.Text(0));
+    }
+    return out;
+  }
+
+ private:
+  static constexpr const char* kRunColumns =
+      "SELECT id, kind, cluster, tbl, started_at, finished_at, status, window_lower, window_upper, source_now, "
+      "rows_read, rows_written, rows_duplicate, bytes_written, error FROM runs";
+
+  Result<int64_t> CommitLocked(const CommitRequest& request) {
+    ASSIGN_OR_RETURN(int64_t run_id, InsertRun(request.run));
+    ASSIGN_OR_RETURN(auto commit, db_.Prepare("INSERT INTO commits (committed_at, run_id) VALUES (?, ?)"));
+    commit.Bind(1, Timestamp::Now().micros()).Bind(2, run_id);
+    RETURN_IF_ERROR(commit.Run());
+    const int64_t commit_id = db_.LastInsertId();
+    for (const auto& f : request.add) {
+      ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
+          "INSERT INTO files (commit_id, tbl, cluster, dt, path, staging_path, rows, bytes, checksum, min_cursor, "
+          "max_cursor, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+      stmt.Bind(1, commit_id).Bind(2, f.table).Bind(3, f.cluster).Bind(4, f.dt).Bind(5, f.path).Bind(6, f.staging_path);
+      stmt.Bind(7, f.rows).Bind(8, f.bytes).Bind(9, f.checksum).Bind(10, Micros(f.min_cursor)).Bind(11, Micros(f.max_cursor));
+      stmt.Bind(12, static_cast<int64_t>(FileState::kCommitted));
+      RETURN_IF_ERROR(stmt.Run());
+    }
+    for (int64_t id : request.retire) {
+      ASSIGN_OR_RETURN(auto stmt, db_.Prepare(fmt::format(
+          "UPDATE files SET state = {}, retired_at = ? WHERE id = ? AND state IN ({}, {})", static_cast<int>(FileState::kRetired),
+          static_cast<int>(FileState::kCommitted), static_cast<int>(FileState::kPublished))));
+      stmt.Bind(1, Timestamp::Now().micros()).Bind(2, id);
+      RETURN_IF_ERROR(stmt.Run());
+      if (sqlite3_changes(db_.raw()) != 1)
+        return Error(StatusCode::kAlreadyExists, "file {} was already replaced by another commit", id);
+    }
+    if (request.cursor) {
+      ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
+          "INSERT INTO cursors (cluster, tbl, position, updated_at) VALUES (?, ?, ?, ?) "
+          "ON CONFLICT (cluster, tbl) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at"));
+      stmt.Bind(1, request.cursor->cluster).Bind(2, request.cursor->table).Bind(3, request.cursor->position.micros());
+      stmt.Bind(4, Timestamp::Now().micros());
+      RETURN_IF_ERROR(stmt.Run());
+    }
+    return commit_id;
+  }
+
+  Result<int64_t> InsertRun(const RunRecord& r) {
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
+        "INSERT INTO runs (kind, cluster, tbl, started_at, finished_at, status, window_lower, window_upper, source_now, "
+        "rows_read, rows_written, rows_duplicate, bytes_written, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    stmt.Bind(1, r.kind).Bind(2, r.cluster).Bind(3, r.table).Bind(4, r.started_at.micros()).Bind(5, r.finished_at.micros());
+    stmt.Bind(6, static_cast<int64_t>(r.status)).Bind(7, Micros(r.window_lower)).Bind(8, Micros(r.window_upper));
+    stmt.Bind(9, Micros(r.source_now)).Bind(10, r.rows_read).Bind(11, r.rows_written).Bind(12, r.rows_duplicate);
+    stmt.Bind(13, r.bytes_written).Bind(14, r.error);
+    RETURN_IF_ERROR(stmt.Run());
+    return db_.LastInsertId();
+  }
+
+  Result<std::vector<RunRecord>> QueryRuns(const std::string& sql, const std::string& param) {
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
+    if (sql.find("?1") != std::string::npos) stmt.Bind(1, param);
+    std::vector<RunRecord> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      RunRecord r;
+      r.id = stmt.Int(0);
+      r.kind = stmt.Text(1);
+      r.cluster = stmt.Text(2);
+      r.table = stmt.Text(3);
+      r.started_at = Timestamp::FromMicros(stmt.Int(4));
+      r.finished_at = Timestamp::FromMicros(stmt.Int(5));
+      r.status = static_cast<RunStatus>(stmt.Int(6));
+      r.window_lower = FromMicros(stmt.OptInt(7));
+      r.window_upper = FromMicros(stmt.OptInt(8));
+      r.source_now = FromMicros(stmt.OptInt(9));
+      r.rows_read = stmt.Int(10);
+      r.rows_written = stmt.Int(11);
+      r.rows_duplicate = stmt.Int(12);
+      r.bytes_written = stmt.Int(13);
+      r.error = stmt.Text(14);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status UpdateEach(const std::vector<int64_t>& ids, const std::string& sql) {
+    RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+    for (int64_t id : ids) {
+      auto stmt = db_.Prepare(sql);
+      Status s = stmt.ok() ? stmt->Bind(1, id).Run() : stmt.status();
+      if (!s.ok()) {
+        (void)db_.Exec("ROLLBACK");
+        return s;
+      }
+    }
+    return db_.Exec("COMMIT");
+  }
+
+  std::mutex mu_;
+  Database db_;
+};
+
+}  // namespace
+
+const char* FileStateName(FileState state) {
+  switch (state) {
+    case FileState::kCommitted: return "committed";
+    case FileState::kPublished: return "published";
+    case FileState::kRetired: return "retired";
+    case FileState::kQuarantined: return "quarantined";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode) {
+  if (mode == OpenMode::kReadOnly && !std::filesystem::exists(path))
+    return Error(StatusCode::kNotFound, "state store {} does not exist yet: run `fleetlog export` first", path);
+  if (mode == OpenMode::kReadWrite) {
+    std::error_code ec;
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  }
+  const int flags = SQLITE_OPEN_READWRITE | (mode == OpenMode::kReadWrite ? SQLITE_OPEN_CREATE : 0);
+  ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, flags));
+  RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  auto store = std::make_unique<SqliteStateStore>(std::move(db));
+  if (mode == OpenMode::kReadWrite) RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<StateStore>(std::move(store));
+}
+
+}  // namespace fleetlog

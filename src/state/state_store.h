@@ -1,0 +1,124 @@
+// The state store: what fleetlog has committed. Cursors, committed files and runs, and a
+// small key-value area for models and table schemas. Every change that makes rows visible
+// goes through Commit(), one transaction, so a crash leaves either all of it or none.
+// The interface can be backed by SQLite (the default) or, later, PostgreSQL.
+// Thread-safety: implementations are safe for concurrent use from many threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+
+namespace fleetlog {
+
+enum class FileState {
+  kCommitted,    // committed, still at its staging path: recovery or the writer publishes it
+  kPublished,    // at its lake path, visible to readers
+  kRetired,      // replaced by a later commit (compaction, purge); deleted after a grace period
+  kQuarantined,  // found damaged by `verify --repair`; kept aside, not read
+};
+const char* FileStateName(FileState state);
+
+struct NewFile {
+  std::string table;
+  std::string cluster;
+  std::string dt;            // YYYY-MM-DD
+  std::string path;          // lake-relative final path
+  std::string staging_path;  // lake-relative staging path
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  std::string checksum;      // BLAKE2b-256 hex of the file's bytes
+  std::optional<Timestamp> min_cursor, max_cursor;
+};
+
+struct CommittedFile : NewFile {
+  int64_t id = 0;
+  int64_t commit_id = 0;
+  FileState state = FileState::kCommitted;
+  Timestamp committed_at;
+  std::optional<Timestamp> retired_at;
+};
+
+enum class RunStatus { kOk, kFailed };
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string cluster;
+  std::string table;
+  Timestamp started_at;
+  Timestamp finished_at;
+  RunStatus status = RunStatus::kOk;
+  std::optional<Timestamp> window_lower, window_upper;
+  std::optional<Timestamp> source_now;  // the source's clock at cycle start
+  int64_t rows_read = 0;
+  int64_t rows_written = 0;
+  int64_t rows_duplicate = 0;
+  int64_t bytes_written = 0;
+  std::string error;
+  std::string kind = "export";  // export | compact | purge | ...
+};
+
+struct CursorRecord {
+  std::string cluster;
+  std::string table;
+  Timestamp position;
+  Timestamp updated_at;
+};
+
+// One atomic change: files added, files retired, the cursor moved, and the audit row.
+struct CommitRequest {
+  std::vector<NewFile> add;
+  std::vector<int64_t> retire;  // file ids that the added files replace
+  std::optional<CursorRecord> cursor;
+  RunRecord run;
+};
+
+struct FileFilter {
+  std::optional<std::string> table, cluster;
+  std::vector<FileState> states;  // empty: all
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // Applies `request` in one transaction; returns the commit id. On failure nothing changed.
+  virtual Result<int64_t> Commit(const CommitRequest& request) = 0;
+  // Records a run that committed nothing (a failure); returns its id.
+  virtual Result<int64_t> RecordRun(const RunRecord& run) = 0;
+
+  virtual Result<std::optional<Timestamp>> GetCursor(const std::string& cluster, const std::string& table) = 0;
+  virtual Result<std::vector<CursorRecord>> ListCursors() = 0;
+  virtual Result<std::vector<CommittedFile>> ListFiles(const FileFilter& filter) = 0;
+  // Moves files from kCommitted to kPublished once they are at their lake path.
+  virtual Status MarkPublished(const std::vector<int64_t>& file_ids) = 0;
+  virtual Status SetFileState(int64_t file_id, FileState state) = 0;
+  // Forgets retired files (after they were deleted from disk).
+  virtual Status DeleteFiles(const std::vector<int64_t>& file_ids) = 0;
+
+  // The newest run of each (cluster, table, kind).
+  virtual Result<std::vector<RunRecord>> LatestRuns() = 0;
+  // The newest `limit` runs, newest first, optionally for one cluster.
+  virtual Result<std::vector<RunRecord>> RecentRuns(int limit, const std::string& cluster = "") = 0;
+  // Consecutive failed runs of (cluster, table) since its last success: for back-off.
+  virtual Result<int> FailureStreak(const std::string& cluster, const std::string& table) = 0;
+
+  // Small values: table schemas, detector models, settings. Empty optional when absent.
+  virtual Result<std::optional<std::string>> GetValue(const std::string& key) = 0;
+  virtual Status PutValue(const std::string& key, const std::string& value) = 0;
+  virtual Status DeleteValue(const std::string& key) = 0;
+  virtual Result<std::vector<std::string>> ListKeys(const std::string& prefix) = 0;
+};
+
+enum class OpenMode { kReadWrite, kReadOnly };
+
+// Opens (creating and migrating when kReadWrite) the SQLite state store at `path`.
+// kReadOnly fails with kNotFound when the file does not exist.
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode);
+
+}  // namespace fleetlog
