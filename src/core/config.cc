@@ -441,14 +441,6 @@ const ClusterConfig* Config::FindCluster(std::string_view name) const {
   return nullptr;
 }
 
-Duration Config::LookbackOf(std::string_view table) const {
-  for (const auto& q : custom)
-    if (q.name == table && q.lookback) return *q.lookback;
-  auto it = table_overrides.find(std::string(table));
-  if (it != table_overrides.end() && it->second.lookback) return *it->second.lookback;
-  return export_.lookback;
-}
-
 std::vector<std::string> Config::TablesOf(const ClusterConfig& cluster) const {
   std::vector<std::string> tables;
   if (cluster.kind != SourceKind::kPostgres) {

@@ -109,8 +109,6 @@ struct Config {
   DetectConfig detect;
 
   const ClusterConfig* FindCluster(std::string_view name) const;
-  // The lookback of a table: its [table.NAME] override, else [export].lookback.
-  Duration LookbackOf(std::string_view table) const;
   // The tables exported from `cluster`, custom queries included.
   std::vector<std::string> TablesOf(const ClusterConfig& cluster) const;
 };
