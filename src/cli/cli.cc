@@ -15,7 +15,12 @@ namespace {
 // Every command is a row here.
 const CommandRow kCommands[] = {
     {"init", "Write a commented fleetlog.toml and a master key", AddInit},
+    {"export", "Run one export cycle over the fleet", AddExport},
+    {"run", "Export at the configured interval (and serve, when [server] is set)", AddRun},
+    {"status", "Cursor, lag, last run and last error per cluster and table", AddStatus},
     {"query", "Run SQL over the lake; tables carry `cluster` and `dt`", AddQuery},
+    {"demo", "Export a simulated fleet into a fresh workspace and print a report", AddDemo},
+    {"rcf", "Anomaly scores for a CSV series (Random Cut Forest)", AddRcf},
     {"secrets", "Store, list and delete encrypted secrets", AddSecrets},
 };
 

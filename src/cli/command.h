@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,8 +39,17 @@ Result<Config> LoadConfigFor(const GlobalOptions& global);
 // 2 for bad input (kInvalidArgument), 1 otherwise.
 int Fail(const Status& status);
 
+// SIGTERM and SIGINT set StopRequested(); long-running commands poll it.
+void InstallStopHandlers();
+const std::atomic<bool>& StopRequested();
+
 CommandAction AddInit(CLI::App& app, const GlobalOptions& global);
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global);
 CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global);
+CommandAction AddExport(CLI::App& app, const GlobalOptions& global);
+CommandAction AddStatus(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRun(CLI::App& app, const GlobalOptions& global);
+CommandAction AddDemo(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRcf(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

@@ -226,6 +226,18 @@ void CheckTableName(ConfigReader& r, const toml::node* where, const std::string&
   r.Fail(where, fmt::format("unknown table \"{}\" (known tables:{}, or the name of a [[custom]] query)", name, known));
 }
 
+// True when a libpq connection string carries a password: a password keyword, or the
+// user:password@ part of a postgres:// URI.
+bool DsnHoldsPassword(std::string_view dsn) {
+  if (dsn.find("password") != std::string_view::npos) return true;
+  const size_t scheme = dsn.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const std::string_view rest = dsn.substr(scheme + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  const size_t at = authority.rfind('@');
+  return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos;
+}
+
 void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale"});
   ClusterConfig c;
@@ -257,7 +269,7 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   }
   if (c.kind != SourceKind::kSim && c.dsn.empty())
     r.Fail(&t, fmt::format("cluster \"{}\" needs a dsn, like dsn = \"host=... port=5439 dbname=dev user=fleetlog\"", c.name));
-  if (c.dsn.find("password") != std::string::npos)
+  if (DsnHoldsPassword(c.dsn))
     r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" holds a password: remove it and write password_secret = "
                                      "\"NAME\" (see `fleetlog secrets set`) or password_env = \"VAR\"", c.name));
   if (!c.password_secret.empty() && !c.password_env.empty())

@@ -125,7 +125,7 @@ std::string RandomHex(size_t bytes) {
 }
 
 void CrashPoint(std::string_view point) {
-  static const char* spec = std::getenv("FLEETLOG_CRASH_AT");
+  const char* spec = std::getenv("FLEETLOG_CRASH_AT");  // read each time: tests set it in a forked child
   if (spec == nullptr) return;
   std::string_view s(spec);
   int target = 1;

@@ -95,14 +95,15 @@ class [[nodiscard]] Result {
 #define FLEETLOG_CONCAT(a, b) FLEETLOG_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function when `expr` is not ok.
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::fleetlog::Status status_ = (expr);           \
-    if (!status_.ok()) return status_;             \
+#define RETURN_IF_ERROR(expr) RETURN_IF_ERROR_IMPL(FLEETLOG_CONCAT(status_, __COUNTER__), expr)
+#define RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                  \
+    ::fleetlog::Status tmp = (expr);    \
+    if (!tmp.ok()) return tmp;          \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());`
-#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(FLEETLOG_CONCAT(result_, __LINE__), lhs, expr)
+#define ASSIGN_OR_RETURN(lhs, expr) ASSIGN_OR_RETURN_IMPL(FLEETLOG_CONCAT(result_, __COUNTER__), lhs, expr)
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                          \
   if (!tmp.ok()) return tmp.status();         \

@@ -21,13 +21,6 @@ double Normalizer(int32_t tree_mass) { return std::log2(static_cast<double>(tree
 
 double Wide(float x) { return static_cast<double>(x); }
 
-bool Contains(const float* lo, const float* hi, const float* point, size_t dims) {
-  for (size_t d = 0; d < dims; ++d) {
-    if (point[d] < lo[d] || point[d] > hi[d]) return false;
-  }
-  return true;
-}
-
 // Sum over dimensions of the range of box ∪ {point}.
 double MergedRange(const float* lo, const float* hi, const float* point, size_t dims) {
   double total = 0;
@@ -180,13 +173,14 @@ void RandomCutTree::Climb(const float* point, const PointStore& store, TreeScrat
       lo = scratch.lo.data();
       hi = scratch.hi.data();
     }
-    double outside = 0, range = 0;
+    // float sums vectorise; their relative error (~1e-7) is far below the score's noise.
+    float outside = 0, range = 0;
     for (size_t d = 0; d < dims_; ++d) {
-      outside += std::max(0.0, Wide(point[d]) - Wide(hi[d])) + std::max(0.0, Wide(lo[d]) - Wide(point[d]));
-      range += Wide(std::max(hi[d], point[d])) - Wide(std::min(lo[d], point[d]));
+      outside += std::max(0.0f, point[d] - hi[d]) + std::max(0.0f, lo[d] - point[d]);
+      range += std::max(hi[d], point[d]) - std::min(lo[d], point[d]);
     }
     if (outside == 0) return;
-    visit(static_cast<int>(k), lo, hi, outside, range);
+    visit(static_cast<int>(k), lo, hi, Wide(outside), Wide(range));
   }
 }
 

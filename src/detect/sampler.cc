@@ -8,12 +8,29 @@ namespace {
 
 // Rebase once the decay term reaches this size; float32 still resolves about 1e-5 here.
 constexpr double kRebaseAt = 64.0;
+// Points over which one reject bound is used. Over this span the threshold u* moves by about
+// u*·(-ln u*)·span·lambda, a sliver of the unit interval for any lambda a sampler is given.
+constexpr int64_t kBoundSpan = 64;
+// Lowers the bound by a relative 1e-12, thousands of ulps, so that the rounding of exp and log
+// (an ulp or two) can never lift it above the true threshold; the cost is a rare exact weight.
+constexpr double kBoundShrink = 1.0 - 1e-12;
 
 }  // namespace
 
 TimeDecayedSampler::TimeDecayedSampler(int capacity, double time_decay)
     : capacity_(capacity), time_decay_(time_decay) {
   heap_.reserve(static_cast<size_t>(capacity));
+}
+
+void TimeDecayedSampler::RefreshRejectBound(int64_t seq) {
+  // weight(u) = -decay + log(-log u) is decreasing in u, and rounding to float keeps order, so
+  // weight >= W whenever log(-log u) >= W + decay(s) for some s >= seq, that is
+  // u <= exp(-exp(W + decay(s))). Taking s at the end of the span makes the bound hold for
+  // every point before it.
+  bound_until_ = seq + kBoundSpan;
+  const double decay_at_end = static_cast<double>(bound_until_ - base_seq_) * time_decay_;
+  reject_below_ =
+      kBoundShrink * std::exp(-std::exp(static_cast<double>(heap_.front().weight) + decay_at_end));
 }
 
 bool TimeDecayedSampler::Accept(int64_t seq, Rng& rng, int32_t* evicted) {
@@ -25,8 +42,13 @@ bool TimeDecayedSampler::Accept(int64_t seq, Rng& rng, int32_t* evicted) {
     for (Entry& entry : heap_) entry.weight += shift;
     base_seq_ = seq;
     decay = 0;
+    bound_until_ = 0;
   }
   const double u = rng.NextOpenUnit();
+  if (full()) {
+    if (seq >= bound_until_) RefreshRejectBound(seq);
+    if (u <= reject_below_) return false;
+  }
   const auto weight = static_cast<float>(-decay + std::log(-std::log(u)));
   if (!full()) {
     pending_weight_ = weight;
@@ -43,6 +65,7 @@ bool TimeDecayedSampler::Accept(int64_t seq, Rng& rng, int32_t* evicted) {
 void TimeDecayedSampler::Commit(int32_t point) {
   heap_.push_back(Entry{pending_weight_, point});
   std::push_heap(heap_.begin(), heap_.end(), Lighter);
+  bound_until_ = 0;  // the heap max changed
 }
 
 std::vector<int32_t> TimeDecayedSampler::Points() const {
@@ -63,6 +86,7 @@ Status TimeDecayedSampler::Deserialize(BlobReader* in) {
     return Status(StatusCode::kCorruption, "sampler: truncated or not a heap");
   }
   heap_.reserve(static_cast<size_t>(capacity_));
+  bound_until_ = 0;
   return Status::Ok();
 }
 

@@ -8,6 +8,12 @@
 // Use in two steps, because the tree decides which index a duplicate point is stored under:
 //   if (sampler.Accept(seq, rng, &evicted)) { ...remove `evicted` if >= 0...; sampler.Commit(i); }
 //
+// Cost: once the sample is full most points are rejected, and a rejection needs no logarithm.
+// The weight falls as u rises, so "weight >= heap max" is "u <= u*" for a threshold u* that
+// changes only when the heap max does and slowly with seq; Accept keeps a slightly low bound on
+// u* valid for the next kBoundSpan points, rejects below it with one comparison, and computes
+// the weight exactly otherwise. Decisions and stored weights are those of the plain formula.
+//
 // Thread-safety: not thread-safe; owned by one tree of one forest.
 #pragma once
 
@@ -50,12 +56,19 @@ class TimeDecayedSampler {
   };
   static bool Lighter(const Entry& a, const Entry& b) { return a.weight < b.weight; }
 
+  // Recomputes reject_below_ and bound_until_ for point `seq` against the current heap max.
+  void RefreshRejectBound(int64_t seq);
+
   int capacity_;
   double time_decay_;
   // Weights are stored relative to base_seq_ so that float32 keeps its precision on long
   // streams; Accept rebases every entry when the offset grows large.
   int64_t base_seq_ = 0;
   float pending_weight_ = 0;
+  // While full: any u <= reject_below_ gives a weight >= the heap max, for seq < bound_until_.
+  // Not saved; bound_until_ = 0 forces a refresh.
+  double reject_below_ = 0;
+  int64_t bound_until_ = 0;
   std::vector<Entry> heap_;  // max-heap on weight
 };
 

@@ -1,5 +1,9 @@
 #include "duck/duck.h"
 
+#include <limits>
+
+#include "core/time.h"
+
 namespace fleetlog::duck {
 namespace {
 
@@ -16,6 +20,18 @@ Status FromDuckError(duckdb_error_type type, const char* message) {
     default: break;
   }
   return Status(code, message ? message : "unknown DuckDB error");
+}
+
+// TIMESTAMP WITH TIME ZONE as DuckDB prints it in UTC: "2026-11-21 03:44:32.5+00", the
+// fraction without trailing zeros and only when non-zero.
+std::string FormatTimestampTz(int64_t us) {
+  if (us == std::numeric_limits<int64_t>::max()) return "infinity";
+  if (us == -std::numeric_limits<int64_t>::max()) return "-infinity";
+  std::string text = FormatTimestamp(Timestamp::FromMicros(us));
+  if (text.find('.') != std::string::npos) {
+    while (text.back() == '0') text.pop_back();
+  }
+  return text + "+00";
 }
 
 }  // namespace
@@ -76,6 +92,11 @@ std::string QueryResult::column_type_name(size_t col) {
 }
 
 std::string QueryResult::text(size_t col, size_t row) {
+  if (duckdb_column_type(&result_, col) == DUCKDB_TYPE_TIMESTAMP_TZ) {
+    // duckdb_value_varchar() yields NULL for this type; its values are µs since the epoch.
+    const auto* us = static_cast<const int64_t*>(duckdb_column_data(&result_, col));
+    return us ? FormatTimestampTz(us[row]) : "";
+  }
   char* v = duckdb_value_varchar(&result_, col, row);
   std::string out = v ? v : "";
   duckdb_free(v);

@@ -129,6 +129,7 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     result.rows_written += f.rows;
     result.bytes_written += f.bytes;
     result.files.push_back(std::move(f));
+    CrashPoint("mid-stage");
   }
   RETURN_IF_ERROR(FsyncDir(lake_.Abs(LakeLayout::StagingDir())));
   result.rows_duplicate = result.rows_in - result.rows_written;

@@ -1,6 +1,10 @@
 #include "query/engine.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
+#include <optional>
+#include <string_view>
 
 namespace fleetlog {
 namespace {
@@ -28,6 +32,53 @@ const struct {
     {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
     {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
 };
+
+// Skips blanks and SQL comments from `pos`.
+size_t SkipBlanks(std::string_view sql, size_t pos) {
+  for (;;) {
+    while (pos < sql.size() && std::isspace(static_cast<unsigned char>(sql[pos]))) ++pos;
+    if (sql.substr(pos, 2) == "--") {
+      pos = sql.find('\n', pos);
+      if (pos == std::string_view::npos) return sql.size();
+    } else if (sql.substr(pos, 2) == "/*") {
+      pos = sql.find("*/", pos + 2);
+      if (pos == std::string_view::npos) return sql.size();
+      pos += 2;
+    } else {
+      return pos;
+    }
+  }
+}
+
+// When sql[pos] starts the keyword `word` (any case), returns the position after it.
+std::optional<size_t> SkipKeyword(std::string_view sql, size_t pos, std::string_view word) {
+  if (sql.size() - pos < word.size()) return std::nullopt;
+  for (size_t i = 0; i < word.size(); ++i)
+    if (std::toupper(static_cast<unsigned char>(sql[pos + i])) != word[i]) return std::nullopt;
+  const size_t end = pos + word.size();
+  if (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) return std::nullopt;
+  return end;
+}
+
+// The statement an EXPLAIN explains: `sql` after EXPLAIN, an optional ANALYZE and an optional
+// (options) list. Empty when `sql` does not have that shape.
+std::string_view ExplainedStatement(std::string_view sql) {
+  auto pos = SkipKeyword(sql, SkipBlanks(sql, 0), "EXPLAIN");
+  if (!pos) return {};
+  size_t p = SkipBlanks(sql, *pos);
+  if (auto a = SkipKeyword(sql, p, "ANALYZE")) p = SkipBlanks(sql, *a);
+  else if (auto b = SkipKeyword(sql, p, "ANALYSE")) p = SkipBlanks(sql, *b);
+  if (p < sql.size() && sql[p] == '(') {
+    const size_t close = sql.find(')', p);
+    if (close == std::string_view::npos) return {};
+    p = close + 1;
+  }
+  return sql.substr(p);
+}
+
+const char* const kReadOnlyOnly =
+    "only read-only queries run here (SELECT, WITH, EXPLAIN, DESCRIBE, SUMMARIZE); statements that write files, "
+    "attach databases, load extensions or change settings are refused";
 
 }  // namespace
 
@@ -113,9 +164,18 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   ASSIGN_OR_RETURN(auto types, conn_->StatementTypes(sql));
   for (auto type : types) {
     if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN)
-      return Status(StatusCode::kPermissionDenied,
-                    "only read-only queries run here (SELECT, WITH, EXPLAIN, DESCRIBE, SUMMARIZE); statements that "
-                    "write files, attach databases, load extensions or change settings are refused");
+      return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
+    if (type != DUCKDB_STATEMENT_TYPE_EXPLAIN) continue;
+    // EXPLAIN ANALYZE runs what it explains (a COPY into the lake, say), so the explained
+    // statement must pass the same check. It is found in the text, so EXPLAIN runs alone.
+    if (types.size() != 1)
+      return Status(StatusCode::kPermissionDenied, "run EXPLAIN on its own, not beside other statements");
+    const std::string_view explained = ExplainedStatement(sql);
+    auto inner = explained.empty() ? Result<std::vector<duckdb_statement_type>>(Status(StatusCode::kInvalidArgument, ""))
+                                   : conn_->StatementTypes(explained);
+    if (!inner.ok() || inner->empty() ||
+        std::any_of(inner->begin(), inner->end(), [](auto t) { return t != DUCKDB_STATEMENT_TYPE_SELECT; }))
+      return Status(StatusCode::kPermissionDenied, std::string("EXPLAIN works on SELECT queries only; ") + kReadOnlyOnly);
   }
   return conn_->Query(sql);
 }

@@ -1,0 +1,48 @@
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/command.h"
+#include "demo/demo.h"
+#include "exporter/scheduler.h"
+
+namespace fleetlog::cli {
+
+CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
+  auto opts = std::make_shared<DemoOptions>();
+  app.add_option("--clusters", opts->clusters, "Simulated clusters (default 4)");
+  app.add_option("--days", opts->days, "Days of history to backfill (default 3)");
+  app.add_option("--dir", opts->dir, "Workspace folder (default ./fleetlog-demo)");
+  app.add_flag("--serve", opts->serve, "Keep exporting live and serve the dashboard");
+  return [opts] {
+    const auto started = Timestamp::Now();
+    auto config_path = CreateDemoWorkspace(*opts);
+    if (!config_path.ok()) return Fail(config_path.status());
+    auto config = LoadConfig(*config_path);
+    if (!config.ok()) return Fail(config.status());
+    std::cout << "fleetlog demo: " << opts->clusters << " simulated Redshift clusters, " << opts->days
+              << " days of history, in " << std::filesystem::path(*config_path).parent_path().string() << "\n";
+    spdlog::set_level(spdlog::level::warn);  // the progress bar speaks for the exporter
+    if (Status s = BackfillDemo(*config, opts->days, std::cerr); !s.ok()) return Fail(s);
+    spdlog::set_level(spdlog::level::info);
+    if (Status s = PrintFleetReport(*config, std::cout); !s.ok()) return Fail(s);
+    const std::string cfg = *config_path;
+    std::cout << fmt::format(
+        "\ndone in {:.1f}s. Try next:\n"
+        "  fleetlog --config {} query \"select cluster, count(*) from stl_query group by all\"\n"
+        "  fleetlog --config {} query --format csv \"select * from stl_querytext_full limit 3\"\n"
+        "  fleetlog --config {} status\n"
+        "  fleetlog --config {} run          # keep exporting every 5 seconds\n",
+        (Timestamp::Now() - started).seconds(), cfg, cfg, cfg, cfg);
+    if (!opts->serve) return static_cast<int>(kExitOk);
+    auto session = LakeSession::Open(*config);
+    if (!session.ok()) return Fail(session.status());
+    InstallStopHandlers();
+    std::cout << "exporting live every 5s; stop with Ctrl-C\n";
+    RunScheduler(**session, StopRequested(), {});
+    return static_cast<int>(kExitOk);
+  };
+}
+
+}  // namespace fleetlog::cli

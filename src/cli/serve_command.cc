@@ -1,0 +1,63 @@
+#include <csignal>
+#include <filesystem>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/command.h"
+#include "server/server.h"
+#include "state/state_store.h"
+
+namespace fleetlog::cli {
+
+CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
+  struct Options {
+    std::string listen;
+    std::string web_dir;
+    bool no_access_log = false;
+  };
+  auto opts = std::make_shared<Options>();
+  app.add_option("--listen", opts->listen, "HOST:PORT, overriding [server] listen");
+  app.add_option("--web-dir", opts->web_dir, "Serve the dashboard from this folder (development) instead of the embedded copy");
+  app.add_flag("--no-access-log", opts->no_access_log, "Do not write the JSON-lines access log to stdout");
+  return [&global, opts] {
+    auto config = LoadConfigFor(global);
+    if (!config.ok()) return Fail(config.status());
+    if (!config->server) config->server = ServerConfig{};  // `serve` without [server]: loopback defaults
+    if (!config->server->results_dir.empty() && config->server->results_dir.front() != '/')
+      return Fail(InvalidArgument("[server] results_dir must be absolute"));
+    if (config->server->results_dir.empty())
+      config->server->results_dir = std::filesystem::path(config->state_path).parent_path() / "results";
+    ServerOptions options = ServerOptionsFromConfig(*config);
+    if (!opts->listen.empty()) options.server.listen = opts->listen;
+    options.web_dir = opts->web_dir;
+    if (!opts->no_access_log) {
+      options.access_log = spdlog::stdout_logger_mt("access");
+      options.access_log->set_pattern("%v");
+    }
+
+    std::unique_ptr<StateStore> state;
+    auto opened = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
+    if (opened.ok()) state = std::move(opened).value();
+    else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
+    else spdlog::warn("no state store at {} yet: the lake looks empty until an export runs", config->state_path);
+
+    // Signals are taken by sigwait() on this thread, so every thread started below blocks them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    Server server(std::move(options), state.get());
+    if (Status s = server.Start(); !s.ok()) return Fail(s);
+    spdlog::info("serving the API and dashboard on {}:{}", config->server->listen.substr(0, config->server->listen.rfind(':')),
+                 server.port());
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("stopping on signal {}", signal);
+    server.Stop();
+    return static_cast<int>(kExitOk);
+  };
+}
+
+}  // namespace fleetlog::cli

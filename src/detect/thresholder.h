@@ -1,0 +1,65 @@
+// Thresholder: turns a stream of anomaly scores into grades in [0, 1] with few false alarms.
+//
+// After the reference library's BasicThresholder. It keeps an exponentially discounted mean
+// and standard deviation of the scores seen so far; a score is anomalous when it exceeds
+//   threshold = max(lower_threshold, mean + z_factor * deviation)
+// and, during warm-up (fewer than `warmup_scores` scores seen), the fixed
+// `initial_threshold` instead. The grade is 0 below the threshold and rises linearly from 0.5
+// at the threshold to 1 at twice the threshold.
+//
+// `anomaly_rate` is the expected fraction of anomalous points; as in the reference, it sets
+// how fast the statistics forget: each new score discounts the old ones by (1 - anomaly_rate),
+// a horizon of about 1/anomaly_rate scores. A higher rate adapts faster (more alarms right
+// after a level shift, fewer during a long one).
+//
+// Thread-safety: not thread-safe; a value type with one owner.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace fleetlog::detect {
+
+struct ThresholderOptions {
+  double z_factor = 3.0;
+  double lower_threshold = 1.0;    // the floor: no score below it is anomalous
+  double initial_threshold = 1.5;  // the fixed threshold during warm-up
+  int warmup_scores = 32;
+  double anomaly_rate = 0.005;
+
+  Status Validate() const;
+};
+
+class Thresholder {
+ public:
+  // REQUIRES: options.Validate().ok().
+  explicit Thresholder(const ThresholderOptions& options = {});
+
+  // The grade of `score` against the scores seen so far; does not learn from it.
+  double Grade(double score) const;
+  // Learns from `score`.
+  void Update(double score);
+  // Grade(score), then Update(score).
+  double GradeAndUpdate(double score);
+
+  // The threshold the next score is graded against.
+  double threshold() const;
+  double mean() const;
+  double deviation() const;
+  int64_t scores_seen() const { return count_; }
+
+  std::string Serialize() const;
+  static Result<Thresholder> Deserialize(std::string_view blob);
+
+ private:
+  ThresholderOptions options_;
+  int64_t count_ = 0;
+  double weight_ = 0;  // discounted number of scores
+  double sum_ = 0;     // discounted sum of scores
+  double sum_squares_ = 0;
+};
+
+}  // namespace fleetlog::detect

@@ -1,0 +1,37 @@
+// Exports one table of one cluster for one window, as DESIGN.md's "Export cycle semantics"
+// state: lower = cursor - lookback (first run: upper - initial_backfill), read
+// lower <= cursor < upper, drop rows already committed, stage Parquet per dt, then commit
+// files + cursor := upper + the run's audit row in one transaction, and publish.
+// Thread-safety: ExportTable may run concurrently for different (cluster, table) pairs.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "lake/lake_writer.h"
+#include "source/source.h"
+#include "state/state_store.h"
+
+namespace fleetlog {
+
+struct ExportContext {
+  const Config* config = nullptr;
+  StateStore* state = nullptr;
+  LakeWriter* writer = nullptr;
+  const Clock* clock = nullptr;  // for run times; the window comes from the source's clock
+  size_t batch_rows = 8192;
+};
+
+// Exports `spec` of `cluster` from `source` up to `upper`. Always returns the run it
+// recorded (status kOk or kFailed, with the error text); the Status is that of the run.
+struct TableRun {
+  RunRecord run;
+  Status status;
+};
+TableRun ExportTable(const ExportContext& ctx, const std::string& cluster, const TableSpec& spec, Source& source,
+                     Timestamp source_now, Timestamp upper);
+
+}  // namespace fleetlog

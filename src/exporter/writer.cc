@@ -1,0 +1,37 @@
+#include "exporter/writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lake/commit.h"
+#include "source/source_factory.h"
+
+namespace fleetlog {
+
+// DuckDB's buffer for export windows; larger windows spill to <lake>/_fleetlog/tmp.
+constexpr int64_t kWriterMemoryBytes = 256LL << 20;
+
+Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
+  LakeLayout lake(config.lake_path);
+  ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(lake));
+  std::unique_ptr<LakeSession> s(new LakeSession(config, std::move(lock)));
+  ASSIGN_OR_RETURN(s->state_, OpenSqliteStateStore(config.state_path, OpenMode::kReadWrite));
+  ASSIGN_OR_RETURN(RecoveryReport recovered, Recover(*s->state_, lake));
+  if (recovered.published > 0 || recovered.staging_deleted > 0)
+    spdlog::info("recovery: published {} committed files, deleted {} uncommitted staging files", recovered.published,
+                 recovered.staging_deleted);
+  ASSIGN_OR_RETURN(s->writer_, LakeWriter::Open(lake, kWriterMemoryBytes, std::max(1, config.export_.parallelism)));
+  auto key = MasterKey::Load(config.key_file);
+  if (key.ok()) s->secrets_ = std::make_unique<SecretStore>(*s->state_, std::move(key).value());
+  else if (key.status().code() != StatusCode::kNotFound) return key.status();
+  return s;
+}
+
+ExportContext LakeSession::export_context() {
+  return {.config = &config_, .state = state_.get(), .writer = writer_.get(), .clock = &clock_};
+}
+
+SourceFactory LakeSession::source_factory() {
+  return [this](const ClusterConfig& cluster) { return MakeSource(config_, cluster, secrets_.get()); };
+}
+
+}  // namespace fleetlog

@@ -1,0 +1,272 @@
+#include "lake/lake_writer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "core/text.h"
+#include "lake/commit.h"
+#include "test_util.h"
+
+namespace fleetlog {
+namespace {
+
+namespace fs = std::filesystem;
+
+const TableSchema kSchema = {{"query", ColumnType::kInt64}, {"starttime", ColumnType::kTimestamp}, {"text", ColumnType::kVarchar}};
+
+int64_t Us(const char* text) { return ParseTimestamp(text)->micros(); }
+
+struct Row {
+  int64_t query;
+  const char* starttime;
+  std::optional<std::string> text;
+};
+
+RowBatch Batch(const std::vector<Row>& rows) {
+  RowBatch b(kSchema);
+  for (const auto& r : rows) {
+    b.column(0).AppendInt(r.query);
+    b.column(1).AppendInt(Us(r.starttime));
+    if (r.text) b.column(2).AppendString(*r.text);
+    else b.column(2).AppendNull();
+  }
+  return b;
+}
+
+class LakeWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto state = OpenSqliteStateStore(dir_.Sub("fleetlog.db"), OpenMode::kReadWrite);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    state_ = std::move(state).value();
+    auto writer = LakeWriter::Open(lake_, 256LL << 20, 1);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    writer_ = std::move(writer).value();
+  }
+
+  // Stages `rows` as one window, deduplicating by `query` against the committed files.
+  Result<StageResult> StageRows(const std::vector<Row>& rows, const std::string& cluster = "c1") {
+    ASSIGN_OR_RETURN(auto window, writer_->BeginWindow("stl_query", cluster, kSchema, "starttime"));
+    RETURN_IF_ERROR(window->Append(Batch(rows)));
+    ASSIGN_OR_RETURN(auto committed, state_->ListFiles({.table = "stl_query", .cluster = cluster,
+                                                        .states = {FileState::kCommitted, FileState::kPublished}}));
+    return window->Stage(committed, {"query"});
+  }
+
+  Result<int64_t> Commit(const StageResult& staged, const std::string& cluster = "c1") {
+    CommitRequest req;
+    req.add = staged.files;
+    req.run.cluster = cluster;
+    req.run.table = "stl_query";
+    return CommitAndPublish(*state_, lake_, req);
+  }
+
+  // "query|starttime|text" of every row in the published files, sorted.
+  std::vector<std::string> PublishedRows() {
+    auto files = state_->ListFiles({.states = {FileState::kPublished}});
+    EXPECT_TRUE(files.ok());
+    if (!files.ok() || files->empty()) return {};
+    std::string list;
+    for (const auto& f : *files) list += (list.empty() ? "" : ", ") + duck::QuoteString(lake_.Abs(f.path));
+    auto db = duck::Database::OpenInMemory({});
+    auto conn = duck::Connection::Open(*db);
+    auto r = (*conn)->Query("SELECT query::VARCHAR || '|' || strftime(starttime, '%Y-%m-%d %H:%M:%S.%f') || '|' || "
+                            "coalesce(text, '<null>') FROM read_parquet([" + list + "]) ORDER BY 1");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<std::string> rows;
+    if (!r.ok()) return rows;
+    for (size_t i = 0; i < r->row_count(); ++i) rows.push_back(r->text(0, i));
+    return rows;
+  }
+
+  test::TempDir dir_;
+  LakeLayout lake_{dir_.Sub("lake")};
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<LakeWriter> writer_;
+};
+
+TEST_F(LakeWriterTest, StagesOneFilePerDtThenCommitsAndPublishes) {
+  auto staged = StageRows({{1, "2026-01-01 23:59:59.999999", "a"},
+                           {2, "2026-01-02 00:00:00", "b"},
+                           {3, "2026-01-02 10:00:00.5", std::nullopt},
+                           {4, "2026-01-03 00:00:01", "d"}});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->rows_in, 4);
+  EXPECT_EQ(staged->rows_written, 4);
+  EXPECT_EQ(staged->rows_duplicate, 0);
+  ASSERT_EQ(staged->files.size(), 3u);
+  EXPECT_EQ(staged->files[0].dt, "2026-01-01");
+  EXPECT_EQ(staged->files[1].dt, "2026-01-02");
+  EXPECT_EQ(staged->files[2].dt, "2026-01-03");
+  const NewFile& jan2 = staged->files[1];
+  EXPECT_EQ(jan2.rows, 2);
+  EXPECT_EQ(jan2.min_cursor->micros(), Us("2026-01-02 00:00:00"));
+  EXPECT_EQ(jan2.max_cursor->micros(), Us("2026-01-02 10:00:00.5"));
+  EXPECT_THAT(jan2.path, ::testing::MatchesRegex(R"(stl_query/cluster=c1/dt=2026-01-02/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.parquet)"));
+  EXPECT_EQ(jan2.staging_path.rfind("_fleetlog/staging/", 0), 0u);
+  int64_t bytes = 0;
+  for (const auto& f : staged->files) {
+    EXPECT_TRUE(fs::exists(lake_.Abs(f.staging_path))) << f.staging_path;
+    EXPECT_FALSE(fs::exists(lake_.Abs(f.path))) << "visible before its commit: " << f.path;
+    EXPECT_EQ(static_cast<int64_t>(fs::file_size(lake_.Abs(f.staging_path))), f.bytes);
+    EXPECT_EQ(f.checksum.size(), 64u);
+    bytes += f.bytes;
+  }
+  EXPECT_EQ(staged->bytes_written, bytes);
+  EXPECT_TRUE(PublishedRows().empty());
+
+  ASSERT_TRUE(Commit(*staged).ok());
+  for (const auto& f : staged->files) {
+    EXPECT_FALSE(fs::exists(lake_.Abs(f.staging_path)));
+    EXPECT_TRUE(fs::exists(lake_.Abs(f.path)));
+  }
+  EXPECT_EQ(state_->ListFiles({.states = {FileState::kPublished}})->size(), 3u);
+  EXPECT_THAT(PublishedRows(), ::testing::ElementsAre("1|2026-01-01 23:59:59.999999|a", "2|2026-01-02 00:00:00.000000|b",
+                                                      "3|2026-01-02 10:00:00.500000|<null>", "4|2026-01-03 00:00:01.000000|d"));
+  EXPECT_TRUE(test::ListFilesUnder(lake_.Abs(LakeLayout::StagingDir())).empty());
+}
+
+TEST_F(LakeWriterTest, DropsRepeatsWithinAWindow) {
+  auto staged = StageRows({{1, "2026-01-02 00:00:00", "a"}, {1, "2026-01-02 00:00:00", "a"}, {2, "2026-01-02 00:00:01", "b"},
+                           {1, "2026-01-02 00:00:00", "a"}});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->rows_in, 4);
+  EXPECT_EQ(staged->rows_written, 2);
+  EXPECT_EQ(staged->rows_duplicate, 2);
+  ASSERT_EQ(staged->files.size(), 1u);
+  EXPECT_EQ(staged->files[0].rows, 2);
+}
+
+TEST_F(LakeWriterTest, DropsRowsAlreadyCommitted) {
+  auto first = StageRows({{1, "2026-01-01 12:00:00", "a"}, {2, "2026-01-02 12:00:00", "b"}});
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(Commit(*first).ok());
+  // The next window re-reads the lookback: 1 and 2 again, plus 3 (on an old dt) and 4.
+  auto second = StageRows({{2, "2026-01-02 12:00:00", "b"}, {1, "2026-01-01 12:00:00", "a"},
+                           {3, "2026-01-01 13:00:00", "c"}, {4, "2026-01-02 13:00:00", "d"}});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->rows_written, 2);
+  EXPECT_EQ(second->rows_duplicate, 2);
+  ASSERT_TRUE(Commit(*second).ok());
+  // Everything again: nothing new, no file.
+  auto third = StageRows({{1, "2026-01-01 12:00:00", "a"}, {2, "2026-01-02 12:00:00", "b"},
+                          {3, "2026-01-01 13:00:00", "c"}, {4, "2026-01-02 13:00:00", "d"}});
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->rows_written, 0);
+  EXPECT_EQ(third->rows_duplicate, 4);
+  EXPECT_TRUE(third->files.empty());
+  EXPECT_THAT(PublishedRows(), ::testing::ElementsAre("1|2026-01-01 12:00:00.000000|a", "2|2026-01-02 12:00:00.000000|b",
+                                                      "3|2026-01-01 13:00:00.000000|c", "4|2026-01-02 13:00:00.000000|d"));
+  // A second file per dt, never an overwrite.
+  EXPECT_EQ(state_->ListFiles({})->size(), 4u);
+}
+
+TEST_F(LakeWriterTest, DedupeIsPerCluster) {
+  auto a = StageRows({{1, "2026-01-01 12:00:00", "a"}}, "c1");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(Commit(*a, "c1").ok());
+  auto b = StageRows({{1, "2026-01-01 12:00:00", "a"}}, "c2");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->rows_written, 1);
+  ASSERT_EQ(b->files.size(), 1u);
+  EXPECT_THAT(b->files[0].path, ::testing::StartsWith("stl_query/cluster=c2/dt=2026-01-01/"));
+}
+
+TEST_F(LakeWriterTest, NullKeysAreEqualForDedupe) {
+  const TableSchema schema = {{"k", ColumnType::kInt32}, {"ts", ColumnType::kTimestamp}};
+  RowBatch batch(schema);
+  for (int i = 0; i < 2; ++i) {
+    batch.column(0).AppendNull();
+    batch.column(1).AppendInt(Us("2026-01-01 00:00:00"));
+  }
+  auto window = writer_->BeginWindow("t", "c1", schema, "ts");
+  ASSERT_TRUE(window.ok());
+  ASSERT_TRUE((*window)->Append(batch).ok());
+  auto staged = (*window)->Stage({}, {"k"});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->rows_written, 1);
+}
+
+TEST_F(LakeWriterTest, FileNamesAreUnique) {
+  std::set<std::string> paths;
+  for (int i = 0; i < 1000; ++i) paths.insert(LakeLayout::NewFilePath("stl_query", "c1", "2026-01-01"));
+  EXPECT_EQ(paths.size(), 1000u);
+  std::set<std::string> staged_paths;
+  for (int i = 0; i < 3; ++i) {
+    auto staged = StageRows({{100 + i, "2026-01-01 00:00:00", "x"}});
+    ASSERT_TRUE(staged.ok());
+    ASSERT_EQ(staged->files.size(), 1u);
+    staged_paths.insert(staged->files[0].path);
+    staged_paths.insert(staged->files[0].staging_path);
+  }
+  EXPECT_EQ(staged_paths.size(), 6u);
+}
+
+TEST_F(LakeWriterTest, EmptyWindowWritesNothing) {
+  auto staged = StageRows({});
+  ASSERT_TRUE(staged.ok());
+  EXPECT_EQ(staged->rows_in, 0);
+  EXPECT_TRUE(staged->files.empty());
+  EXPECT_TRUE(Commit(*staged).ok());
+  EXPECT_TRUE(test::ListFilesUnder(lake_.Abs(LakeLayout::StagingDir())).empty());
+}
+
+TEST_F(LakeWriterTest, RefusesNullCursorAndUnknownColumns) {
+  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  ASSERT_TRUE(window.ok());
+  RowBatch batch(kSchema);
+  batch.column(0).AppendInt(1);
+  batch.column(1).AppendNull();
+  batch.column(2).AppendString("x");
+  auto s = (*window)->Append(batch);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("starttime"));
+
+  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "nope").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "text").status().code(), StatusCode::kInvalidArgument);
+
+  auto w2 = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  ASSERT_TRUE((*w2)->Append(Batch({{1, "2026-01-01 00:00:00", "a"}})).ok());
+  EXPECT_EQ((*w2)->Stage({}, {"nope"}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LakeWriterTest, PartitionTimesDecideWhenThereIsNoCursorColumn) {
+  const TableSchema schema = {{"query", ColumnType::kInt64}, {"sequence", ColumnType::kInt32}, {"text", ColumnType::kVarchar}};
+  RowBatch batch(schema);
+  const int64_t day1 = Us("2026-03-01 23:00:00"), day2 = Us("2026-03-02 01:00:00");
+  for (int i = 0; i < 3; ++i) {
+    batch.column(0).AppendInt(i < 2 ? 7 : 8);
+    batch.column(1).AppendInt(i);
+    batch.column(2).AppendString("piece");
+    batch.partition_ts().push_back(i < 2 ? day1 : day2);
+  }
+  auto window = writer_->BeginWindow("stl_querytext", "c1", schema, "");
+  ASSERT_TRUE(window.ok());
+  ASSERT_TRUE((*window)->Append(batch).ok());
+  auto staged = (*window)->Stage({}, {"query", "sequence"});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_EQ(staged->files.size(), 2u);
+  EXPECT_EQ(staged->files[0].dt, "2026-03-01");
+  EXPECT_EQ(staged->files[0].rows, 2);
+  EXPECT_EQ(staged->files[1].dt, "2026-03-02");
+  // The partition time is not a column of the file.
+  auto db = duck::Database::OpenInMemory({});
+  auto conn = duck::Connection::Open(*db);
+  auto r = (*conn)->Query("SELECT string_agg(column_name, ',') FROM (DESCRIBE SELECT * FROM read_parquet(" +
+                          duck::QuoteString(writer_->lake().Abs(staged->files[0].staging_path)) + "))");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text(0, 0), "query,sequence,text");
+}
+
+TEST_F(LakeWriterTest, InvalidUtf8IsStoredAsReplacementCharacters) {
+  auto staged = StageRows({{1, "2026-01-01 00:00:00", std::string("ok \xC3\xA9 bad \xFF\xC3 end")}});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_TRUE(Commit(*staged).ok());
+  EXPECT_THAT(PublishedRows(), ::testing::ElementsAre("1|2026-01-01 00:00:00.000000|ok \xC3\xA9 bad \xEF\xBF\xBD\xEF\xBF\xBD end"));
+}
+
+}  // namespace
+}  // namespace fleetlog

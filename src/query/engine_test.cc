@@ -1,0 +1,221 @@
+#include "query/engine.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+namespace fleetlog {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const TableSchema kSchema = {{"query", ColumnType::kInt64}, {"starttime", ColumnType::kTimestamp}, {"label", ColumnType::kVarchar}};
+
+RowBatch Rows(int64_t first, int n, const char* day) {
+  RowBatch b(kSchema);
+  const int64_t base = ParseTimestamp(day)->micros();
+  for (int i = 0; i < n; ++i) {
+    b.column(0).AppendInt(first + i);
+    b.column(1).AppendInt(base + i * 1'000'000LL);
+    b.column(2).AppendString("q" + std::to_string(first + i));
+  }
+  return b;
+}
+
+// A lake with stl_query rows of two clusters, and a Parquet file and a secret-looking text
+// file outside it.
+class QueryEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto state = OpenSqliteStateStore(dir_.Sub("fleetlog.db"), OpenMode::kReadWrite);
+    ASSERT_TRUE(state.ok());
+    state_ = std::move(state).value();
+    const test::LakeWrite c1{"stl_query", "c1", "starttime", {"query"}}, c2{"stl_query", "c2", "starttime", {"query"}};
+    ASSERT_TRUE(test::WriteToLake(*state_, lake_, c1, Rows(1, 3, "2026-01-01")).ok());
+    ASSERT_TRUE(test::WriteToLake(*state_, lake_, c2, Rows(100, 2, "2026-01-02")).ok());
+    auto db = duck::Database::OpenInMemory({});
+    auto conn = duck::Connection::Open(*db);
+    ASSERT_TRUE((*conn)->Exec("COPY (SELECT 42 AS secret) TO " + duck::QuoteString(outside_parquet_) + " (FORMAT parquet)").ok());
+    ASSERT_TRUE(test::WriteFile(outside_text_, "root:x:0:0\n"));
+    auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = std::move(engine).value();
+  }
+
+  // Runs `sql` and expects a refusal; returns the message.
+  std::string Refused(const std::string& sql) {
+    auto r = engine_->Run(sql);
+    EXPECT_FALSE(r.ok()) << "not refused: " << sql;
+    if (r.ok()) return "";
+    EXPECT_TRUE(r.status().code() == StatusCode::kPermissionDenied) << sql << " -> " << r.status().ToString();
+    return r.status().message();
+  }
+
+  std::string One(const std::string& sql) {
+    auto r = engine_->Run(sql);
+    EXPECT_TRUE(r.ok()) << sql << " -> " << r.status().ToString();
+    if (!r.ok() || r->row_count() == 0) return "<none>";
+    return r->text(0, 0);
+  }
+
+  test::TempDir dir_;
+  LakeLayout lake_{dir_.Sub("lake")};
+  std::string outside_parquet_ = dir_.Sub("outside.parquet");
+  std::string outside_text_ = dir_.Sub("passwd");
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<QueryEngine> engine_;
+};
+
+TEST_F(QueryEngineTest, DiagnosticQueriesWork) {
+  auto r = engine_->Run("SELECT cluster, count(*) AS n, min(dt)::VARCHAR AS first_dt FROM stl_query GROUP BY cluster ORDER BY cluster");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->row_count(), 2u);
+  EXPECT_EQ(r->text(0, 0), "c1");
+  EXPECT_EQ(r->int64(1, 0), 3);
+  EXPECT_EQ(r->text(2, 0), "2026-01-01");
+  EXPECT_EQ(r->text(0, 1), "c2");
+  EXPECT_EQ(r->int64(1, 1), 2);
+  EXPECT_EQ(One("WITH x AS (SELECT * FROM stl_query WHERE cluster = 'c2') SELECT max(query) FROM x"), "101");
+  ASSERT_EQ(engine_->tables().size(), 1u);
+  EXPECT_EQ(engine_->tables()[0].name, "stl_query");
+  EXPECT_EQ(engine_->tables()[0].rows, 5);
+  EXPECT_EQ(engine_->tables()[0].files, 2);
+}
+
+TEST_F(QueryEngineTest, ReadOnlyCommandsWork) {
+  auto describe = engine_->Run("DESCRIBE stl_query");
+  ASSERT_TRUE(describe.ok()) << describe.status().ToString();
+  std::vector<std::string> columns;
+  for (size_t i = 0; i < describe->row_count(); ++i) columns.push_back(describe->text(0, i) + " " + describe->text(1, i));
+  EXPECT_THAT(columns, ::testing::ElementsAre("query BIGINT", "starttime TIMESTAMP", "label VARCHAR", "cluster VARCHAR", "dt DATE"));
+  auto summarize = engine_->Run("SUMMARIZE stl_query");
+  ASSERT_TRUE(summarize.ok()) << summarize.status().ToString();
+  EXPECT_EQ(summarize->row_count(), 5u);
+  EXPECT_EQ(One("SHOW TABLES"), "stl_query");
+  EXPECT_EQ(One("SELECT count(*) FROM (SHOW stl_query)"), "5");
+  EXPECT_EQ(One("PRAGMA table_info('stl_query')"), "0");
+  EXPECT_EQ(One("FROM stl_query SELECT count(*)"), "5");
+  auto explain = engine_->Run("EXPLAIN SELECT * FROM stl_query");
+  ASSERT_TRUE(explain.ok()) << explain.status().ToString();
+  auto analyze = engine_->Run("explain analyze SELECT count(*) FROM stl_query");
+  ASSERT_TRUE(analyze.ok()) << analyze.status().ToString();
+  EXPECT_EQ(One("SELECT current_setting('enable_external_access')"), "false");
+}
+
+TEST_F(QueryEngineTest, ReadingFilesOutsideTheLakeIsRefused) {
+  EXPECT_THAT(Refused("SELECT * FROM read_csv('/etc/passwd')"), HasSubstr("/etc/passwd"));
+  Refused("SELECT * FROM read_csv_auto('" + outside_text_ + "')");
+  Refused("SELECT * FROM read_text('/etc/passwd')");
+  Refused("SELECT * FROM read_blob('/etc/passwd')");
+  Refused("SELECT * FROM read_parquet('" + outside_parquet_ + "')");
+  Refused("SELECT * FROM read_parquet('" + lake_.root() + "/../outside.parquet')");
+  Refused("SELECT * FROM read_parquet('" + lake_.root() + "/*/../../outside.parquet')");
+  Refused("SELECT * FROM parquet_metadata('" + outside_parquet_ + "')");
+  Refused("SELECT * FROM read_json('/etc/passwd')");
+  Refused("SELECT * FROM glob('/etc/*')");
+  Refused("SELECT * FROM glob('" + dir_.path() + "/*')");
+  // Named by a string alone (a replacement scan) the file is not read either.
+  EXPECT_FALSE(engine_->Run("SELECT * FROM '" + outside_parquet_ + "'").ok());
+  // Inside the lake is fine.
+  EXPECT_EQ(One("SELECT count(*) FROM glob('" + lake_.root() + "/stl_query/*/*/*.parquet')"), "2");
+}
+
+TEST_F(QueryEngineTest, WritingAttachingLoadingAndLooseningAreRefused) {
+  const std::string target = lake_.Abs("stolen.csv");
+  EXPECT_THAT(Refused("COPY stl_query TO '" + target + "'"), HasSubstr("read-only"));
+  Refused("COPY (SELECT 1) TO '" + dir_.Sub("x.csv") + "'");
+  Refused("EXPORT DATABASE '" + lake_.Abs("export") + "'");
+  Refused("ATTACH '" + lake_.Abs("x.db") + "' AS x");
+  Refused("ATTACH ':memory:' AS m");
+  Refused("INSTALL httpfs");
+  Refused("LOAD httpfs");
+  Refused("LOAD '" + dir_.Sub("evil.duckdb_extension") + "'");
+  Refused("SET enable_external_access = true");
+  Refused("SET lock_configuration = false");
+  Refused("RESET lock_configuration");
+  Refused("SET allowed_directories = ['/']");
+  Refused("SET GLOBAL allowed_paths = ['/etc/passwd']");
+  Refused("PRAGMA enable_external_access");
+  Refused("PRAGMA threads = 64");
+  Refused("PRAGMA enable_profiling");
+  Refused("CALL pragma_version()");
+  Refused("CREATE TABLE t AS SELECT 1");
+  Refused("CREATE OR REPLACE VIEW stl_query AS SELECT 1");
+  Refused("DROP VIEW stl_query");
+  Refused("CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')");
+  // A read-only statement does not carry a second one through.
+  Refused("SELECT 1; SET enable_external_access = true");
+  Refused("SELECT 1; COPY (SELECT 1) TO '" + target + "'");
+  // EXPLAIN ANALYZE runs what it explains.
+  Refused("EXPLAIN ANALYZE COPY (SELECT 1) TO '" + target + "'");
+  Refused("/* hi */ explain  analyse\\nCOPY (SELECT 1) TO '" + target + "'");
+  Refused("EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1");
+  Refused("EXPLAIN COPY (SELECT 1) TO '" + target + "'");
+  Refused("SELECT 1; EXPLAIN SELECT 1");
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_FALSE(fs::exists(lake_.Abs("export")));
+  EXPECT_FALSE(fs::exists(lake_.Abs("x.db")));
+  // And the sandbox is still on.
+  EXPECT_EQ(One("SELECT current_setting('enable_external_access')"), "false");
+  EXPECT_EQ(One("SELECT current_setting('lock_configuration')"), "true");
+  EXPECT_EQ(One("SELECT count(*) FROM stl_query"), "5");
+}
+
+TEST_F(QueryEngineTest, BadSqlIsAnErrorNotACrash) {
+  auto r = engine_->Run("SELEC 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(engine_->Run("").ok());
+  EXPECT_FALSE(engine_->Run("SELECT * FROM no_such_table").ok());
+}
+
+TEST_F(QueryEngineTest, UnpublishedFilesAreInvisible) {
+  // A committed but unpublished file (a crash before publish) is not read.
+  CommitRequest req;
+  NewFile f;
+  f.table = "stl_query";
+  f.cluster = "c3";
+  f.dt = "2026-01-03";
+  f.path = "stl_query/cluster=c3/dt=2026-01-03/x.parquet";
+  f.staging_path = "_fleetlog/staging/x.parquet";
+  req.add = {f};
+  ASSERT_TRUE(state_->Commit(req).ok());
+  auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto r = (*engine)->Run("SELECT count(*), count(DISTINCT cluster) FROM stl_query");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->int64(0, 0), 5);
+  EXPECT_EQ(r->int64(1, 0), 2);
+}
+
+TEST_F(QueryEngineTest, EmptyLakeAndSchemaOnlyTables) {
+  auto empty = QueryEngine::Open(EngineOptions{.lake_root = dir_.Sub("empty")}, nullptr);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  auto r = (*empty)->Run("SELECT 1");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(RecordSchema(*state_, "stl_scan", {{"query", ColumnType::kInt64}, {"rows", ColumnType::kInt64}}).ok());
+  auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto scan = (*engine)->Run("SELECT count(*) FROM stl_scan WHERE cluster = 'x' AND dt > DATE '2020-01-01'");
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->int64(0, 0), 0);
+}
+
+TEST(SchemaRecordTest, RecordsTheUnionOfColumns) {
+  test::TempDir dir;
+  auto state = OpenSqliteStateStore(dir.Sub("s.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(RecordSchema(**state, "t", {{"a", ColumnType::kInt32}, {"b", ColumnType::kVarchar}}).ok());
+  ASSERT_TRUE(RecordSchema(**state, "t", {{"b", ColumnType::kVarchar}, {"c", ColumnType::kTimestamp}}).ok());
+  auto schema = StoredSchema(**state, "t");
+  ASSERT_TRUE(schema.ok());
+  EXPECT_EQ(SchemaToText(*schema), "a INTEGER, b VARCHAR, c TIMESTAMP");
+  EXPECT_TRUE(StoredSchema(**state, "nope")->empty());
+}
+
+}  // namespace
+}  // namespace fleetlog

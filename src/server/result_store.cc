@@ -1,0 +1,204 @@
+#include "server/result_store.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "query/format.h"
+
+namespace fleetlog {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr size_t kCsvChunkBytes = 64 << 10;
+
+void AppendCsvField(std::string* out, std::string_view s) {
+  if (!s.empty() && s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    *out += s;
+    return;
+  }
+  *out += '"';
+  for (char c : s) {
+    if (c == '"') *out += '"';
+    *out += c;
+  }
+  *out += '"';
+}
+
+// Turns one stored row (a JSON array of scalars) into a CSV line. Numbers keep the exact
+// text DuckDB printed (the SAX interface hands over the literal), so CSV matches `query`.
+class CsvRow : public json::json_sax_t {
+ public:
+  explicit CsvRow(std::string* out) : out_(out) {}
+  bool null() override { return Field(""); }
+  bool boolean(bool v) override { return Field(v ? "true" : "false"); }
+  bool number_integer(json::number_integer_t v) override { return Field(std::to_string(v)); }
+  bool number_unsigned(json::number_unsigned_t v) override { return Field(std::to_string(v)); }
+  bool number_float(json::number_float_t, const std::string& s) override { return Field(s); }
+  bool string(std::string& s) override {
+    Separate();
+    AppendCsvField(out_, s);
+    return true;
+  }
+  bool binary(json::binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return false; }
+  bool key(std::string&) override { return false; }
+  bool end_object() override { return false; }
+  bool start_array(std::size_t) override { return depth_++ == 0; }
+  bool end_array() override { return --depth_ == 0; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  void Separate() {
+    if (fields_++) *out_ += ',';
+  }
+  bool Field(std::string_view text) {
+    Separate();
+    *out_ += text;
+    return true;
+  }
+  std::string* out_;
+  int depth_ = 0;
+  int fields_ = 0;
+};
+
+void AppendJsonValue(duck::QueryResult& r, size_t col, size_t row, duckdb_type type, std::string* out) {
+  if (r.is_null(col, row)) {
+    *out += "null";
+  } else if (IsNumericType(type) || type == DUCKDB_TYPE_BOOLEAN) {
+    const std::string v = r.text(col, row);
+    *out += (v == "nan" || v == "inf" || v == "-inf" || v.empty()) ? "null" : v;
+  } else {
+    AppendJsonString(out, r.text(col, row));
+  }
+}
+
+}  // namespace
+
+Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryResult& result,
+                                           const ResultLimits& limits, const std::atomic<bool>* stop) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IoError("cannot create the result folder {}: {}", dir, ec.message());
+  bool done = false;
+  struct Cleanup {
+    const std::string& dir;
+    const bool& done;
+    ~Cleanup() {
+      if (!done) RemoveStoredResult(dir);
+    }
+  } cleanup{dir, done};
+
+  std::ofstream out(dir + "/rows.jsonl", std::ios::binary | std::ios::trunc);
+  if (!out) return IoError("cannot write {}/rows.jsonl", dir);
+  const size_t cols = result.column_count(), rows = result.row_count();
+  json meta;
+  meta["columns"] = json::array();
+  std::vector<duckdb_type> types(cols);
+  for (size_t c = 0; c < cols; ++c) {
+    types[c] = result.column_type(c);
+    meta["columns"].push_back({{"name", result.column_name(c)}, {"type", result.column_type_name(c)}});
+  }
+  std::vector<int64_t> offsets{0};
+  int64_t bytes = 0;
+  std::string page;
+  const auto flush_page = [&]() -> Status {
+    out.write(page.data(), static_cast<std::streamsize>(page.size()));
+    if (!out) return IoError("cannot write {}/rows.jsonl (disk full?)", dir);
+    bytes += static_cast<int64_t>(page.size());
+    offsets.push_back(bytes);
+    page.clear();
+    if (stop != nullptr && stop->load()) return Status(StatusCode::kCancelled, "stopped while writing the result");
+    return Status::Ok();
+  };
+  for (size_t row = 0; row < rows; ++row) {
+    page += '[';
+    for (size_t c = 0; c < cols; ++c) {
+      if (c) page += ',';
+      AppendJsonValue(result, c, row, types[c], &page);
+    }
+    page += "]\n";
+    if (bytes + static_cast<int64_t>(page.size()) > limits.cap_bytes)
+      return Error(StatusCode::kResourceExhausted,
+                   "the result is larger than the result cap of {} bytes (result_cap in [server]); "
+                   "aggregate, select fewer columns or add a LIMIT", limits.cap_bytes);
+    if (static_cast<int64_t>(row + 1) % limits.page_rows == 0) RETURN_IF_ERROR(flush_page());
+  }
+  if (!page.empty() || offsets.size() == 1) RETURN_IF_ERROR(flush_page());
+  out.close();
+  if (!out) return IoError("cannot write {}/rows.jsonl", dir);
+  meta["rows"] = rows;
+  meta["bytes"] = bytes;
+  meta["offsets"] = offsets;
+  std::ofstream meta_out(dir + "/meta.json", std::ios::binary | std::ios::trunc);
+  meta_out << meta.dump();
+  meta_out.close();
+  if (!meta_out) return IoError("cannot write {}/meta.json", dir);
+  done = true;
+  return StoredResultInfo{.rows = static_cast<int64_t>(rows), .bytes = bytes};
+}
+
+Result<StoredResult> StoredResult::Open(const std::string& dir) {
+  std::ifstream in(dir + "/meta.json", std::ios::binary);
+  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  const json meta = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("offsets") || !meta["offsets"].is_array() ||
+      meta["offsets"].size() < 2 || !meta.contains("columns") || !meta["columns"].is_array())
+    return Error(StatusCode::kCorruption, "{}/meta.json is damaged", dir);
+  StoredResult r;
+  r.dir_ = dir;
+  for (const auto& c : meta["columns"])
+    r.columns_.push_back({c.value("name", std::string()), c.value("type", std::string())});
+  r.rows_ = meta.value("rows", int64_t{0});
+  for (const auto& o : meta["offsets"]) r.offsets_.push_back(o.is_number_integer() ? o.get<int64_t>() : 0);
+  return r;
+}
+
+Result<std::string> StoredResult::PageRecords(int page) const {
+  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
+  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
+  std::string text(static_cast<size_t>(end - begin), '\0');
+  in.seekg(begin);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in) return IoError("cannot read {}/rows.jsonl", dir_);
+  // Stored lines end in '\n'; JSON text never holds a raw newline, so each one is a row break.
+  if (!text.empty()) text.pop_back();
+  for (char& c : text)
+    if (c == '\n') c = ',';
+  return text;
+}
+
+Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink) const {
+  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
+  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  std::string chunk;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (c) chunk += ',';
+    AppendCsvField(&chunk, columns_[c].name);
+  }
+  chunk += "\r\n";
+  std::string line;
+  while (std::getline(in, line)) {
+    CsvRow row(&chunk);
+    if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
+    chunk += "\r\n";
+    if (chunk.size() >= kCsvChunkBytes) {
+      if (!sink(chunk)) return Status::Ok();
+      chunk.clear();
+    }
+  }
+  if (!chunk.empty()) sink(chunk);
+  return Status::Ok();
+}
+
+void RemoveStoredResult(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+}  // namespace fleetlog

@@ -1,0 +1,199 @@
+#include "server/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "server/api_json.h"
+#include "server/assets.h"
+#include "server/fleet.h"
+
+namespace fleetlog {
+namespace {
+
+using nlohmann::json;
+
+// What the access log needs to know about the request this thread serves. cpp-httplib runs
+// pre-routing, the handler and the logger of one request on one thread, in that order.
+struct RequestContext {
+  std::chrono::steady_clock::time_point start;
+  Principal principal;
+  bool started = false;
+};
+thread_local RequestContext t_request;
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+
+Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), ErrorJson(s)}; }
+
+ServerOptions ServerOptionsFromConfig(const Config& config) {
+  ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
+                  .engine_threads = config.query.threads};
+  for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  return o;
+}
+
+Result<std::pair<std::string, int>> ParseListenAddress(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return InvalidArgument("[server] listen \"{}\" must be HOST:PORT", listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  const std::string p = listen.substr(colon + 1);
+  if (!p.empty() && p.size() <= 5 && std::all_of(p.begin(), p.end(), ::isdigit)) port = std::stoi(p);
+  if (port < 0 || port > 65535) return InvalidArgument("[server] listen \"{}\": the port must be 0 to 65535", listen);
+  return std::make_pair(host, port);
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+Server::Server(ServerOptions options, StateStore* state)
+    : options_(std::move(options)),
+      state_(state),
+      clock_(options_.clock ? options_.clock : &system_clock_),
+      auth_(options_.server.tokens) {
+  StatementServiceOptions s{.lake_root = options_.lake_root,
+                            .results_dir = options_.server.results_dir,
+                            .workgroups = options_.workgroups,
+                            .result_ttl = options_.server.result_ttl,
+                            .limits = {.page_rows = options_.page_rows, .cap_bytes = options_.server.result_cap_bytes},
+                            .engine_threads = options_.engine_threads,
+                            .list_page_size = options_.list_page_size,
+                            .clock = clock_,
+                            .on_picked = options_.on_picked};
+  statements_ = std::make_unique<StatementService>(std::move(s), state);
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  ASSIGN_OR_RETURN(auto address, ParseListenAddress(options_.server.listen));
+  const auto& [host, port] = address;
+  if (!IsLoopbackHost(host) && !auth_.enabled())
+    return InvalidArgument("refusing to listen on {} without API tokens: add [[server.token]] entries, or listen on "
+                           "127.0.0.1", options_.server.listen);
+  if (!options_.server.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(options_.server.tls_cert.c_str(), options_.server.tls_key.c_str());
+    if (!tls->is_valid())
+      return InvalidArgument("cannot use the TLS certificate {} with key {}: check that both files exist, are PEM "
+                             "and match", options_.server.tls_cert, options_.server.tls_key);
+    http_ = std::move(tls);
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  const auto timeout = options_.server.request_timeout.chrono();
+  const size_t threads = static_cast<size_t>(std::max(options_.http_threads, 2));
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_payload_max_length(static_cast<size_t>(options_.server.max_body_bytes));
+  http_->set_read_timeout(timeout);
+  http_->set_write_timeout(timeout);
+  http_->set_keep_alive_timeout(2);
+  http_->set_keep_alive_max_count(1000);
+  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogAccess(req, res); });
+  Route();
+  RETURN_IF_ERROR(statements_->Start());
+  port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
+  if (port_ <= 0) {
+    statements_->Stop();
+    return IoError("cannot listen on {}: the address is in use or not this machine's", options_.server.listen);
+  }
+  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  running_ = true;
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  if (!running_) return;
+  running_ = false;
+  http_->stop();
+  listener_.join();
+  statements_->Stop();
+}
+
+void Server::Route() {
+  auto& h = *http_;
+  h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_request = {.start = std::chrono::steady_clock::now(), .principal = {}, .started = true};
+    if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    // Authenticate before the body is read, so an unknown client cannot make us read it.
+    auto who = auth_.Authenticate(req.get_header_value("Authorization"));
+    if (!who.ok()) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      SendJson(res, 401, ErrorJson(who.status()));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    t_request.principal = std::move(who).value();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  h.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* what = res.status == 413   ? "the request body is larger than max_body in [server]"
+                       : res.status == 404 ? "no such path (see DESIGN.md, HTTP API contract)"
+                                           : "bad request";
+    SendJson(res, res.status, {{"error", what}, {"code", res.status == 413 ? "kResourceExhausted" : "kInvalidArgument"}});
+  });
+  h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    SendJson(res, 500, {{"error", "internal error"}, {"code", "kInternal"}});
+  });
+
+  using Handler = Reply (Server::*)(const Principal&, const httplib::Request&, httplib::Response&);
+  const auto api = [this](Handler handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res, handler); };
+  };
+  h.Post("/v1/statements", api(&Server::PostStatement));
+  h.Post("/v1/statements/batch", api(&Server::PostBatch));
+  h.Get("/v1/statements", api(&Server::ListStatements));
+  h.Get(R"(/v1/statements/([^/]+))", api(&Server::GetStatement));
+  h.Get(R"(/v1/statements/([^/]+)/result)", api(&Server::GetResult));
+  h.Post(R"(/v1/statements/([^/]+)/cancel)", api(&Server::PostCancel));
+  h.Get("/v1/tables", api(&Server::GetTables));
+  h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
+  h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
+  h.Get("/v1/fleet", api(&Server::GetFleet));
+  h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
+        [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
+}
+
+void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Reply (Server::*handler)(const Principal&, const httplib::Request&, httplib::Response&)) {
+  Reply reply;
+  try {
+    reply = (this->*handler)(t_request.principal, req, res);
+  } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
+    reply = Reply::Of(Internal("internal error: {}", e.what()));
+  }
+  if (!reply.written) SendJson(res, reply.status, reply.body);
+  res.set_header("Cache-Control", "no-store");
+}
+
+void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
+  auto asset = FindAsset(req.path, options_.web_dir);
+  if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(std::move(asset->body), asset->content_type.c_str());
+}
+
+void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
+  if (!options_.access_log) return;
+  json line = {{"ts", FormatTimestampIso(Timestamp::Now())},
+               {"remote", req.remote_addr},
+               {"method", req.method},
+               {"path", req.path},
+               {"status", res.status},
+               {"bytes", res.body.size()},
+               {"principal", t_request.principal.name}};
+  if (t_request.started)
+    line["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
+  t_request = {};
+  options_.access_log->info(line.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+}  // namespace fleetlog

@@ -1,0 +1,152 @@
+// The server around the statements: bad input, authentication, the sandbox through the API,
+// workgroup limits, tables, the fleet overview and the dashboard's files.
+#include "server/server.h"
+
+#include "server/api_test_fixture.h"
+#include "server/auth.h"
+
+namespace fleetlog::testing {
+namespace {
+
+TEST_F(ApiTest, BadInputGetsTheDocumentedStatus) {
+  ServerOptions o = DefaultOptions();
+  o.server.max_body_bytes = 4096;
+  StartServer(std::move(o));
+  EXPECT_EQ(Post("/v1/statements", "{not json").first, 400);
+  EXPECT_EQ(Post("/v1/statements", "[]").first, 400);
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": 5})").first, 400);
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": "select 1", "sq1": "typo"})").first, 400);
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": "  ;  "})").first, 400);
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": "select 1", "workgroup": "nope"})").first, 400);
+  EXPECT_EQ(Post("/v1/statements/batch", R"({"sqls": "select 1"})").first, 400);
+  EXPECT_EQ(Get("/v1/statements/00000000-0000-0000-0000-000000000000").first, 404);
+  EXPECT_EQ(Get("/v1/statements/nope/result").first, 404);
+  EXPECT_EQ(Post("/v1/statements/nope/cancel", "").first, 404);
+  EXPECT_EQ(Get("/v1/no/such/path").first, 404);
+  auto [status, body] = Post("/v1/statements", json{{"sql", "SELECT '" + std::string(5000, 'x') + "'"}}.dump());
+  EXPECT_EQ(status, 413);
+  // The statement still runs fine afterwards, and bad SQL fails with DuckDB's own message.
+  json d = WaitFor(Submit({{"sql", "SELEC 1"}}));
+  EXPECT_EQ(d["status"], "FAILED");
+  EXPECT_NE(d["error"].get<std::string>().find("syntax error"), std::string::npos) << d.dump();
+}
+
+TEST_F(ApiTest, TokensAreRequiredAndBindTheWorkgroup) {
+  ServerOptions o = DefaultOptions();
+  o.server.tokens = {{.name = "ops", .sha256 = Sha256Hex("s3cret-ops"), .workgroup = "default"},
+                     {.name = "small", .sha256 = Sha256Hex("s3cret-small"), .workgroup = "small"}};
+  StartServer(std::move(o));
+  EXPECT_EQ(Get("/v1/workgroups").first, 401);
+  token_ = "wrong";
+  EXPECT_EQ(Get("/v1/workgroups").first, 401);
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": "select 1"})").first, 401);
+  token_ = "s3cret-small";
+  auto [status, wgs] = Get("/v1/workgroups");
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(wgs["workgroups"].size(), 1u);
+  EXPECT_EQ(wgs["workgroups"][0]["name"], "small");
+  EXPECT_EQ(Post("/v1/statements", R"({"sql": "select 1", "workgroup": "default"})").first, 403);
+  const std::string mine = Submit({{"sql", "SELECT 1"}});
+  EXPECT_EQ(WaitFor(mine)["workgroup"], "small");
+  token_ = "s3cret-ops";
+  EXPECT_EQ(Get("/v1/statements/" + mine).first, 404);  // another workgroup's statement
+  EXPECT_EQ(Get("/").first, 200);  // the dashboard page itself holds no data
+}
+
+TEST_F(ApiTest, RefusesNonLoopbackWithoutTokens) {
+  ServerOptions o = DefaultOptions();
+  o.server.listen = "0.0.0.0:0";
+  Server server(std::move(o), state_.get());
+  Status s = server.Start();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("without API tokens"), std::string::npos);
+}
+
+TEST_F(ApiTest, SandboxHoldsThroughTheApi) {
+  StartServer();
+  for (const char* sql : {"SELECT * FROM read_csv('/etc/passwd')", "SELECT * FROM read_text('/etc/hostname')"}) {
+    json d = WaitFor(Submit({{"sql", sql}}));
+    EXPECT_EQ(d["status"], "FAILED");
+    EXPECT_NE(d["error"].get<std::string>().find("Permission Error"), std::string::npos) << d.dump();
+  }
+  json d = WaitFor(Submit({{"sql", "COPY (SELECT 1) TO '/tmp/fleetlog-escape.csv'"}}));
+  EXPECT_EQ(d["status"], "FAILED");
+  EXPECT_NE(d["error"].get<std::string>().find("read-only"), std::string::npos) << d.dump();
+}
+
+TEST_F(ApiTest, WorkgroupQueueIsBoundedAndCounted) {
+  StartServer();
+  gate_.Close();
+  const std::string running = Submit({{"sql", "SELECT 1"}, {"workgroup", "small"}});
+  WaitFor(running, "PICKED");
+  const std::string queued = Submit({{"sql", "SELECT 2"}, {"workgroup", "small"}});
+  auto [status, body] = Post("/v1/statements", json{{"sql", "SELECT 3"}, {"workgroup", "small"}}.dump());
+  EXPECT_EQ(status, 429);
+  EXPECT_NE(body["error"].get<std::string>().find("max_queued"), std::string::npos);
+  EXPECT_EQ(Post("/v1/statements", json{{"sql", "SELECT 3"}}.dump()).first, 200);  // other workgroups go on
+  auto wgs = Get("/v1/workgroups").second["workgroups"];
+  json small;
+  for (const auto& w : wgs)
+    if (w["name"] == "small") small = w;
+  EXPECT_EQ(small["running"], 1);
+  EXPECT_EQ(small["queued"], 1);
+  EXPECT_EQ(small["rejected"], 1);
+  gate_.Open();
+  WaitFor(running);
+  WaitFor(queued);
+  for (const auto& w : Get("/v1/workgroups").second["workgroups"])
+    if (w["name"] == "small") small = w;
+  EXPECT_EQ(small["finished"], 2);
+  EXPECT_EQ(small["running"], 0);
+  EXPECT_GT(small["queue_wait_ns"].get<int64_t>(), 0);
+}
+
+TEST_F(ApiTest, WorkgroupScanTimeAndMemoryLimits) {
+  StartServer();
+  json scan = WaitFor(Submit({{"sql", "SELECT count(*) FROM stl_query"}, {"workgroup", "tiny_scan"}}));
+  EXPECT_EQ(scan["status"], "FAILED");
+  EXPECT_NE(scan["error"].get<std::string>().find("max_scan_bytes"), std::string::npos) << scan.dump();
+  EXPECT_NE(scan["error"].get<std::string>().find("stl_query"), std::string::npos);
+  EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT 'stl_query'"}, {"workgroup", "tiny_scan"}}))["status"], "FINISHED");
+
+  json slow = WaitFor(Submit({{"sql", kLongSql}, {"workgroup", "quick"}}));
+  EXPECT_EQ(slow["status"], "FAILED");
+  EXPECT_NE(slow["error"].get<std::string>().find("time limit of workgroup \"quick\" (300ms"), std::string::npos)
+      << slow.dump();
+
+  const std::string mem = Submit({{"sql", "SELECT current_setting('memory_limit') AS m"}, {"workgroup", "quick"}});
+  ASSERT_EQ(WaitFor(mem)["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + mem + "/result").second["records"][0][0], "61.0 MiB");
+}
+
+TEST_F(ApiTest, TablesFleetAndDashboard) {
+  ServerOptions o = DefaultOptions();
+  o.web_dir = std::string(FLEETLOG_SOURCE_DIR) + "/web";
+  StartServer(std::move(o));
+  auto [status, tables] = Get("/v1/tables");
+  ASSERT_EQ(status, 200) << tables.dump();
+  ASSERT_EQ(tables["tables"].size(), 1u);
+  EXPECT_EQ(tables["tables"][0]["name"], "stl_query");
+  EXPECT_EQ(tables["tables"][0]["rows"], 240);
+  auto table = Get("/v1/tables/stl_query").second;
+  EXPECT_EQ(table["columns"][0], (json{{"name", "userid"}, {"type", "INTEGER"}}));
+  EXPECT_EQ(table["columns"].back(), (json{{"name", "dt"}, {"type", "DATE"}}));
+  EXPECT_EQ(Get("/v1/tables/nope").first, 404);
+
+  auto fleet = Get("/v1/fleet").second;
+  ASSERT_EQ(fleet["clusters"].size(), 3u) << fleet.dump();
+  EXPECT_EQ(fleet["clusters"][0]["name"], "alpha");
+  EXPECT_EQ(fleet["clusters"][0]["tables"][0]["table"], "stl_query");
+  EXPECT_EQ(fleet["clusters"][0]["tables"][0]["last_run"]["status"], "ok");
+  EXPECT_EQ(fleet["clusters"][2]["tables"], json::array());  // gamma: configured, never run
+
+  for (const char* path : {"/", "/app.js", "/style.css", "/chart.umd.js"}) {
+    auto res = client_->Get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_GT(res->body.size(), 100u) << path;
+  }
+}
+
+}  // namespace
+}  // namespace fleetlog::testing

@@ -1,0 +1,190 @@
+// Statements, after the Redshift Data API: SQL submitted to a workgroup, queued, run on a
+// bounded pool of workers, each statement in its own sandboxed QueryEngine over the state
+// store's current snapshot, and its result kept on disk for result_ttl.
+//
+// Lifecycle: SUBMITTED (queued) -> PICKED (a worker took it, the engine opens) -> STARTED
+// (SQL running) -> FINISHED | FAILED | ABORTED. Cancel makes a queued or running statement
+// ABORTED (a running one through QueryEngine::Interrupt); the workgroup's time limit
+// interrupts it and makes it FAILED with a message naming the limit.
+//
+// A batch runs its statements in order on one engine; they are the sub-statements
+// "<id>:1".."<id>:n", the batch stops at the first that does not finish, and the batch's
+// status is that of the last one run.
+//
+// Scan limit: before a (sub-)statement runs, the bytes of the lake tables its SQL names
+// (every committed file of each, no partition pruning; a "<table>_full" text view counts as
+// its table) are summed; over the workgroup's max_scan_bytes the statement FAILS unrun.
+// This is an honest upper bound, not DuckDB's own estimate.
+//
+// Statements live in memory and their results under results_dir; neither survives a
+// restart (Start() clears leftover result folders).
+// Thread-safety: every public method is safe to call from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "query/engine.h"
+#include "server/auth.h"
+#include "server/result_store.h"
+#include "server/sql_text.h"
+#include "server/workgroups.h"
+#include "state/state_store.h"
+
+namespace fleetlog {
+
+enum class StatementStatus { kSubmitted, kPicked, kStarted, kFinished, kAborted, kFailed };
+const char* StatementStatusName(StatementStatus status);
+std::optional<StatementStatus> ParseStatementStatus(std::string_view name);
+inline bool IsTerminal(StatementStatus s) { return s >= StatementStatus::kFinished; }
+
+struct ExecuteRequest {
+  std::vector<std::string> sqls;  // exactly one unless `batch`
+  bool batch = false;
+  std::vector<SqlParameter> parameters;  // bound into every statement of the request
+  std::string workgroup;                 // empty: the token's workgroup, else "default"
+  std::string name;
+  std::string client_token;  // a repeat with the same token and request returns the same id
+};
+
+struct StatementInfo {
+  std::string id;  // "<id>" or, for a sub-statement, "<id>:<n>"
+  std::string name, workgroup, sql;
+  bool is_batch = false;
+  StatementStatus status = StatementStatus::kSubmitted;
+  Timestamp created_at, updated_at;
+  Duration duration;  // running time so far, or in total once done
+  Duration queue;     // time spent SUBMITTED
+  int64_t result_rows = 0, result_bytes = 0;
+  bool has_result_set = false;
+  std::string error;
+  std::vector<StatementInfo> sub_statements;
+};
+
+struct StatementServiceOptions {
+  std::string lake_root;
+  std::string results_dir;
+  std::vector<WorkgroupConfig> workgroups;  // must hold "default"
+  Duration result_ttl = Duration::Hours(24);
+  ResultLimits limits;
+  int engine_threads = 2;      // DuckDB threads per running statement
+  int workers = 0;             // 0: the sum of max_concurrent, at most 32
+  int list_page_size = 100;
+  size_t max_retained = 10000;  // finished statements kept beyond this are forgotten, oldest first
+  const Clock* clock = nullptr;  // null: the system clock
+  // Test seam: called on the worker thread right after a statement becomes PICKED, before
+  // its engine opens, without the service's lock held.
+  std::function<void(const std::string& id)> on_picked;
+};
+
+class StatementService {
+ public:
+  // `state` may be null (an empty lake) and must outlive the service.
+  StatementService(StatementServiceOptions options, StateStore* state);
+  ~StatementService();
+  StatementService(const StatementService&) = delete;
+  StatementService& operator=(const StatementService&) = delete;
+
+  // Clears leftover result folders and starts the workers and the watchdog.
+  Status Start();
+  // Aborts queued and running statements and joins every thread. Idempotent.
+  void Stop();
+
+  // Queues a statement or batch; returns its id. kInvalidArgument: bad request (empty SQL,
+  // parameter errors, unknown workgroup, client token reused for another request);
+  // kPermissionDenied: the token may not use that workgroup; kResourceExhausted: queue full.
+  Result<std::string> Execute(const Principal& who, const ExecuteRequest& request);
+  // kNotFound for unknown, expired or other workgroups' ids.
+  Result<StatementInfo> Describe(const Principal& who, const std::string& id);
+  // kInvalidArgument when the statement already ended.
+  Status Cancel(const Principal& who, const std::string& id);
+
+  struct ListFilter {
+    std::optional<StatementStatus> status;
+    std::string name_prefix;
+    std::optional<uint64_t> before;  // the previous page's `next`
+  };
+  struct ListPage {
+    std::vector<StatementInfo> statements;  // newest first, without sub-statements
+    std::optional<uint64_t> next;
+  };
+  ListPage List(const Principal& who, const ListFilter& filter);
+
+  // The stored result of a statement or sub-statement that FINISHED. kInvalidArgument when
+  // it has not (yet) or `id` is a batch; kNotFound when unknown or expired.
+  Result<StoredResult> GetResult(const Principal& who, const std::string& id);
+
+  std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> WorkgroupStats();
+  // The lake's tables, from a fresh engine over the current snapshot.
+  Result<std::vector<LakeTable>> Tables();
+  // Forgets ended statements older than result_ttl and removes their results; returns how
+  // many. The watchdog calls it every second.
+  int ExpireResults();
+
+ private:
+  enum class StopReason { kNone, kCancel, kTimeout, kShutdown };
+  struct SubStatement {
+    std::string sql;
+    StatementStatus status = StatementStatus::kSubmitted;
+    Timestamp started, ended;
+    int64_t rows = 0, bytes = 0;
+    bool has_result = false;
+    std::string error;
+  };
+  struct Statement {
+    std::string id, name, workgroup, principal, client_key, request_digest;
+    uint64_t seq = 0;
+    bool batch = false;
+    StatementStatus status = StatementStatus::kSubmitted;
+    Timestamp created, updated, picked, started, ended, deadline;
+    std::vector<SubStatement> subs;
+    StopReason stop_reason = StopReason::kNone;
+    std::atomic<bool> stop{false};   // read by the result writer without the lock
+    QueryEngine* engine = nullptr;   // while running; Interrupt() only under mu_
+  };
+  using StatementPtr = std::shared_ptr<Statement>;
+
+  // statements.cc
+  Timestamp Now() const { return clock_->Now(); }
+  StatementPtr FindLocked(const Principal& who, const std::string& id, int* sub) const;
+  StatementInfo InfoLocked(const Statement& st, int sub) const;
+  void ForgetLocked(const StatementPtr& st);
+  void EvictLocked();
+  // statement_worker.cc
+  void WorkerLoop();
+  void WatchdogLoop();
+  void Run(const StatementPtr& st);
+  Status CheckScanLimit(const WorkgroupConfig& wg, const QueryEngine& engine, const std::string& sql) const;
+  void RequestStopLocked(Statement& st, StopReason reason);
+  std::string ResultDir(const std::string& id, int sub) const;
+
+  const StatementServiceOptions options_;
+  StateStore* const state_;
+  SystemClock system_clock_;
+  const Clock* const clock_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // a statement was queued, or stopping_
+  std::condition_variable stop_cv_;  // stopping_, for the watchdog's sleep
+  Workgroups workgroups_;                          // GUARDED_BY(mu_)
+  std::map<std::string, StatementPtr> by_id_;      // GUARDED_BY(mu_)
+  std::map<uint64_t, StatementPtr> by_seq_;        // GUARDED_BY(mu_)
+  std::map<std::string, std::string> by_client_;   // client key -> id, GUARDED_BY(mu_)
+  std::vector<StatementPtr> running_;              // GUARDED_BY(mu_)
+  uint64_t next_seq_ = 1;                          // GUARDED_BY(mu_)
+  bool started_ = false, stopping_ = false;        // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace fleetlog

@@ -1,0 +1,203 @@
+// The statements API end to end over HTTP: status transitions, results and paging, cancel,
+// idempotency, expiry and the result cap.
+#include "server/api_test_fixture.h"
+
+namespace fleetlog::testing {
+namespace {
+
+TEST_F(ApiTest, EveryStatusTransition) {
+  StartServer();
+  gate_.Close();
+  const std::string slow = Submit({{"sql", kLongSql}, {"workgroup", "small"}, {"name", "slow"}});
+  WaitFor(slow, "PICKED");
+  const std::string quick = Submit({{"sql", "SELECT 42 AS answer"}, {"workgroup", "small"}});
+  EXPECT_EQ(Describe(quick)["status"], "SUBMITTED");  // the workgroup's one slot is taken
+  gate_.Open();
+  WaitFor(slow, "STARTED");
+  EXPECT_EQ(Describe(quick)["status"], "SUBMITTED");
+  auto [status, body] = Post("/v1/statements/" + slow + "/cancel", "");
+  EXPECT_EQ(status, 200) << body.dump();
+  json aborted = WaitFor(slow);
+  EXPECT_EQ(aborted["status"], "ABORTED");
+  EXPECT_GT(aborted["duration_ns"].get<int64_t>(), 0);
+
+  json finished = WaitFor(quick);
+  EXPECT_EQ(finished["status"], "FINISHED");
+  EXPECT_GT(finished["queue_ns"].get<int64_t>(), 0);  // waited for the slow one
+  EXPECT_EQ(finished["result_rows"], 1);
+  EXPECT_EQ(finished["has_result_set"], true);
+  EXPECT_GT(finished["result_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(finished["error"], "");
+  EXPECT_LE(finished["created_at"].get<std::string>(), finished["updated_at"].get<std::string>());
+
+  json failed = WaitFor(Submit({{"sql", "SELECT no_such_column FROM stl_query"}}));
+  EXPECT_EQ(failed["status"], "FAILED");
+  EXPECT_NE(failed["error"].get<std::string>().find("no_such_column"), std::string::npos) << failed.dump();
+  EXPECT_EQ(failed["has_result_set"], false);
+
+  // A queued statement can be cancelled before it starts.
+  gate_.Close();
+  const std::string a = Submit({{"sql", "SELECT 1"}, {"workgroup", "small"}});
+  WaitFor(a, "PICKED");
+  const std::string b = Submit({{"sql", "SELECT 2"}, {"workgroup", "small"}});
+  EXPECT_EQ(Post("/v1/statements/" + b + "/cancel", "").first, 200);
+  EXPECT_EQ(Describe(b)["status"], "ABORTED");
+  gate_.Open();
+  EXPECT_EQ(WaitFor(a)["status"], "FINISHED");
+  EXPECT_EQ(Post("/v1/statements/" + a + "/cancel", "").first, 400);  // already over
+}
+
+TEST_F(ApiTest, ResultPagesCarryColumnsAndTotals) {
+  StartServer();
+  const std::string id = Submit({{"sql", "SELECT i, 'r' || i AS label, NULL AS nothing FROM range(25) t(i) ORDER BY i"}});
+  ASSERT_EQ(WaitFor(id)["status"], "FINISHED");
+  std::vector<int64_t> seen;
+  std::string path = "/v1/statements/" + id + "/result";
+  int pages = 0;
+  while (true) {
+    auto [status, page] = Get(path);
+    ASSERT_EQ(status, 200) << page.dump();
+    ASSERT_EQ(page["columns"].size(), 3u);
+    EXPECT_EQ(page["columns"][0], (json{{"name", "i"}, {"type", "BIGINT"}}));
+    EXPECT_EQ(page["total_rows"], 25);
+    for (const auto& r : page["records"]) {
+      seen.push_back(r[0].get<int64_t>());
+      EXPECT_EQ(r[1], "r" + std::to_string(r[0].get<int64_t>()));
+      EXPECT_TRUE(r[2].is_null());
+    }
+    ++pages;
+    if (!page.contains("next_token")) break;
+    path = "/v1/statements/" + id + "/result?next_token=" + page["next_token"].get<std::string>();
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  for (int64_t i = 0; i < 25; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], i);
+  EXPECT_EQ(Get("/v1/statements/" + id + "/result?next_token=bogus").first, 400);
+
+  auto csv = client_->Get(("/v1/statements/" + id + "/result?format=csv").c_str());
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->status, 200);
+  EXPECT_EQ(csv->body.substr(0, 30), "i,label,nothing\r\n0,r0,\r\n1,r1,\r\n");
+  EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 26);
+}
+
+TEST_F(ApiTest, EmptyResultIsOnePage) {
+  StartServer();
+  const std::string id = Submit({{"sql", "SELECT * FROM stl_query WHERE false"}});
+  ASSERT_EQ(WaitFor(id)["status"], "FINISHED");
+  auto [status, page] = Get("/v1/statements/" + id + "/result");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(page["records"], json::array());
+  EXPECT_EQ(page["total_rows"], 0);
+  EXPECT_FALSE(page.contains("next_token"));
+}
+
+TEST_F(ApiTest, ParametersAreBoundAsLiterals) {
+  StartServer();
+  json request = {{"sql", "SELECT :who AS who, :n + 1 AS n, count(*) AS c FROM stl_query WHERE cluster = :cluster"},
+                  {"parameters", {{{"name", "who"}, {"value", "x'); DROP TABLE t; --"}},
+                                  {{"name", "n"}, {"value", 41}},
+                                  {{"name", "cluster"}, {"value", "alpha"}}}}};
+  const std::string id = Submit(request);
+  ASSERT_EQ(WaitFor(id)["status"], "FINISHED") << Describe(id).dump();
+  auto [status, page] = Get("/v1/statements/" + id + "/result");
+  EXPECT_EQ(page["records"][0], (json{"x'); DROP TABLE t; --", 42, 120}));
+  EXPECT_EQ(Post("/v1/statements", json{{"sql", "SELECT :missing"}}.dump()).first, 400);
+  EXPECT_EQ(Post("/v1/statements", json{{"sql", "SELECT 1"}, {"parameters", {{{"name", "unused"}, {"value", 1}}}}}.dump()).first, 400);
+  EXPECT_EQ(Post("/v1/statements", json{{"sql", "SELECT :n"}, {"parameters", {{{"name", "n"}, {"value", {1}}}}}}.dump()).first, 400);
+}
+
+TEST_F(ApiTest, CancelInterruptsALongQuery) {
+  StartServer();
+  const std::string id = Submit({{"sql", kLongSql}});
+  WaitFor(id, "STARTED");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_EQ(Post("/v1/statements/" + id + "/cancel", "").first, 200);
+  json d = WaitFor(id);
+  EXPECT_EQ(d["status"], "ABORTED");
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(5));
+  EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 400);
+}
+
+TEST_F(ApiTest, ClientTokenMakesSubmissionIdempotent) {
+  StartServer();
+  json request = {{"sql", "SELECT 1"}, {"client_token", "abc-123"}};
+  const std::string first = Submit(request);
+  EXPECT_EQ(Submit(request), first);
+  request["sql"] = "SELECT 2";
+  EXPECT_EQ(Post("/v1/statements", request.dump()).first, 400);
+  request["client_token"] = "other";
+  EXPECT_NE(Submit(request), first);
+}
+
+TEST_F(ApiTest, ResultsExpireAfterTheirTtl) {
+  StartServer();
+  const std::string id = Submit({{"sql", "SELECT 1 AS one"}});
+  ASSERT_EQ(WaitFor(id)["status"], "FINISHED");
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/results/" + id));
+  clock_.offset_us = Duration::Hours(23).micros();
+  EXPECT_EQ(server_->statements().ExpireResults(), 0);
+  EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 200);
+  clock_.offset_us = Duration::Hours(25).micros();
+  EXPECT_EQ(server_->statements().ExpireResults(), 1);
+  EXPECT_EQ(Get("/v1/statements/" + id).first, 404);
+  EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 404);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/results/" + id));
+}
+
+TEST_F(ApiTest, ResultOverTheCapFailsTheStatement) {
+  ServerOptions o = DefaultOptions();
+  o.server.result_cap_bytes = 1000;
+  StartServer(std::move(o));
+  json d = WaitFor(Submit({{"sql", "SELECT i FROM range(10000) t(i)"}}));
+  EXPECT_EQ(d["status"], "FAILED");
+  EXPECT_NE(d["error"].get<std::string>().find("result cap of 1000 bytes"), std::string::npos) << d.dump();
+  EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT i FROM range(10) t(i)"}}))["status"], "FINISHED");
+}
+
+TEST_F(ApiTest, BatchRunsInOrderAndStopsAtTheFirstFailure) {
+  StartServer();
+  auto [status, body] = Post("/v1/statements/batch", json{{"sqls", {"SELECT 1 AS a", "SELECT 'two' AS b"}}}.dump());
+  ASSERT_EQ(status, 200) << body.dump();
+  const std::string id = body["id"];
+  json d = WaitFor(id);
+  EXPECT_EQ(d["status"], "FINISHED");
+  EXPECT_EQ(d["is_batch"], true);
+  ASSERT_EQ(d["sub_statements"].size(), 2u);
+  EXPECT_EQ(d["sub_statements"][1]["id"], id + ":2");
+  EXPECT_EQ(Get("/v1/statements/" + id + ":2/result").second["records"], (json{{"two"}}));
+  EXPECT_EQ(Get("/v1/statements/" + id + ":2").second["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 400);
+  EXPECT_EQ(Get("/v1/statements/" + id + ":3").first, 404);
+
+  auto failing = Post("/v1/statements/batch", json{{"sqls", {"SELECT 1", "SELECT nope", "SELECT 3"}}}.dump());
+  json f = WaitFor(failing.second["id"]);
+  EXPECT_EQ(f["status"], "FAILED");
+  EXPECT_EQ(f["sub_statements"][0]["status"], "FINISHED");
+  EXPECT_EQ(f["sub_statements"][1]["status"], "FAILED");
+  EXPECT_EQ(f["sub_statements"][2]["status"], "ABORTED");
+}
+
+TEST_F(ApiTest, ListFiltersAndPages) {
+  StartServer();
+  for (int i = 0; i < 5; ++i) WaitFor(Submit({{"sql", "SELECT " + std::to_string(i)}, {"name", "report-" + std::to_string(i)}}));
+  WaitFor(Submit({{"sql", "SELECT broken"}, {"name", "other"}}));
+  std::vector<std::string> names;
+  std::string path = "/v1/statements?name_prefix=report-";
+  while (true) {
+    auto [status, page] = Get(path);
+    ASSERT_EQ(status, 200) << page.dump();
+    for (const auto& s : page["statements"]) names.push_back(s["name"]);
+    if (!page.contains("next_token")) break;
+    path = "/v1/statements?name_prefix=report-&next_token=" + page["next_token"].get<std::string>();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"report-4", "report-3", "report-2", "report-1", "report-0"}));
+  auto failed = Get("/v1/statements?status=FAILED").second;
+  ASSERT_EQ(failed["statements"].size(), 1u);
+  EXPECT_EQ(failed["statements"][0]["name"], "other");
+  EXPECT_EQ(Get("/v1/statements?status=DONE").first, 400);
+}
+
+}  // namespace
+}  // namespace fleetlog::testing

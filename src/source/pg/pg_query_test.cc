@@ -1,0 +1,64 @@
+#include "source/pg/pg_query.h"
+
+#include <gtest/gtest.h>
+
+#include "source/pg/pg_error.h"
+
+namespace fleetlog {
+namespace {
+
+const Timestamp kLower = ParseTimestamp("2024-05-01 10:00:00").value();
+const Timestamp kUpper = ParseTimestamp("2024-05-01 10:05:00.25").value();
+
+TEST(PgQueryTest, PlainTableFiltersItsCursorHalfOpen) {
+  auto sql = RenderWindowSelect(*FindRedshiftTable("stl_query"), kLower, kUpper);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql,
+            "SELECT * FROM \"stl_query\" WHERE \"endtime\" >= '2024-05-01 10:00:00'::timestamp AND "
+            "\"endtime\" < '2024-05-01 10:05:00.250000'::timestamp");
+}
+
+TEST(PgQueryTest, ChildTableJoinsOneParentRowPerKey) {
+  auto sql = RenderWindowSelect(*FindRedshiftTable("stl_querytext"), kLower, kUpper);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql,
+            "SELECT t.*, p.\"endtime\" AS \"__fleetlog_ts\" FROM \"stl_querytext\" t JOIN (SELECT \"query\", "
+            "MAX(\"endtime\") AS \"endtime\" FROM \"stl_query\" WHERE \"endtime\" >= '2024-05-01 10:00:00'::timestamp "
+            "AND \"endtime\" < '2024-05-01 10:05:00.250000'::timestamp GROUP BY \"query\") p ON p.\"query\" = "
+            "t.\"query\"");
+}
+
+TEST(PgQueryTest, CustomQueryIsWrappedWithoutItsSemicolon) {
+  TableSpec spec{.name = "sales", .cursor = "sale time", .sql = "select * from sales -- all of them\n ;  \n"};
+  auto sql = RenderWindowSelect(spec, kLower, kUpper);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql,
+            "SELECT * FROM (\nselect * from sales -- all of them\n) AS fleetlog_custom WHERE \"sale time\" >= "
+            "'2024-05-01 10:00:00'::timestamp AND \"sale time\" < '2024-05-01 10:05:00.250000'::timestamp");
+}
+
+TEST(PgQueryTest, IdentifiersAreQuoted) {
+  EXPECT_EQ(QuotePgIdentifier("a\"b"), "\"a\"\"b\"");
+  TableSpec no_cursor{.name = "x"};
+  EXPECT_EQ(RenderWindowSelect(no_cursor, kLower, kUpper).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PgErrorTest, SqlstatesMapToStatusCodes) {
+  EXPECT_EQ(StatusCodeForSqlstate("28P01"), StatusCode::kPermissionDenied);
+  EXPECT_EQ(StatusCodeForSqlstate("28000"), StatusCode::kPermissionDenied);
+  EXPECT_EQ(StatusCodeForSqlstate("42P01"), StatusCode::kNotFound);
+  EXPECT_EQ(StatusCodeForSqlstate("57014"), StatusCode::kTimeout);
+  EXPECT_EQ(StatusCodeForSqlstate("57P01"), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForSqlstate("08006"), StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeForSqlstate("42601"), StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeForSqlstate("XX000"), StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeForSqlstate(""), StatusCode::kInternal);
+}
+
+TEST(PgErrorTest, ScrubPasswordRemovesEveryOccurrence) {
+  EXPECT_EQ(ScrubPassword("pw=s3cret and s3cret", "s3cret"), "pw=*** and ***");
+  EXPECT_EQ(ScrubPassword("nothing", ""), "nothing");
+}
+
+}  // namespace
+}  // namespace fleetlog

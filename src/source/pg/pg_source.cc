@@ -1,0 +1,261 @@
+// Reading a window is one transaction: BEGIN, DECLARE a NO SCROLL cursor over the window's
+// SELECT, FETCH FORWARD batch_rows until a short batch, COMMIT. A cursor is the only
+// streaming read Redshift offers (no COPY TO STDOUT, and single-row mode still makes the
+// leader materialise the result), and a transaction is what a cursor lives in.
+//
+// The next FETCH is sent before the current batch is decoded and handed to the sink, so the
+// server produces rows while we decode them: the export runs at the speed of the slower of
+// the two rather than their sum.
+//
+// Any failure inside the transaction rolls it back, so the connection is clean for the next
+// table; a connection that broke is dropped, and the next Connect() opens a new one.
+#include "source/pg/pg_source.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "source/pg/pg_decode.h"
+#include "source/pg/pg_error.h"
+#include "source/pg/pg_query.h"
+
+namespace fleetlog {
+namespace {
+
+constexpr const char* kCursorName = "fleetlog_cursor";
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct ConnDeleter {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
+
+// "host:port" as the DSN names them, for messages (libpq's own defaults when it does not).
+std::string HostOfDsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return "(unparsable dsn)";
+  }
+  std::string host, port;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    if (host.empty() && (std::strcmp(o->keyword, "host") == 0 || std::strcmp(o->keyword, "hostaddr") == 0))
+      host = o->val;
+    else if (std::strcmp(o->keyword, "port") == 0)
+      port = o->val;
+  }
+  PQconninfoFree(options);
+  return fmt::format("{}:{}", host.empty() ? "localhost" : host, port.empty() ? "5432" : port);
+}
+
+class PgSource final : public Source {
+ public:
+  explicit PgSource(PgSourceOptions options) : options_(std::move(options)), host_(HostOfDsn(options_.dsn)) {}
+  ~PgSource() override { Disconnect(); }
+
+  Status Connect() override;
+  Result<Timestamp> Now() override;
+  Status Read(const SourceQuery& query, const BatchSink& sink) override;
+  void Cancel() override;
+
+ private:
+  PgErrorContext ErrorContext(std::string_view table) const {
+    return {.cluster = options_.cluster,
+            .host = host_,
+            .table = table,
+            .statement_timeout = options_.statement_timeout,
+            .password = options_.password,
+            .cancel_requested = cancel_requested_.load()};
+  }
+  Status OpenConnection();
+  void Disconnect();
+  // The Status for the failed statement whose result is `result` (may be null), dropping
+  // the connection when it broke.
+  Status StatementFailed(const PGresult* result, std::string_view table);
+  Result<PgResult> Execute(const std::string& sql, ExecStatusType expected, std::string_view table);
+  Status SendQuery(const std::string& sql, std::string_view table);
+  Result<PgResult> AwaitResult(ExecStatusType expected, std::string_view table);
+  Status StreamCursor(const SourceQuery& query, const BatchSink& sink);
+  void EndFailedTransaction();
+  Status Cancelled(std::string_view table) const {
+    return Error(StatusCode::kCancelled, "cluster {}: reading {} was cancelled", options_.cluster, table);
+  }
+
+  const PgSourceOptions options_;
+  const std::string host_;
+  PgConn conn_;  // null when disconnected
+  std::atomic<bool> cancel_requested_{false};
+  std::mutex cancel_mu_;
+  PGcancel* cancel_ = nullptr;  // guarded by cancel_mu_; set while conn_ is
+};
+
+Status PgSource::OpenConnection() {
+  // The DSN is expanded in place of "dbname"; the keywords after it override what it says,
+  // and the one before it is a default it may override. The password never enters a
+  // connection string, so no string we build or log can hold it.
+  const std::string timeout_seconds = std::to_string((options_.connect_timeout.micros() + 999999) / 1000000);
+  std::vector<const char*> keys = {"fallback_application_name", "dbname", "client_encoding"};
+  std::vector<const char*> values = {"fleetlog", options_.dsn.c_str(), "UTF8"};
+  if (!options_.password.empty()) {
+    keys.push_back("password");
+    values.push_back(options_.password.c_str());
+  }
+  if (options_.connect_timeout.micros() > 0) {
+    keys.push_back("connect_timeout");
+    values.push_back(timeout_seconds.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  PgConn conn(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) return PgConnectError(conn.get(), ErrorContext({}));
+  conn_ = std::move(conn);
+  {
+    std::lock_guard<std::mutex> lock(cancel_mu_);
+    cancel_ = PQgetCancel(conn_.get());
+  }
+  // The decoders rely on ISO dates, UTC and round-trip floats; Redshift accepts all four.
+  const std::string session = fmt::format(
+      "SET statement_timeout = {}; SET timezone = 'UTC'; SET datestyle = 'ISO, MDY'; SET extra_float_digits = 3",
+      options_.statement_timeout.micros() / 1000);
+  auto result = Execute(session, PGRES_COMMAND_OK, {});
+  if (!result.ok()) {
+    Disconnect();
+    return result.status();
+  }
+  return Status::Ok();
+}
+
+void PgSource::Disconnect() {
+  {
+    std::lock_guard<std::mutex> lock(cancel_mu_);
+    PQfreeCancel(cancel_);
+    cancel_ = nullptr;
+  }
+  conn_.reset();
+}
+
+Status PgSource::StatementFailed(const PGresult* result, std::string_view table) {
+  Status status = PgStatementError(conn_.get(), result, ErrorContext(table));
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) Disconnect();
+  return status;
+}
+
+Result<PgResult> PgSource::Execute(const std::string& sql, ExecStatusType expected, std::string_view table) {
+  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  if (result == nullptr || PQresultStatus(result.get()) != expected) return StatementFailed(result.get(), table);
+  return result;
+}
+
+Status PgSource::SendQuery(const std::string& sql, std::string_view table) {
+  if (PQsendQuery(conn_.get(), sql.c_str()) == 0) return StatementFailed(nullptr, table);
+  return Status::Ok();
+}
+
+Result<PgResult> PgSource::AwaitResult(ExecStatusType expected, std::string_view table) {
+  PgResult result(PQgetResult(conn_.get()));
+  // A query sent alone yields one result and then null; the null frees libpq for the next.
+  while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
+  if (result == nullptr || PQresultStatus(result.get()) != expected) return StatementFailed(result.get(), table);
+  return result;
+}
+
+Status PgSource::Connect() {
+  if (conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK &&
+      PQtransactionStatus(conn_.get()) == PQTRANS_IDLE && Execute("SELECT 1", PGRES_TUPLES_OK, {}).ok())
+    return Status::Ok();
+  Disconnect();
+  return OpenConnection();
+}
+
+Result<Timestamp> PgSource::Now() {
+  if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
+  ASSIGN_OR_RETURN(PgResult result, Execute("SELECT getdate()", PGRES_TUPLES_OK, {}));
+  const std::string_view text =
+      PQntuples(result.get()) == 1 && PQnfields(result.get()) == 1 ? PQgetvalue(result.get(), 0, 0) : "";
+  int64_t micros = 0;
+  if (!ParsePgTimestamp(text, &micros))
+    return Error(StatusCode::kCorruption, "cluster {}: getdate() returned \"{}\", not a timestamp", options_.cluster,
+                 text);
+  return Timestamp::FromMicros(micros);
+}
+
+Status PgSource::Read(const SourceQuery& query, const BatchSink& sink) {
+  if (query.spec == nullptr || query.batch_rows == 0)
+    return InvalidArgument("cluster {}: a read needs a table spec and batch_rows > 0", options_.cluster);
+  const std::string_view table = query.spec->name;
+  cancel_requested_ = false;
+  ASSIGN_OR_RETURN(const std::string select, RenderWindowSelect(*query.spec, query.lower, query.upper));
+  if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
+
+  Status status = Execute("BEGIN", PGRES_COMMAND_OK, table).status();
+  if (status.ok())
+    status = Execute(fmt::format("DECLARE {} NO SCROLL CURSOR FOR {}", kCursorName, select), PGRES_COMMAND_OK, table)
+                 .status();
+  if (status.ok()) status = StreamCursor(query, sink);
+  if (status.ok()) status = Execute("COMMIT", PGRES_COMMAND_OK, table).status();
+  if (!status.ok()) EndFailedTransaction();
+  return status;
+}
+
+Status PgSource::StreamCursor(const SourceQuery& query, const BatchSink& sink) {
+  const std::string_view table = query.spec->name;
+  const std::string fetch = fmt::format("FETCH FORWARD {} FROM {}", query.batch_rows, kCursorName);
+  std::optional<PgResultDecoder> decoder;
+  RETURN_IF_ERROR(SendQuery(fetch, table));
+  for (bool more = true; more;) {
+    if (cancel_requested_) return Cancelled(table);
+    ASSIGN_OR_RETURN(PgResult result, AwaitResult(PGRES_TUPLES_OK, table));
+    const auto rows = static_cast<size_t>(PQntuples(result.get()));
+    more = rows == query.batch_rows;  // a short batch means the cursor is exhausted
+    if (more) RETURN_IF_ERROR(SendQuery(fetch, table));
+    if (rows == 0) break;
+    if (!decoder) decoder.emplace(result.get(), query.spec->keep_padding);
+    RowBatch batch(decoder->schema());
+    Status decoded = decoder->Append(result.get(), &batch);
+    if (!decoded.ok()) return decoded.WithContext(fmt::format("cluster {}: reading {}", options_.cluster, table));
+    result.reset();
+    RETURN_IF_ERROR(sink(batch));
+  }
+  if (cancel_requested_) return Cancelled(table);
+  return Status::Ok();
+}
+
+void PgSource::EndFailedTransaction() {
+  if (conn_ == nullptr) return;
+  // A FETCH may still be in flight when the sink or the decoder failed.
+  while (PGresult* pending = PQgetResult(conn_.get())) PQclear(pending);
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    Disconnect();
+    return;
+  }
+  if (PQtransactionStatus(conn_.get()) == PQTRANS_IDLE) return;
+  PgResult result(PQexec(conn_.get(), "ROLLBACK"));
+  if (result == nullptr || PQresultStatus(result.get()) != PGRES_COMMAND_OK) Disconnect();
+}
+
+void PgSource::Cancel() {
+  cancel_requested_ = true;
+  std::lock_guard<std::mutex> lock(cancel_mu_);
+  if (cancel_ == nullptr) return;
+  char error[256];
+  // Best effort: if the request does not arrive, the flag still stops the read between batches.
+  PQcancel(cancel_, error, sizeof error);
+}
+
+}  // namespace
+
+std::unique_ptr<Source> MakePgSource(PgSourceOptions options) {
+  return std::make_unique<PgSource>(std::move(options));
+}
+
+}  // namespace fleetlog
