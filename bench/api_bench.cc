@@ -71,24 +71,35 @@ int MakeLake(const std::string& dir, int hours) {
   return 0;
 }
 
-// Submit, poll, fetch the first page. Returns the HTTP status that ended the attempt.
+// A request that got no answer: counted under minus httplib's error code, and said.
+int NoAnswer(const char* phase, httplib::Error error, std::map<int, long>* statuses) {
+  std::fprintf(stderr, "%s: no answer (%s)\n", phase, httplib::to_string(error).c_str());
+  (*statuses)[-static_cast<int>(error)]++;
+  return -static_cast<int>(error);
+}
+
+// Submit, poll, fetch the first page. Returns the HTTP status that ended the attempt, or
+// NoAnswer()'s code.
 int RoundTrip(httplib::Client& cli, std::map<int, long>* statuses) {
   auto post = cli.Post("/v1/statements", json{{"sql", kSql}}.dump(), "application/json");
-  if (!post) return -1;
+  if (!post) return NoAnswer("submit", post.error(), statuses);
   (*statuses)[post->status]++;
   if (post->status != 200) return post->status;
   const std::string id = json::parse(post->body)["id"];
   for (int delay_us = 200;; delay_us = std::min(delay_us * 2, 20000)) {
     auto d = cli.Get(("/v1/statements/" + id).c_str());
-    if (!d) return -1;
+    if (!d) return NoAnswer("describe", d.error(), statuses);
     (*statuses)[d->status]++;
     const std::string status = json::parse(d->body).value("status", "");
     if (status == "FINISHED") break;
-    if (status == "FAILED" || status == "ABORTED") return 500;
+    if (status == "FAILED" || status == "ABORTED") {
+      std::fprintf(stderr, "statement %s: %s\n", status.c_str(), json::parse(d->body).value("error", "").c_str());
+      return 500;
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
   }
   auto r = cli.Get(("/v1/statements/" + id + "/result").c_str());
-  if (!r) return -1;
+  if (!r) return NoAnswer("result", r.error(), statuses);
   (*statuses)[r->status]++;
   return r->status;
 }
@@ -148,6 +159,7 @@ int Run(const std::string& dir, int seconds, int clients, const std::string& bin
     threads.emplace_back([&] {
       httplib::Client client("127.0.0.1", server.port());
       client.set_read_timeout(60, 0);
+      client.set_keep_alive(false);  // a new connection per request: the harder case for the server
       std::map<int, long> mine;
       std::vector<double> ms;
       long ok = 0, busy = 0, bad = 0;

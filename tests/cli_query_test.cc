@@ -174,7 +174,7 @@ TEST_F(CliQueryTest, DiagnosticGroupByAndJoinAcrossTables) {
             json::parse(R"([{"query": 1, "rows": 9000000000000}])"));
   auto table = Query("SELECT cluster, count(*) AS n FROM stl_query GROUP BY cluster ORDER BY cluster", "table");
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_EQ(table.out, " cluster | n\n---------+--\n alpha   | 3\n beta-2  | 3\n(2 rows)\n");
+  EXPECT_EQ(table.out, " cluster | n\n---------+---\n alpha   | 3\n beta-2  | 3\n(2 rows)\n");
 }
 
 TEST_F(CliQueryTest, TimestampWithTimeZoneIsPrinted) {

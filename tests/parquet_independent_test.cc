@@ -52,14 +52,15 @@ TEST(ParquetIndependentTest, HyparquetReadsExactlyWhatWasWritten) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json got = json::parse(r.out);
 
-  EXPECT_EQ(got["columns"], json::parse(R"([
+  const json expected_columns = json::parse(R"json([
     {"name": "i", "type": "INT32", "converted": "INT_32", "logical": null, "codec": "ZSTD"},
     {"name": "big", "type": "INT64", "converted": "INT_64", "logical": null, "codec": "ZSTD"},
     {"name": "d", "type": "DOUBLE", "converted": null, "logical": null, "codec": "ZSTD"},
     {"name": "b", "type": "BOOLEAN", "converted": null, "logical": null, "codec": "ZSTD"},
     {"name": "ts", "type": "INT64", "converted": "TIMESTAMP_MICROS", "logical": "TIMESTAMP(MICROS)", "codec": "ZSTD"},
     {"name": "s", "type": "BYTE_ARRAY", "converted": "UTF8", "logical": null, "codec": "ZSTD"}
-  ])")) << got["columns"].dump(1);
+  ])json");
+  EXPECT_EQ(got["columns"], expected_columns) << got["columns"].dump(1);
 
   // Rows come in cursor order within the file.
   json expected = json::parse(R"([

@@ -1,6 +1,7 @@
 // The fleetlog dashboard: plain JavaScript over the HTTP API (DESIGN.md). Every number on the
 // page comes from SQL run through POST /v1/statements, except the fleet table (/v1/fleet).
 // Panels carry data-state (loading | ready | empty | error) and data-rows for tests.
+// Dashboard queries run in the token's (or the default) workgroup.
 'use strict';
 
 const state = {
@@ -197,8 +198,15 @@ function lag(s) {
   return (s / 86400).toFixed(1) + ' d';
 }
 
+// Redraws everything for the current filters. When done, body[data-settled] holds the
+// generation drawn (tests wait for it to equal fleetlog.generation).
 async function refresh() {
   const generation = ++state.generation;
+  await draw(generation);
+  if (generation === state.generation) document.body.dataset.settled = String(generation);
+}
+
+async function draw(generation) {
   let fleet;
   try {
     fleet = await loadFleet();

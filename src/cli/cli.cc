@@ -20,7 +20,11 @@ const CommandRow kCommands[] = {
     {"status", "Cursor, lag, last run and last error per cluster and table", AddStatus},
     {"query", "Run SQL over the lake; tables carry `cluster` and `dt`", AddQuery},
     {"demo", "Export a simulated fleet into a fresh workspace and print a report", AddDemo},
+    {"serve", "Serve the HTTP API and the dashboard", AddServe},
     {"rcf", "Anomaly scores for a CSV series (Random Cut Forest)", AddRcf},
+    {"compact", "Compact small files, build roll-ups, expire old partitions (lake upkeep)", AddCompact},
+    {"purge", "Remove rows matching a predicate from a table, through a commit, audited", AddPurge},
+    {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify},
     {"secrets", "Store, list and delete encrypted secrets", AddSecrets},
 };
 

@@ -14,6 +14,11 @@
 #include "core/config.h"
 #include "core/status.h"
 
+namespace fleetlog {
+class Server;
+class StateStore;
+}  // namespace fleetlog
+
 namespace fleetlog::cli {
 
 enum ExitCode { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
@@ -43,6 +48,9 @@ int Fail(const Status& status);
 void InstallStopHandlers();
 const std::atomic<bool>& StopRequested();
 
+// Starts the HTTP server inside a writer process when the config has [server]; null otherwise.
+Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state);
+
 CommandAction AddInit(CLI::App& app, const GlobalOptions& global);
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global);
 CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global);
@@ -51,5 +59,9 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRun(CLI::App& app, const GlobalOptions& global);
 CommandAction AddDemo(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRcf(CLI::App& app, const GlobalOptions& global);
+CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
+CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
+CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
+CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

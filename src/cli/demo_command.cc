@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "demo/demo.h"
 #include "exporter/scheduler.h"
+#include "server/server.h"
 
 namespace fleetlog::cli {
 
@@ -39,8 +40,11 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
     InstallStopHandlers();
-    std::cout << "exporting live every 5s; stop with Ctrl-C\n";
+    auto server = StartServerIfConfigured(*config, &(*session)->state());
+    if (!server.ok()) return Fail(server.status());
+    std::cout << "dashboard: http://" << opts->listen << "/  (exporting live every 5s; stop with Ctrl-C)\n" << std::flush;
     RunScheduler(**session, StopRequested(), {});
+    if (*server) (*server)->Stop();
     return static_cast<int>(kExitOk);
   };
 }

@@ -5,6 +5,8 @@
 
 #include "cli/command.h"
 #include "exporter/scheduler.h"
+#include "server/server.h"
+#include "lake/upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 namespace {
@@ -14,7 +16,14 @@ std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
 
 // What runs after each export cycle, in order.
-std::vector<AfterCycleTask> AfterCycleTasks() { return {}; }
+std::vector<AfterCycleTask> AfterCycleTasks() {
+  return {
+      {"lake upkeep",
+       [](LakeSession& s, const CycleReport&) {
+         return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), Timestamp::Now());
+       }},
+  };
+}
 
 }  // namespace
 
@@ -28,6 +37,14 @@ void InstallStopHandlers() {
 
 const std::atomic<bool>& StopRequested() { return g_stop; }
 
+Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state) {
+  if (!config.server) return std::unique_ptr<Server>();
+  auto server = std::make_unique<Server>(ServerOptionsFromConfig(config), state);
+  RETURN_IF_ERROR(server->Start());
+  spdlog::info("serving the API and dashboard on {} (port {})", config.server->listen, server->port());
+  return server;
+}
+
 CommandAction AddRun(CLI::App& app, const GlobalOptions& global) {
   auto cycles = std::make_shared<int>(0);
   app.add_option("--cycles", *cycles, "Stop after this many cycles (default: run until SIGTERM)");
@@ -37,9 +54,12 @@ CommandAction AddRun(CLI::App& app, const GlobalOptions& global) {
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
     InstallStopHandlers();
+    auto server = StartServerIfConfigured(*config, &(*session)->state());
+    if (!server.ok()) return Fail(server.status());
     spdlog::info("exporting {} clusters every {}; stop with SIGTERM or Ctrl-C", config->clusters.size(),
                  FormatDuration(config->export_.interval));
     RunScheduler(**session, g_stop, AfterCycleTasks(), *cycles);
+    if (*server) (*server)->Stop();
     spdlog::info("stopped");
     return static_cast<int>(kExitOk);
   };

@@ -24,8 +24,6 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
     if (!config->server) config->server = ServerConfig{};  // `serve` without [server]: loopback defaults
-    if (!config->server->results_dir.empty() && config->server->results_dir.front() != '/')
-      return Fail(InvalidArgument("[server] results_dir must be absolute"));
     if (config->server->results_dir.empty())
       config->server->results_dir = std::filesystem::path(config->state_path).parent_path() / "results";
     ServerOptions options = ServerOptionsFromConfig(*config);

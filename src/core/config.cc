@@ -229,7 +229,14 @@ void CheckTableName(ConfigReader& r, const toml::node* where, const std::string&
 // True when a libpq connection string carries a password: a password keyword, or the
 // user:password@ part of a postgres:// URI.
 bool DsnHoldsPassword(std::string_view dsn) {
-  if (dsn.find("password") != std::string_view::npos) return true;
+  // The keyword: "password" at the start or after a blank, then optional blanks and '='
+  // (a database named "password_tests" is not a password).
+  for (size_t at = dsn.find("password"); at != std::string_view::npos; at = dsn.find("password", at + 1)) {
+    if (at > 0 && dsn[at - 1] != ' ' && dsn[at - 1] != '\t') continue;
+    size_t i = at + 8;
+    while (i < dsn.size() && (dsn[i] == ' ' || dsn[i] == '\t')) ++i;
+    if (i < dsn.size() && dsn[i] == '=') return true;
+  }
   const size_t scheme = dsn.find("://");
   if (scheme == std::string_view::npos) return false;
   const std::string_view rest = dsn.substr(scheme + 3);
@@ -345,7 +352,7 @@ void ReadWorkgroup(ConfigReader& r, const toml::table& t, Config* config) {
 
 void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_dir, Config* config) {
   r.CheckKeys(root, "the top level", {"lake", "state", "secrets", "export", "table", "cluster", "custom", "query",
-                                      "server", "workgroup", "detect"});
+                                      "server", "workgroup", "detect", "upkeep"});
   config->lake_path = "./lake";
   config->state_path = "./fleetlog.db";
   config->key_file = "./fleetlog.key";
@@ -422,6 +429,16 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.CheckKeys(*t, "[detect]", {"enabled", "bucket"});
     r.ReadBool(*t, "enabled", &config->detect.enabled);
     r.ReadDuration(*t, "bucket", &config->detect.bucket);
+  }
+  if (const auto* t = Section(r, root, "upkeep")) {
+    auto& u = config->upkeep;
+    r.CheckKeys(*t, "[upkeep]", {"enabled", "every", "grace", "target_file_size", "max_files_per_partition", "rollup_keep"});
+    r.ReadBool(*t, "enabled", &u.enabled);
+    r.ReadDuration(*t, "every", &u.every);
+    r.ReadDuration(*t, "grace", &u.grace);
+    r.ReadBytes(*t, "target_file_size", &u.target_file_bytes);
+    r.ReadInt(*t, "max_files_per_partition", &u.max_files_per_partition, 2, 100000);
+    r.ReadDuration(*t, "rollup_keep", &u.rollup_keep);
   }
 
   config->lake_path = Resolve(base_dir, config->lake_path);

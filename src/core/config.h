@@ -94,6 +94,16 @@ struct DetectConfig {
   Duration bucket = Duration::Minutes(5);
 };
 
+// [upkeep]: compaction, roll-ups, expiry (src/lake/upkeep/), run after export cycles.
+struct UpkeepConfig {
+  bool enabled = true;                       // inside `fleetlog run`
+  Duration every = Duration::Minutes(10);    // at most this often inside `fleetlog run`
+  Duration grace = Duration::Minutes(10);    // replaced files are deleted this long after
+  int64_t target_file_bytes = 128LL << 20;   // compaction's file size
+  int max_files_per_partition = 48;          // an open partition past this is compacted anyway
+  Duration rollup_keep = Duration::Days(1825);  // retention of the hourly roll-ups
+};
+
 struct Config {
   std::string file;  // the file it came from, absolute
   std::string lake_path;
@@ -107,6 +117,7 @@ struct Config {
   std::optional<ServerConfig> server;
   std::vector<WorkgroupConfig> workgroups;  // always holds "default"
   DetectConfig detect;
+  UpkeepConfig upkeep;
 
   const ClusterConfig* FindCluster(std::string_view name) const;
   // The tables exported from `cluster`, custom queries included.

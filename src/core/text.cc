@@ -1,6 +1,7 @@
 #include "core/text.h"
 
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 
 namespace fleetlog {
@@ -31,8 +32,20 @@ size_t SequenceLength(std::string_view text, size_t i) {
 
 }  // namespace
 
+// Bytes from text[i] on that are ASCII, in whole 8-byte words (the common case is all of them).
+static size_t AsciiPrefix(std::string_view text, size_t i) {
+  const size_t start = i;
+  while (i + 8 <= text.size()) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ULL) break;
+    i += 8;
+  }
+  return i - start;
+}
+
 bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = AsciiPrefix(text, 0); i < text.size();) {
     const size_t n = SequenceLength(text, i);
     if (n == 0) return false;
     i += n;
@@ -57,7 +70,15 @@ std::string SanitizeUtf8(std::string_view text) {
 }
 
 std::string_view TrimTrailingBlanks(std::string_view text) {
+  // char(n) values arrive padded to n (thousands of blanks for querytxt): skip whole words.
+  constexpr uint64_t kEightBlanks = 0x2020202020202020ULL;
   size_t end = text.size();
+  while (end >= 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + end - 8, 8);
+    if (word != kEightBlanks) break;
+    end -= 8;
+  }
   while (end > 0 && text[end - 1] == ' ') --end;
   return text.substr(0, end);
 }

@@ -75,10 +75,15 @@ const ReportQuery kReport[] = {
      "sum(CASE WHEN aborted = 1 THEN 1 ELSE 0 END) AS aborted, "
      "round(avg(epoch(endtime) - epoch(starttime)), 2) AS avg_seconds FROM stl_query GROUP BY cluster ORDER BY cluster"},
     {"Slowest queries",
-     "SELECT q.cluster, q.query, round((epoch(q.endtime) - epoch(q.starttime)) / 60, 1) AS minutes, "
-     "left(regexp_replace(coalesce(t.text, q.querytxt), '\\s+', ' ', 'g'), 70) AS statement "
-     "FROM stl_query q LEFT JOIN stl_querytext_full t ON t.cluster = q.cluster AND t.query = q.query "
-     "ORDER BY minutes DESC LIMIT 5"},
+     // The five slowest first, then the text of those five only: joining the reassembly
+     // view would rebuild every statement of the fleet.
+     "WITH slow AS (SELECT cluster, query, querytxt, epoch(endtime) - epoch(starttime) AS seconds FROM stl_query "
+     "ORDER BY seconds DESC LIMIT 5), "
+     "text AS (SELECT t.cluster, t.query, string_agg(t.text, '' ORDER BY t.sequence) AS text FROM stl_querytext t "
+     "SEMI JOIN slow s ON s.cluster = t.cluster AND s.query = t.query GROUP BY ALL) "
+     "SELECT s.cluster, s.query, round(s.seconds / 60, 1) AS minutes, "
+     "left(regexp_replace(replace(coalesce(x.text, s.querytxt), '\\n', ' '), '\\s+', ' ', 'g'), 70) AS statement "
+     "FROM slow s LEFT JOIN text x ON x.cluster = s.cluster AND x.query = s.query ORDER BY s.seconds DESC"},
     {"Worst queue waits (p95 per service class)",
      "SELECT cluster, service_class_name AS service_class, count(*) AS queries, "
      "round(quantile_cont(total_queue_time, 0.95) / 1e6, 1) AS p95_wait_s, round(max(total_queue_time) / 1e6, 1) AS max_wait_s "

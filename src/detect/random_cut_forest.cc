@@ -42,7 +42,8 @@ RandomCutForest::RandomCutForest(const ForestOptions& resolved)
       store_(resolved.dimensions, resolved.shingle_size),
       shingle_(static_cast<size_t>(resolved.dimensions * resolved.shingle_size)),
       point_(shingle_.size()),
-      scratch_(resolved.dimensions * resolved.shingle_size) {
+      scratch_(resolved.dimensions * resolved.shingle_size),
+      lanes_(RandomCutTree::kDescentLanes, TreeScratch(resolved.dimensions * resolved.shingle_size)) {
   const auto trees = static_cast<size_t>(options_.number_of_trees);
   trees_.reserve(trees);
   samplers_.reserve(trees);
@@ -89,7 +90,13 @@ double RandomCutForest::Score(std::span<const double> input) {
   if (!ready()) return 0;
   MakePoint(input);
   double sum = 0;
-  for (const RandomCutTree& tree : trees_) sum += tree.Score(point_.data(), store_, scratch_);
+  const std::span<const RandomCutTree> trees(trees_);
+  for (size_t first = 0; first < trees.size(); first += RandomCutTree::kDescentLanes) {
+    const auto group = trees.subspan(first, std::min(RandomCutTree::kDescentLanes, trees.size() - first));
+    RandomCutTree::DescendTogether(group, point_.data(), lanes_);
+    for (size_t i = 0; i < group.size(); ++i) group[i].PrefetchClimb(store_, lanes_[i]);
+    for (size_t i = 0; i < group.size(); ++i) sum += group[i].ScoreDescended(point_.data(), store_, lanes_[i]);
+  }
   return sum / static_cast<double>(trees_.size());
 }
 
@@ -143,7 +150,12 @@ size_t RandomCutForest::MemoryBytes() const {
                   scratch_.hi.capacity()) *
                      sizeof(float) +
                  (scratch_.high.capacity() + scratch_.low.capacity()) * sizeof(double) +
-                 (scratch_.path.capacity() + scratch_.stack.capacity()) * sizeof(int32_t);
+                 scratch_.path.MemoryBytes() + scratch_.stack.capacity() * sizeof(int32_t);
+  for (const TreeScratch& lane : lanes_) {
+    bytes += sizeof(TreeScratch) + lane.path.MemoryBytes() + lane.stack.capacity() * sizeof(int32_t) +
+             (lane.lo.capacity() + lane.hi.capacity()) * sizeof(float) +
+             (lane.high.capacity() + lane.low.capacity()) * sizeof(double);
+  }
   for (const RandomCutTree& tree : trees_) bytes += tree.MemoryBytes();
   for (const TimeDecayedSampler& sampler : samplers_) bytes += sampler.MemoryBytes();
   return bytes;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "detect/random.h"
@@ -44,9 +45,11 @@ TEST(RandomCutForestTest, SameSeedSameScores) {
 }
 
 TEST(RandomCutForestTest, BoxCacheChangesSpeedNotScores) {
+  ForestOptions uncached = SmallForest();
+  uncached.bounding_box_cache = false;
   ForestOptions cached = SmallForest();
   cached.bounding_box_cache = true;
-  RandomCutForest a = RandomCutForest::Create(SmallForest()).value();
+  RandomCutForest a = RandomCutForest::Create(uncached).value();
   RandomCutForest b = RandomCutForest::Create(cached).value();
   EXPECT_EQ(ScoreStream(a, 0, 1500, 4), ScoreStream(b, 0, 1500, 4));
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(b.tree(i).Validate(b.point_store()).ok());
@@ -103,9 +106,11 @@ TEST(RandomCutForestTest, EvictedPointsLeaveTreesAndStore) {
 }
 
 TEST(RandomCutForestTest, RestoredModelContinuesWithIdenticalScores) {
-  for (bool cache : {false, true}) {
+  for (const auto [cache, shingle] : {std::pair{false, 2}, {true, 2}, {true, 1}}) {
+    SCOPED_TRACE(testing::Message() << "cache " << cache << ", shingle " << shingle);
     ForestOptions options = SmallForest();
     options.bounding_box_cache = cache;
+    options.shingle_size = shingle;
     RandomCutForest original = RandomCutForest::Create(options).value();
     ScoreStream(original, 0, 1234, 8);
     const std::string blob = original.Serialize();

@@ -1,15 +1,26 @@
 #include "detect/random_cut_tree.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace fleetlog::detect {
 namespace {
 
+// 1/(d+1) for the depths a balanced-enough tree reaches, to save a division per level.
+constexpr int kInverseTableSize = 128;
+constexpr auto kInverseDepth = [] {
+  std::array<double, kInverseTableSize> table{};
+  for (int d = 0; d < kInverseTableSize; ++d) table[static_cast<size_t>(d)] = 1.0 / (d + 1);
+  return table;
+}();
+
 // The reference library's score functions. A point that a cut isolates at depth d scores
 // 1/(d+1); a point already in the tree is damped by how much of the tree it makes up, so a
 // frequent value is not an anomaly merely for being seen before.
-double ScoreUnseen(int depth) { return 1.0 / (depth + 1); }
+double ScoreUnseen(int depth) {
+  return depth < kInverseTableSize ? kInverseDepth[static_cast<size_t>(depth)] : 1.0 / (depth + 1);
+}
 double ScoreSeen(int depth, int32_t leaf_mass) {
   return 1.0 / (depth + std::log2(static_cast<double>(leaf_mass) + 1.0));
 }
@@ -20,6 +31,63 @@ double Damp(int32_t leaf_mass, int32_t tree_mass) {
 double Normalizer(int32_t tree_mass) { return std::log2(static_cast<double>(tree_mass) + 1.0); }
 
 double Wide(float x) { return static_cast<double>(x); }
+
+// The per-dimension loops below run over 4-wide chunks with one partial sum per lane, which the
+// compiler turns into SIMD at -O2, then over the remainder.
+constexpr size_t kLanes = 4;
+
+// Sums over dimensions of the point's distance outside [lo, hi] and of the range of
+// [lo, hi] ∪ {point}. Float sums: their relative error (~1e-7) is far below the score's noise.
+// Inlined: called once per level climbed, it is the inner loop of scoring.
+[[gnu::always_inline]] inline void BoxDistance(const float* lo, const float* hi, const float* point, size_t dims, float* outside,
+                 float* range) {
+  float out[kLanes] = {}, span[kLanes] = {};
+  size_t d = 0;
+  for (; d + kLanes <= dims; d += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      const float x = point[d + j], l = lo[d + j], h = hi[d + j];
+      out[j] += std::max(0.0f, x - h) + std::max(0.0f, l - x);
+      span[j] += std::max(h, x) - std::min(l, x);
+    }
+  }
+  float o = (out[0] + out[1]) + (out[2] + out[3]);
+  float r = (span[0] + span[1]) + (span[2] + span[3]);
+  for (; d < dims; ++d) {
+    const float x = point[d], l = lo[d], h = hi[d];
+    o += std::max(0.0f, x - h) + std::max(0.0f, l - x);
+    r += std::max(h, x) - std::min(l, x);
+  }
+  *outside = o;
+  *range = r;
+}
+
+// lo = min(lo, a), hi = max(hi, b), per dimension.
+[[gnu::always_inline]] inline void GrowBox(float* lo, float* hi, const float* a, const float* b, size_t dims) {
+  size_t d = 0;
+  for (; d + kLanes <= dims; d += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      lo[d + j] = std::min(lo[d + j], a[d + j]);
+      hi[d + j] = std::max(hi[d + j], b[d + j]);
+    }
+  }
+  for (; d < dims; ++d) {
+    lo[d] = std::min(lo[d], a[d]);
+    hi[d] = std::max(hi[d], b[d]);
+  }
+}
+
+bool Contains(const float* lo, const float* hi, const float* point, size_t dims) {
+  bool inside = true;
+  for (size_t d = 0; d < dims; ++d) inside &= (lo[d] <= point[d]) & (point[d] <= hi[d]);
+  return inside;
+}
+
+// Whether `point`, inside [lo, hi], touches one of its faces.
+bool OnBoundary(const float* lo, const float* hi, const float* point, size_t dims) {
+  bool touches = false;
+  for (size_t d = 0; d < dims; ++d) touches |= (point[d] == lo[d]) | (point[d] == hi[d]);
+  return touches;
+}
 
 // Sum over dimensions of the range of box ∪ {point}.
 double MergedRange(const float* lo, const float* hi, const float* point, size_t dims) {
@@ -77,7 +145,9 @@ TreeScratch::TreeScratch(int dimensions)
     : high(static_cast<size_t>(dimensions)),
       low(static_cast<size_t>(dimensions)),
       lo(static_cast<size_t>(dimensions)),
-      hi(static_cast<size_t>(dimensions)) {}
+      hi(static_cast<size_t>(dimensions)) {
+  stack.reserve(64);
+}
 
 RandomCutTree::RandomCutTree(int dimensions, int capacity, bool cache_boxes)
     : dimensions_(dimensions),
@@ -86,28 +156,34 @@ RandomCutTree::RandomCutTree(int dimensions, int capacity, bool cache_boxes)
       cache_boxes_(cache_boxes) {
   const auto nodes = static_cast<size_t>(capacity > 1 ? capacity - 1 : 1);
   nodes_.resize(nodes);
+  if (dims_ > 1) cut_dims_.resize(nodes);
   if (cache_boxes_) boxes_.resize(nodes * 2 * dims_);
   Clear();
 }
 
+void RandomCutTree::SetMass(int32_t mass) {
+  mass_ = mass;
+  normalizer_ = Normalizer(mass);
+}
+
 void RandomCutTree::Clear() {
-  mass_ = 0;
+  SetMass(0);
   extra_mass_.clear();
   free_head_ = -1;
   for (size_t n = nodes_.size(); n-- > 0;) {
-    nodes_[n].left = free_head_;
+    nodes_[n].child[0] = free_head_;
     free_head_ = static_cast<int32_t>(n);
   }
 }
 
 int32_t RandomCutTree::AllocateNode() {
   const int32_t ref = free_head_;
-  free_head_ = node(ref).left;
+  free_head_ = node(ref).child[0];
   return ref;
 }
 
 void RandomCutTree::FreeNode(int32_t ref) {
-  node(ref).left = free_head_;
+  node(ref).child[0] = free_head_;
   free_head_ = ref;
 }
 
@@ -118,23 +194,28 @@ int32_t RandomCutTree::LeafMass(int32_t point) const {
 }
 
 void RandomCutTree::Descend(const float* point, TreeScratch& scratch) const {
-  scratch.path.clear();
+  // A path has at most one reference per internal node plus the leaf.
+  int32_t* path = scratch.path.Reset(nodes_.size() + 1);
+  // Locals, not members: stores to the path must not make the compiler reload them.
+  const Node* nodes = nodes_.data();
+  const uint16_t* cut_dims = cut_dims_.data();
+  const bool one_dim = dims_ == 1;
+  size_t length = 0;
   int32_t ref = root_;
   while (!IsLeaf(ref)) {
-    scratch.path.push_back(ref);
-    ref = Child(node(ref), point);
+    path[length++] = ref;
+    const Node& n = nodes[ref];
+    const float x = point[one_dim ? 0 : cut_dims[ref]];
+    // An index rather than a branch: the branch would be mispredicted half the time.
+    ref = n.child[x > n.cut ? 1 : 0];
   }
-  scratch.path.push_back(ref);
+  path[length++] = ref;
+  scratch.path.set_size(length);
 }
 
 void RandomCutTree::MergeBox(int32_t ref, const PointStore& store, TreeScratch& scratch,
                              float* lo, float* hi) const {
-  auto merge = [this, lo, hi](const float* a, const float* b) {
-    for (size_t d = 0; d < dims_; ++d) {
-      lo[d] = std::min(lo[d], a[d]);
-      hi[d] = std::max(hi[d], b[d]);
-    }
-  };
+  auto merge = [this, lo, hi](const float* a, const float* b) { GrowBox(lo, hi, a, b, dims_); };
   if (IsLeaf(ref)) {
     const float* p = store.Get(LeafPoint(ref));
     merge(p, p);
@@ -150,8 +231,8 @@ void RandomCutTree::MergeBox(int32_t ref, const PointStore& store, TreeScratch& 
         const float* p = store.Get(LeafPoint(next));
         merge(p, p);
       } else {
-        scratch.stack.push_back(node(next).left);
-        scratch.stack.push_back(node(next).right);
+        scratch.stack.push_back(node(next).child[0]);
+        scratch.stack.push_back(node(next).child[1]);
       }
     }
   }
@@ -167,18 +248,13 @@ void RandomCutTree::Climb(const float* point, const PointStore& store, TreeScrat
       lo = CachedLo(scratch.path[k]);
       hi = CachedHi(scratch.path[k]);
     } else {
-      const Node& n = node(scratch.path[k]);
-      MergeBox(n.left == scratch.path[k + 1] ? n.right : n.left, store, scratch, scratch.lo.data(),
+      MergeBox(Sibling(scratch.path[k], scratch.path[k + 1]), store, scratch, scratch.lo.data(),
                scratch.hi.data());
       lo = scratch.lo.data();
       hi = scratch.hi.data();
     }
-    // float sums vectorise; their relative error (~1e-7) is far below the score's noise.
-    float outside = 0, range = 0;
-    for (size_t d = 0; d < dims_; ++d) {
-      outside += std::max(0.0f, point[d] - hi[d]) + std::max(0.0f, lo[d] - point[d]);
-      range += std::max(hi[d], point[d]) - std::min(lo[d], point[d]);
-    }
+    float outside, range;
+    BoxDistance(lo, hi, point, dims_, &outside, &range);
     if (outside == 0) return;
     visit(static_cast<int>(k), lo, hi, Wide(outside), Wide(range));
   }
@@ -188,7 +264,7 @@ int32_t RandomCutTree::Add(int32_t point, const PointStore& store, Rng& rng, Tre
   const float* p = store.Get(point);
   if (mass_ == 0) {
     root_ = LeafRef(point);
-    mass_ = 1;
+    SetMass(1);
     return point;
   }
   Descend(p, scratch);
@@ -196,7 +272,7 @@ int32_t RandomCutTree::Add(int32_t point, const PointStore& store, Rng& rng, Tre
   const float* q = store.Get(leaf_point);
   if (std::equal(p, p + dims_, q)) {
     ++extra_mass_[leaf_point];
-    ++mass_;
+    SetMass(mass_ + 1);
     return leaf_point;
   }
   // Draw a cut at every level from the leaf up, keeping the highest that separates: the same
@@ -216,43 +292,40 @@ int32_t RandomCutTree::Add(int32_t point, const PointStore& store, Rng& rng, Tre
   Node& n = node(ref);
   const int32_t target = scratch.path[chosen];
   n.cut = cut.value;
-  n.dim = cut.dim;
+  if (dims_ > 1) cut_dims_[static_cast<size_t>(ref)] = static_cast<uint16_t>(cut.dim);
   const bool point_left = p[cut.dim] <= cut.value;
-  n.left = point_left ? LeafRef(point) : target;
-  n.right = point_left ? target : LeafRef(point);
+  n.child[0] = point_left ? LeafRef(point) : target;
+  n.child[1] = point_left ? target : LeafRef(point);
   if (chosen == 0) {
     root_ = ref;
   } else {
-    Node& parent = node(scratch.path[chosen - 1]);
-    (parent.left == target ? parent.left : parent.right) = ref;
+    SlotOf(scratch.path[chosen - 1], target) = ref;
   }
   if (cache_boxes_) {
     // The new node's box is its old subtree's box (a cached box, or the leaf) plus p; every
     // box above grows by p.
     const float* old_lo = IsLeaf(target) ? q : CachedLo(target);
     const float* old_hi = IsLeaf(target) ? q : CachedHi(target);
-    for (size_t d = 0; d < dims_; ++d) {
-      CachedLo(ref)[d] = std::min(old_lo[d], p[d]);
-      CachedHi(ref)[d] = std::max(old_hi[d], p[d]);
-    }
+    std::copy(old_lo, old_lo + dims_, CachedLo(ref));
+    std::copy(old_hi, old_hi + dims_, CachedHi(ref));
+    GrowBox(CachedLo(ref), CachedHi(ref), p, p, dims_);
+    // Boxes nest, so once one already holds p, so do all above it.
     for (size_t k = chosen; k-- > 0;) {
       float* lo = CachedLo(scratch.path[k]);
       float* hi = CachedHi(scratch.path[k]);
-      for (size_t d = 0; d < dims_; ++d) {
-        lo[d] = std::min(lo[d], p[d]);
-        hi[d] = std::max(hi[d], p[d]);
-      }
+      if (Contains(lo, hi, p, dims_)) break;
+      GrowBox(lo, hi, p, p, dims_);
     }
   }
-  ++mass_;
+  SetMass(mass_ + 1);
   return point;
 }
 
 bool RandomCutTree::RefreshCachedBox(int32_t ref, const PointStore& store, TreeScratch& scratch) {
   std::fill(scratch.lo.begin(), scratch.lo.end(), INFINITY);
   std::fill(scratch.hi.begin(), scratch.hi.end(), -INFINITY);
-  MergeBox(node(ref).left, store, scratch, scratch.lo.data(), scratch.hi.data());
-  MergeBox(node(ref).right, store, scratch, scratch.lo.data(), scratch.hi.data());
+  MergeBox(node(ref).child[0], store, scratch, scratch.lo.data(), scratch.hi.data());
+  MergeBox(node(ref).child[1], store, scratch, scratch.lo.data(), scratch.hi.data());
   float* lo = CachedLo(ref);
   float* hi = CachedHi(ref);
   if (std::equal(lo, lo + dims_, scratch.lo.begin()) && std::equal(hi, hi + dims_, scratch.hi.begin())) {
@@ -269,7 +342,7 @@ Status RandomCutTree::Remove(int32_t point, const PointStore& store, TreeScratch
   if (LeafPoint(scratch.path.back()) != point) {
     return Internal("random cut tree: point {} is not in the tree", point);
   }
-  --mass_;
+  SetMass(mass_ - 1);
   if (auto it = extra_mass_.find(point); it != extra_mass_.end()) {
     if (--it->second == 0) extra_mass_.erase(it);
     return Status::Ok();
@@ -277,18 +350,22 @@ Status RandomCutTree::Remove(int32_t point, const PointStore& store, TreeScratch
   const size_t depth = scratch.path.size() - 1;
   if (depth == 0) return Status::Ok();  // the tree is now empty
   const int32_t parent = scratch.path[depth - 1];
-  const int32_t sibling = node(parent).left == scratch.path[depth] ? node(parent).right : node(parent).left;
+  const int32_t sibling = Sibling(parent, scratch.path[depth]);
   if (depth == 1) {
     root_ = sibling;
   } else {
-    Node& grandparent = node(scratch.path[depth - 2]);
-    (grandparent.left == parent ? grandparent.left : grandparent.right) = sibling;
+    SlotOf(scratch.path[depth - 2], parent) = sibling;
   }
   FreeNode(parent);
   if (cache_boxes_) {
-    // Boxes only shrink; once one is unchanged, so are all above it.
+    // Boxes only shrink, and only where the point touched a face: a point strictly inside a
+    // box is strictly inside every box above it, and none of them change. Once one box is
+    // unchanged, so are all above it.
+    const float* p = store.Get(point);
     for (size_t k = depth - 1; k-- > 0;) {
-      if (!RefreshCachedBox(scratch.path[k], store, scratch)) break;
+      const int32_t ref = scratch.path[k];
+      if (!OnBoundary(CachedLo(ref), CachedHi(ref), p, dims_)) break;
+      if (!RefreshCachedBox(ref, store, scratch)) break;
     }
   }
   return Status::Ok();
@@ -297,13 +374,63 @@ Status RandomCutTree::Remove(int32_t point, const PointStore& store, TreeScratch
 double RandomCutTree::Score(const float* point, const PointStore& store, TreeScratch& scratch) const {
   if (mass_ == 0) return 0;
   Descend(point, scratch);
+  return ScoreDescended(point, store, scratch);
+}
+
+void RandomCutTree::DescendTogether(std::span<const RandomCutTree> trees, const float* point,
+                                    std::span<TreeScratch> scratch) {
+  const size_t count = trees.size();
+  int32_t ref[kDescentLanes];
+  int32_t* path[kDescentLanes];
+  size_t length[kDescentLanes];
+  for (size_t i = 0; i < count; ++i) {
+    ref[i] = trees[i].mass_ > 0 ? trees[i].root_ : LeafRef(0);  // an empty tree: any leaf
+    path[i] = scratch[i].path.Reset(trees[i].nodes_.size() + 1);
+    length[i] = 0;
+  }
+  // In step while every lane is still at an internal node, then each straggler on its own.
+  for (;;) {
+    bool all_internal = true;
+    for (size_t i = 0; i < count; ++i) all_internal &= !IsLeaf(ref[i]);
+    if (!all_internal) break;
+    for (size_t i = 0; i < count; ++i) {
+      path[i][length[i]++] = ref[i];
+      ref[i] = trees[i].Child(ref[i], point);
+    }
+  }
+  for (size_t i = 0; i < count; ++i) {
+    while (!IsLeaf(ref[i])) {
+      path[i][length[i]++] = ref[i];
+      ref[i] = trees[i].Child(ref[i], point);
+    }
+    path[i][length[i]++] = ref[i];
+    scratch[i].path.set_size(length[i]);
+  }
+}
+
+void RandomCutTree::PrefetchClimb(const PointStore& store, const TreeScratch& scratch) const {
+  if (mass_ == 0) return;
+  __builtin_prefetch(store.Get(LeafPoint(scratch.path.back())));
+  if (!cache_boxes_) return;
+  // Most climbs end within a few levels of the leaf.
+  constexpr size_t kLevels = 4;
+  const size_t internal = scratch.path.size() - 1;
+  for (size_t k = internal; k-- > 0 && k + kLevels >= internal;) {
+    const float* lo = CachedLo(scratch.path[k]);
+    __builtin_prefetch(lo);
+    __builtin_prefetch(lo + 2 * dims_ - 1);
+  }
+}
+
+double RandomCutTree::ScoreDescended(const float* point, const PointStore& store, TreeScratch& scratch) const {
+  if (mass_ == 0) return 0;
   const int leaf_depth = static_cast<int>(scratch.path.size()) - 1;
   const int32_t leaf_point = LeafPoint(scratch.path.back());
   const float* q = store.Get(leaf_point);
   if (std::equal(point, point + dims_, q)) {
     // A point in the tree lies inside every box above its leaf: nothing more to add.
     const int32_t leaf_mass = LeafMass(leaf_point);
-    return Damp(leaf_mass, mass_) * ScoreSeen(leaf_depth, leaf_mass) * Normalizer(mass_);
+    return Damp(leaf_mass, mass_) * ScoreSeen(leaf_depth, leaf_mass) * normalizer_;
   }
   double score = ScoreUnseen(leaf_depth);
   if (!cache_boxes_) {
@@ -314,7 +441,7 @@ double RandomCutTree::Score(const float* point, const PointStore& store, TreeScr
     const double prob = outside / range;
     score = prob * ScoreUnseen(depth) + (1 - prob) * score;
   });
-  return score * Normalizer(mass_);
+  return score * normalizer_;
 }
 
 void RandomCutTree::AddAttribution(const float* point, const PointStore& store, TreeScratch& scratch,
@@ -324,7 +451,7 @@ void RandomCutTree::AddAttribution(const float* point, const PointStore& store, 
   const int leaf_depth = static_cast<int>(scratch.path.size()) - 1;
   const int32_t leaf_point = LeafPoint(scratch.path.back());
   const float* q = store.Get(leaf_point);
-  const double normalizer = Normalizer(mass_);
+  const double normalizer = normalizer_;
   if (std::equal(point, point + dims_, q)) {
     // No direction isolates a seen point: spread its score evenly.
     const int32_t leaf_mass = LeafMass(leaf_point);
@@ -372,8 +499,8 @@ std::vector<int32_t> RandomCutTree::LeafPoints() const {
     if (IsLeaf(ref)) {
       points.push_back(LeafPoint(ref));
     } else {
-      stack.push_back(node(ref).right);
-      stack.push_back(node(ref).left);
+      stack.push_back(node(ref).child[1]);
+      stack.push_back(node(ref).child[0]);
     }
   }
   return points;
@@ -389,7 +516,7 @@ void RandomCutTree::RootBox(const PointStore& store, TreeScratch& scratch, std::
 size_t RandomCutTree::MemoryBytes() const {
   // An unordered_map node holds the pair, a next pointer and the cached hash.
   constexpr size_t kMapNodeBytes = sizeof(std::pair<const int32_t, int32_t>) + 2 * sizeof(void*);
-  return sizeof(*this) + nodes_.capacity() * sizeof(Node) +
+  return sizeof(*this) + nodes_.capacity() * sizeof(Node) + cut_dims_.capacity() * sizeof(uint16_t) +
          boxes_.capacity() * sizeof(float) + extra_mass_.bucket_count() * sizeof(void*) +
          extra_mass_.size() * kMapNodeBytes;
 }

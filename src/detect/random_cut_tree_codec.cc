@@ -32,10 +32,10 @@ void RandomCutTree::Serialize(BlobWriter* out) const {
     } else {
       const Node& n = node(ref);
       out->Put<uint8_t>(kNodeTag);
-      out->Put<uint16_t>(static_cast<uint16_t>(n.dim));
+      out->Put<uint16_t>(static_cast<uint16_t>(CutDim(ref)));
       out->Put<float>(n.cut);
-      stack.push_back(n.right);
-      stack.push_back(n.left);
+      stack.push_back(n.child[1]);
+      stack.push_back(n.child[0]);
     }
   }
 }
@@ -69,7 +69,7 @@ Status RandomCutTree::Deserialize(BlobReader* in, const PointStore& store) {
         return corrupt;
       }
       ref = AllocateNode();
-      node(ref).dim = dim;
+      if (dims_ > 1) cut_dims_[static_cast<size_t>(ref)] = dim;
       node(ref).cut = cut;
       internal_nodes.push_back(ref);
       slots.push_back({ref, true});
@@ -89,11 +89,11 @@ Status RandomCutTree::Deserialize(BlobReader* in, const PointStore& store) {
     if (slot.parent < 0) {
       root_ = ref;
     } else {
-      (slot.right ? node(slot.parent).right : node(slot.parent).left) = ref;
+      node(slot.parent).child[slot.right ? 1 : 0] = ref;
     }
   }
   if (total_mass != mass || leaves.size() > static_cast<size_t>(capacity_)) return corrupt;
-  mass_ = mass;
+  SetMass(mass);
   if (cache_boxes_) {
     // Reverse pre-order visits children before their parents.
     TreeScratch scratch(dimensions_);
@@ -125,8 +125,8 @@ Status RandomCutTree::Validate(const PointStore& store) const {
     }
     ++node_count;
     std::vector<float> right_lo, right_hi;
-    RETURN_IF_ERROR(self(self, node(ref).left, lo, hi));
-    RETURN_IF_ERROR(self(self, node(ref).right, right_lo, right_hi));
+    RETURN_IF_ERROR(self(self, node(ref).child[0], lo, hi));
+    RETURN_IF_ERROR(self(self, node(ref).child[1], right_lo, right_hi));
     for (size_t d = 0; d < dims_; ++d) {
       lo[d] = std::min(lo[d], right_lo[d]);
       hi[d] = std::max(hi[d], right_hi[d]);

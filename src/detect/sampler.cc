@@ -55,7 +55,7 @@ bool TimeDecayedSampler::Accept(int64_t seq, Rng& rng, int32_t* evicted) {
     return true;
   }
   if (weight >= heap_.front().weight) return false;
-  std::pop_heap(heap_.begin(), heap_.end(), Lighter);
+  std::pop_heap(heap_.begin(), heap_.end(), Lighter{});
   *evicted = heap_.back().point;
   heap_.pop_back();
   pending_weight_ = weight;
@@ -64,7 +64,7 @@ bool TimeDecayedSampler::Accept(int64_t seq, Rng& rng, int32_t* evicted) {
 
 void TimeDecayedSampler::Commit(int32_t point) {
   heap_.push_back(Entry{pending_weight_, point});
-  std::push_heap(heap_.begin(), heap_.end(), Lighter);
+  std::push_heap(heap_.begin(), heap_.end(), Lighter{});
   bound_until_ = 0;  // the heap max changed
 }
 
@@ -82,7 +82,7 @@ void TimeDecayedSampler::Serialize(BlobWriter* out) const {
 
 Status TimeDecayedSampler::Deserialize(BlobReader* in) {
   if (!in->Get(&base_seq_) || !in->GetArray(&heap_, static_cast<uint64_t>(capacity_)) ||
-      !std::is_heap(heap_.begin(), heap_.end(), Lighter)) {
+      !std::is_heap(heap_.begin(), heap_.end(), Lighter{})) {
     return Status(StatusCode::kCorruption, "sampler: truncated or not a heap");
   }
   heap_.reserve(static_cast<size_t>(capacity_));

@@ -54,7 +54,10 @@ class TimeDecayedSampler {
     float weight;
     int32_t point;
   };
-  static bool Lighter(const Entry& a, const Entry& b) { return a.weight < b.weight; }
+  // A function object rather than a function, so that the heap algorithms inline it.
+  struct Lighter {
+    bool operator()(const Entry& a, const Entry& b) const { return a.weight < b.weight; }
+  };
 
   // Recomputes reject_below_ and bound_until_ for point `seq` against the current heap max.
   void RefreshRejectBound(int64_t seq);

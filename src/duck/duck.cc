@@ -140,7 +140,11 @@ Result<std::vector<duckdb_statement_type>> Connection::StatementTypes(std::strin
   for (idx_t i = 0; i < count; ++i) {
     duckdb_prepared_statement prepared = nullptr;
     if (duckdb_prepare_extracted_statement(conn_, extracted, i, &prepared) != DuckDBSuccess) {
-      Status s = FromDuckError(DUCKDB_ERROR_PARSER, duckdb_prepare_error(prepared));
+      // A failed prepare has no error type in the C API, but DuckDB's message names it:
+      // keep sandbox refusals ("Permission Error: ...") apart from mistakes in the SQL.
+      const char* err = duckdb_prepare_error(prepared);
+      const bool denied = err != nullptr && std::string_view(err).starts_with("Permission Error");
+      Status s = FromDuckError(denied ? DUCKDB_ERROR_PERMISSION : DUCKDB_ERROR_PARSER, err);
       duckdb_destroy_prepare(&prepared);
       duckdb_destroy_extracted(&extracted);
       return s;

@@ -45,8 +45,11 @@ const Timestamp kSecondCursor = Timestamp::FromMicros(Us("2026-01-04 00:00:00"))
 
 struct CrashCase {
   const char* crash_at;
-  bool committed;  // whether the second window's commit happened before the kill
+  bool committed;       // whether the second window's commit happened before the kill
+  int published;        // files recovery must publish
+  int staging_deleted;  // staged files recovery must delete
 };
+void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.crash_at; }
 
 class CrashTest : public ::testing::TestWithParam<CrashCase> {
  protected:
@@ -92,7 +95,9 @@ class CrashTest : public ::testing::TestWithParam<CrashCase> {
   // The lake's table folders hold exactly the published files, and staging is empty.
   void ExpectLakeMatchesState(StateStore& state) {
     std::set<std::string> published;
-    for (const auto& f : *state.ListFiles({.states = {FileState::kPublished}})) published.insert(f.path);
+    auto files = state.ListFiles({.states = {FileState::kPublished}});
+    ASSERT_TRUE(files.ok());
+    for (const auto& f : *files) published.insert(f.path);
     EXPECT_TRUE(state.ListFiles({.states = {FileState::kCommitted}})->empty());
     std::set<std::string> on_disk;
     for (const auto& f : test::ListFilesUnder(lake_.root()))
@@ -133,6 +138,8 @@ TEST_P(CrashTest, RecoveryShowsEveryCommittedRowOnceAndNothingElse) {
     ASSERT_TRUE(lock.ok()) << lock.status().ToString();
     auto report = Recover(*state, lake_);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->published, c.published);
+    EXPECT_EQ(report->staging_deleted, c.staging_deleted);
     auto again = Recover(*state, lake_);  // idempotent
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->published, 0);
@@ -153,17 +160,20 @@ TEST_P(CrashTest, RecoveryShowsEveryCommittedRowOnceAndNothingElse) {
   EXPECT_EQ(VisibleQueries(*state), OnceEach(1, 8));
 }
 
+std::string CrashCaseName(const ::testing::TestParamInfo<CrashCase>& param_info) {
+  std::string name = param_info.param.crash_at;
+  for (char& ch : name)
+    if (ch == '-' || ch == ':') ch = '_';
+  return name;
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryStep, CrashTest,
-                         ::testing::Values(CrashCase{"mid-stage", false}, CrashCase{"mid-stage:3", false},
-                                           CrashCase{"before-commit", false}, CrashCase{"after-commit", true},
-                                           CrashCase{"mid-publish", true}, CrashCase{"mid-publish:2", true},
-                                           CrashCase{"after-publish", true}),
-                         [](const auto& info) {
-                           std::string name = info.param.crash_at;
-                           for (char& ch : name)
-                             if (ch == '-' || ch == ':') ch = '_';
-                           return name;
-                         });
+                         // The second window stages three files (three dts).
+                         ::testing::Values(CrashCase{"mid-stage", false, 0, 1}, CrashCase{"mid-stage:3", false, 0, 3},
+                                           CrashCase{"before-commit", false, 0, 3}, CrashCase{"after-commit", true, 3, 0},
+                                           CrashCase{"mid-publish", true, 3, 0}, CrashCase{"mid-publish:2", true, 3, 0},
+                                           CrashCase{"after-publish", true, 0, 0}),
+                         CrashCaseName);
 
 TEST(CommitTest, PublishingIsIdempotentAndMissingFilesAreCorruption) {
   test::TempDir dir;

@@ -12,6 +12,8 @@ using duck::QuoteIdent;
 using duck::QuoteString;
 
 constexpr const char* kTsColumn = "__fleetlog_ts";
+// Windows up to this many rows are written sorted by their cursor.
+constexpr int64_t kSortedWindowRows = 200'000;
 
 void AppendValue(duck::Appender& app, const Column& col, size_t row) {
   if (!col.valid[row]) return app.Null();
@@ -92,10 +94,15 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
   }
   const std::string fresh = buffer_ + "_fresh";
-  std::string sql = fmt::format("CREATE TABLE {} AS SELECT DISTINCT ON ({}) *, strftime({}, '%Y-%m-%d') AS __fleetlog_dt FROM {} s",
-                                fresh, keys, kTsColumn, buffer_);
+  // The first row of each key, chosen by an aggregate over the key columns and rowid only:
+  // DISTINCT ON (keys) * would carry every column through the hash table, and a window of
+  // wide rows (4000-character querytxt) exceeds the writer's memory limit there.
+  std::string sql = fmt::format(
+      "CREATE TABLE {0} AS SELECT s.*, strftime(s.{1}, '%Y-%m-%d') AS __fleetlog_dt FROM {2} s "
+      "WHERE s.rowid IN (SELECT min(rowid) FROM {2} GROUP BY {3})",
+      fresh, kTsColumn, buffer_, keys);
   if (!committed.empty())
-    sql += fmt::format(" WHERE NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
+    sql += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
                        FileList(lake_, committed), match);
   RETURN_IF_ERROR(conn_->Exec(sql).WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
   struct DropFresh {
@@ -119,9 +126,14 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt);
     f.staging_path = LakeLayout::StagingPathFor(f.path);
     const std::string staging = lake_.Abs(f.staging_path);
+    // Rows are sorted by the cursor when the window is small enough to sort in memory; a
+    // sort of a large window of wide rows cannot spill within the limit, so those files stay
+    // in arrival order until compaction sorts them. Row groups are bounded in bytes.
+    const std::string order = rows_ <= kSortedWindowRows ? fmt::format(" ORDER BY {}", kTsColumn) : "";
     RETURN_IF_ERROR(conn_->Exec(fmt::format(
-        "COPY (SELECT {} FROM {} WHERE __fleetlog_dt = {} ORDER BY {}) TO {} (FORMAT parquet, COMPRESSION zstd)",
-        columns, fresh, QuoteString(f.dt), kTsColumn, QuoteString(staging))).WithContext("writing " + staging));
+        "COPY (SELECT {} FROM {} WHERE __fleetlog_dt = {}{}) TO {} "
+        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
+        columns, fresh, QuoteString(f.dt), order, QuoteString(staging))).WithContext("writing " + staging));
     RETURN_IF_ERROR(FsyncFile(staging));
     ASSIGN_OR_RETURN(FileDigest digest, DigestFile(staging));
     f.checksum = digest.checksum;

@@ -60,11 +60,11 @@ TEST_F(FormatTest, Csv) {
 TEST_F(FormatTest, Table) {
   EXPECT_EQ(Format("SELECT * FROM (VALUES (1, 'x'), (22, 'caf\xC3\xA9' || chr(10) || 'z'), (NULL, NULL)) t(n, s) ORDER BY n",
                    OutputFormat::kTable),
-            "  n | s     \n"
-            "----+--------\n"
-            "  1 | x     \n"
+            "  n | s      \n"
+            "----+---------\n"
+            "  1 | x      \n"
             " 22 | caf\xC3\xA9\\nz\n"
-            "    |       \n"
+            "    |        \n"
             "(3 rows)\n");
   EXPECT_EQ(Format("SELECT 1 AS one", OutputFormat::kTable), " one\n-----\n   1\n(1 row)\n");
 }

@@ -2,6 +2,10 @@
 
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +26,23 @@ struct RequestContext {
   bool started = false;
 };
 thread_local RequestContext t_request;
+
+// cpp-httplib 0.11 is built with a listen backlog of 5: under a burst of connections the
+// kernel's accept queue overflows and clients see reset connections instead of answers.
+// listen() on a listening socket only changes its backlog, so find ours and raise it.
+void RaiseListenBacklog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    int accepting = 0;
+    socklen_t len = sizeof accepting;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    const int bound = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                                 : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (bound == port) listen(fd, SOMAXCONN);
+  }
+}
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -106,7 +127,11 @@ Status Server::Start() {
     statements_->Stop();
     return IoError("cannot listen on {}: the address is in use or not this machine's", options_.server.listen);
   }
+  RaiseListenBacklog(port_);
   listener_ = std::thread([this] { http_->listen_after_bind(); });
+  // Until the listener runs, httplib's stop() would not stop it and Stop() would hang.
+  for (int waited_ms = 0; !http_->is_running() && waited_ms < 5000; ++waited_ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   running_ = true;
   return Status::Ok();
 }

@@ -77,7 +77,7 @@ TEST_F(ApiTest, ResultPagesCarryColumnsAndTotals) {
   auto csv = client_->Get(("/v1/statements/" + id + "/result?format=csv").c_str());
   ASSERT_TRUE(csv);
   EXPECT_EQ(csv->status, 200);
-  EXPECT_EQ(csv->body.substr(0, 30), "i,label,nothing\r\n0,r0,\r\n1,r1,\r\n");
+  EXPECT_EQ(csv->body.substr(0, 31), "i,label,nothing\r\n0,r0,\r\n1,r1,\r\n");
   EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 26);
 }
 

@@ -243,7 +243,10 @@ class SqliteStateStore final : public StateStore {
           "max_cursor, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
       stmt.Bind(1, commit_id).Bind(2, f.table).Bind(3, f.cluster).Bind(4, f.dt).Bind(5, f.path).Bind(6, f.staging_path);
       stmt.Bind(7, f.rows).Bind(8, f.bytes).Bind(9, f.checksum).Bind(10, Micros(f.min_cursor)).Bind(11, Micros(f.max_cursor));
-      stmt.Bind(12, static_cast<int64_t>(FileState::kCommitted));
+      // A file already at its lake path (an upkeep replacement) is published by this very
+      // commit, so readers never see its predecessors retired and it not yet visible.
+      const FileState state = f.staging_path == f.path ? FileState::kPublished : FileState::kCommitted;
+      stmt.Bind(12, static_cast<int64_t>(state));
       RETURN_IF_ERROR(stmt.Run());
     }
     for (int64_t id : request.retire) {

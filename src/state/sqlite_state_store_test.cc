@@ -27,7 +27,7 @@ NewFile File(const std::string& name, const std::string& dt = "2026-01-02") {
   return f;
 }
 
-RunRecord Run(RunStatus status, const std::string& cluster = "c1", const std::string& table = "stl_query") {
+RunRecord MakeRun(RunStatus status, const std::string& cluster = "c1", const std::string& table = "stl_query") {
   RunRecord r;
   r.cluster = cluster;
   r.table = table;
@@ -77,7 +77,7 @@ TEST_F(StateStoreTest, CommitRecordsFilesCursorAndRun) {
   CommitRequest req;
   req.add = {File("a"), File("b", "2026-01-03")};
   req.cursor = CursorRecord{"c1", "stl_query", At("2026-01-03 12:00:00"), {}};
-  req.run = Run(RunStatus::kOk);
+  req.run = MakeRun(RunStatus::kOk);
   req.run.rows_written = 20;
   req.run.window_lower = At("2026-01-01 00:00:00");
   auto commit = store_->Commit(req);
@@ -120,14 +120,14 @@ TEST_F(StateStoreTest, CommitThatRetiresAnAlreadyRetiredFileFailsAndChangesNothi
   CommitRequest first;
   first.add = {File("a")};
   first.cursor = CursorRecord{"c1", "stl_query", At("2026-01-02 01:00:00"), {}};
-  first.run = Run(RunStatus::kOk);
+  first.run = MakeRun(RunStatus::kOk);
   ASSERT_TRUE(store_->Commit(first).ok());
   const int64_t a = store_->ListFiles({})->at(0).id;
 
   CommitRequest compact;  // replaces a by b
   compact.add = {File("b")};
   compact.retire = {a};
-  compact.run = Run(RunStatus::kOk);
+  compact.run = MakeRun(RunStatus::kOk);
   compact.run.kind = "compact";
   ASSERT_TRUE(store_->Commit(compact).ok());
   auto after_compact = store_->ListFiles({});
@@ -139,7 +139,7 @@ TEST_F(StateStoreTest, CommitThatRetiresAnAlreadyRetiredFileFailsAndChangesNothi
   stale.add = {File("c")};
   stale.retire = {a};
   stale.cursor = CursorRecord{"c1", "stl_query", At("2026-01-09 00:00:00"), {}};
-  stale.run = Run(RunStatus::kOk);
+  stale.run = MakeRun(RunStatus::kOk);
   stale.run.kind = "compact";
   auto result = store_->Commit(stale);
   ASSERT_FALSE(result.ok());
@@ -154,7 +154,7 @@ TEST_F(StateStoreTest, CommitThatRetiresAnAlreadyRetiredFileFailsAndChangesNothi
   // Retiring a file that does not exist fails the same way.
   CommitRequest ghost;
   ghost.retire = {9999};
-  ghost.run = Run(RunStatus::kOk);
+  ghost.run = MakeRun(RunStatus::kOk);
   EXPECT_FALSE(store_->Commit(ghost).ok());
   EXPECT_EQ(store_->RecentRuns(10)->size(), 2u);
 }
@@ -162,12 +162,12 @@ TEST_F(StateStoreTest, CommitThatRetiresAnAlreadyRetiredFileFailsAndChangesNothi
 TEST_F(StateStoreTest, CommitOfADuplicatePathFailsAndChangesNothing) {
   CommitRequest first;
   first.add = {File("a")};
-  first.run = Run(RunStatus::kOk);
+  first.run = MakeRun(RunStatus::kOk);
   ASSERT_TRUE(store_->Commit(first).ok());
   CommitRequest again;
   again.add = {File("b"), File("a")};
   again.cursor = CursorRecord{"c1", "stl_query", At("2026-01-09 00:00:00"), {}};
-  again.run = Run(RunStatus::kOk);
+  again.run = MakeRun(RunStatus::kOk);
   EXPECT_FALSE(store_->Commit(again).ok());
   EXPECT_EQ(store_->ListFiles({})->size(), 1u);
   EXPECT_FALSE(store_->GetCursor("c1", "stl_query")->has_value());
@@ -179,7 +179,7 @@ TEST_F(StateStoreTest, CursorsMoveAndList) {
                                            std::tuple{"c1", "stl_query", "2026-01-01 00:05:00.000001"}}) {
     CommitRequest req;
     req.cursor = CursorRecord{cluster, table, At(ts), {}};
-    req.run = Run(RunStatus::kOk, cluster, table);
+    req.run = MakeRun(RunStatus::kOk, cluster, table);
     ASSERT_TRUE(store_->Commit(req).ok());
   }
   auto cursors = store_->ListCursors();
@@ -193,17 +193,17 @@ TEST_F(StateStoreTest, CursorsMoveAndList) {
 
 TEST_F(StateStoreTest, RunsLatestAndFailureStreak) {
   EXPECT_EQ(*store_->FailureStreak("c1", "stl_query"), 0);
-  ASSERT_TRUE(store_->RecordRun(Run(RunStatus::kFailed)).ok());
-  ASSERT_TRUE(store_->RecordRun(Run(RunStatus::kFailed)).ok());
+  ASSERT_TRUE(store_->RecordRun(MakeRun(RunStatus::kFailed)).ok());
+  ASSERT_TRUE(store_->RecordRun(MakeRun(RunStatus::kFailed)).ok());
   EXPECT_EQ(*store_->FailureStreak("c1", "stl_query"), 2);
   CommitRequest ok;
-  ok.run = Run(RunStatus::kOk);
+  ok.run = MakeRun(RunStatus::kOk);
   ASSERT_TRUE(store_->Commit(ok).ok());
   EXPECT_EQ(*store_->FailureStreak("c1", "stl_query"), 0);
-  ASSERT_TRUE(store_->RecordRun(Run(RunStatus::kFailed)).ok());
+  ASSERT_TRUE(store_->RecordRun(MakeRun(RunStatus::kFailed)).ok());
   EXPECT_EQ(*store_->FailureStreak("c1", "stl_query"), 1);
-  ASSERT_TRUE(store_->RecordRun(Run(RunStatus::kFailed, "c2")).ok());
-  RunRecord compact = Run(RunStatus::kFailed);
+  ASSERT_TRUE(store_->RecordRun(MakeRun(RunStatus::kFailed, "c2")).ok());
+  RunRecord compact = MakeRun(RunStatus::kFailed);
   compact.kind = "compact";  // other kinds do not count towards the export back-off
   ASSERT_TRUE(store_->RecordRun(compact).ok());
   EXPECT_EQ(*store_->FailureStreak("c1", "stl_query"), 1);
@@ -248,7 +248,7 @@ TEST_F(StateStoreTest, KeyValues) {
 TEST_F(StateStoreTest, FileStatesAndDeletion) {
   CommitRequest req;
   req.add = {File("a"), File("b")};
-  req.run = Run(RunStatus::kOk);
+  req.run = MakeRun(RunStatus::kOk);
   ASSERT_TRUE(store_->Commit(req).ok());
   auto files = *store_->ListFiles({});
   ASSERT_TRUE(store_->SetFileState(files[0].id, FileState::kQuarantined).ok());
@@ -263,7 +263,7 @@ TEST_F(StateStoreTest, ASecondWriterSeesCommits) {
   ASSERT_TRUE(other.ok());
   CommitRequest req;
   req.add = {File("a")};
-  req.run = Run(RunStatus::kOk);
+  req.run = MakeRun(RunStatus::kOk);
   ASSERT_TRUE(store_->Commit(req).ok());
   EXPECT_EQ((*other)->ListFiles({})->size(), 1u);
 }

@@ -29,7 +29,8 @@ struct NewFile {
   std::string cluster;
   std::string dt;            // YYYY-MM-DD
   std::string path;          // lake-relative final path
-  std::string staging_path;  // lake-relative staging path
+  std::string staging_path;  // lake-relative staging path; equal to `path` when the file is
+                             // already in place (upkeep): then the commit publishes it
   int64_t rows = 0;
   int64_t bytes = 0;
   std::string checksum;      // BLAKE2b-256 hex of the file's bytes

@@ -89,9 +89,9 @@ class PgSourceTest : public ::testing::Test {
 TEST_F(PgSourceTest, DecodesEveryTypeWithExactValues) {
   Exec(R"sql(
     CREATE TABLE all_types (i2 smallint, i4 int, i8 bigint, f4 real, f8 double precision, num numeric(12,4),
-      b bool, ts timestamp, tstz timestamptz, c char(10), vc varchar(40), t text, nm name, "MixedCase" int);
+      b bool, ts timestamp, tstz timestamptz, c char(10), vc varchar(40), t text, nm name, "MixedCase" int, c30 char(30));
     INSERT INTO all_types VALUES (-32768, 2147483647, -9223372036854775808, 1.5, 0.1, 12345.6789, true,
-      '2024-02-29 23:59:59.123456', '2024-03-01 01:00:00.5+02', 'ab', 'héllo wörld ✓ 日本', 'tail  ', 'nm', 7);
+      '2024-02-29 23:59:59.123456', '2024-03-01 01:00:00.5+02', 'ab', 'héllo wörld ✓ 日本', 'tail  ', 'nm', 7, 'abc def ghij k');
     INSERT INTO all_types (ts) VALUES ('2024-02-29 00:00:00');
   )sql");
   auto source = MakePgSource(Options());
@@ -106,7 +106,7 @@ TEST_F(PgSourceTest, DecodesEveryTypeWithExactValues) {
                                        {"f4", T::kDouble}, {"f8", T::kDouble},    {"num", T::kDouble},
                                        {"b", T::kBool},    {"ts", T::kTimestamp}, {"tstz", T::kTimestamp},
                                        {"c", T::kVarchar}, {"vc", T::kVarchar},   {"t", T::kVarchar},
-                                       {"nm", T::kVarchar}, {"mixedcase", T::kInt32}};
+                                       {"nm", T::kVarchar}, {"mixedcase", T::kInt32}, {"c30", T::kVarchar}};
   EXPECT_EQ(b.schema(), expected_schema);
   ASSERT_EQ(b.rows(), 2u);
   EXPECT_EQ(b.column(0).ints[0], -32768);
@@ -123,6 +123,7 @@ TEST_F(PgSourceTest, DecodesEveryTypeWithExactValues) {
   EXPECT_EQ(b.column(11).strings[0], "tail  ");  // text keeps its blanks
   EXPECT_EQ(b.column(12).strings[0], "nm");
   EXPECT_EQ(b.column(13).ints[0], 7);
+  EXPECT_EQ(b.column(14).strings[0], "abc def ghij k");
   for (size_t c = 0; c < b.schema().size(); ++c) {
     EXPECT_EQ(b.column(c).valid[0], 1) << b.schema()[c].name;
     EXPECT_EQ(b.column(c).valid[1], b.schema()[c].name == "ts" ? 1 : 0) << b.schema()[c].name;

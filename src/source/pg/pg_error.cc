@@ -16,7 +16,7 @@ std::string OneLine(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '\n' || c == '\r') {
+    if (c == '\n' || c == '\r' || c == '\t') {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');
     } else {
       out.push_back(c);
@@ -25,6 +25,8 @@ std::string OneLine(std::string_view text) {
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
+
+constexpr size_t kMinScrubbedLength = 4;
 
 bool Contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 
@@ -65,7 +67,9 @@ StatusCode StatusCodeForSqlstate(std::string_view sqlstate) {
 }
 
 std::string ScrubPassword(std::string text, std::string_view password) {
-  if (password.empty()) return text;
+  // libpq does not echo passwords; this is a second line of defence. A password of a few
+  // characters would match ordinary words ("port") and garble the message instead.
+  if (password.size() < kMinScrubbedLength) return text;
   for (size_t pos = text.find(password); pos != std::string::npos; pos = text.find(password, pos + 3))
     text.replace(pos, password.size(), "***");
   return text;

@@ -36,7 +36,8 @@ Status PgConnectError(const PGconn* conn, const PgErrorContext& context);
 // when the connection itself broke, the result is kUnavailable whatever the SQLSTATE says.
 Status PgStatementError(const PGconn* conn, const PGresult* result, const PgErrorContext& context);
 
-// `text` with every occurrence of `password` replaced by "***".
+// `text` with every occurrence of `password` replaced by "***". Passwords shorter than four
+// characters are left alone: they would match ordinary words and libpq never echoes them.
 std::string ScrubPassword(std::string text, std::string_view password);
 
 }  // namespace fleetlog

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "source/pg/pg_error.h"
-
 namespace fleetlog {
 namespace {
 
@@ -41,23 +39,6 @@ TEST(PgQueryTest, IdentifiersAreQuoted) {
   EXPECT_EQ(QuotePgIdentifier("a\"b"), "\"a\"\"b\"");
   TableSpec no_cursor{.name = "x"};
   EXPECT_EQ(RenderWindowSelect(no_cursor, kLower, kUpper).status().code(), StatusCode::kInvalidArgument);
-}
-
-TEST(PgErrorTest, SqlstatesMapToStatusCodes) {
-  EXPECT_EQ(StatusCodeForSqlstate("28P01"), StatusCode::kPermissionDenied);
-  EXPECT_EQ(StatusCodeForSqlstate("28000"), StatusCode::kPermissionDenied);
-  EXPECT_EQ(StatusCodeForSqlstate("42P01"), StatusCode::kNotFound);
-  EXPECT_EQ(StatusCodeForSqlstate("57014"), StatusCode::kTimeout);
-  EXPECT_EQ(StatusCodeForSqlstate("57P01"), StatusCode::kUnavailable);
-  EXPECT_EQ(StatusCodeForSqlstate("08006"), StatusCode::kUnavailable);
-  EXPECT_EQ(StatusCodeForSqlstate("42601"), StatusCode::kInvalidArgument);
-  EXPECT_EQ(StatusCodeForSqlstate("XX000"), StatusCode::kInternal);
-  EXPECT_EQ(StatusCodeForSqlstate(""), StatusCode::kInternal);
-}
-
-TEST(PgErrorTest, ScrubPasswordRemovesEveryOccurrence) {
-  EXPECT_EQ(ScrubPassword("pw=s3cret and s3cret", "s3cret"), "pw=*** and ***");
-  EXPECT_EQ(ScrubPassword("nothing", ""), "nothing");
 }
 
 }  // namespace

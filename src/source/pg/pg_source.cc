@@ -1,23 +1,29 @@
 // Reading a window is one transaction: BEGIN, DECLARE a NO SCROLL cursor over the window's
-// SELECT, FETCH FORWARD batch_rows until a short batch, COMMIT. A cursor is the only
-// streaming read Redshift offers (no COPY TO STDOUT, and single-row mode still makes the
-// leader materialise the result), and a transaction is what a cursor lives in.
+// SELECT, FETCH FORWARD batch_rows until a short batch, COMMIT. Redshift has no COPY TO
+// STDOUT; a cursor is its documented way to read a large result in pieces (the leader node
+// materialises the result, but we hold one batch at a time), and a cursor lives in a
+// transaction. Single-node Redshift clusters cap FETCH at 1000 rows, so batch_rows must not
+// exceed that there.
 //
-// The next FETCH is sent before the current batch is decoded and handed to the sink, so the
-// server produces rows while we decode them: the export runs at the speed of the slower of
-// the two rather than their sum.
+// The next FETCH is received on a helper thread while the current batch is decoded and
+// handed to the sink on the caller's thread, so the server produces and sends rows while we
+// decode them: the export runs at the speed of the slower of the two rather than their sum.
+// (Merely sending the next FETCH early is not enough: with rows of kilobytes, as querytxt
+// char(4000) is, the server stalls as soon as the socket buffer is full.)
 //
 // Any failure inside the transaction rolls it back, so the connection is clean for the next
 // table; a connection that broke is dropped, and the next Connect() opens a new one.
 #include "source/pg/pg_source.h"
 
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <vector>
+
+#include <libpq-fe.h>
 
 #include "source/pg/pg_decode.h"
 #include "source/pg/pg_error.h"
@@ -58,6 +64,16 @@ std::string HostOfDsn(const std::string& dsn) {
   return fmt::format("{}:{}", host.empty() ? "localhost" : host, port.empty() ? "5432" : port);
 }
 
+// Runs `fetch` on a thread of its own; synchronously at get() when no thread can be started.
+template <typename Fetch>
+auto FetchAhead(const Fetch& fetch) -> std::future<decltype(fetch())> {
+  try {
+    return std::async(std::launch::async, fetch);
+  } catch (const std::system_error&) {
+    return std::async(std::launch::deferred, fetch);
+  }
+}
+
 class PgSource final : public Source {
  public:
   explicit PgSource(PgSourceOptions options) : options_(std::move(options)), host_(HostOfDsn(options_.dsn)) {}
@@ -83,8 +99,6 @@ class PgSource final : public Source {
   // the connection when it broke.
   Status StatementFailed(const PGresult* result, std::string_view table);
   Result<PgResult> Execute(const std::string& sql, ExecStatusType expected, std::string_view table);
-  Status SendQuery(const std::string& sql, std::string_view table);
-  Result<PgResult> AwaitResult(ExecStatusType expected, std::string_view table);
   Status StreamCursor(const SourceQuery& query, const BatchSink& sink);
   void EndFailedTransaction();
   Status Cancelled(std::string_view table) const {
@@ -156,19 +170,6 @@ Result<PgResult> PgSource::Execute(const std::string& sql, ExecStatusType expect
   return result;
 }
 
-Status PgSource::SendQuery(const std::string& sql, std::string_view table) {
-  if (PQsendQuery(conn_.get(), sql.c_str()) == 0) return StatementFailed(nullptr, table);
-  return Status::Ok();
-}
-
-Result<PgResult> PgSource::AwaitResult(ExecStatusType expected, std::string_view table) {
-  PgResult result(PQgetResult(conn_.get()));
-  // A query sent alone yields one result and then null; the null frees libpq for the next.
-  while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);
-  if (result == nullptr || PQresultStatus(result.get()) != expected) return StatementFailed(result.get(), table);
-  return result;
-}
-
 Status PgSource::Connect() {
   if (conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK &&
       PQtransactionStatus(conn_.get()) == PQTRANS_IDLE && Execute("SELECT 1", PGRES_TUPLES_OK, {}).ok())
@@ -210,30 +211,34 @@ Status PgSource::Read(const SourceQuery& query, const BatchSink& sink) {
 Status PgSource::StreamCursor(const SourceQuery& query, const BatchSink& sink) {
   const std::string_view table = query.spec->name;
   const std::string fetch = fmt::format("FETCH FORWARD {} FROM {}", query.batch_rows, kCursorName);
+  const auto run_fetch = [this, &fetch, table] { return Execute(fetch, PGRES_TUPLES_OK, table); };
   std::optional<PgResultDecoder> decoder;
-  RETURN_IF_ERROR(SendQuery(fetch, table));
-  for (bool more = true; more;) {
+  Result<PgResult> current = run_fetch();
+  for (;;) {
     if (cancel_requested_) return Cancelled(table);
-    ASSIGN_OR_RETURN(PgResult result, AwaitResult(PGRES_TUPLES_OK, table));
+    if (!current.ok()) return current.status();
+    PgResult result = std::move(current).value();
     const auto rows = static_cast<size_t>(PQntuples(result.get()));
-    more = rows == query.batch_rows;  // a short batch means the cursor is exhausted
-    if (more) RETURN_IF_ERROR(SendQuery(fetch, table));
-    if (rows == 0) break;
+    if (rows == 0) return Status::Ok();
+    // A short batch means the cursor is exhausted; otherwise the next FETCH is received on
+    // a helper thread while this one decodes and runs the sink. Only that thread touches
+    // the connection until get() returns.
+    std::future<Result<PgResult>> next;
+    if (rows == query.batch_rows) next = FetchAhead(run_fetch);
     if (!decoder) decoder.emplace(result.get(), query.spec->keep_padding);
     RowBatch batch(decoder->schema());
-    Status decoded = decoder->Append(result.get(), &batch);
-    if (!decoded.ok()) return decoded.WithContext(fmt::format("cluster {}: reading {}", options_.cluster, table));
+    Status status = decoder->Append(result.get(), &batch);
+    if (!status.ok()) status = status.WithContext(fmt::format("cluster {}: reading {}", options_.cluster, table));
     result.reset();
-    RETURN_IF_ERROR(sink(batch));
+    if (status.ok()) status = sink(batch);
+    if (!next.valid()) return status.ok() && cancel_requested_ ? Cancelled(table) : status;
+    current = next.get();  // even on failure: the connection must be idle before we return
+    RETURN_IF_ERROR(status);
   }
-  if (cancel_requested_) return Cancelled(table);
-  return Status::Ok();
 }
 
 void PgSource::EndFailedTransaction() {
   if (conn_ == nullptr) return;
-  // A FETCH may still be in flight when the sink or the decoder failed.
-  while (PGresult* pending = PQgetResult(conn_.get())) PQclear(pending);
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     Disconnect();
     return;

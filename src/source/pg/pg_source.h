@@ -11,6 +11,9 @@
 //   kCancelled         Cancel() stopped the read
 //
 // Thread-safety: as Source: one thread at a time, except Cancel(), which any thread may call.
+// Read() receives the next batch on a helper thread of its own; the sink always runs on the
+// thread that called Read().
+// A Cancel() that arrives while no Read() runs does not affect later reads.
 #pragma once
 
 #include <memory>

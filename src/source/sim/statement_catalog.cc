@@ -129,8 +129,11 @@ StatementCatalog::StatementCatalog(uint64_t cluster_seed) {
       sql += fmt::format("{} step_{} AS (\n  SELECT f.{}, SUM(f.amount) AS amount\n  FROM {} f\n  WHERE f.created_at >= '2025-0{}-01'\n  GROUP BY 1\n)\n",
                          c ? "," : "WITH", c, key, Qualified(ft), c % 9 + 1);
     sql += "SELECT\n    d.region,\n    d.channel";
-    const int cases = adhoc ? static_cast<int>(rng.Between(0, 12)) : static_cast<int>(rng.Between(0, 3));
-    for (int c = 0; c < cases; ++c) sql += ",\n" + CaseColumn(ft, static_cast<int>(rng.Between(3, 60)), rng, c);
+    // Mostly a few hundred characters to a few kilobytes; now and then a report of 10-20 KB.
+    const bool report = rng.Chance(adhoc ? 0.1 : 0.03);
+    const int cases = static_cast<int>(rng.Between(0, report ? 10 : adhoc ? 4 : 2));
+    for (int c = 0; c < cases; ++c)
+      sql += ",\n" + CaseColumn(ft, static_cast<int>(report ? rng.Between(10, 40) : rng.Between(2, 8)), rng, c);
     sql += fmt::format(",\n    SUM(f.amount) AS total_amount,\n    COUNT(DISTINCT f.{}) AS distinct_{}\nFROM {} AS f\n", key, key,
                        Qualified(ft));
     sql += nested ? fmt::format("JOIN {} AS d ON f.created_at BETWEEN d.created_at AND d.updated_at\n", Qualified(dt))
@@ -202,7 +205,7 @@ StatementCatalog::StatementCatalog(uint64_t cluster_seed) {
   {
     const int a = table();
     std::string sql = "SELECT *\nFROM " + Qualified(tables_[a]) + "\nWHERE customer_id IN (";
-    for (int i = 0; sql.size() < 80000; ++i) sql += fmt::format("{}{}", i ? (i % 20 ? ", " : ",\n  ") : "", rng.Between(1, 99999999));
+    for (int i = 0; sql.size() < 70000; ++i) sql += fmt::format("{}{}", i ? (i % 20 ? ", " : ",\n  ") : "", rng.Between(1, 99999999));
     PlanBuilder plan(rng);
     plan.Add(0, "Seq Scan on " + tables_[a].name, tables_[a].rows / 1000, "Filter: (customer_id = ANY ('{...}'::integer[]))");
     AddTemplate({.kind = WorkKind::kAdhoc, .text = sql + ");", .plan = plan.Take(), .scans = {a}}, true);
@@ -210,7 +213,7 @@ StatementCatalog::StatementCatalog(uint64_t cluster_seed) {
   {
     const int a = table();
     std::string sql = "INSERT INTO staging." + tables_[a].name + " (customer_id, order_id, status, amount) VALUES\n";
-    for (int i = 0; sql.size() < 140000; ++i)
+    for (int i = 0; sql.size() < 100000; ++i)
       sql += fmt::format("{}({}, {}, 'shipped', {}.{:02d})", i ? ",\n" : "", rng.Between(1, 9999999), rng.Between(1, 99999999),
                          rng.Between(1, 5000), rng.Between(0, 100));
     AddTemplate({.kind = WorkKind::kEtl, .text = sql + ";", .label = "etl_nightly", .scans = {a}}, true);

@@ -1,0 +1,49 @@
+# Helpers shared by the bench sections: logging, timing, medians, the result lines.
+# Sourced by bench/run; every function here is free of side effects on the tree.
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+now_ns() { date +%s%N; }
+
+# seconds_since NS -> elapsed seconds with millisecond precision
+seconds_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+
+# timed VAR CMD...: runs CMD, stores its wall time in seconds in VAR; fails when CMD fails.
+timed() {
+  local __var=$1; shift
+  local t0; t0=$(now_ns)
+  "$@" || { log "command failed ($?): $*"; return 1; }
+  printf -v "$__var" '%s' "$(seconds_since "$t0")"
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+  if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maximum() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -n1; }
+geomean() { tr ' ' '\n' | grep -v '^$' | awk -v d="${1:-2}" '{ s += log($1); n++ } END { printf "%." d "f", exp(s / n) }'; }
+calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Peak RSS in MB from a /usr/bin/time -v log.
+peak_rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
+
+# result METRIC FLEETLOG PEER RATIO TARGET MET   (MET: 1 met, 0 not met, - no target)
+# One line per measurement, in the format the brief fixes, collected for the summary.
+RESULTS=()
+result() {
+  local line
+  local verdict=met
+  [[ $6 == 0 ]] && verdict='NOT met'
+  [[ $6 == - ]] && verdict='n/a'
+  line=$(printf '%s: fleetlog %s | peer %s | ratio %s | target %s: %s' "$1" "$2" "$3" "$4" "$5" "$verdict")
+  RESULTS+=("$line   [load $(loadavg)]")
+  echo "$line"
+}
+# note TEXT: an informational line that is not a measurement against a target.
+note() { RESULTS+=("  $*"); echo "  $*"; }
+
+met_if() { awk "BEGIN { exit !($1) }" && echo 1 || echo 0; }
+
+# fleetlog CONFIG ARGS...: the binary under test with a config.
+fl() { local cfg=$1; shift; "$FLEETLOG" --config "$cfg" "$@"; }

@@ -1,0 +1,205 @@
+# Section `queries`: diagnostic queries administrators run, over BENCH_CLUSTERS x BENCH_DAYS
+# of demo data in the lake (`fleetlog query`) against the same rows in PostgreSQL tables with
+# the indexes a DBA would add (psql). Each side gets the query as one writes it for that
+# engine; both are timed as whole processes, median of BENCH_QUERY_REPS runs after a warm-up.
+# Also the size of the lake against PostgreSQL's total relation size.
+
+# The queries: names, then the fleetlog (DuckDB) text and the PostgreSQL text of each.
+# Where the engines want different SQL, each gets what a competent user of it writes: the
+# slowest-queries text is fetched with a semi-join in DuckDB (joining stl_querytext_full
+# would reassemble every statement first) and with LATERAL in PostgreSQL.
+# ${END} is the newest endtime in the data, ${CL} a cluster, ${QID} a query with long text,
+# ${TBL} a table that DDL statements name.
+diagnostic_queries() {
+  Q_NAMES=() Q_FL=() Q_PG=()
+  add_query() { Q_NAMES+=("$1"); Q_FL+=("$2"); Q_PG+=("${3:-$2}"); }
+
+  add_query "queries per hour per cluster (7 days)" \
+    "SELECT cluster, date_trunc('hour', endtime) AS hour, count(*) AS queries FROM stl_query
+     WHERE endtime >= TIMESTAMP '${END}' - INTERVAL '7 days' GROUP BY 1, 2 ORDER BY 1, 2"
+
+  add_query "slowest queries (24 h) with their text" \
+    "WITH top AS (SELECT cluster, query, starttime, endtime - starttime AS duration FROM stl_query
+       WHERE endtime >= TIMESTAMP '${END}' - INTERVAL '1 day' ORDER BY duration DESC LIMIT 20)
+     SELECT top.*, left(t.text, 100) AS text FROM top LEFT JOIN (
+       SELECT cluster, query, string_agg(text, '' ORDER BY sequence) AS text FROM stl_querytext
+       WHERE query IN (SELECT query FROM top) GROUP BY 1, 2) t USING (cluster, query)
+     ORDER BY duration DESC" \
+    "WITH top AS (SELECT cluster, query, starttime, endtime - starttime AS duration FROM stl_query
+       WHERE endtime >= TIMESTAMP '${END}' - INTERVAL '1 day' ORDER BY duration DESC LIMIT 20)
+     SELECT top.*, left(t.text, 100) AS text FROM top LEFT JOIN LATERAL (
+       SELECT string_agg(x.text, '' ORDER BY x.sequence) AS text FROM stl_querytext x
+       WHERE x.cluster = top.cluster AND x.query = top.query) t ON true
+     ORDER BY duration DESC"
+
+  add_query "p95 queue wait per service class, cluster, day" \
+    "SELECT cluster, service_class_name, CAST(service_class_end_time AS DATE) AS day, count(*) AS queries,
+       quantile_cont(total_queue_time, 0.95) / 1e6 AS p95_wait_s
+     FROM stl_wlm_query GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" \
+    "SELECT cluster, service_class_name, CAST(service_class_end_time AS DATE) AS day, count(*) AS queries,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY total_queue_time) / 1e6 AS p95_wait_s
+     FROM stl_wlm_query GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+
+  add_query "share of disk-based queries per cluster and day" \
+    "SELECT q.cluster, q.dt, count(*) AS queries, count(w.query) AS disk_based,
+       round(100.0 * count(w.query) / count(*), 2) AS pct
+     FROM stl_query q LEFT JOIN (SELECT DISTINCT cluster, query FROM stl_scan WHERE type = 3) w
+       ON w.cluster = q.cluster AND w.query = q.query
+     GROUP BY 1, 2 ORDER BY 1, 2"
+
+  add_query "alert events by type" \
+    "SELECT split_part(trim(event), ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters,
+       count(DISTINCT query) AS queries FROM stl_alert_event_log GROUP BY 1 ORDER BY 2 DESC"
+
+  add_query "bytes scanned per table (7 days)" \
+    "SELECT perm_table_name, count(DISTINCT query) AS queries, sum(\"rows\") AS row_count, sum(bytes) AS bytes
+     FROM stl_scan WHERE type = 2 AND endtime >= TIMESTAMP '${END}' - INTERVAL '7 days'
+     GROUP BY 1 ORDER BY bytes DESC LIMIT 25"
+
+  add_query "DDL history of a table" \
+    "SELECT cluster, starttime, xid, left(text, 120) AS statement FROM stl_ddltext_full
+     WHERE text ILIKE '%${TBL}%' ORDER BY starttime DESC"
+
+  add_query "full text of a query" \
+    "SELECT text FROM stl_querytext_full WHERE cluster = '${CL}' AND query = ${QID}"
+
+  add_query "one cluster's hour: queries by queue wait" \
+    "SELECT q.query, q.starttime, q.endtime, w.service_class_name, w.total_queue_time, w.total_exec_time,
+       left(q.querytxt, 60) AS statement
+     FROM stl_query q LEFT JOIN stl_wlm_query w ON w.cluster = q.cluster AND w.query = q.query
+     WHERE q.cluster = '${CL}' AND q.endtime >= TIMESTAMP '${END}' - INTERVAL '2 hours'
+       AND q.endtime < TIMESTAMP '${END}' - INTERVAL '1 hour'
+     ORDER BY w.total_queue_time DESC NULLS LAST LIMIT 50"
+}
+
+# DuckDB type -> PostgreSQL type, for tables copied out of the lake. Text becomes `text`
+# (values are already without char(n) padding), which is the smallest PostgreSQL can store.
+pg_type_of() {
+  case $1 in
+    INTEGER) echo integer ;; BIGINT) echo bigint ;; SMALLINT) echo smallint ;; DOUBLE) echo 'double precision' ;;
+    BOOLEAN) echo boolean ;; DATE) echo date ;; TIMESTAMP*) echo timestamp ;; *) echo text ;;
+  esac
+}
+
+# Copies lake table T into database DB: same columns (cluster and dt included), one
+# `fleetlog query --format csv` per cluster piped into \copy.
+copy_lake_table_to_pg() {
+  local cfg=$1 db=$2 table=$3 cols="" name type cluster
+  while IFS=, read -r name type; do
+    cols+="${cols:+, }\"$name\" $(pg_type_of "$type")"
+  done < <(fl "$cfg" query --format csv "SELECT column_name, data_type FROM information_schema.columns
+             WHERE table_name = '$table' ORDER BY ordinal_position" | tail -n +2 | tr -d '\r')
+  pg "$db" -c "CREATE TABLE $table ($cols)"
+  for cluster in $CLUSTERS; do
+    fl "$cfg" query --format csv "SELECT * FROM $table WHERE cluster = '$cluster'" |
+      pg "$db" -c "\\copy $table FROM STDIN WITH (FORMAT csv, HEADER)"
+  done
+}
+
+PG_INDEXES="
+CREATE INDEX ON stl_query (cluster, endtime);
+CREATE INDEX ON stl_query (cluster, query);
+CREATE INDEX ON stl_querytext (cluster, query, sequence);
+CREATE INDEX ON stl_explain (cluster, query, nodeid);
+CREATE INDEX ON stl_wlm_query (cluster, service_class_end_time);
+CREATE INDEX ON stl_wlm_query (cluster, query);
+CREATE INDEX ON stl_scan (cluster, query);
+CREATE INDEX ON stl_scan (endtime);
+CREATE INDEX ON stl_alert_event_log (cluster, event_time);
+CREATE INDEX ON stl_ddltext (cluster, xid, pid, starttime, sequence);
+CREATE INDEX ON stl_utilitytext (cluster, xid, pid, starttime, sequence);
+"
+
+# fleetlog's reassembled-text views, written for PostgreSQL.
+PG_VIEWS="
+CREATE VIEW stl_querytext_full AS SELECT cluster, query, min(userid) AS userid,
+  replace(string_agg(text, '' ORDER BY sequence), '\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt
+  FROM stl_querytext GROUP BY cluster, query;
+CREATE VIEW stl_ddltext_full AS SELECT cluster, xid, pid, starttime, min(userid) AS userid,
+  replace(string_agg(text, '' ORDER BY sequence), '\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt
+  FROM stl_ddltext GROUP BY cluster, xid, pid, starttime;
+"
+
+# median_time N CMD... -> median wall seconds of N runs of CMD (output discarded)
+median_time() {
+  local n=$1 i t0 times=(); shift
+  for ((i = 0; i < n; i++)); do
+    t0=$(now_ns)
+    "$@" >/dev/null || { log "failed: $*"; return 1; }
+    times+=("$(seconds_since "$t0")")
+  done
+  echo "${times[*]}" | median
+}
+
+section_queries() {
+  local dir=$BENCH_DIR/demo db=bench_queries cfg
+  log "queries: fleetlog demo --clusters $BENCH_CLUSTERS --days $BENCH_DAYS"
+  local t0; t0=$(now_ns)
+  if [[ ${BENCH_REUSE_DEMO:-0} == 1 && -f $dir/fleetlog.toml ]]; then
+    log "queries: reusing the demo in $dir (BENCH_REUSE_DEMO=1)"
+  elif ! "$FLEETLOG" demo --clusters "$BENCH_CLUSTERS" --days "$BENCH_DAYS" --dir "$dir" >"$BENCH_DIR/demo.log" 2>&1; then
+    # The backfill may have finished and only the fleet report after it failed.
+    local windows=$((BENCH_CLUSTERS * BENCH_DAYS * 8))
+    grep -q "\] $windows/$windows table windows" "$BENCH_DIR/demo.log" ||
+      die "fleetlog demo failed: $(tail -5 "$BENCH_DIR/demo.log")"
+    log "queries: WARNING: fleetlog demo exited with an error after a complete backfill:" \
+        "$(grep -m1 '^fleetlog:' "$BENCH_DIR/demo.log"); using its lake"
+  fi
+  cfg=$dir/fleetlog.toml
+  log "queries: demo ready in $(seconds_since "$t0")s; load $(loadavg)"
+  CLUSTERS=$(fl "$cfg" query --format csv "SELECT DISTINCT cluster FROM stl_query ORDER BY 1" | tail -n +2 | tr -d '\r')
+  local tables
+  tables=$(cd "$dir/lake" && ls -d stl_* | tr '\n' ' ')
+
+  t0=$(now_ns)
+  pg postgres -c "CREATE DATABASE $db"
+  local table
+  for table in $tables; do copy_lake_table_to_pg "$cfg" $db "$table"; done
+  pg $db -c "$PG_INDEXES" -c "$PG_VIEWS" -c "VACUUM ANALYZE"
+  log "queries: copied into PostgreSQL with indexes in $(seconds_since "$t0")s"
+
+  # Row counts must agree before anything is timed.
+  local counts_fl counts_pg union=""
+  for table in $tables; do union+="${union:+ UNION ALL }SELECT '$table', count(*) FROM $table"; done
+  counts_fl=$(fl "$cfg" query --format csv "$union ORDER BY 1" | tail -n +2 | tr -d '\r')
+  counts_pg=$(pg $db --csv -c "$union ORDER BY 1" | tail -n +2)
+  [[ $counts_fl == "$counts_pg" ]] || die "row counts differ: lake [$counts_fl] vs PostgreSQL [$counts_pg]"
+  local total_rows; total_rows=$(awk -F, '{ s += $2 } END { print s }' <<<"$counts_fl")
+
+  # Query parameters, from the data.
+  END=$(fl "$cfg" query --format csv "SELECT max(endtime) FROM stl_query" | tail -1 | tr -d '\r')
+  CL=$(echo "$CLUSTERS" | head -1)
+  QID=$(fl "$cfg" query --format csv "SELECT query FROM stl_querytext WHERE cluster = '$CL'
+          GROUP BY query ORDER BY count(*) DESC, query LIMIT 1" | tail -1 | tr -d '\r')
+  TBL=${BENCH_DDL_TABLE:-staging.orders}
+  diagnostic_queries
+
+  echo
+  echo "== queries: $BENCH_CLUSTERS clusters x $BENCH_DAYS days of demo data ($total_rows rows in $(wc -w <<<"$tables") tables) =="
+  local i fl_t pg_t rows_fl rows_pg fl_all=() pg_all=()
+  for i in "${!Q_NAMES[@]}"; do
+    rows_fl=$(fl "$cfg" query --format csv "SELECT count(*) FROM (${Q_FL[$i]}) AS q" | tail -1 | tr -d '\r')
+    rows_pg=$(pg $db -tA -c "SELECT count(*) FROM (${Q_PG[$i]}) AS q")
+    [[ $rows_fl == "$rows_pg" ]] || log "warning: '${Q_NAMES[$i]}' returns $rows_fl rows from the lake, $rows_pg from PostgreSQL"
+    fl "$cfg" query --format csv "${Q_FL[$i]}" >/dev/null                 # warm-up
+    pg $db --csv -c "${Q_PG[$i]}" >/dev/null
+    fl_t=$(median_time "$BENCH_QUERY_REPS" fl "$cfg" query --format csv "${Q_FL[$i]}")
+    pg_t=$(median_time "$BENCH_QUERY_REPS" pg $db --csv -c "${Q_PG[$i]}")
+    fl_all+=("$fl_t"); pg_all+=("$pg_t")
+    result "q$((i + 1)) ${Q_NAMES[$i]} ($rows_fl rows)" "${fl_t}s" "${pg_t}s" \
+      "$(calc "$fl_t / $pg_t" 3) ($(calc "$pg_t / $fl_t" 1)x faster)" "none" -
+  done
+  local fl_gm pg_gm
+  fl_gm=$(echo "${fl_all[*]}" | geomean 4); pg_gm=$(echo "${pg_all[*]}" | geomean 4)
+  result "geometric mean of ${#Q_NAMES[@]} query times" "${fl_gm}s" "${pg_gm}s" \
+    "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 20x faster" "$(met_if "$pg_gm >= 20 * $fl_gm")"
+
+  local lake_bytes pg_bytes list=""
+  lake_bytes=$(cd "$dir/lake" && du -sb $tables | awk '{ s += $1 } END { print s }')
+  for table in $tables; do list+="${list:+, }'$table'"; done
+  pg_bytes=$(pg $db -tA -c "SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(ARRAY[$list]) AS t")
+  result "storage (lake table folders vs pg_total_relation_size)" "$(calc "$lake_bytes / 1048576" 1) MB" \
+    "$(calc "$pg_bytes / 1048576" 1) MB" "$(calc "$lake_bytes / $pg_bytes" 3) (1/$(calc "$pg_bytes / $lake_bytes" 1))" \
+    "<= 1/8" "$(met_if "$lake_bytes * 8 <= $pg_bytes")"
+  pg postgres -c "DROP DATABASE $db"
+}
