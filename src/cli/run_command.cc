@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "detect/fleet_detector.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
 #include "lake/upkeep/upkeep.h"
@@ -21,6 +22,10 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
       {"lake upkeep",
        [](LakeSession& s, const CycleReport&) {
          return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), Timestamp::Now());
+       }},
+      {"anomaly detection",
+       [](LakeSession& s, const CycleReport&) {
+         return s.config().detect.enabled ? detect::RunFleetDetection(s) : Status::Ok();
        }},
   };
 }

@@ -106,7 +106,7 @@ TEST(RandomCutForestTest, EvictedPointsLeaveTreesAndStore) {
 }
 
 TEST(RandomCutForestTest, RestoredModelContinuesWithIdenticalScores) {
-  for (const auto [cache, shingle] : {std::pair{false, 2}, {true, 2}, {true, 1}}) {
+  for (const auto& [cache, shingle] : {std::pair{false, 2}, {true, 2}, {true, 1}}) {
     SCOPED_TRACE(testing::Message() << "cache " << cache << ", shingle " << shingle);
     ForestOptions options = SmallForest();
     options.bounding_box_cache = cache;

@@ -88,7 +88,10 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
 
   // Repeats within the window first (the lookback re-reads rows), then rows committed before.
   std::string keys, match;
-  for (const auto& k : key_columns) {
+  std::vector<std::string> key_list = key_columns;
+  if (key_list.empty())  // no natural key: a row is a repeat only when every column matches
+    for (const auto& c : schema_) key_list.push_back(c.name);
+  for (const auto& k : key_list) {
     if (FindColumn(schema_, k) < 0) return InvalidArgument("{}: key column \"{}\" is not in the result", table_, k);
     keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
     match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));

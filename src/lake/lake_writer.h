@@ -39,6 +39,7 @@ class WindowBuffer {
 
   // Removes rows already committed (by `key_columns`, in `committed`, the files that may
   // hold them) and repeats within the window, then writes one staging file per `dt`.
+  // Empty `key_columns`: every column is the key.
   Result<StageResult> Stage(const std::vector<CommittedFile>& committed, const std::vector<std::string>& key_columns);
 
  private:

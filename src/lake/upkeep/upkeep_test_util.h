@@ -21,8 +21,10 @@ namespace fleetlog::upkeep::testing {
 inline const TableSchema kQuerySchema = {{"userid", ColumnType::kInt32},      {"query", ColumnType::kInt64},
                                          {"querytxt", ColumnType::kVarchar},  {"starttime", ColumnType::kTimestamp},
                                          {"endtime", ColumnType::kTimestamp}, {"aborted", ColumnType::kInt32}};
-inline const TableSchema kTextSchema = {
-    {"query", ColumnType::kInt64}, {"sequence", ColumnType::kInt32}, {"text", ColumnType::kVarchar}};
+inline const TableSchema kTextSchema = {{"userid", ColumnType::kInt32},
+                                        {"query", ColumnType::kInt64},
+                                        {"sequence", ColumnType::kInt32},
+                                        {"text", ColumnType::kVarchar}};
 
 inline Timestamp Day(const char* date) { return *ParseTimestamp(date); }
 
@@ -61,9 +63,10 @@ class UpkeepLake {
       q.column(4).AppendInt(end.micros());
       q.column(5).AppendInt(i % 11 == 0 ? 1 : 0);
       for (int s = 0; s < 2; ++s) {
-        t.column(0).AppendInt(i);
-        t.column(1).AppendInt(s);
-        t.column(2).AppendString(s == 0 ? "select " : std::to_string(i));
+        t.column(0).AppendInt(i % 5);
+        t.column(1).AppendInt(i);
+        t.column(2).AppendInt(s);
+        t.column(3).AppendString(s == 0 ? "select " : std::to_string(i));
         t.partition_ts().push_back(end.micros());
       }
     }

@@ -1,7 +1,8 @@
 // Anomalies are placed per (cluster, week) rather than per requested range: the data must not
 // depend on how anyone looks at it. Each kind gets its own 42-hour section of the week
 // (rotated per cluster and week), so one cluster's anomalies never overlap and a detector can
-// be judged on each kind separately.
+// be judged on each kind separately. The public label functions (sim_source.h) live here too,
+// so the labels and the data share one placement.
 #include "source/sim/anomaly_schedule.h"
 
 #include <algorithm>

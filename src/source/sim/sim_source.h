@@ -36,7 +36,7 @@ namespace fleetlog {
 struct SimOptions {
   std::string cluster;  // the configured name; part of what the data is a function of
   uint64_t seed = 1;
-  double scale = 1.0;   // multiplies the query rate; 1.0 peaks at a few hundred to ~2000/hour
+  double scale = 1.0;   // multiplies the query rate; 1.0 peaks at 300-2000/hour; <= 0 means 1.0
   std::shared_ptr<const Clock> clock;  // Now() of the source; null: the system clock
 };
 

@@ -1,0 +1,51 @@
+// Fleet anomaly detection: after each export cycle, every cluster's workload metrics per
+// bucket ([detect] bucket, default 5 minutes; see detect/fleet_metrics.h) are computed from
+// the lake and scored by one Random Cut Forest per cluster. The results are the lake table
+// `anomalies`, queryable like any other:
+//
+//   cluster, dt            the partitions, as for every table
+//   bucket_start           TIMESTAMP, the bucket's start (UTC); one row per closed bucket
+//   query_count ... aborted_queries   the metric values
+//   score                  DOUBLE, the forest's score (0 while the model warms up)
+//   grade                  DOUBLE in [0, 1], from the Thresholder; > 0 marks an anomaly
+//   attribution            VARCHAR, the metrics that make up most of the score, such as
+//                          "queue_wait_s high (83%)"; empty while the score is 0
+//
+// Closed buckets. A bucket is scored once, when it is closed: when its end is at or before
+// the export cursor of each of the cluster's tables the metrics read (stl_query, and
+// stl_wlm_query, stl_scan, stl_alert_event_log when the cluster exports them), so its rows
+// are in the lake. Late rows that the exporter's lookback still catches after that are not
+// rescored.
+//
+// Model. Each metric enters the forest as log(1 + value), so counts and seconds weigh alike
+// and a tenfold rise counts the same at any level; one forest input per bucket (6 values,
+// no shingling).
+//
+// Progress and crash semantics. The cursor of (cluster, "anomalies") in the state store is
+// the end of the last scored bucket; it moves in the same commit as the bucket rows. The
+// model (forest and thresholder, with the bucket end it has learned up to) is saved in the
+// state store under "rcf/<cluster>" right after that commit: the state store's commit
+// cannot carry it. When a crash falls between the two, or the model is missing or was made
+// for another bucket size, the next run re-derives it: it replays the buckets before the
+// cursor (up to four weeks of them) through a new model without writing rows. The forest
+// is deterministic, so a replay over the same metrics gives the very model that was lost;
+// the rows already committed are kept as they are.
+//
+// Thread-safety: RunFleetDetection uses the session from the calling thread only; run one
+// at a time per lake (the writer lock already ensures one process).
+#pragma once
+
+#include "core/status.h"
+#include "exporter/writer.h"
+
+namespace fleetlog::detect {
+
+inline constexpr const char* kAnomaliesTable = "anomalies";
+
+// Scores the closed buckets of every configured cluster that come after its last scored
+// bucket, and commits them to the `anomalies` table. A cluster that fails does not stop the
+// others; the Status names each failed cluster. Clusters without any exported stl_query
+// window yet are skipped.
+Status RunFleetDetection(LakeSession& session);
+
+}  // namespace fleetlog::detect
