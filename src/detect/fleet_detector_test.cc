@@ -21,11 +21,15 @@ const TableSchema kQuerySchema = {{"query", ColumnType::kInt32},
 const TableSchema kWlmSchema = {{"query", ColumnType::kInt32},
                                 {"service_class_end_time", ColumnType::kTimestamp},
                                 {"total_queue_time", ColumnType::kInt64}};
+const TableSchema kScanSchema = {
+    {"query", ColumnType::kInt32}, {"endtime", ColumnType::kTimestamp}, {"type", ColumnType::kInt32}};
+const TableSchema kAlertSchema = {
+    {"query", ColumnType::kInt32}, {"event", ColumnType::kVarchar}, {"event_time", ColumnType::kTimestamp}};
 
 constexpr Duration kBucket = Duration::Minutes(5);
 constexpr int kSpikeBucket = 130;  // queue waits of minutes instead of seconds
 
-// A lake with one cluster, c1, exporting stl_query and stl_wlm_query, written bucket by
+// A lake with one cluster, c1, exporting the four tables the metrics read, written bucket by
 // bucket through the real stage -> commit -> publish path with the export cursors moved.
 // The same buckets get the same rows in every DetectorLake.
 class DetectorLake {
@@ -34,7 +38,7 @@ class DetectorLake {
     config_.lake_path = dir_.Sub("lake");
     config_.state_path = dir_.Sub("fleetlog.db");
     config_.key_file = dir_.Sub("no-master-key");
-    config_.clusters.push_back({.name = "c1", .kind = SourceKind::kSim, .tables = {"stl_query", "stl_wlm_query"}});
+    config_.clusters.push_back({.name = "c1", .kind = SourceKind::kSim, .tables = {"stl_query", "stl_wlm_query", "stl_scan", "stl_alert_event_log"}});
     auto session = LakeSession::Open(config_);
     EXPECT_TRUE(session.ok()) << session.status().ToString();
     if (session.ok()) session_ = std::move(session).value();
@@ -43,9 +47,11 @@ class DetectorLake {
   LakeSession& session() { return *session_; }
 
   // Queries ending in buckets [first, last): twenty per bucket, 2-10 s runs, 0.5-2 s queue
-  // waits, except the spike bucket's waits of about a minute. Moves both cursors to the end.
+  // waits, except the spike bucket's waits of about a minute. In each bucket the first query
+  // reads a temporary table twice (one disk-based query) and the second raises two alerts.
+  // Moves every cursor to the end.
   void WriteBuckets(int first, int last) {
-    RowBatch queries(kQuerySchema), wlm(kWlmSchema);
+    RowBatch queries(kQuerySchema), wlm(kWlmSchema), scans(kScanSchema), alerts(kAlertSchema);
     for (int b = first; b < last; ++b) {
       Rng rng(static_cast<uint64_t>(b) + 1);
       for (int k = 0; k < 20; ++k) {
@@ -60,10 +66,23 @@ class DetectorLake {
         wlm.column(0).AppendInt(query);
         wlm.column(1).AppendInt(end.micros());
         wlm.column(2).AppendInt(static_cast<int64_t>(wait_s * 1e6));
+        for (int step = 0; k < 2 && step < 2; ++step) {
+          if (k == 0) {
+            scans.column(0).AppendInt(query);
+            scans.column(1).AppendInt(end.micros() - step);
+            scans.column(2).AppendInt(3);
+          } else {
+            alerts.column(0).AppendInt(query);
+            alerts.column(1).AppendString(step == 0 ? "Missing query planner statistics" : "Nested Loop Join");
+            alerts.column(2).AppendInt(end.micros() - run_us);
+          }
+        }
       }
     }
     Commit("stl_query", "endtime", queries, BucketAt(last));
     Commit("stl_wlm_query", "service_class_end_time", wlm, BucketAt(last));
+    Commit("stl_scan", "endtime", scans, BucketAt(last));
+    Commit("stl_alert_event_log", "event_time", alerts, BucketAt(last));
   }
 
  private:
@@ -116,7 +135,8 @@ TEST(FleetDetectorTest, ScoresClosedBucketsIncrementallyAndFlagsTheQueueSpike) {
   ASSERT_TRUE(RunFleetDetection(session).ok());
   EXPECT_EQ(lake.Rows("SELECT count(*), min(bucket_start), max(bucket_start) FROM anomalies WHERE cluster = 'c1'"),
             std::vector<std::string>{"120|2026-01-05 00:00:00|2026-01-05 09:55:00"});
-  EXPECT_EQ(lake.Rows("SELECT query_count FROM anomalies GROUP BY ALL"), std::vector<std::string>{"20"});
+  EXPECT_EQ(lake.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries FROM anomalies GROUP BY ALL"),
+            std::vector<std::string>{"20|1|2|0"});
   auto cursor = session.state().GetCursor("c1", kAnomaliesTable);
   ASSERT_TRUE(cursor.ok() && *cursor);
   EXPECT_EQ(**cursor, lake.BucketAt(120));
