@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lake/commit.h"
+#include "lake/upkeep/replace.h"
 #include "source/source_factory.h"
 
 namespace fleetlog {
@@ -16,6 +17,8 @@ Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
   std::unique_ptr<LakeSession> s(new LakeSession(config, std::move(lock)));
   ASSIGN_OR_RETURN(s->state_, OpenSqliteStateStore(config.state_path, OpenMode::kReadWrite));
   ASSIGN_OR_RETURN(RecoveryReport recovered, Recover(*s->state_, lake));
+  ASSIGN_OR_RETURN(int upkeep_cleaned, upkeep::RecoverUpkeep(*s->state_, lake));
+  if (upkeep_cleaned > 0) spdlog::info("recovery: removed {} files of an interrupted compaction or purge", upkeep_cleaned);
   if (recovered.published > 0 || recovered.staging_deleted > 0)
     spdlog::info("recovery: published {} committed files, deleted {} uncommitted staging files", recovered.published,
                  recovered.staging_deleted);

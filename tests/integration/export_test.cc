@@ -114,7 +114,7 @@ TEST_F(ExportTest, SigkillAtEveryCommitStepLosesAndDoublesNothing) {
 TEST_F(ExportTest, AClusterThatGoesDownFailsAloneAndCatchesUpAfterRestart) {
   // c0 is the PostgreSQL stand-in; "sim-ok" is a simulated cluster that keeps committing.
   Config config = MakeConfig(ConfigText({db_}, "[[cluster]]\nname = \"sim-ok\"\nkind = \"sim\"\n",
-                                        "initial_backfill = \"1h\""));
+                                        "initial_backfill = \"3h\""));
   InsertQueries(db_, 1, 50, "getdate() - interval '10 minutes' + q * interval '1 second'", "getdate() - interval '1 hour'");
   // The server stops in the middle of c0's cycle: after its first table.
   bool stopped = false;
