@@ -134,16 +134,26 @@ function drawChart(name, canvasId, type, labels, datasets, stacked = false) {
   });
 }
 
-// Rows of [series, label, value] into chart datasets over the sorted labels.
+// At most this many series per chart; the rest are summed into "other". Charts stay readable
+// and fast however many distinct values a column holds.
+const MAX_SERIES = 10;
+
+// Rows of [series, label, value] into chart datasets over the sorted labels: the MAX_SERIES - 1
+// largest series by total, then one "other" series for the rest.
 function pivot(rows) {
   const labels = [...new Set(rows.map((r) => r[1]))].sort();
   const index = new Map(labels.map((l, i) => [l, i]));
-  const series = new Map();
+  const totals = new Map();
+  for (const [s, , v] of rows) totals.set(s, (totals.get(s) || 0) + Number(v));
+  const kept = [...totals].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+  const named = new Set((kept.length > MAX_SERIES ? kept.slice(0, MAX_SERIES - 1) : kept).map(([s]) => s));
+  const series = new Map([...named].sort((a, b) => String(a).localeCompare(String(b))).map((s) => [String(s), null]));
   for (const [s, l, v] of rows) {
-    if (!series.has(s)) series.set(s, new Array(labels.length).fill(0));
-    series.get(s)[index.get(l)] = Number(v);
+    const name = named.has(s) ? String(s) : 'other';
+    if (!series.get(name)) series.set(name, new Array(labels.length).fill(0));
+    series.get(name)[index.get(l)] += Number(v);
   }
-  return { labels, datasets: [...series].map(([label, data]) => ({ label: String(label), data })) };
+  return { labels, datasets: [...series].map(([label, data]) => ({ label, data })) };
 }
 
 async function panel(name, needs, work) {
@@ -244,14 +254,14 @@ async function draw(generation) {
       return r.rows.length;
     }),
     panel('alerts', ['stl_alert_event_log'], async () => {
-      const r = await query(`SELECT left(trim(event), 60) AS type, ${bucketed('event_time')} AS t, count(*) AS n
+      const r = await query(`SELECT split_part(trim(event), ':', 1) AS type, ${bucketed('event_time')} AS t, count(*) AS n
         FROM stl_alert_event_log WHERE ${where('event_time')} GROUP BY ALL ORDER BY t`, f);
       const p = pivot(r.rows);
       drawChart('alerts', 'chart-alerts', 'bar', p.labels, p.datasets, true);
       return r.rows.length;
     }),
     panel('alerts-by-cluster', ['stl_alert_event_log'], async () => {
-      const r = await query(`SELECT cluster, left(trim(event), 60) AS type, count(*) AS n FROM stl_alert_event_log
+      const r = await query(`SELECT cluster, split_part(trim(event), ':', 1) AS type, count(*) AS n FROM stl_alert_event_log
         WHERE ${where('event_time')} GROUP BY ALL ORDER BY n DESC, cluster LIMIT 50`, f);
       fillTable('#alerts-by-cluster tbody', r.rows);
       return r.rows.length;

@@ -106,6 +106,7 @@ test('the dashboard renders every panel with data', async () => {
   const text = await page.textContent('#slowest tbody tr:first-child pre');
   assert.match(text.toLowerCase(), /select/);
   for (const name of ['queries', 'latency', 'alerts']) assert.ok((await chartSummary(name)).sum > 0, `chart ${name} has data`);
+  assert.ok((await chartSummary('alerts')).datasets <= 10, 'alert types beyond the top nine are summed into "other"');
   for (const id of ['chart-queries', 'chart-latency', 'chart-alerts']) assert.ok((await inkOnCanvas(id)) > 0.01, `${id} is drawn`);
   const shot = await page.screenshot({ fullPage: true, path: join(artifacts, 'dashboard.png') });
   assert.equal(shot.subarray(1, 4).toString(), 'PNG');
