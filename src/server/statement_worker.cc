@@ -172,17 +172,20 @@ void StatementService::Run(const StatementPtr& st) {
     }
   }
 
-  std::lock_guard lock(mu_);
-  st->engine = nullptr;  // before `engine` is destroyed, so the watchdog no longer touches it
-  running_.erase(std::find(running_.begin(), running_.end(), st));
-  for (size_t i = last + 1; i < st->subs.size(); ++i) {
-    st->subs[i].status = StatementStatus::kAborted;
-    st->subs[i].error = "not run: an earlier statement of the batch did not finish";
+  {
+    std::lock_guard lock(mu_);
+    st->engine = nullptr;  // before `engine` is destroyed, so the watchdog no longer touches it
+    running_.erase(std::find(running_.begin(), running_.end(), st));
+    for (size_t i = last + 1; i < st->subs.size(); ++i) {
+      st->subs[i].status = StatementStatus::kAborted;
+      st->subs[i].error = "not run: an earlier statement of the batch did not finish";
+    }
+    st->status = st->subs[last].status;
+    st->ended = st->updated = Now();
+    workgroups_.Finish(st->workgroup, OutcomeOf(st->status));
+    spdlog::debug("statement {} {} in workgroup {}", st->id, StatementStatusName(st->status), st->workgroup);
   }
-  st->status = st->subs[last].status;
-  st->ended = st->updated = Now();
-  workgroups_.Finish(st->workgroup, OutcomeOf(st->status));
-  spdlog::debug("statement {} {} in workgroup {}", st->id, StatementStatusName(st->status), st->workgroup);
+  Persist(st);
 }
 
 }  // namespace fleetlog

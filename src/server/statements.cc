@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
 #include "core/fs.h"
 
@@ -18,11 +17,6 @@ const char* const kStatusNames[] = {"SUBMITTED", "PICKED", "STARTED", "FINISHED"
 std::string NewStatementId() {
   const std::string h = RandomHex(16);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
-bool LooksLikeStatementId(const std::string& name) {
-  static const std::regex kId("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  return std::regex_match(name, kId);
 }
 
 Duration Elapsed(Timestamp from, Timestamp to) { return to > from ? to - from : Duration(); }
@@ -50,14 +44,15 @@ Status StatementService::Start() {
   std::error_code ec;
   fs::create_directories(options_.results_dir, ec);
   if (ec) return IoError("cannot create the result folder {}: {}", options_.results_dir, ec.message());
-  // Statements do not survive a restart, so neither do their results. Only folders named
-  // like a statement id are removed, whatever else results_dir holds.
-  for (const auto& entry : fs::directory_iterator(options_.results_dir, ec))
-    if (entry.is_directory() && LooksLikeStatementId(entry.path().filename().string()))
-      RemoveStoredResult(entry.path().string());
+  std::vector<StatementPtr> interrupted;
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return Status::Ok();
+    started_ = true;
+    interrupted = RestoreLocked();
+  }
+  for (const auto& st : interrupted) Persist(st);
   std::lock_guard lock(mu_);
-  if (started_) return Status::Ok();
-  started_ = true;
   int workers = options_.workers;
   if (workers <= 0) {
     for (const auto& wg : options_.workgroups) workers += wg.max_concurrent;
@@ -69,6 +64,7 @@ Status StatementService::Start() {
 }
 
 void StatementService::Stop() {
+  std::vector<StatementPtr> aborted;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -79,11 +75,13 @@ void StatementService::Stop() {
         st->status = StatementStatus::kAborted;
         st->ended = st->updated = Now();
         for (auto& sub : st->subs) sub.status = StatementStatus::kAborted, sub.error = "the server shut down";
+        aborted.push_back(st);
       } else if (!IsTerminal(st->status)) {
         RequestStopLocked(*st, StopReason::kShutdown);
       }
     }
   }
+  for (const auto& st : aborted) Persist(st);
   work_cv_.notify_all();
   stop_cv_.notify_all();
   for (auto& t : threads_) t.join();
@@ -120,16 +118,30 @@ Result<std::string> StatementService::Execute(const Principal& who, const Execut
   }
   st->request_digest = Sha256Hex(digest_input);
 
-  std::lock_guard lock(mu_);
+  {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(const bool queued, EnqueueLocked(who, request.client_token, st));
+    if (!queued) return st->id;  // a repeat of an earlier request
+  }
+  Persist(st);
+  return st->id;
+}
+
+// Returns false when `st` repeats the request of an earlier client token (st->id is then
+// that statement's id), true when it was queued under a new id.
+Result<bool> StatementService::EnqueueLocked(const Principal& who, const std::string& client_token,
+                                             const StatementPtr& st) {
+  const std::string& workgroup = st->workgroup;
   if (stopping_) return Status(StatusCode::kUnavailable, "the server is shutting down");
   if (workgroups_.Find(workgroup) == nullptr) return InvalidArgument("unknown workgroup \"{}\"", workgroup);
-  if (!request.client_token.empty()) {
-    st->client_key = who.name + '\x1f' + request.client_token;
+  if (!client_token.empty()) {
+    st->client_key = who.name + '\x1f' + client_token;
     if (auto it = by_client_.find(st->client_key); it != by_client_.end()) {
       const auto& previous = by_id_.at(it->second);
       if (previous->request_digest != st->request_digest)
-        return InvalidArgument("client_token \"{}\" was already used for a different request", request.client_token);
-      return previous->id;
+        return InvalidArgument("client_token \"{}\" was already used for a different request", client_token);
+      st->id = previous->id;
+      return false;
     }
   }
   st->id = NewStatementId();
@@ -141,7 +153,7 @@ Result<std::string> StatementService::Execute(const Principal& who, const Execut
   if (!st->client_key.empty()) by_client_[st->client_key] = st->id;
   EvictLocked();
   work_cv_.notify_one();
-  return st->id;
+  return true;
 }
 
 StatementService::StatementPtr StatementService::FindLocked(const Principal& who, const std::string& id, int* sub) const {
@@ -204,7 +216,7 @@ Result<StatementInfo> StatementService::Describe(const Principal& who, const std
 }
 
 Status StatementService::Cancel(const Principal& who, const std::string& id) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   int sub = -1;
   StatementPtr st = FindLocked(who, id, &sub);
   if (!st || sub >= 0) return Error(StatusCode::kNotFound, "no statement \"{}\" (cancel a batch by its own id)", id);
@@ -215,6 +227,8 @@ Status StatementService::Cancel(const Principal& who, const std::string& id) {
     st->status = StatementStatus::kAborted;
     st->ended = st->updated = Now();
     for (auto& s : st->subs) s.status = StatementStatus::kAborted, s.error = "cancelled before it started";
+    lock.unlock();
+    Persist(st);
     return Status::Ok();
   }
   RequestStopLocked(*st, StopReason::kCancel);

@@ -16,8 +16,10 @@
 // its table) are summed; over the workgroup's max_scan_bytes the statement FAILS unrun.
 // This is an honest upper bound, not DuckDB's own estimate.
 //
-// Statements live in memory and their results under results_dir; neither survives a
-// restart (Start() clears leftover result folders).
+// Statements live in memory and, with their results, under results_dir/<id>/: a record
+// (statement.json) is written when a statement is queued and when it ends, so Start()
+// restores every statement of the previous run; those that were queued or running when it
+// stopped become ABORTED. Results expire result_ttl after their statement ended.
 // Thread-safety: every public method is safe to call from any thread.
 #pragma once
 
@@ -48,6 +50,8 @@ enum class StatementStatus { kSubmitted, kPicked, kStarted, kFinished, kAborted,
 const char* StatementStatusName(StatementStatus status);
 std::optional<StatementStatus> ParseStatementStatus(std::string_view name);
 inline bool IsTerminal(StatementStatus s) { return s >= StatementStatus::kFinished; }
+// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" in lower-case hex: the form of a statement id.
+bool LooksLikeStatementId(const std::string& name);
 
 struct ExecuteRequest {
   std::vector<std::string> sqls;  // exactly one unless `batch`
@@ -96,7 +100,7 @@ class StatementService {
   StatementService(const StatementService&) = delete;
   StatementService& operator=(const StatementService&) = delete;
 
-  // Clears leftover result folders and starts the workers and the watchdog.
+  // Restores the statements recorded under results_dir and starts the workers and the watchdog.
   Status Start();
   // Aborts queued and running statements and joins every thread. Idempotent.
   void Stop();
@@ -152,15 +156,28 @@ class StatementService {
     StopReason stop_reason = StopReason::kNone;
     std::atomic<bool> stop{false};   // read by the result writer without the lock
     QueryEngine* engine = nullptr;   // while running; Interrupt() only under mu_
+    uint64_t record_version = 0;     // GUARDED_BY(mu_): records taken of this statement
+    std::mutex record_mu;            // serialises writes of its record
+    uint64_t record_written = 0;     // GUARDED_BY(record_mu)
   };
   using StatementPtr = std::shared_ptr<Statement>;
 
   // statements.cc
   Timestamp Now() const { return clock_->Now(); }
+  Result<bool> EnqueueLocked(const Principal& who, const std::string& client_token, const StatementPtr& st);
   StatementPtr FindLocked(const Principal& who, const std::string& id, int* sub) const;
   StatementInfo InfoLocked(const Statement& st, int sub) const;
   void ForgetLocked(const StatementPtr& st);
   void EvictLocked();
+  // statement_records.cc
+  std::string RecordPath(const std::string& id) const;
+  static std::string RecordTextLocked(const Statement& st);
+  static Result<StatementPtr> ParseRecord(std::string_view text);
+  // Writes the statement's record as it is now. Call without mu_ held.
+  void Persist(const StatementPtr& st);
+  // Loads the records under results_dir into the maps; returns the statements that were
+  // not over, now ABORTED, for the caller to Persist().
+  std::vector<StatementPtr> RestoreLocked();
   // statement_worker.cc
   void WorkerLoop();
   void WatchdogLoop();

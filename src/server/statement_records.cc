@@ -1,0 +1,166 @@
+// Statement records: each statement's metadata as <results_dir>/<id>/statement.json, next to
+// its results, so statements and results survive a restart of the server. See statements.h.
+//
+// A record is written when a statement is queued and again when it ends (never while it
+// runs), through a temporary file and a rename, so a reader sees one whole version. A
+// statement whose last record is not terminal was queued or running when the server
+// stopped: on restart it becomes ABORTED.
+#include <algorithm>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/fs.h"
+#include "server/statements.h"
+
+namespace fleetlog {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kRecordFile = "statement.json";
+constexpr int kRecordVersion = 1;
+constexpr std::string_view kInterrupted = "the server stopped before the statement ended; submit it again";
+
+}  // namespace
+
+std::string StatementService::RecordPath(const std::string& id) const {
+  return fmt::format("{}/{}/{}", options_.results_dir, id, kRecordFile);
+}
+
+std::string StatementService::RecordTextLocked(const Statement& st) {
+  json subs = json::array();
+  for (const SubStatement& s : st.subs)
+    subs.push_back({{"sql", s.sql}, {"status", StatementStatusName(s.status)}, {"started", s.started.micros()},
+                    {"ended", s.ended.micros()}, {"rows", s.rows}, {"bytes", s.bytes}, {"has_result", s.has_result},
+                    {"error", s.error}});
+  json record = {{"version", kRecordVersion}, {"id", st.id}, {"name", st.name}, {"workgroup", st.workgroup},
+                 {"principal", st.principal}, {"client_key", st.client_key}, {"request_digest", st.request_digest},
+                 {"batch", st.batch}, {"status", StatementStatusName(st.status)}, {"created", st.created.micros()},
+                 {"updated", st.updated.micros()}, {"picked", st.picked.micros()}, {"started", st.started.micros()},
+                 {"ended", st.ended.micros()}, {"subs", std::move(subs)}};
+  return record.dump();
+}
+
+Result<StatementService::StatementPtr> StatementService::ParseRecord(std::string_view text) {
+  const json r = json::parse(text, nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return InvalidArgument("not JSON");
+  if (r.value("version", 0) != kRecordVersion) return InvalidArgument("record version {}", r.value("version", 0));
+  try {
+    auto st = std::make_shared<Statement>();
+    auto status = [](const json& j) {
+      auto s = ParseStatementStatus(j.at("status").get<std::string>());
+      if (!s) throw std::invalid_argument("unknown status");
+      return *s;
+    };
+    auto time = [](const json& j, const char* key) { return Timestamp::FromMicros(j.at(key).get<int64_t>()); };
+    st->id = r.at("id").get<std::string>();
+    st->name = r.at("name").get<std::string>();
+    st->workgroup = r.at("workgroup").get<std::string>();
+    st->principal = r.at("principal").get<std::string>();
+    st->client_key = r.at("client_key").get<std::string>();
+    st->request_digest = r.at("request_digest").get<std::string>();
+    st->batch = r.at("batch").get<bool>();
+    st->status = status(r);
+    st->created = time(r, "created");
+    st->updated = time(r, "updated");
+    st->picked = time(r, "picked");
+    st->started = time(r, "started");
+    st->ended = time(r, "ended");
+    for (const json& s : r.at("subs"))
+      st->subs.push_back({.sql = s.at("sql").get<std::string>(), .status = status(s), .started = time(s, "started"),
+                          .ended = time(s, "ended"), .rows = s.at("rows").get<int64_t>(),
+                          .bytes = s.at("bytes").get<int64_t>(), .has_result = s.at("has_result").get<bool>(),
+                          .error = s.at("error").get<std::string>()});
+    if (st->subs.empty()) return InvalidArgument("no statements");
+    return st;
+  } catch (const std::exception& e) {
+    return InvalidArgument("{}", e.what());
+  }
+}
+
+void StatementService::Persist(const StatementPtr& st) {
+  std::string text;
+  uint64_t version;
+  {
+    std::lock_guard lock(mu_);
+    if (by_id_.find(st->id) == by_id_.end()) return;  // forgotten meanwhile
+    text = RecordTextLocked(*st);
+    version = ++st->record_version;
+  }
+  // Records of one statement are written in the order they were taken: an older version
+  // never overwrites a newer one.
+  std::lock_guard write(st->record_mu);
+  if (version < st->record_written) return;
+  std::error_code ec;
+  std::filesystem::create_directories(options_.results_dir + "/" + st->id, ec);
+  Status s = WriteFileAtomically(RecordPath(st->id), text, 0600);
+  if (!s.ok()) {
+    // The statement goes on in memory; only a restart would lose it.
+    spdlog::warn("cannot record statement {} ({}); it will not survive a restart", st->id, s.message());
+    return;
+  }
+  st->record_written = version;
+  std::lock_guard lock(mu_);
+  if (by_id_.find(st->id) == by_id_.end()) RemoveStoredResult(options_.results_dir + "/" + st->id);  // forgotten meanwhile
+}
+
+std::vector<StatementService::StatementPtr> StatementService::RestoreLocked() {
+  namespace fs = std::filesystem;
+  std::vector<StatementPtr> restored, interrupted;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.results_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || !LooksLikeStatementId(name)) continue;
+    auto text = ReadFile(entry.path().string() + "/" + std::string(kRecordFile));
+    auto st = text.ok() ? ParseRecord(*text) : Result<StatementPtr>(text.status());
+    if (!st.ok() || (*st)->id != name) {
+      // Written by a version that died before its first record, or damaged: nothing to keep.
+      spdlog::warn("removing result folder {}: no readable statement record ({})", entry.path().string(),
+                   st.ok() ? "another id" : st.status().message());
+      RemoveStoredResult(entry.path().string());
+      continue;
+    }
+    restored.push_back(std::move(st).value());
+  }
+  std::sort(restored.begin(), restored.end(), [](const auto& a, const auto& b) {
+    return std::tie(a->created, a->id) < std::tie(b->created, b->id);
+  });
+  const Timestamp now = Now();
+  for (auto& st : restored) {
+    if (!IsTerminal(st->status)) {
+      st->status = StatementStatus::kAborted;
+      st->ended = st->updated = now;
+      for (size_t i = 0; i < st->subs.size(); ++i) {
+        SubStatement& sub = st->subs[i];
+        if (IsTerminal(sub.status)) continue;
+        sub.status = StatementStatus::kAborted;
+        sub.error = std::string(kInterrupted);
+        if (sub.started.micros() != 0) sub.ended = now;
+        RemoveStoredResult(ResultDir(st->id, static_cast<int>(i)));  // a partial result
+      }
+      interrupted.push_back(st);
+    }
+    st->seq = next_seq_++;
+    by_id_[st->id] = st;
+    by_seq_[st->seq] = st;
+    if (!st->client_key.empty()) by_client_[st->client_key] = st->id;
+  }
+  if (!restored.empty())
+    spdlog::info("restored {} statements from {} ({} interrupted by the last stop, now ABORTED)", restored.size(),
+                 options_.results_dir, interrupted.size());
+  return interrupted;
+}
+
+bool LooksLikeStatementId(const std::string& name) {
+  if (name.size() != 36) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = name[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace fleetlog
