@@ -31,6 +31,48 @@ TEST_F(ApiTest, BadInputGetsTheDocumentedStatus) {
   EXPECT_NE(d["error"].get<std::string>().find("syntax error"), std::string::npos) << d.dump();
 }
 
+TEST_F(ApiTest, ServesHttpsFromCertificateFiles) {
+  const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+  const std::string make_cert = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+                                "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " +
+                                cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(make_cert.c_str()), 0) << "openssl (Debian package openssl) is needed: " << make_cert;
+  ServerOptions o = DefaultOptions();
+  o.server.tls_cert = cert;
+  o.server.tls_key = key;
+  StartServer(std::move(o));
+
+  httplib::SSLClient tls("127.0.0.1", server_->port());
+  tls.set_ca_cert_path(cert.c_str());
+  tls.enable_server_certificate_verification(true);
+  auto res = tls.Post("/v1/statements", R"({"sql": "SELECT 40 + 2 AS answer"})", "application/json");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  ASSERT_EQ(res->status, 200) << res->body;
+  const std::string id = json::parse(res->body)["id"];
+  for (int i = 0; i < 3000; ++i) {
+    auto d = tls.Get(("/v1/statements/" + id).c_str());
+    ASSERT_TRUE(d);
+    if (json::parse(d->body)["status"] == "FINISHED") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto page = tls.Get(("/v1/statements/" + id + "/result").c_str());
+  ASSERT_TRUE(page);
+  EXPECT_EQ(json::parse(page->body)["records"], (json{{42}}));
+  // Plain HTTP on the TLS port gets no answer.
+  EXPECT_EQ(Get("/v1/workgroups").first, -1);
+}
+
+TEST_F(ApiTest, BadCertificateFilesAreAClearError) {
+  ServerOptions o = DefaultOptions();
+  o.server.tls_cert = dir_ + "/missing-cert.pem";
+  o.server.tls_key = dir_ + "/missing-key.pem";
+  Server server(std::move(o), state_.get());
+  Status s = server.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot use the TLS certificate " + dir_ + "/missing-cert.pem"), std::string::npos)
+      << s.message();
+}
+
 TEST_F(ApiTest, TokensAreRequiredAndBindTheWorkgroup) {
   ServerOptions o = DefaultOptions();
   o.server.tokens = {{.name = "ops", .sha256 = Sha256Hex("s3cret-ops"), .workgroup = "default"},
