@@ -57,36 +57,66 @@ Result<std::shared_ptr<Database>> Database::OpenInMemory(const std::map<std::str
   return db;
 }
 
-std::string QueryResult::column_type_name(size_t col) {
-  duckdb_logical_type type = duckdb_column_logical_type(&result_, col);
-  std::string out;
+std::string TypeName(duckdb_logical_type type) {
   switch (duckdb_get_type_id(type)) {
-    case DUCKDB_TYPE_BOOLEAN: out = "BOOLEAN"; break;
-    case DUCKDB_TYPE_TINYINT: out = "TINYINT"; break;
-    case DUCKDB_TYPE_SMALLINT: out = "SMALLINT"; break;
-    case DUCKDB_TYPE_INTEGER: out = "INTEGER"; break;
-    case DUCKDB_TYPE_BIGINT: out = "BIGINT"; break;
-    case DUCKDB_TYPE_HUGEINT: out = "HUGEINT"; break;
-    case DUCKDB_TYPE_UTINYINT: out = "UTINYINT"; break;
-    case DUCKDB_TYPE_USMALLINT: out = "USMALLINT"; break;
-    case DUCKDB_TYPE_UINTEGER: out = "UINTEGER"; break;
-    case DUCKDB_TYPE_UBIGINT: out = "UBIGINT"; break;
-    case DUCKDB_TYPE_FLOAT: out = "FLOAT"; break;
-    case DUCKDB_TYPE_DOUBLE: out = "DOUBLE"; break;
-    case DUCKDB_TYPE_DECIMAL: out = fmt::format("DECIMAL({},{})", duckdb_decimal_width(type), duckdb_decimal_scale(type)); break;
-    case DUCKDB_TYPE_VARCHAR: out = "VARCHAR"; break;
-    case DUCKDB_TYPE_BLOB: out = "BLOB"; break;
-    case DUCKDB_TYPE_DATE: out = "DATE"; break;
-    case DUCKDB_TYPE_TIME: out = "TIME"; break;
-    case DUCKDB_TYPE_TIMESTAMP: out = "TIMESTAMP"; break;
-    case DUCKDB_TYPE_TIMESTAMP_TZ: out = "TIMESTAMP WITH TIME ZONE"; break;
-    case DUCKDB_TYPE_INTERVAL: out = "INTERVAL"; break;
-    case DUCKDB_TYPE_LIST: out = "LIST"; break;
-    case DUCKDB_TYPE_STRUCT: out = "STRUCT"; break;
-    case DUCKDB_TYPE_MAP: out = "MAP"; break;
-    case DUCKDB_TYPE_UUID: out = "UUID"; break;
-    default: out = "OTHER"; break;
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL: return fmt::format("DECIMAL({},{})", duckdb_decimal_width(type), duckdb_decimal_scale(type));
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_LIST: return "LIST";
+    case DUCKDB_TYPE_ARRAY: return "ARRAY";
+    case DUCKDB_TYPE_STRUCT: return "STRUCT";
+    case DUCKDB_TYPE_MAP: return "MAP";
+    case DUCKDB_TYPE_UNION: return "UNION";
+    case DUCKDB_TYPE_ENUM: return "ENUM";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_BIT: return "BIT";
+    default: return "OTHER";
   }
+}
+
+bool IsReadableAsText(duckdb_type type) {
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_VARCHAR: case DUCKDB_TYPE_BLOB: case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_INTERVAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+duckdb_type QueryResult::column_type(size_t col) {
+  return col < declared_types_.size() ? declared_types_[col] : duckdb_column_type(&result_, col);
+}
+
+std::string QueryResult::column_type_name(size_t col) {
+  if (col < declared_names_.size()) return declared_names_[col];
+  duckdb_logical_type type = duckdb_column_logical_type(&result_, col);
+  std::string out = TypeName(type);
   duckdb_destroy_logical_type(&type);
   return out;
 }
@@ -114,6 +144,40 @@ Result<QueryResult> Connection::Query(std::string_view sql) {
   duckdb_result result;
   const std::string text(sql);
   if (duckdb_query(conn_, text.c_str(), &result) != DuckDBSuccess) {
+    Status s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return s;
+  }
+  return QueryResult(result);
+}
+
+Result<std::unique_ptr<PreparedStatement>> Connection::Prepare(std::string_view sql) {
+  std::unique_ptr<PreparedStatement> stmt(new PreparedStatement());
+  const std::string text(sql);
+  if (duckdb_prepare(conn_, text.c_str(), &stmt->stmt_) != DuckDBSuccess) {
+    const char* error = duckdb_prepare_error(stmt->stmt_);
+    return InvalidArgument("{}", error ? error : "cannot prepare the statement");
+  }
+  return stmt;
+}
+
+std::string PreparedStatement::column_name(size_t col) {
+  const char* name = duckdb_prepared_statement_column_name(stmt_, col);
+  std::string out = name ? name : "";
+  duckdb_free(const_cast<char*>(name));
+  return out;
+}
+
+std::string PreparedStatement::column_type_name(size_t col) {
+  duckdb_logical_type type = duckdb_prepared_statement_column_logical_type(stmt_, col);
+  std::string out = TypeName(type);
+  duckdb_destroy_logical_type(&type);
+  return out;
+}
+
+Result<QueryResult> PreparedStatement::Execute() {
+  duckdb_result result;
+  if (duckdb_execute_prepared(stmt_, &result) != DuckDBSuccess) {
     Status s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
     duckdb_destroy_result(&result);
     return s;

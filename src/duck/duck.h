@@ -36,7 +36,13 @@ class Database {
 class QueryResult {
  public:
   explicit QueryResult(duckdb_result r) : result_(r) {}
-  QueryResult(QueryResult&& other) noexcept : result_(other.result_), moved_(other.moved_) { other.moved_ = true; }
+  QueryResult(QueryResult&& other) noexcept
+      : result_(other.result_),
+        moved_(other.moved_),
+        declared_types_(std::move(other.declared_types_)),
+        declared_names_(std::move(other.declared_names_)) {
+    other.moved_ = true;
+  }
   QueryResult(const QueryResult&) = delete;
   QueryResult& operator=(const QueryResult&) = delete;
   ~QueryResult() {
@@ -46,7 +52,7 @@ class QueryResult {
   size_t column_count() { return static_cast<size_t>(duckdb_column_count(&result_)); }
   size_t row_count() { return static_cast<size_t>(duckdb_row_count(&result_)); }
   std::string column_name(size_t col) { return duckdb_column_name(&result_, col); }
-  duckdb_type column_type(size_t col) { return duckdb_column_type(&result_, col); }
+  duckdb_type column_type(size_t col);
   // The SQL name of a column's type, such as "BIGINT" or "TIMESTAMP".
   std::string column_type_name(size_t col);
   bool is_null(size_t col, size_t row) { return duckdb_value_is_null(&result_, col, row); }
@@ -55,9 +61,43 @@ class QueryResult {
   double dbl(size_t col, size_t row) { return duckdb_value_double(&result_, col, row); }
   duckdb_result* raw() { return &result_; }
 
+  // Names the columns' types as they were before the engine turned some into text (see
+  // QueryEngine::Run): column_type() and column_type_name() then answer these.
+  void DeclareTypes(std::vector<duckdb_type> types, std::vector<std::string> names) {
+    declared_types_ = std::move(types);
+    declared_names_ = std::move(names);
+  }
+
  private:
   duckdb_result result_;
   bool moved_ = false;
+  std::vector<duckdb_type> declared_types_;
+  std::vector<std::string> declared_names_;
+};
+
+// DuckDB's SQL name of a type, such as "BIGINT", "DECIMAL(18,3)" or "LIST".
+std::string TypeName(duckdb_logical_type type);
+// Whether QueryResult::text() reads values of this type directly; others (LIST, STRUCT,
+// MAP, ARRAY, UNION, ENUM, UUID, BIT, ...) must be cast to VARCHAR in SQL first.
+bool IsReadableAsText(duckdb_type type);
+
+// One prepared statement: its result's columns are known before it runs.
+class PreparedStatement {
+ public:
+  PreparedStatement(const PreparedStatement&) = delete;
+  PreparedStatement& operator=(const PreparedStatement&) = delete;
+  ~PreparedStatement() { duckdb_destroy_prepare(&stmt_); }
+
+  size_t column_count() { return static_cast<size_t>(duckdb_prepared_statement_column_count(stmt_)); }
+  std::string column_name(size_t col);
+  duckdb_type column_type(size_t col) { return duckdb_prepared_statement_column_type(stmt_, col); }
+  std::string column_type_name(size_t col);
+  Result<QueryResult> Execute();
+
+ private:
+  friend class Connection;
+  PreparedStatement() = default;
+  duckdb_prepared_statement stmt_ = nullptr;
 };
 
 class Connection {
@@ -70,6 +110,8 @@ class Connection {
   // Runs one or more statements; the result of the last. Errors carry DuckDB's message.
   Result<QueryResult> Query(std::string_view sql);
   Status Exec(std::string_view sql);
+  // Prepares exactly one statement; errors carry DuckDB's message.
+  Result<std::unique_ptr<PreparedStatement>> Prepare(std::string_view sql);
   // Returns the type of each statement in `sql`, or the parser's error.
   Result<std::vector<duckdb_statement_type>> StatementTypes(std::string_view sql);
   // Asks a running query on this connection to stop; it fails with an "interrupted" error.

@@ -177,7 +177,40 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
         std::any_of(inner->begin(), inner->end(), [](auto t) { return t != DUCKDB_STATEMENT_TYPE_SELECT; }))
       return Status(StatusCode::kPermissionDenied, std::string("EXPLAIN works on SELECT queries only; ") + kReadOnlyOnly);
   }
-  return conn_->Query(sql);
+  if (types.size() != 1)
+    return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", types.size());
+  ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
+  const size_t columns = prepared->column_count();
+  bool readable = true;
+  for (size_t c = 0; c < columns; ++c) readable = readable && duck::IsReadableAsText(prepared->column_type(c));
+  if (readable) return prepared->Execute();
+
+  // Some columns (LIST, STRUCT, MAP, ENUM, UUID, ...) cannot be read as text from a result:
+  // run the statement as a view with those columns cast to VARCHAR, DuckDB's own text form,
+  // and keep their declared types for the caller.
+  std::vector<duckdb_type> types_before(columns);
+  std::vector<std::string> names_before(columns);
+  std::string select;
+  for (size_t c = 0; c < columns; ++c) {
+    types_before[c] = prepared->column_type(c);
+    names_before[c] = prepared->column_type_name(c);
+    const std::string position = "#" + std::to_string(c + 1);
+    select += fmt::format("{}{} AS {}", c ? ", " : "",
+                          duck::IsReadableAsText(types_before[c]) ? position : "CAST(" + position + " AS VARCHAR)",
+                          duck::QuoteIdent(prepared->column_name(c)));
+  }
+  prepared.reset();
+  Status view = conn_->Exec("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS " + sql);
+  // DESCRIBE, SUMMARIZE and SHOW are not view bodies, but they are subqueries.
+  if (!view.ok()) view = conn_->Exec("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS SELECT * FROM (\n" + sql + "\n)");
+  if (!view.ok())
+    return InvalidArgument("the result has a column of type {} that fleetlog cannot show as text here; CAST it to VARCHAR "
+                           "({})", names_before[static_cast<size_t>(std::find_if(types_before.begin(), types_before.end(),
+                               [](duckdb_type t) { return !duck::IsReadableAsText(t); }) - types_before.begin())],
+                           view.message());
+  ASSIGN_OR_RETURN(auto result, conn_->Query("SELECT " + select + " FROM fleetlog_result"));
+  result.DeclareTypes(std::move(types_before), std::move(names_before));
+  return result;
 }
 
 }  // namespace fleetlog

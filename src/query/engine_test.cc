@@ -106,6 +106,42 @@ TEST_F(QueryEngineTest, ReadOnlyCommandsWork) {
   EXPECT_EQ(One("SELECT current_setting('enable_external_access')"), "false");
 }
 
+// Every type reads as DuckDB's own text, nested ones included, while the declared types
+// stay those of the query (a LIST column is a LIST, not the VARCHAR it was read through).
+TEST_F(QueryEngineTest, EveryTypeReadsAsText) {
+  auto r = engine_->Run(
+      "SELECT [1, 2] AS l, {'a': 1, 'b': 'x'} AS s, map([1], ['one']) AS m, 'y'::ENUM('x', 'y') AS e, "
+      "[1, 2]::INTEGER[2] AS a, union_value(k := 3) AS u, '101'::BIT AS b, "
+      "'00000000-0000-0000-0000-000000000001'::UUID AS id, 7 AS n, NULL::INTEGER[] AS nl, "
+      "'2026-01-01 00:00:00.5'::TIMESTAMP_NS AS ns, 2::UHUGEINT AS uh, 'ab' AS v, 1.50::DECIMAL(9,2) AS d "
+      "FROM range(2) ORDER BY ALL -- a comment at the end");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->row_count(), 2u);
+  const std::vector<std::string> want = {"[1, 2]", "{'a': 1, 'b': x}", "{1=one}", "y", "[1, 2]", "3", "101",
+                                         "00000000-0000-0000-0000-000000000001", "7", "", "2026-01-01 00:00:00.5",
+                                         "2", "ab", "1.50"};
+  for (size_t c = 0; c < want.size(); ++c) EXPECT_EQ(r->text(c, 0), want[c]) << r->column_name(c);
+  EXPECT_TRUE(r->is_null(9, 0));
+  EXPECT_EQ(r->column_type_name(0), "LIST");
+  EXPECT_EQ(r->column_type_name(1), "STRUCT");
+  EXPECT_EQ(r->column_type(0), DUCKDB_TYPE_LIST);
+  EXPECT_EQ(r->column_type(8), DUCKDB_TYPE_INTEGER);
+  EXPECT_EQ(r->column_type_name(13), "DECIMAL(9,2)");
+  EXPECT_EQ(r->column_name(3), "e");
+
+  // Duplicate names, and statements that are not view bodies.
+  auto dup = engine_->Run("SELECT 1 AS x, [2] AS x");
+  ASSERT_TRUE(dup.ok()) << dup.status().ToString();
+  EXPECT_EQ(dup->text(0, 0), "1");
+  EXPECT_EQ(dup->text(1, 0), "[2]");
+  auto lists = engine_->Run("SELECT cluster, list(query ORDER BY query) AS queries FROM stl_query GROUP BY 1 ORDER BY 1;");
+  ASSERT_TRUE(lists.ok()) << lists.status().ToString();
+  EXPECT_EQ(lists->text(1, 1), "[100, 101]");
+  auto two = engine_->Run("SELECT 1; SELECT 2");
+  ASSERT_FALSE(two.ok());
+  EXPECT_THAT(two.status().message(), HasSubstr("run one at a time"));
+}
+
 TEST_F(QueryEngineTest, ReadingFilesOutsideTheLakeIsRefused) {
   EXPECT_THAT(Refused("SELECT * FROM read_csv('/etc/passwd')"), HasSubstr("/etc/passwd"));
   Refused("SELECT * FROM read_csv_auto('" + outside_text_ + "')");

@@ -81,6 +81,17 @@ TEST_F(ApiTest, ResultPagesCarryColumnsAndTotals) {
   EXPECT_EQ(std::count(csv->body.begin(), csv->body.end(), '\n'), 26);
 }
 
+TEST_F(ApiTest, NestedValuesComeBackAsTextWithTheirTypes) {
+  StartServer();
+  const std::string id = Submit({{"sql", "SELECT [1, 2] AS l, {'a': 1} AS s, 'y'::ENUM('x', 'y') AS e, 3 AS n"}});
+  ASSERT_EQ(WaitFor(id)["status"], "FINISHED");
+  const json page = Get("/v1/statements/" + id + "/result").second;
+  EXPECT_EQ(page["records"], (json{{"[1, 2]", "{'a': 1}", "y", 3}}));
+  EXPECT_EQ(page["columns"][0]["type"], "LIST");
+  EXPECT_EQ(page["columns"][2]["type"], "ENUM");
+  EXPECT_EQ(page["columns"][3]["type"], "INTEGER");
+}
+
 TEST_F(ApiTest, EmptyResultIsOnePage) {
   StartServer();
   const std::string id = Submit({{"sql", "SELECT * FROM stl_query WHERE false"}});
