@@ -1,7 +1,9 @@
 # Section `queries`: diagnostic queries administrators run, over BENCH_CLUSTERS x BENCH_DAYS
 # of demo data in the lake (`fleetlog query`) against the same rows in PostgreSQL tables with
 # the indexes a DBA would add (psql). Each side gets the query as one writes it for that
-# engine; both are timed as whole processes, median of BENCH_QUERY_REPS runs after a warm-up.
+# engine; both are timed as whole processes, median of BENCH_QUERY_REPS runs after a warm-up
+# (the run that checks both sides return as many rows). The lake is compacted first, as a
+# deployment's upkeep would have done.
 # Also the size of the lake against PostgreSQL's total relation size.
 
 # The queries: names, then the fleetlog (DuckDB) text and the PostgreSQL text of each.
@@ -131,6 +133,44 @@ median_time() {
   echo "${times[*]}" | median
 }
 
+# Second comparison, both sides over a connection that stays open, so that neither pays a
+# process start: the fleetlog HTTP API (`fleetlog serve`; each statement still opens its own
+# sandboxed engine, as the server does) on one keep-alive connection, submit + poll + fetch,
+# against one psql session with \timing. Median of BENCH_QUERY_REPS after one untimed run.
+# Printed apart from, and never instead of, the whole-process figures above.
+persistent_comparison() {
+  local cfg=$1 db=$2 port api_cfg i q r api_t=() pg_t=()
+  port=$(free_port) || { log "queries: no free port; skipping the persistent-connection comparison"; return; }
+  api_cfg=$(dirname "$cfg")/bench-api.toml
+  { cat "$cfg"; printf '\n[server]\nlisten = "127.0.0.1:%s"\n' "$port"; } >"$api_cfg"
+  "$FLEETLOG" --config "$api_cfg" serve >"$BENCH_DIR/serve.log" 2>&1 &
+  RUN_PID=$!
+  for ((i = 0; i < 100; i++)); do
+    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/v1/workgroups', timeout=1)" 2>/dev/null && break
+    sleep 0.1
+  done
+  mapfile -t api_t < <(printf '%s\0' "${Q_FL[@]}" | python3 "$BENCH_SRC/lib/api_timing.py" "127.0.0.1:$port" "$BENCH_QUERY_REPS")
+  kill -TERM "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null || true
+  RUN_PID=
+  ((${#api_t[@]} == ${#Q_FL[@]})) || { log "queries: the API comparison failed: $(tail -3 "$BENCH_DIR/serve.log")"; return; }
+  for q in "${Q_PG[@]}"; do
+    mapfile -t r < <({ echo '\timing on'; echo '\o /dev/null'
+                       for ((i = 0; i <= BENCH_QUERY_REPS; i++)); do echo "$q;"; done; } |
+                     pg "$db" | awk '/^Time:/ { print $2 / 1000 }' | tail -n +2)
+    pg_t+=("$(echo "${r[*]}" | median)")
+  done
+  echo "-- second comparison: persistent connections (fleetlog HTTP API vs one psql session; no process start-up) --"
+  for i in "${!Q_NAMES[@]}"; do
+    note "q$((i + 1)) over persistent connections: fleetlog API ${api_t[$i]}s, psql session ${pg_t[$i]}s" \
+         "($(calc "${pg_t[$i]} / ${api_t[$i]}" 1)x faster)"
+  done
+  local fl_gm pg_gm
+  fl_gm=$(echo "${api_t[*]}" | geomean 4); pg_gm=$(echo "${pg_t[*]}" | geomean 4)
+  result "geometric mean of ${#Q_NAMES[@]} query times over persistent connections (API vs psql session)" "${fl_gm}s" \
+    "${pg_gm}s" "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 20x faster" \
+    "$(met_if "$pg_gm >= 20 * $fl_gm")"
+}
+
 section_queries() {
   local dir=$BENCH_DIR/demo db=bench_queries cfg
   log "queries: fleetlog demo --clusters $BENCH_CLUSTERS --days $BENCH_DAYS"
@@ -147,6 +187,12 @@ section_queries() {
   fi
   cfg=$dir/fleetlog.toml
   log "queries: demo ready in $(seconds_since "$t0")s; load $(loadavg)"
+  # Upkeep as a deployment runs it: merge each finished day's files, sorted by the cursor,
+  # and delete the replaced files at once (nothing else reads this lake).
+  t0=$(now_ns)
+  fl "$cfg" compact --grace 0s >"$BENCH_DIR/compact.log" 2>&1 || die "fleetlog compact failed: $(tail -5 "$BENCH_DIR/compact.log")"
+  log "queries: $(head -c 60 "$BENCH_DIR/compact.log") in $(seconds_since "$t0")s;" \
+      "$(find "$dir/lake" -name '*.parquet' | wc -l) Parquet files"
   CLUSTERS=$(fl "$cfg" query --format csv "SELECT DISTINCT cluster FROM stl_query ORDER BY 1" | tail -n +2 | tr -d '\r')
   local tables
   tables=$(cd "$dir/lake" && ls -d stl_* | tr '\n' ' ')
@@ -155,8 +201,13 @@ section_queries() {
   pg postgres -c "CREATE DATABASE $db"
   local table
   for table in $tables; do copy_lake_table_to_pg "$cfg" $db "$table"; done
-  pg $db -c "$PG_INDEXES" -c "$PG_VIEWS" -c "VACUUM ANALYZE"
-  log "queries: copied into PostgreSQL with indexes in $(seconds_since "$t0")s"
+  log "queries: copied into PostgreSQL in $(seconds_since "$t0")s; load $(loadavg)"
+  t0=$(now_ns)
+  pg $db -c "$PG_INDEXES" -c "$PG_VIEWS"
+  log "queries: PostgreSQL indexes built in $(seconds_since "$t0")s"
+  t0=$(now_ns)
+  pg $db -c "VACUUM ANALYZE"
+  log "queries: PostgreSQL VACUUM ANALYZE in $(seconds_since "$t0")s"
 
   # Row counts must agree before anything is timed.
   local counts_fl counts_pg union=""
@@ -178,11 +229,10 @@ section_queries() {
   echo "== queries: $BENCH_CLUSTERS clusters x $BENCH_DAYS days of demo data ($total_rows rows in $(wc -w <<<"$tables") tables) =="
   local i fl_t pg_t rows_fl rows_pg fl_all=() pg_all=()
   for i in "${!Q_NAMES[@]}"; do
+    # The row count runs each query once on each side: it is also the warm-up.
     rows_fl=$(fl "$cfg" query --format csv "SELECT count(*) FROM (${Q_FL[$i]}) AS q" | tail -1 | tr -d '\r')
     rows_pg=$(pg $db -tA -c "SELECT count(*) FROM (${Q_PG[$i]}) AS q")
     [[ $rows_fl == "$rows_pg" ]] || log "warning: '${Q_NAMES[$i]}' returns $rows_fl rows from the lake, $rows_pg from PostgreSQL"
-    fl "$cfg" query --format csv "${Q_FL[$i]}" >/dev/null                 # warm-up
-    pg $db --csv -c "${Q_PG[$i]}" >/dev/null
     fl_t=$(median_time "$BENCH_QUERY_REPS" fl "$cfg" query --format csv "${Q_FL[$i]}")
     pg_t=$(median_time "$BENCH_QUERY_REPS" pg $db --csv -c "${Q_PG[$i]}")
     fl_all+=("$fl_t"); pg_all+=("$pg_t")
@@ -193,6 +243,7 @@ section_queries() {
   fl_gm=$(echo "${fl_all[*]}" | geomean 4); pg_gm=$(echo "${pg_all[*]}" | geomean 4)
   result "geometric mean of ${#Q_NAMES[@]} query times" "${fl_gm}s" "${pg_gm}s" \
     "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 20x faster" "$(met_if "$pg_gm >= 20 * $fl_gm")"
+  [[ ${BENCH_PERSISTENT:-1} == 1 ]] && persistent_comparison "$cfg" "$db"
 
   local lake_bytes pg_bytes list=""
   lake_bytes=$(cd "$dir/lake" && du -sb $tables | awk '{ s += $1 } END { print s }')

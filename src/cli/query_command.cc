@@ -30,7 +30,8 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
     EngineOptions options{.lake_root = config->lake_path,
                           .memory_limit_bytes = config->query.memory_limit_bytes,
-                          .threads = config->query.threads};
+                          .threads = config->query.threads,
+                          .views_for_sql = sql};
     auto engine = QueryEngine::Open(options, state.get());
     if (!engine.ok()) return Fail(engine.status());
     auto result = (*engine)->Run(sql);

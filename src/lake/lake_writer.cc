@@ -126,6 +126,7 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     f.rows = parts.int64(1, p);
     f.min_cursor = Timestamp::FromMicros(parts.int64(2, p));
     f.max_cursor = Timestamp::FromMicros(parts.int64(3, p));
+    f.columns = SchemaToText(schema_);
     f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt);
     f.staging_path = LakeLayout::StagingPathFor(f.path);
     const std::string staging = lake_.Abs(f.staging_path);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
 
 namespace fleetlog {
@@ -32,6 +33,70 @@ const struct {
     {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
     {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
 };
+
+// Names that read the catalog: a statement with one of them as a word sees every table.
+const char* const kCatalogWords[] = {"information_schema", "pg_catalog", "duckdb_tables", "duckdb_views",
+                                     "duckdb_columns", "duckdb_dependencies", "show", "show_tables",
+                                     "show_tables_expanded"};
+
+// The words of `sql` in lower case: runs of letters, digits and underscores. Every name a
+// statement can reach a table by (bare, quoted, qualified or in a string) is one of them.
+std::set<std::string> LowerWords(std::string_view sql) {
+  std::set<std::string> words;
+  std::string word;
+  for (char ch : sql) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_') {
+      word += static_cast<char>(std::tolower(c));
+    } else if (!word.empty()) {
+      words.insert(std::move(word));
+      word.clear();
+    }
+  }
+  if (!word.empty()) words.insert(std::move(word));
+  return words;
+}
+
+// Which tables get a view: all of them, or those a statement may read.
+class ViewSelection {
+ public:
+  explicit ViewSelection(const std::optional<std::string>& sql) {
+    if (!sql) return;
+    words_ = LowerWords(*sql);
+    for (const char* w : kCatalogWords)
+      if (words_->count(w)) words_.reset();
+  }
+
+  bool Wants(const std::string& table) const {
+    if (!words_ || words_->count(table)) return true;
+    for (const auto& v : kTextViews)
+      if (table == v.table && words_->count(v.view)) return true;
+    return false;
+  }
+
+ private:
+  std::optional<std::set<std::string>> words_;  // unset: every table
+};
+
+// The rows of a table's published files. Files that record their columns are read in groups
+// of equal columns without union_by_name, so binding reads one footer per group instead of
+// every footer; files from before columns were recorded still need union_by_name. The
+// groups are combined by name, so a column a group lacks reads as NULL (schema drift).
+std::string FilesRelation(const std::string& lake_root, const std::vector<const CommittedFile*>& files) {
+  std::map<std::string, std::string> lists;  // columns -> quoted paths
+  for (const auto* f : files) {
+    std::string& list = lists[f->columns];
+    list += (list.empty() ? "" : ", ") + QuoteString(lake_root + "/" + f->path);
+  }
+  std::string relation;
+  for (const auto& [columns, list] : lists) {
+    relation += fmt::format("{}SELECT * FROM read_parquet([{}], hive_partitioning = true, {}"
+                            "hive_types = {{'cluster': VARCHAR, 'dt': DATE}})",
+                            relation.empty() ? "" : " UNION ALL BY NAME ", list,
+                            columns.empty() ? "union_by_name = true, " : "");
+  }
+  return relation;
+}
 
 // Skips blanks and SQL comments from `pos`.
 size_t SkipBlanks(std::string_view sql, size_t pos) {
@@ -120,30 +185,27 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
     for (const auto& f : files) by_table[f.table].push_back(&f);
     ASSIGN_OR_RETURN(auto keys, state->ListKeys("schema/"));
     for (const auto& key : keys) by_table.try_emplace(key.substr(7));
+    const ViewSelection selection(options.views_for_sql);
+    std::set<std::string> viewed;
     for (const auto& [table, table_files] : by_table) {
       LakeTable info{.name = table};
       ASSIGN_OR_RETURN(info.columns, StoredSchema(*state, table));
-      std::string relation;
-      if (table_files.empty()) {
-        if (info.columns.empty()) continue;
-        relation = EmptyRelation(info.columns);
-      } else {
-        std::string list;
-        for (const auto* f : table_files) {
-          list += (list.empty() ? "" : ", ") + QuoteString(options.lake_root + "/" + f->path);
-          info.files++;
-          info.rows += f->rows;
-          info.bytes += f->bytes;
-        }
-        relation = fmt::format("SELECT * FROM read_parquet([{}], hive_partitioning = true, union_by_name = true, "
-                               "hive_types = {{'cluster': VARCHAR, 'dt': DATE}})", list);
+      if (table_files.empty() && info.columns.empty()) continue;
+      for (const auto* f : table_files) {
+        info.files++;
+        info.rows += f->rows;
+        info.bytes += f->bytes;
       }
+      engine->tables_.push_back(std::move(info));
+      if (!selection.Wants(table)) continue;
+      const std::string relation = table_files.empty() ? EmptyRelation(engine->tables_.back().columns)
+                                                       : FilesRelation(options.lake_root, table_files);
       RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
                           .WithContext("creating the view of " + table));
-      engine->tables_.push_back(std::move(info));
+      viewed.insert(table);
     }
     for (const auto& v : kTextViews) {
-      if (!by_table.count(v.table)) continue;
+      if (!viewed.count(v.table)) continue;
       RETURN_IF_ERROR(conn.Exec(fmt::format(
           "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
           "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",

@@ -5,11 +5,13 @@
 //   - DuckDB may touch files only under the lake and the extra allowed folders
 //     (allowed_directories, then enable_external_access = false, then lock_configuration);
 //   - no extension is installed or loaded; memory and threads are capped.
+// Views read only the files of the partitions a query's filters on `cluster` and `dt` keep.
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
 // Thread-safety: Run() from one thread at a time; Interrupt() from any thread.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,10 @@ struct EngineOptions {
   std::vector<std::string> extra_allowed_dirs;  // e.g. the server's result folder
   int64_t memory_limit_bytes = 2LL << 30;
   int threads = 2;
+  // When set, views are made only for the tables this SQL may read: those whose names, or
+  // the names of the helper views over them, occur in it as words (every table when it
+  // reads the catalog). Opening then costs the same whatever the size of the lake.
+  std::optional<std::string> views_for_sql;
 };
 
 struct LakeTable {

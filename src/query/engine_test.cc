@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "test_util.h"
 
@@ -242,6 +243,103 @@ TEST_F(QueryEngineTest, EmptyLakeAndSchemaOnlyTables) {
   auto scan = (*engine)->Run("SELECT count(*) FROM stl_scan WHERE cluster = 'x' AND dt > DATE '2020-01-01'");
   ASSERT_TRUE(scan.ok()) << scan.status().ToString();
   EXPECT_EQ(scan->int64(0, 0), 0);
+}
+
+// stl_querytext pieces of query `query` on cluster c1: "select " and "1".
+Status WriteQueryText(StateStore& state, const LakeLayout& lake, int64_t query) {
+  const TableSchema schema = {{"query", ColumnType::kInt64}, {"sequence", ColumnType::kInt32},
+                              {"text", ColumnType::kVarchar}, {"userid", ColumnType::kInt32},
+                              {"starttime", ColumnType::kTimestamp}};
+  RowBatch b(schema);
+  for (int piece = 0; piece < 2; ++piece) {
+    b.column(0).AppendInt(query);
+    b.column(1).AppendInt(piece);
+    b.column(2).AppendString(piece == 0 ? "select " : "1");
+    b.column(3).AppendInt(100);
+    b.column(4).AppendInt(ParseTimestamp("2026-01-01")->micros());
+  }
+  return test::WriteToLake(state, lake, {"stl_querytext", "c1", "starttime", {"query", "sequence"}}, b).status();
+}
+
+TEST_F(QueryEngineTest, ViewsOnlyForTheTablesTheStatementNames) {
+  ASSERT_TRUE(WriteQueryText(*state_, lake_, 7).ok());
+  auto open = [&](const std::string& sql) {
+    auto engine = QueryEngine::Open({.lake_root = lake_.root(), .views_for_sql = sql}, state_.get());
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    return std::move(engine).value();
+  };
+  // A helper view brings the table it reads.
+  const std::string text_sql = "SELECT text FROM stl_querytext_full WHERE cluster = 'c1' AND query = 7";
+  auto text = open(text_sql);
+  auto r = text->Run(text_sql);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->text(0, 0), "select 1");
+  auto other = text->Run("SELECT count(*) FROM stl_query");
+  ASSERT_FALSE(other.ok()) << "stl_query has no view when the statement does not name it";
+  EXPECT_THAT(other.status().message(), HasSubstr("stl_query"));
+  EXPECT_EQ(text->tables().size(), 2u) << "the list of tables holds every table";
+
+  // Names match as words, in any case and quoted; strings count too (query_table).
+  EXPECT_EQ(open("SELECT 1")->tables().size(), 2u);
+  auto count = [&](const std::string& sql) -> int64_t {
+    auto engine = open(sql);
+    auto result = engine->Run(sql);
+    EXPECT_TRUE(result.ok()) << sql << " -> " << result.status().ToString();
+    return result.ok() ? result->int64(0, 0) : -1;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM \"STL_QUERY\""), 5);
+  EXPECT_EQ(count("SELECT count(*) FROM query_table('stl_querytext')"), 2);
+  // A statement that reads the catalog sees every table.
+  EXPECT_EQ(count("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'stl_%'"), 3)
+      << "stl_query, stl_querytext and stl_querytext_full";
+}
+
+// Files that record their columns are read without union_by_name in groups of equal
+// columns; a later file with a new column, and a file whose columns are unknown (committed
+// before they were recorded), still read together by name, the missing values NULL.
+TEST_F(QueryEngineTest, FilesOfDifferentColumnsReadTogether) {
+  TableSchema wider = kSchema;
+  wider.push_back({"result_cache_hit", ColumnType::kBool});
+  RowBatch b(wider);
+  b.column(0).AppendInt(500);
+  b.column(1).AppendInt(ParseTimestamp("2026-01-03")->micros());
+  b.column(2).AppendString("q500");
+  b.column(3).AppendInt(1);
+  ASSERT_TRUE(test::WriteToLake(*state_, lake_, {"stl_query", "c1", "starttime", {"query"}}, b).ok());
+
+  // A file written before fleetlog recorded columns: only the first two columns, unknown.
+  const std::string path = "stl_query/cluster=c9/dt=2026-01-04/old.parquet";
+  fs::create_directories(fs::path(lake_.Abs(path)).parent_path());
+  auto db = duck::Database::OpenInMemory({});
+  auto conn = duck::Connection::Open(*db);
+  ASSERT_TRUE((*conn)->Exec("COPY (SELECT 900::BIGINT AS query, TIMESTAMP '2026-01-04 01:00:00' AS starttime) TO " +
+                            duck::QuoteString(lake_.Abs(path)) + " (FORMAT parquet)").ok());
+  NewFile old;
+  old.table = "stl_query";
+  old.cluster = "c9";
+  old.dt = "2026-01-04";
+  old.path = old.staging_path = path;
+  old.rows = 1;
+  old.checksum = "x";
+  ASSERT_TRUE(state_->Commit({.add = {old}}).ok());
+
+  auto files = state_->ListFiles({.table = std::string("stl_query"), .states = {FileState::kPublished}});
+  ASSERT_TRUE(files.ok());
+  std::set<std::string> columns;
+  for (const auto& f : *files) columns.insert(f.columns);
+  EXPECT_EQ(columns, (std::set<std::string>{"", SchemaToText(kSchema), SchemaToText(wider)}));
+
+  const std::string sql =
+      "SELECT count(*), count(result_cache_hit), count(label), count(DISTINCT cluster), max(dt) FROM stl_query";
+  auto engine = QueryEngine::Open({.lake_root = lake_.root(), .views_for_sql = sql}, state_.get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto r = (*engine)->Run(sql);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->int64(0, 0), 7);
+  EXPECT_EQ(r->int64(1, 0), 1);
+  EXPECT_EQ(r->int64(2, 0), 6) << "the old file has no label";
+  EXPECT_EQ(r->int64(3, 0), 3);
+  EXPECT_EQ(r->text(4, 0), "2026-01-04");
 }
 
 TEST(SchemaRecordTest, RecordsTheUnionOfColumns) {

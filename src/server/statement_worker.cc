@@ -104,7 +104,9 @@ void StatementService::Run(const StatementPtr& st) {
   EngineOptions options{.lake_root = options_.lake_root,
                         .extra_allowed_dirs = {options_.results_dir},
                         .memory_limit_bytes = wg.memory_limit_bytes,
-                        .threads = options_.engine_threads};
+                        .threads = options_.engine_threads,
+                        .views_for_sql = ""};
+  for (const auto& sub : st->subs) *options.views_for_sql += sub.sql + "\n";
   auto opened = QueryEngine::Open(options, state_);
   std::unique_ptr<QueryEngine> engine = opened.ok() ? std::move(opened).value() : nullptr;
   {

@@ -39,6 +39,8 @@ const char* const kMigrations[] = {
     CREATE INDEX runs_by_target ON runs (cluster, tbl, kind, id);
     CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL);
     )sql",
+    // The columns of each file as written ("name TYPE, ..."); NULL for older files.
+    "ALTER TABLE files ADD COLUMN columns TEXT;",
 };
 
 std::optional<int64_t> Micros(const std::optional<Timestamp>& t) {
@@ -52,10 +54,20 @@ class SqliteStateStore final : public StateStore {
  public:
   explicit SqliteStateStore(Database db) : db_(std::move(db)) {}
 
-  Status Migrate() {
+  Result<int64_t> SchemaVersion() {
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare("PRAGMA user_version"));
     ASSIGN_OR_RETURN(bool row, stmt.Step());
-    const int64_t version = row ? stmt.Int(0) : 0;
+    return row ? stmt.Int(0) : 0;
+  }
+
+  // A reader (OpenMode::kReadOnly) never migrates: it reads what the store's version holds.
+  Status ReadSchemaVersion() {
+    ASSIGN_OR_RETURN(version_, SchemaVersion());
+    return Status::Ok();
+  }
+
+  Status Migrate() {
+    ASSIGN_OR_RETURN(const int64_t version, SchemaVersion());
     const auto latest = static_cast<int64_t>(std::size(kMigrations));
     if (version > latest)
       return Error(StatusCode::kInvalidArgument,
@@ -70,7 +82,7 @@ class SqliteStateStore final : public StateStore {
       }
       RETURN_IF_ERROR(db_.Exec("COMMIT"));
     }
-    return Status::Ok();
+    return ReadSchemaVersion();
   }
 
   Result<int64_t> Commit(const CommitRequest& request) override {
@@ -115,7 +127,8 @@ class SqliteStateStore final : public StateStore {
     std::lock_guard lock(mu_);
     std::string sql =
         "SELECT f.id, f.commit_id, f.tbl, f.cluster, f.dt, f.path, f.staging_path, f.rows, f.bytes, f.checksum, "
-        "f.min_cursor, f.max_cursor, f.state, c.committed_at, f.retired_at FROM files f JOIN commits c ON c.id = f.commit_id "
+        "f.min_cursor, f.max_cursor, f.state, c.committed_at, f.retired_at, " +
+        std::string(version_ >= 2 ? "f.columns" : "NULL") + " FROM files f JOIN commits c ON c.id = f.commit_id "
         "WHERE (?1 IS NULL OR f.tbl = ?1) AND (?2 IS NULL OR f.cluster = ?2)";
     if (!filter.states.empty()) {
       sql += " AND f.state IN (";
@@ -147,6 +160,7 @@ class SqliteStateStore final : public StateStore {
       f.state = static_cast<FileState>(stmt.Int(12));
       f.committed_at = Timestamp::FromMicros(stmt.Int(13));
       f.retired_at = FromMicros(stmt.OptInt(14));
+      f.columns = stmt.Text(15);
       out.push_back(std::move(f));
     }
     return out;
@@ -240,13 +254,15 @@ class SqliteStateStore final : public StateStore {
     for (const auto& f : request.add) {
       ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
           "INSERT INTO files (commit_id, tbl, cluster, dt, path, staging_path, rows, bytes, checksum, min_cursor, "
-          "max_cursor, state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
+          "max_cursor, state, columns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
       stmt.Bind(1, commit_id).Bind(2, f.table).Bind(3, f.cluster).Bind(4, f.dt).Bind(5, f.path).Bind(6, f.staging_path);
       stmt.Bind(7, f.rows).Bind(8, f.bytes).Bind(9, f.checksum).Bind(10, Micros(f.min_cursor)).Bind(11, Micros(f.max_cursor));
       // A file already at its lake path (an upkeep replacement) is published by this very
       // commit, so readers never see its predecessors retired and it not yet visible.
       const FileState state = f.staging_path == f.path ? FileState::kPublished : FileState::kCommitted;
       stmt.Bind(12, static_cast<int64_t>(state));
+      if (f.columns.empty()) stmt.BindNull(13);
+      else stmt.Bind(13, f.columns);
       RETURN_IF_ERROR(stmt.Run());
     }
     for (int64_t id : request.retire) {
@@ -324,6 +340,7 @@ class SqliteStateStore final : public StateStore {
 
   std::mutex mu_;
   Database db_;
+  int64_t version_ = 0;  // of the store's schema (kMigrations); set at open
 };
 
 }  // namespace
@@ -352,7 +369,7 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
   auto store = std::make_unique<SqliteStateStore>(std::move(db));
-  if (mode == OpenMode::kReadWrite) RETURN_IF_ERROR(store->Migrate());
+  RETURN_IF_ERROR(mode == OpenMode::kReadWrite ? store->Migrate() : store->ReadSchemaVersion());
   return std::unique_ptr<StateStore>(std::move(store));
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "state/sqlite.h"
 #include "state/state_store.h"
 #include "test_util.h"
 
@@ -71,6 +72,43 @@ TEST_F(StateStoreTest, ReadOnlyOpenOfAMissingFileIsNotFound) {
   ASSERT_FALSE(ro.ok());
   EXPECT_EQ(ro.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("nope/fleetlog.db")));
+}
+
+TEST_F(StateStoreTest, FilesKeepTheirColumnsAndAnOlderStoreReadsAsUnknown) {
+  CommitRequest req;
+  req.add = {File("a"), File("b")};
+  req.add[0].columns = "query BIGINT, label VARCHAR";
+  ASSERT_TRUE(store_->Commit(req).ok());
+  auto files = store_->ListFiles({});
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].columns, "query BIGINT, label VARCHAR");
+  EXPECT_EQ((*files)[1].columns, "") << "not recorded: unknown";
+  store_.reset();
+
+  // A store of schema version 1 (before files had columns): readers see no columns, and
+  // the next writer migrates it.
+  {
+    auto raw = sqlite::Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN columns; PRAGMA user_version = 1").ok());
+  }
+  auto ro = OpenSqliteStateStore(path_, OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  auto old_files = (*ro)->ListFiles({});
+  ASSERT_TRUE(old_files.ok()) << old_files.status().ToString();
+  ASSERT_EQ(old_files->size(), 2u);
+  EXPECT_EQ((*old_files)[0].columns, "");
+  auto rw = OpenSqliteStateStore(path_, OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.ok()) << rw.status().ToString();
+  CommitRequest more;
+  more.add = {File("c")};
+  more.add[0].columns = "query BIGINT";
+  ASSERT_TRUE((*rw)->Commit(more).ok());
+  auto after = (*rw)->ListFiles({});
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 3u);
+  EXPECT_EQ((*after)[2].columns, "query BIGINT");
 }
 
 TEST_F(StateStoreTest, CommitRecordsFilesCursorAndRun) {

@@ -35,6 +35,8 @@ struct NewFile {
   int64_t bytes = 0;
   std::string checksum;      // BLAKE2b-256 hex of the file's bytes
   std::optional<Timestamp> min_cursor, max_cursor;
+  std::string columns;       // the file's columns as written, SchemaToText form ("query BIGINT, ...");
+                             // empty when unknown (files committed before fleetlog recorded it)
 };
 
 struct CommittedFile : NewFile {

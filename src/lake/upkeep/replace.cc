@@ -21,6 +21,16 @@ void RemoveQuietly(const std::string& path) {
   fs::remove(path, ec);
 }
 
+// The columns of a Parquet file as DuckDB reads them, in SchemaToText's form, so that the
+// query engine can read files that share them without comparing every footer.
+Result<std::string> WrittenColumns(duck::Connection& conn, const std::string& path) {
+  ASSIGN_OR_RETURN(auto r, conn.Query(fmt::format("SELECT * FROM read_parquet({}) LIMIT 0", QuoteString(path))));
+  std::string out;
+  for (size_t c = 0; c < r.column_count(); ++c)
+    out += fmt::format("{}{} {}", c ? ", " : "", r.column_name(c), r.column_type_name(c));
+  return out;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lake, int64_t memory_limit_bytes,
@@ -61,6 +71,12 @@ Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, cons
   ASSIGN_OR_RETURN(auto copied, conn.Query(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd)", select_sql,
                                                        QuoteString(staging))));
   f.rows = copied.row_count() > 0 ? copied.int64(0, 0) : 0;
+  auto columns = WrittenColumns(conn, staging);
+  if (!columns.ok()) {
+    RemoveQuietly(staging);
+    return columns.status();
+  }
+  f.columns = std::move(columns).value();
   Status synced = FsyncFile(staging);
   auto digest = synced.ok() ? DigestFile(staging) : Result<FileDigest>(synced);
   if (!digest.ok()) {

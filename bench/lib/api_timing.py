@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Times SQL through the fleetlog HTTP API on one keep-alive connection, the way a dashboard
+or a script that stays connected uses it (bench/lib/queries.sh, second comparison).
+
+    api_timing.py HOST:PORT REPS < statements     (statements separated by NUL bytes)
+
+For each statement: one untimed run, then REPS timed runs of submit (POST /v1/statements),
+poll (GET /v1/statements/{id} every millisecond until it ends) and fetch of every result
+page (GET .../result). Prints the median seconds of each statement, one per line. Exits 1
+when a statement does not finish."""
+import http.client
+import json
+import statistics
+import sys
+import time
+
+
+def call(conn, method, path, body=None):
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
+    return json.loads(data)
+
+
+def run_once(conn, sql):
+    started = time.monotonic()
+    statement = call(conn, "POST", "/v1/statements", {"sql": sql})["id"]
+    while True:
+        status = call(conn, "GET", f"/v1/statements/{statement}")
+        if status["status"] in ("FINISHED", "FAILED", "ABORTED"):
+            break
+        time.sleep(0.001)
+    if status["status"] != "FINISHED":
+        raise RuntimeError(f"statement {status['status']}: {status.get('error', '')}")
+    path = f"/v1/statements/{statement}/result"
+    while True:
+        page = call(conn, "GET", path)
+        if not page.get("next_token"):
+            break
+        path = f"/v1/statements/{statement}/result?next_token={page['next_token']}"
+    return time.monotonic() - started
+
+
+def main():
+    host, port = sys.argv[1].rsplit(":", 1)
+    reps = int(sys.argv[2])
+    conn = http.client.HTTPConnection(host, int(port), timeout=600)
+    for sql in filter(None, sys.stdin.read().split("\0")):
+        run_once(conn, sql)
+        print(f"{statistics.median(run_once(conn, sql) for _ in range(reps)):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - one message for the bench log
+        print(f"api_timing: {e}", file=sys.stderr)
+        sys.exit(1)
