@@ -191,7 +191,7 @@ section_queries() {
   # and delete the replaced files at once (nothing else reads this lake).
   t0=$(now_ns)
   fl "$cfg" compact --grace 0s >"$BENCH_DIR/compact.log" 2>&1 || die "fleetlog compact failed: $(tail -5 "$BENCH_DIR/compact.log")"
-  log "queries: $(head -c 60 "$BENCH_DIR/compact.log") in $(seconds_since "$t0")s;" \
+  log "queries: $(head -1 "$BENCH_DIR/compact.log" | cut -d";" -f1) in $(seconds_since "$t0")s;" \
       "$(find "$dir/lake" -name '*.parquet' | wc -l) Parquet files"
   CLUSTERS=$(fl "$cfg" query --format csv "SELECT DISTINCT cluster FROM stl_query ORDER BY 1" | tail -n +2 | tr -d '\r')
   local tables
