@@ -172,6 +172,9 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int
       {"threads", std::to_string(threads)},
       {"temp_directory", lake.Abs(LakeLayout::TmpDir())},
       {"preserve_insertion_order", "false"},
+      // Memory that spilled blocks and finished tasks free goes back to the OS soon, so
+      // the process's RSS stays near the limit (DuckDB's default keeps 128 MB per thread).
+      {"allocator_flush_threshold", "16MB"},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
   }));
