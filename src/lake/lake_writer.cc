@@ -16,6 +16,8 @@ constexpr const char* kTsColumn = "__fleetlog_ts";
 // DuckDB cannot spill a sort of wide rows within the limit, and the limit is shared by the
 // windows of every table exported at once.
 constexpr int64_t kSortedWindowShare = 8;
+// Appended rows are handed to the table (and the memory limit) every this many bytes.
+constexpr int64_t kAppenderFlushBytes = 16LL << 20;
 
 void AppendValue(duck::Appender& app, const Column& col, size_t row) {
   if (!col.valid[row]) return app.Null();
@@ -77,9 +79,18 @@ Status WindowBuffer::Append(const RowBatch& batch) {
     appender_->TimestampMicros(ts);
     RETURN_IF_ERROR(appender_->EndRow());
   }
+  const int64_t bytes_before = bytes_;
   for (size_t c = 0; c < schema_.size(); ++c)
     for (const std::string& v : batch.column(c).strings) bytes_ += static_cast<int64_t>(v.size());
   rows_ += static_cast<int64_t>(n);
+  // DuckDB's appender collects rows outside the buffer manager (up to ~200k rows, hundreds
+  // of MB of querytxt) until it flushes them into the table, where they count against the
+  // memory limit and can spill.
+  unflushed_bytes_ += bytes_ - bytes_before;
+  if (unflushed_bytes_ >= kAppenderFlushBytes) {
+    unflushed_bytes_ = 0;
+    RETURN_IF_ERROR(appender_->Flush());
+  }
   return Status::Ok();
 }
 

@@ -54,6 +54,7 @@ class WindowBuffer {
   int64_t memory_limit_bytes_ = 0;  // the LakeWriter's
   int64_t rows_ = 0;
   int64_t bytes_ = 0;  // approximate bytes appended
+  int64_t unflushed_bytes_ = 0;  // of those, not yet flushed by the appender
 };
 
 class LakeWriter {
