@@ -1,6 +1,8 @@
 #include "duck/duck.h"
 
+#include <chrono>
 #include <limits>
+#include <thread>
 
 #include "core/time.h"
 
@@ -20,6 +22,18 @@ Status FromDuckError(duckdb_error_type type, const char* message) {
     default: break;
   }
   return Status(code, message ? message : "unknown DuckDB error");
+}
+
+// The type of an error known only by its message, which DuckDB starts with the type's name
+// (a pending result has no error type in the C API).
+duckdb_error_type ErrorTypeOfMessage(const char* message) {
+  const std::string_view m = message ? message : "";
+  if (m.starts_with("Out of Memory Error")) return DUCKDB_ERROR_OUT_OF_MEMORY;
+  if (m.starts_with("INTERRUPT Error")) return DUCKDB_ERROR_INTERRUPT;
+  if (m.starts_with("IO Error")) return DUCKDB_ERROR_IO;
+  if (m.starts_with("Permission Error")) return DUCKDB_ERROR_PERMISSION;
+  if (m.starts_with("INTERNAL Error") || m.starts_with("FATAL Error")) return DUCKDB_ERROR_INTERNAL;
+  return DUCKDB_ERROR_INVALID;
 }
 
 // TIMESTAMP WITH TIME ZONE as DuckDB prints it in UTC: "2026-11-21 03:44:32.5+00", the
@@ -188,6 +202,42 @@ Result<QueryResult> PreparedStatement::Execute() {
 Status Connection::Exec(std::string_view sql) {
   auto r = Query(sql);
   return r.ok() ? Status::Ok() : r.status();
+}
+
+Status Connection::ExecLong(std::string_view sql) {
+  const std::string text(sql);
+  duckdb_prepared_statement prepared = nullptr;
+  if (duckdb_prepare(conn_, text.c_str(), &prepared) != DuckDBSuccess) {
+    const char* err = duckdb_prepare_error(prepared);
+    Status s = FromDuckError(DUCKDB_ERROR_PARSER, err);
+    duckdb_destroy_prepare(&prepared);
+    return s;
+  }
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared(prepared, &pending) != DuckDBSuccess) {
+    Status s = FromDuckError(DUCKDB_ERROR_INVALID, duckdb_pending_error(pending));
+    duckdb_destroy_pending(&pending);
+    duckdb_destroy_prepare(&prepared);
+    return s;
+  }
+  duckdb_pending_state state;
+  for (;;) {
+    state = duckdb_pending_execute_task(pending);
+    if (state == DUCKDB_PENDING_RESULT_READY || state == DUCKDB_PENDING_ERROR) break;
+    if (state == DUCKDB_PENDING_NO_TASKS_AVAILABLE) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  Status s;
+  if (state == DUCKDB_PENDING_ERROR) {
+    s = FromDuckError(ErrorTypeOfMessage(duckdb_pending_error(pending)), duckdb_pending_error(pending));
+  } else {
+    duckdb_result result;
+    if (duckdb_execute_pending(pending, &result) != DuckDBSuccess)
+      s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+  }
+  duckdb_destroy_pending(&pending);
+  duckdb_destroy_prepare(&prepared);
+  return s;
 }
 
 Result<std::vector<duckdb_statement_type>> Connection::StatementTypes(std::string_view sql) {

@@ -112,6 +112,11 @@ class Connection {
   Status Exec(std::string_view sql);
   // Prepares exactly one statement; errors carry DuckDB's message.
   Result<std::unique_ptr<PreparedStatement>> Prepare(std::string_view sql);
+  // Runs one statement as Exec() does, for long statements (COPY, CREATE TABLE AS): this
+  // thread runs DuckDB's tasks too, but sleeps instead of spinning while the other threads
+  // hold every task. (duckdb_query() polls for tasks in a tight loop, which on a machine
+  // with few cores takes CPU time from the threads doing the work.)
+  Status ExecLong(std::string_view sql);
   // Returns the type of each statement in `sql`, or the parser's error.
   Result<std::vector<duckdb_statement_type>> StatementTypes(std::string_view sql);
   // Asks a running query on this connection to stop; it fails with an "interrupted" error.

@@ -2,14 +2,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "lake/commit.h"
 #include "lake/upkeep/replace.h"
 #include "source/source_factory.h"
 
 namespace fleetlog {
 
-// DuckDB's buffer for export windows; larger windows spill to <lake>/_fleetlog/tmp.
-constexpr int64_t kWriterMemoryBytes = 256LL << 20;
+// DuckDB's buffer for export windows; larger windows spill to <lake>/_fleetlog/tmp. The
+// process needs more than this: the Parquet writers' buffers and DuckDB's allocator cache
+// come on top, so the limit leaves room for them under the 512 MB the export promises.
+constexpr int64_t kWriterMemoryBytes = 192LL << 20;
+
+// DuckDB threads for staging: more threads than cores only adds Parquet writers' buffers.
+int WriterThreads(const Config& config) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::clamp(config.export_.parallelism, 1, cores);
+}
 
 Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
   LakeLayout lake(config.lake_path);
@@ -22,7 +33,7 @@ Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
   if (recovered.published > 0 || recovered.staging_deleted > 0)
     spdlog::info("recovery: published {} committed files, deleted {} uncommitted staging files", recovered.published,
                  recovered.staging_deleted);
-  ASSIGN_OR_RETURN(s->writer_, LakeWriter::Open(lake, kWriterMemoryBytes, std::max(1, config.export_.parallelism)));
+  ASSIGN_OR_RETURN(s->writer_, LakeWriter::Open(lake, kWriterMemoryBytes, WriterThreads(config)));
   auto key = MasterKey::Load(config.key_file);
   if (key.ok()) s->secrets_ = std::make_unique<SecretStore>(*s->state_, std::move(key).value());
   else if (key.status().code() != StatusCode::kNotFound) return key.status();

@@ -12,8 +12,12 @@ using duck::QuoteIdent;
 using duck::QuoteString;
 
 constexpr const char* kTsColumn = "__fleetlog_ts";
-// Windows up to this many rows are written sorted by their cursor.
-constexpr int64_t kSortedWindowRows = 200'000;
+// Windows of up to this share of the memory limit are written sorted by their cursor:
+// DuckDB cannot spill a sort of wide rows within the limit, and the limit is shared by the
+// windows of every table exported at once.
+constexpr int64_t kSortedWindowShare = 8;
+// Appended rows are handed to the table (and the memory limit) every this many bytes.
+constexpr int64_t kAppenderFlushBytes = 16LL << 20;
 
 void AppendValue(duck::Appender& app, const Column& col, size_t row) {
   if (!col.valid[row]) return app.Null();
@@ -71,10 +75,22 @@ Status WindowBuffer::Append(const RowBatch& batch) {
       ts = batch.partition_ts()[r];
     }
     for (size_t c = 0; c < schema_.size(); ++c) AppendValue(*appender_, batch.column(c), r);
+    bytes_ += static_cast<int64_t>(8 * (schema_.size() + 1));
     appender_->TimestampMicros(ts);
     RETURN_IF_ERROR(appender_->EndRow());
   }
+  const int64_t bytes_before = bytes_;
+  for (size_t c = 0; c < schema_.size(); ++c)
+    for (const std::string& v : batch.column(c).strings) bytes_ += static_cast<int64_t>(v.size());
   rows_ += static_cast<int64_t>(n);
+  // DuckDB's appender collects rows outside the buffer manager (up to ~200k rows, hundreds
+  // of MB of querytxt) until it flushes them into the table, where they count against the
+  // memory limit and can spill.
+  unflushed_bytes_ += bytes_ - bytes_before;
+  if (unflushed_bytes_ >= kAppenderFlushBytes) {
+    unflushed_bytes_ = 0;
+    RETURN_IF_ERROR(appender_->Flush());
+  }
   return Status::Ok();
 }
 
@@ -96,26 +112,32 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
     match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
   }
-  const std::string fresh = buffer_ + "_fresh";
-  // The first row of each key, chosen by an aggregate over the key columns and rowid only:
-  // DISTINCT ON (keys) * would carry every column through the hash table, and a window of
-  // wide rows (4000-character querytxt) exceeds the writer's memory limit there.
-  std::string sql = fmt::format(
-      "CREATE TABLE {0} AS SELECT s.*, strftime(s.{1}, '%Y-%m-%d') AS __fleetlog_dt FROM {2} s "
-      "WHERE s.rowid IN (SELECT min(rowid) FROM {2} GROUP BY {3})",
-      fresh, kTsColumn, buffer_, keys);
+  // The rows to drop, by rowid: every row but the first of each key (the first chosen by an
+  // aggregate over the key columns and rowid only), and rows committed before. This reads
+  // the key columns alone; the wide columns are read once, by the COPY to Parquet below.
+  // (Copying the surviving rows into a table first wrote the whole window a second time,
+  // spilled, for the few rows a window usually drops.)
+  const std::string dropped = buffer_ + "_dropped";
+  std::string keep = fmt::format("s.rowid IN (SELECT min(rowid) FROM {} GROUP BY {})", buffer_, keys);
   if (!committed.empty())
-    sql += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
-                       FileList(lake_, committed), match);
-  RETURN_IF_ERROR(conn_->Exec(sql).WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
-  struct DropFresh {
+    keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
+                        FileList(lake_, committed), match);
+  RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
+                                              dropped, buffer_, keep))
+                      .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
+  struct DropTable {
     duck::Connection* conn;
     std::string name;
-    ~DropFresh() { (void)conn->Exec("DROP TABLE IF EXISTS " + name); }
-  } drop{conn_.get(), fresh};
+    ~DropTable() { (void)conn->Exec("DROP TABLE IF EXISTS " + name); }
+  } drop{conn_.get(), dropped};
+  ASSIGN_OR_RETURN(auto dropped_count, conn_->Query("SELECT count(*) FROM " + dropped));
+  const std::string kept =
+      dropped_count.int64(0, 0) == 0 ? "" : fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
 
+  const std::string dt_of = fmt::format("strftime(s.{}, '%Y-%m-%d')", kTsColumn);
   ASSIGN_OR_RETURN(auto parts, conn_->Query(fmt::format(
-      "SELECT __fleetlog_dt, count(*), epoch_us(min({0})), epoch_us(max({0})) FROM {1} GROUP BY 1 ORDER BY 1", kTsColumn, fresh)));
+      "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})) FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
+      dt_of, kTsColumn, buffer_, kept)));
   std::string columns;
   for (const auto& c : schema_) columns += (columns.empty() ? "" : ", ") + QuoteIdent(c.name);
   for (size_t p = 0; p < parts.row_count(); ++p) {
@@ -132,12 +154,15 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     const std::string staging = lake_.Abs(f.staging_path);
     // Rows are sorted by the cursor when the window is small enough to sort in memory; a
     // sort of a large window of wide rows cannot spill within the limit, so those files stay
-    // in arrival order until compaction sorts them. Row groups are bounded in bytes.
-    const std::string order = rows_ <= kSortedWindowRows ? fmt::format(" ORDER BY {}", kTsColumn) : "";
-    RETURN_IF_ERROR(conn_->Exec(fmt::format(
-        "COPY (SELECT {} FROM {} WHERE __fleetlog_dt = {}{}) TO {} "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
-        columns, fresh, QuoteString(f.dt), order, QuoteString(staging))).WithContext("writing " + staging));
+    // in arrival order until compaction sorts them. Row groups are bounded in bytes. The
+    // range on the cursor lets the scan skip the parts of the window in other partitions.
+    const bool sort = bytes_ <= memory_limit_bytes_ / kSortedWindowShare;
+    const std::string order = sort ? fmt::format(" ORDER BY s.{}", kTsColumn) : "";
+    RETURN_IF_ERROR(conn_->ExecLong(fmt::format(
+        "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
+        "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
+        columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order,
+        QuoteString(staging))).WithContext("writing " + staging));
     RETURN_IF_ERROR(FsyncFile(staging));
     ASSIGN_OR_RETURN(FileDigest digest, DigestFile(staging));
     f.checksum = digest.checksum;
@@ -159,10 +184,13 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int
       {"threads", std::to_string(threads)},
       {"temp_directory", lake.Abs(LakeLayout::TmpDir())},
       {"preserve_insertion_order", "false"},
+      // Memory that spilled blocks and finished tasks free goes back to the OS soon, so
+      // the process's RSS stays near the limit (DuckDB's default keeps 128 MB per thread).
+      {"allocator_flush_threshold", "16MB"},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
   }));
-  return std::unique_ptr<LakeWriter>(new LakeWriter(lake, std::move(db)));
+  return std::unique_ptr<LakeWriter>(new LakeWriter(lake, std::move(db), memory_limit_bytes));
 }
 
 Result<std::unique_ptr<WindowBuffer>> LakeWriter::BeginWindow(const std::string& table, const std::string& cluster,
@@ -181,6 +209,7 @@ Result<std::unique_ptr<WindowBuffer>> LakeWriter::BeginWindow(const std::string&
   ddl += std::string(kTsColumn) + " TIMESTAMP)";
   RETURN_IF_ERROR(conn->Exec(ddl));
   auto buffer = std::make_unique<WindowBuffer>(std::move(conn), lake_, table, cluster, schema, cursor_index, name);
+  buffer->memory_limit_bytes_ = memory_limit_bytes_;
   ASSIGN_OR_RETURN(buffer->appender_, duck::Appender::Open(*buffer->conn_, name));
   return buffer;
 }

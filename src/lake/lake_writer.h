@@ -51,7 +51,10 @@ class WindowBuffer {
   TableSchema schema_;
   int cursor_column_;  // -1: the batch's partition_ts decides the partition
   std::string buffer_;  // the DuckDB temp table's name
+  int64_t memory_limit_bytes_ = 0;  // the LakeWriter's
   int64_t rows_ = 0;
+  int64_t bytes_ = 0;  // approximate bytes appended
+  int64_t unflushed_bytes_ = 0;  // of those, not yet flushed by the appender
 };
 
 class LakeWriter {
@@ -67,9 +70,11 @@ class LakeWriter {
   const LakeLayout& lake() const { return lake_; }
 
  private:
-  LakeWriter(LakeLayout lake, std::shared_ptr<duck::Database> db) : lake_(std::move(lake)), db_(std::move(db)) {}
+  LakeWriter(LakeLayout lake, std::shared_ptr<duck::Database> db, int64_t memory_limit_bytes)
+      : lake_(std::move(lake)), db_(std::move(db)), memory_limit_bytes_(memory_limit_bytes) {}
   LakeLayout lake_;
   std::shared_ptr<duck::Database> db_;
+  int64_t memory_limit_bytes_;
   std::atomic<int64_t> next_buffer_{0};
 };
 

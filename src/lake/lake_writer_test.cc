@@ -268,5 +268,71 @@ TEST_F(LakeWriterTest, InvalidUtf8IsStoredAsReplacementCharacters) {
   EXPECT_THAT(PublishedRows(), ::testing::ElementsAre("1|2026-01-01 00:00:00.000000|ok \xC3\xA9 bad \xEF\xBF\xBD\xEF\xBF\xBD end"));
 }
 
+// A window several times the writer's memory limit spills, and still drops exactly the
+// repeats within it and the rows committed before, on every dt it touches.
+TEST_F(LakeWriterTest, WindowLargerThanTheMemoryLimitExportsExactly) {
+  auto small = LakeWriter::Open(lake_, 48LL << 20, 2);
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  writer_ = std::move(small).value();
+  const int64_t day = 86'400'000'000LL;
+  const int64_t start = Us("2026-02-01 00:00:00");
+  // Query q starts at start + q * (3 days / 50,000): three dt partitions.
+  const auto row_at = [&](RowBatch& b, int64_t q) {
+    b.column(0).AppendInt(q);
+    b.column(1).AppendInt(start + q * (3 * day / 50'000));
+    b.column(2).AppendString(fmt::format("{:08}", q) + std::string(2000, static_cast<char>('a' + q % 26)));
+  };
+  RowBatch first(kSchema);
+  for (int64_t q = 0; q < 100; ++q) row_at(first, q);
+  auto first_window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  ASSERT_TRUE(first_window.ok());
+  ASSERT_TRUE((*first_window)->Append(first).ok());
+  auto first_staged = (*first_window)->Stage({}, {"query"});
+  ASSERT_TRUE(first_staged.ok()) << first_staged.status().ToString();
+  ASSERT_TRUE(Commit(*first_staged).ok());
+
+  // 60,000 rows of ~2 KB (~120 MB of text): queries 0..49,999, the first 10,000 twice.
+  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  ASSERT_TRUE(window.ok());
+  for (int64_t from = 0; from < 60'000; from += 2'000) {
+    RowBatch b(kSchema);
+    for (int64_t i = from; i < from + 2'000; ++i) row_at(b, i % 50'000);
+    ASSERT_TRUE((*window)->Append(b).ok());
+  }
+  auto committed = state_->ListFiles({.table = "stl_query", .cluster = "c1",
+                                      .states = {FileState::kCommitted, FileState::kPublished}});
+  ASSERT_TRUE(committed.ok());
+  auto staged = (*window)->Stage(*committed, {"query"});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->rows_in, 60'000);
+  EXPECT_EQ(staged->rows_written, 49'900);
+  EXPECT_EQ(staged->rows_duplicate, 10'100);
+  ASSERT_EQ(staged->files.size(), 3u);
+  int64_t rows = 0;
+  for (const auto& f : staged->files) rows += f.rows;
+  EXPECT_EQ(rows, 49'900);
+  ASSERT_TRUE(Commit(*staged).ok());
+
+  auto files = state_->ListFiles({.states = {FileState::kPublished}});
+  ASSERT_TRUE(files.ok());
+  std::string list;
+  for (const auto& f : *files) list += (list.empty() ? "" : ", ") + duck::QuoteString(lake_.Abs(f.path));
+  auto db = duck::Database::OpenInMemory({});
+  auto conn = duck::Connection::Open(*db);
+  auto r = (*conn)->Query(fmt::format(
+      "SELECT count(*), count(DISTINCT query), min(query), max(query), "
+      "count(*) FILTER (WHERE text <> lpad(query::VARCHAR, 8, '0') || repeat(chr(97 + (query % 26)::INTEGER), 2000)), "
+      "count(*) FILTER (WHERE dt::VARCHAR <> strftime(starttime, '%Y-%m-%d')) "
+      "FROM read_parquet([{}], hive_partitioning = true)",
+      list));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->int64(0, 0), 50'000);
+  EXPECT_EQ(r->int64(1, 0), 50'000);
+  EXPECT_EQ(r->int64(2, 0), 0);
+  EXPECT_EQ(r->int64(3, 0), 49'999);
+  EXPECT_EQ(r->int64(4, 0), 0) << "rows whose text does not belong to their query";
+  EXPECT_EQ(r->int64(5, 0), 0) << "rows in another dt than their cursor's";
+}
+
 }  // namespace
 }  // namespace fleetlog

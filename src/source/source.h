@@ -24,7 +24,11 @@ struct SourceQuery {
   // parent value as a last column named kPartitionColumn.
   Timestamp lower;
   Timestamp upper;
+  // Rows per batch: the first batch has at most min(batch_rows, 1024) rows; later ones
+  // about batch_bytes of rows as the source sends them (at least 256 rows), at most
+  // batch_rows. Sources whose rows have a known size may use batch_rows alone.
   size_t batch_rows = 8192;
+  size_t batch_bytes = 8 << 20;
 };
 
 // The column a child table's rows carry with their parent's cursor value.

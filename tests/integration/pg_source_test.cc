@@ -165,6 +165,27 @@ TEST_F(PgSourceTest, StreamsInBatchesOfBatchRows) {
   EXPECT_EQ(*queries.rbegin(), 2500);
 }
 
+// After the first batch, FETCH asks for about batch_bytes of rows (at least 256): padded
+// stl_query rows are ~4.4 KB on the wire, so 1 MB is under 256 of them.
+TEST_F(PgSourceTest, SizesLaterBatchesByBytes) {
+  Exec(R"sql(INSERT INTO stl_query (userid, query, label, xid, pid, database, querytxt, starttime, endtime, aborted)
+      SELECT 100, g, 'default', g * 10, 4000 + g % 7, 'dev', 'select ' || g, timestamp '2024-05-01 00:00:00' + g * interval '1 ms',
+        timestamp '2024-05-01 00:00:01' + g * interval '1 ms', 0 FROM generate_series(1, 2500) g)sql");
+  auto source = MakePgSource(Options());
+  ReadResult read;
+  read.status = source->Read({.spec = FindRedshiftTable("stl_query"), .lower = Ts("2024-05-01"), .upper = Ts("2024-05-02"),
+                              .batch_rows = 8192, .batch_bytes = 1 << 20},
+                             [&](RowBatch& batch) {
+                               read.batches.push_back(std::move(batch));
+                               return Status::Ok();
+                             });
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  std::vector<size_t> sizes;
+  for (const auto& b : read.batches) sizes.push_back(b.rows());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1024, 256, 256, 256, 256, 256, 196}));
+  EXPECT_EQ(read.rows(), 2500u);
+}
+
 TEST_F(PgSourceTest, WindowIncludesLowerAndExcludesUpper) {
   Exec(R"sql(INSERT INTO stl_query (query, endtime) VALUES
       (1, '2024-05-01 09:59:59.999999'), (2, '2024-05-01 10:00:00'), (3, '2024-05-01 10:59:59.999999'),

@@ -1,7 +1,7 @@
 // The libpq Source: reads a Redshift cluster, or a PostgreSQL server standing in for one,
 // over the PostgreSQL wire protocol. Rows stream through a cursor (Redshift has no COPY TO
-// STDOUT), one FETCH of `batch_rows` at a time, so memory stays bounded by one batch
-// however large the window; values are decoded from the text format by pg_decode.h.
+// STDOUT), one FETCH of about `batch_bytes` (at most `batch_rows` rows) at a time, so
+// memory stays bounded by two batches however large the window; values are decoded from the text format by pg_decode.h.
 //
 // Errors (mapped in pg_error.h) say which cluster and host, and never contain the password:
 //   kUnavailable       the server is down, refuses connections, or the connection broke
