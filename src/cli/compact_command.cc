@@ -2,7 +2,7 @@
 
 #include "cli/command.h"
 #include "exporter/writer.h"
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "detect/rcf_score_command.h"
+#include "cli/rcf_score_command.h"
 
 namespace fleetlog::cli {
 

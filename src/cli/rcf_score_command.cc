@@ -1,4 +1,4 @@
-#include "detect/rcf_score_command.h"
+#include "cli/rcf_score_command.h"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -11,7 +11,7 @@
 #include <ostream>
 
 #include "core/status.h"
-#include "detect/csv_reader.h"
+#include "core/csv_reader.h"
 #include "detect/random_cut_forest.h"
 #include "detect/thresholder.h"
 

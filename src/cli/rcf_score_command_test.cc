@@ -1,4 +1,4 @@
-#include "detect/rcf_score_command.h"
+#include "cli/rcf_score_command.h"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include "detect/fleet_detector.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 namespace {
@@ -25,7 +25,7 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
        }},
       {"anomaly detection",
        [](LakeSession& s, const CycleReport&) {
-         return s.config().detect.enabled ? detect::RunFleetDetection(s) : Status::Ok();
+         return s.config().detect.enabled ? detect::RunFleetDetection({s.config(), s.state(), s.writer(), s.clock()}) : Status::Ok();
        }},
   };
 }

@@ -1,4 +1,4 @@
-#include "detect/csv_reader.h"
+#include "core/csv_reader.h"
 
 namespace fleetlog::detect {
 

@@ -1,4 +1,4 @@
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "lake/commit.h"
-#include "lake/upkeep/replace.h"
+#include "lake/replace.h"
 #include "source/source_factory.h"
 
 namespace fleetlog {

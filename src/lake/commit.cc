@@ -8,16 +8,17 @@
 namespace fleetlog {
 namespace fs = std::filesystem;
 
-Result<int64_t> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request) {
+Result<CommitOutcome> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request) {
   CrashPoint("before-commit");
-  ASSIGN_OR_RETURN(int64_t commit_id, state.Commit(request));
+  CommitOutcome out;
+  ASSIGN_OR_RETURN(out.commit_id, state.Commit(request));
   CrashPoint("after-commit");
   if (!request.add.empty()) {
-    RETURN_IF_ERROR(PublishCommitted(state, lake, request.add.front().table, request.add.front().cluster)
-                        .WithContext("committed, but publishing failed (the next start publishes it)"));
+    out.publish_error = PublishCommitted(state, lake, request.add.front().table, request.add.front().cluster)
+                            .WithContext("committed, but publishing failed (the next start publishes it)");
   }
   CrashPoint("after-publish");
-  return commit_id;
+  return out;
 }
 
 Status PublishCommitted(StateStore& state, const LakeLayout& lake, const std::string& table, const std::string& cluster) {

@@ -61,7 +61,9 @@ class LakeWriterTest : public ::testing::Test {
     req.add = staged.files;
     req.run.cluster = cluster;
     req.run.table = "stl_query";
-    return CommitAndPublish(*state_, lake_, req);
+    ASSIGN_OR_RETURN(CommitOutcome outcome, CommitAndPublish(*state_, lake_, req));
+    RETURN_IF_ERROR(outcome.publish_error);
+    return outcome.commit_id;
   }
 
   // "query|starttime|text" of every row in the published files, sorted.

@@ -1,4 +1,4 @@
-#include "lake/upkeep/replace.h"
+#include "lake/replace.h"
 
 #include <filesystem>
 #include <set>

@@ -3,7 +3,7 @@
 // back ABORTED, and damaged record folders are cleared without touching anything else.
 #include <fstream>
 
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {

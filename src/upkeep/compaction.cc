@@ -1,4 +1,4 @@
-#include "lake/upkeep/compaction.h"
+#include "upkeep/compaction.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -7,9 +7,9 @@
 #include <tuple>
 
 #include "core/fs.h"
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/replace.h"
-#include "query/engine.h"
+#include "upkeep/policy.h"
+#include "lake/replace.h"
+#include "lake/schema_catalog.h"
 
 namespace fleetlog::upkeep {
 namespace {

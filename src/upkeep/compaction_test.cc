@@ -1,7 +1,7 @@
 // Compaction keeps every row and column, sorts rows by the cursor, swaps files in one commit
 // and leaves partitions that can still receive rows alone; readers that run during
 // compaction always see the whole table exactly once.
-#include "lake/upkeep/compaction.h"
+#include "upkeep/compaction.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,10 +9,10 @@
 #include <atomic>
 #include <thread>
 
-#include "lake/upkeep/replace.h"
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/upkeep_test_util.h"
-#include "lake/upkeep/verify.h"
+#include "lake/replace.h"
+#include "upkeep/policy.h"
+#include "upkeep_test_util.h"
+#include "upkeep/verify.h"
 
 namespace fleetlog::upkeep {
 namespace {

@@ -1,4 +1,4 @@
-#include "lake/upkeep/policy.h"
+#include "upkeep/policy.h"
 
 #include <algorithm>
 

@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/time.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog::upkeep {

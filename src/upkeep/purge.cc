@@ -1,4 +1,4 @@
-#include "lake/upkeep/purge.h"
+#include "upkeep/purge.h"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fs.h"
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/replace.h"
-#include "lake/upkeep/rollup.h"
+#include "upkeep/policy.h"
+#include "lake/replace.h"
+#include "upkeep/rollup.h"
 #include "query/engine.h"
 
 namespace fleetlog::upkeep {

@@ -1,15 +1,15 @@
 // Purge removes exactly the matching rows, rewrites only the files that hold them, audits
 // who, what and how many, and refuses predicates that are not one expression.
-#include "lake/upkeep/purge.h"
+#include "upkeep/purge.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "lake/upkeep/replace.h"
-#include "lake/upkeep/upkeep_test_util.h"
-#include "lake/upkeep/verify.h"
+#include "lake/replace.h"
+#include "upkeep_test_util.h"
+#include "upkeep/verify.h"
 
 namespace fleetlog::upkeep {
 namespace {

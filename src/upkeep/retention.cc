@@ -1,11 +1,11 @@
-#include "lake/upkeep/retention.h"
+#include "upkeep/retention.h"
 
 #include <map>
 #include <set>
 
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/replace.h"
-#include "lake/upkeep/rollup.h"
+#include "upkeep/policy.h"
+#include "lake/replace.h"
+#include "upkeep/rollup.h"
 
 namespace fleetlog::upkeep {
 namespace {

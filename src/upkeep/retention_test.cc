@@ -1,14 +1,14 @@
 // Roll-ups hold the right aggregates and are built before raw days expire; expiry drops whole
 // partitions past keep through a commit; a purge rebuilds the roll-up days it touched.
-#include "lake/upkeep/retention.h"
+#include "upkeep/retention.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/purge.h"
-#include "lake/upkeep/rollup.h"
-#include "lake/upkeep/upkeep_test_util.h"
+#include "upkeep/policy.h"
+#include "upkeep/purge.h"
+#include "upkeep/rollup.h"
+#include "upkeep_test_util.h"
 
 namespace fleetlog::upkeep {
 namespace {

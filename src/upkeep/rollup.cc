@@ -1,12 +1,12 @@
-#include "lake/upkeep/rollup.h"
+#include "upkeep/rollup.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/replace.h"
-#include "query/engine.h"
+#include "upkeep/policy.h"
+#include "lake/replace.h"
+#include "lake/schema_catalog.h"
 
 namespace fleetlog::upkeep {
 namespace {

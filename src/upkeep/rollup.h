@@ -21,7 +21,7 @@
 #include "core/time.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog::upkeep {

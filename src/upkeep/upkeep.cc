@@ -1,4 +1,4 @@
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 #include <spdlog/spdlog.h>
 

@@ -13,10 +13,10 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "lake/layout.h"
-#include "lake/upkeep/compaction.h"
-#include "lake/upkeep/replace.h"
-#include "lake/upkeep/retention.h"
-#include "lake/upkeep/rollup.h"
+#include "upkeep/compaction.h"
+#include "lake/replace.h"
+#include "upkeep/retention.h"
+#include "upkeep/rollup.h"
 #include "state/state_store.h"
 
 namespace fleetlog::upkeep {

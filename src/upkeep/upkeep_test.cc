@@ -4,7 +4,7 @@
 //   - crash tests: a forked process compacting or purging is killed at each injected point
 //     (FLEETLOG_CRASH_AT); after recovery the lake verifies clean and shows every row once
 //     (the purge either wholly done or not at all), and the job then completes.
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,10 +16,10 @@
 #include <filesystem>
 #include <set>
 
-#include "lake/upkeep/purge.h"
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/upkeep_test_util.h"
-#include "lake/upkeep/verify.h"
+#include "upkeep/purge.h"
+#include "upkeep/policy.h"
+#include "upkeep_test_util.h"
+#include "upkeep/verify.h"
 
 namespace fleetlog::upkeep {
 namespace {

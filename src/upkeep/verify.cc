@@ -1,11 +1,11 @@
-#include "lake/upkeep/verify.h"
+#include "upkeep/verify.h"
 
 #include <filesystem>
 #include <optional>
 #include <set>
 
 #include "core/fs.h"
-#include "lake/upkeep/replace.h"
+#include "lake/replace.h"
 
 namespace fleetlog::upkeep {
 namespace {

@@ -1,6 +1,6 @@
 // verify finds each injected fault (truncated, deleted, orphan, flipped byte, unfinished
 // publish), and --repair leaves a lake that verifies clean and answers queries again.
-#include "lake/upkeep/verify.h"
+#include "upkeep/verify.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "core/fs.h"
-#include "lake/upkeep/upkeep_test_util.h"
+#include "upkeep_test_util.h"
 
 namespace fleetlog::upkeep {
 namespace {

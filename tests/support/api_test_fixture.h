@@ -16,7 +16,7 @@
 
 #include "core/fs.h"
 #include "server/server.h"
-#include "server/test_lake.h"
+#include "test_lake.h"
 
 namespace fleetlog::testing {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "lake/commit.h"
+#include "lake/commit_window.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
 #include "state/state_store.h"
@@ -24,18 +24,20 @@ inline Status CommitTestRows(LakeWriter& writer, StateStore& state, const std::s
                              const TableSchema& schema, const std::string& cursor_column,
                              const std::vector<std::string>& key, Timestamp upper,
                              const std::function<void(RowBatch&)>& fill) {
-  RETURN_IF_ERROR(RecordSchema(state, table, schema));
-  ASSIGN_OR_RETURN(auto buffer, writer.BeginWindow(table, cluster, schema, cursor_column));
+  struct FixedClock final : Clock {
+    Timestamp at;
+    Timestamp Now() const override { return at; }
+  } clock;
+  clock.at = upper;
+  CommitWindow window(writer, state,
+                      {.table = table, .cluster = cluster, .partition_column = cursor_column, .key = key,
+                       .drop_committed_repeats = false});
   RowBatch batch(schema);
   fill(batch);
-  RETURN_IF_ERROR(buffer->Append(batch));
-  ASSIGN_OR_RETURN(StageResult staged, buffer->Stage({}, key));
-  CommitRequest commit{.add = staged.files,
-                       .cursor = CursorRecord{.cluster = cluster, .table = table, .position = upper, .updated_at = upper},
-                       .run = RunRecord{.cluster = cluster, .table = table, .started_at = upper, .finished_at = upper,
-                                        .rows_read = static_cast<int64_t>(batch.rows()),
-                                        .rows_written = staged.rows_written}};
-  return CommitAndPublish(state, writer.lake(), commit).status();
+  RETURN_IF_ERROR(window.Append(batch));
+  RunRecord run{.cluster = cluster, .table = table, .started_at = upper, .rows_read = static_cast<int64_t>(batch.rows())};
+  ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(clock, run, upper));
+  return committed.publish_error;
 }
 
 inline const TableSchema kTestQuerySchema = {

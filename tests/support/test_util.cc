@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "core/fs.h"
-#include "lake/commit.h"
+#include "lake/commit_window.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
 
@@ -188,28 +188,17 @@ std::string WriteMinimalConfig(const std::string& dir, const std::string& extra)
 Result<LakeWriteResult> WriteToLake(StateStore& state, const LakeLayout& lake, const LakeWrite& what,
                                     const RowBatch& batch) {
   ASSIGN_OR_RETURN(auto writer, LakeWriter::Open(lake, 256LL << 20, 1));
-  ASSIGN_OR_RETURN(auto window, writer->BeginWindow(what.table, what.cluster, batch.schema(), what.cursor_column));
-  RETURN_IF_ERROR(window->Append(batch));
   std::vector<std::string> keys = what.keys;
   if (keys.empty())
     for (const auto& c : batch.schema()) keys.push_back(c.name);
-  FileFilter filter{.table = what.table, .cluster = what.cluster,
-                    .states = {FileState::kCommitted, FileState::kPublished}};
-  ASSIGN_OR_RETURN(auto committed, state.ListFiles(filter));
-  ASSIGN_OR_RETURN(StageResult staged, window->Stage(committed, keys));
-  RETURN_IF_ERROR(RecordSchema(state, what.table, batch.schema()));
-  CommitRequest request;
-  request.add = staged.files;
-  if (what.cursor) request.cursor = CursorRecord{what.cluster, what.table, *what.cursor, {}};
-  request.run.cluster = what.cluster;
-  request.run.table = what.table;
-  request.run.started_at = request.run.finished_at = Timestamp::Now();
-  request.run.rows_read = staged.rows_in;
-  request.run.rows_written = staged.rows_written;
-  request.run.rows_duplicate = staged.rows_duplicate;
-  request.run.bytes_written = staged.bytes_written;
-  ASSIGN_OR_RETURN(int64_t commit_id, CommitAndPublish(state, lake, request));
-  return LakeWriteResult{commit_id, staged.rows_written, staged.rows_duplicate, staged.files};
+  CommitWindow window(*writer, state,
+                      {.table = what.table, .cluster = what.cluster, .partition_column = what.cursor_column, .key = keys});
+  RETURN_IF_ERROR(window.Append(batch));
+  SystemClock clock;
+  RunRecord run{.cluster = what.cluster, .table = what.table, .started_at = clock.Now(), .rows_read = window.rows()};
+  ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(clock, run, what.cursor));
+  RETURN_IF_ERROR(committed.publish_error);
+  return LakeWriteResult{committed.commit_id, committed.run.rows_written, committed.run.rows_duplicate, committed.files};
 }
 
 }  // namespace fleetlog::test

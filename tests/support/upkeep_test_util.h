@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "lake/commit.h"
+#include "lake/commit_window.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
 #include "test_util.h"
@@ -76,15 +76,11 @@ class UpkeepLake {
 
   void Commit(const std::string& table, const std::string& cluster, const std::string& cursor, const RowBatch& batch) {
     if (!writer_) writer_ = std::move(LakeWriter::Open(lake_, 256LL << 20, 1)).value();
-    ASSERT_TRUE(RecordSchema(*state_, table, batch.schema()).ok());
-    auto window = writer_->BeginWindow(table, cluster, batch.schema(), cursor);
-    ASSERT_TRUE(window.ok()) << window.status().ToString();
-    ASSERT_TRUE((*window)->Append(batch).ok());
-    auto staged = (*window)->Stage({}, {});
-    ASSERT_TRUE(staged.ok()) << staged.status().ToString();
-    CommitRequest request{.add = staged->files, .run = {.cluster = cluster, .table = table}};
-    auto committed = CommitAndPublish(*state_, lake_, request);
-    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    CommitWindow window(*writer_, *state_,
+                        {.table = table, .cluster = cluster, .partition_column = cursor, .drop_committed_repeats = false});
+    ASSERT_TRUE(window.Append(batch).ok());
+    auto committed = window.Commit(SystemClock(), {.cluster = cluster, .table = table}, std::nullopt);
+    ASSERT_TRUE(committed.ok() && committed->publish_error.ok()) << committed.status().ToString();
   }
 
   // The rows of `sql` through a fresh query engine (a new snapshot), one string per row.
