@@ -15,8 +15,12 @@
 #include "detect/random_cut_forest.h"
 #include "detect/thresholder.h"
 
-namespace fleetlog::detect {
+namespace fleetlog::cli {
 namespace {
+
+using detect::ForestOptions;
+using detect::RandomCutForest;
+using detect::Thresholder;
 
 constexpr int kOk = 0, kFailure = 1, kBadInput = 2;
 
@@ -122,4 +126,4 @@ int RunRcfScore(const RcfScoreOptions& options, std::istream& in, std::ostream& 
   return kOk;
 }
 
-}  // namespace fleetlog::detect
+}  // namespace fleetlog::cli

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace fleetlog::detect {
+namespace fleetlog::cli {
 
 struct RcfScoreOptions {
   std::vector<std::string> value_columns = {"value"};  // --value-column, repeatable
@@ -30,4 +30,4 @@ struct RcfScoreOptions {
 
 int RunRcfScore(const RcfScoreOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
-}  // namespace fleetlog::detect
+}  // namespace fleetlog::cli

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace fleetlog::detect {
+namespace fleetlog::cli {
 namespace {
 
 struct CommandRun {
@@ -83,4 +83,4 @@ TEST(RcfScoreCommandTest, BadInputIsExitCodeTwoWithTheLine) {
 }
 
 }  // namespace
-}  // namespace fleetlog::detect
+}  // namespace fleetlog::cli

@@ -1,6 +1,6 @@
 #include "core/csv_reader.h"
 
-namespace fleetlog::detect {
+namespace fleetlog {
 
 bool CsvReader::Next(CsvRecord* record, Status* status) {
   *status = Status::Ok();
@@ -75,4 +75,4 @@ bool CsvReader::Next(CsvRecord* record, Status* status) {
   return true;
 }
 
-}  // namespace fleetlog::detect
+}  // namespace fleetlog

@@ -16,7 +16,7 @@
 
 #include "core/status.h"
 
-namespace fleetlog::detect {
+namespace fleetlog {
 
 struct CsvRecord {
   std::string text;         // the record as read, without its line ending
@@ -38,4 +38,4 @@ class CsvReader {
   int64_t line_ = 0;  // lines consumed so far
 };
 
-}  // namespace fleetlog::detect
+}  // namespace fleetlog
