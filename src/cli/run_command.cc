@@ -21,7 +21,7 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
   return {
       {"lake upkeep",
        [](LakeSession& s, const CycleReport&) {
-         return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), Timestamp::Now());
+         return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), s.clock().Now());
        }},
       {"anomaly detection",
        [](LakeSession& s, const CycleReport&) {

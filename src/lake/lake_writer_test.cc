@@ -194,7 +194,7 @@ TEST_F(LakeWriterTest, NullKeysAreEqualForDedupe) {
 
 TEST_F(LakeWriterTest, FileNamesAreUnique) {
   std::set<std::string> paths;
-  for (int i = 0; i < 1000; ++i) paths.insert(LakeLayout::NewFilePath("stl_query", "c1", "2026-01-01"));
+  for (int i = 0; i < 1000; ++i) paths.insert(LakeLayout::NewFilePath("stl_query", "c1", "2026-01-01", Timestamp::Now()));
   EXPECT_EQ(paths.size(), 1000u);
   std::set<std::string> staged_paths;
   for (int i = 0; i < 3; ++i) {

@@ -1,6 +1,5 @@
 #include "lake/replace.h"
 
-#include <filesystem>
 #include <set>
 
 #include "core/fs.h"
@@ -8,7 +7,6 @@
 namespace fleetlog::upkeep {
 namespace {
 
-namespace fs = std::filesystem;
 using duck::QuoteString;
 
 constexpr const char* kIntentPrefix = "upkeep/pending/";
@@ -16,10 +14,7 @@ constexpr const char* kIntentPrefix = "upkeep/pending/";
 std::string IntentKey(const std::string& path) { return kIntentPrefix + path; }
 
 // Best effort: a file left behind is an orphan that RecoverUpkeep or `verify` finds.
-void RemoveQuietly(const std::string& path) {
-  std::error_code ec;
-  fs::remove(path, ec);
-}
+void RemoveQuietly(Env& env, const std::string& path) { (void)env.DeleteFile(path); }
 
 // The columns of a Parquet file as DuckDB reads them, in SchemaToText's form, so that the
 // query engine can read files that share them without comparing every footer.
@@ -65,22 +60,25 @@ Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, cons
   f.table = table;
   f.cluster = cluster;
   f.dt = dt;
-  f.path = LakeLayout::NewFilePath(table, cluster, dt);
+  Env& env = lake.env();
+  f.path = LakeLayout::NewFilePath(table, cluster, dt, env.Now());
   f.staging_path = LakeLayout::StagingPathFor(f.path);
   const std::string staging = lake.Abs(f.staging_path);
+  const std::string local = env.LocalPath(staging);
+  if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
   ASSIGN_OR_RETURN(auto copied, conn.Query(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd)", select_sql,
-                                                       QuoteString(staging))));
+                                                       QuoteString(local))));
   f.rows = copied.row_count() > 0 ? copied.int64(0, 0) : 0;
-  auto columns = WrittenColumns(conn, staging);
+  auto columns = WrittenColumns(conn, local);
   if (!columns.ok()) {
-    RemoveQuietly(staging);
+    RemoveQuietly(env, staging);
     return columns.status();
   }
   f.columns = std::move(columns).value();
-  Status synced = FsyncFile(staging);
-  auto digest = synced.ok() ? DigestFile(staging) : Result<FileDigest>(synced);
+  Status synced = env.SyncFile(staging);
+  auto digest = synced.ok() ? DigestFile(env, staging) : Result<FileDigest>(synced);
   if (!digest.ok()) {
-    RemoveQuietly(staging);
+    RemoveQuietly(env, staging);
     return digest.status();
   }
   f.bytes = digest->bytes;
@@ -88,20 +86,27 @@ Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, cons
   return f;
 }
 
+void RemoveStagedFiles(const LakeLayout& lake, const std::vector<NewFile>& files) {
+  for (const auto& f : files) RemoveQuietly(lake.env(), lake.Abs(f.staging_path));
+}
+
 Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Replacement r) {
   for (const auto& f : r.add) RETURN_IF_ERROR(state.PutValue(IntentKey(f.path), r.run.kind));
   std::vector<std::string> placed;
+  Env& env = lake.env();
   auto undo = [&](const Status& why) {
-    for (const auto& p : placed) RemoveQuietly(lake.Abs(p));
+    for (const auto& p : placed) RemoveQuietly(env, lake.Abs(p));
     for (const auto& f : r.add) {
-      RemoveQuietly(lake.Abs(f.staging_path));
+      RemoveQuietly(env, lake.Abs(f.staging_path));
       (void)state.DeleteValue(IntentKey(f.path));
     }
     return why;
   };
-  if (!r.add.empty()) RETURN_IF_ERROR(FsyncDir(lake.Abs(LakeLayout::StagingDir())));
+  if (!r.add.empty()) {
+    if (Status s = env.SyncDir(lake.Abs(LakeLayout::StagingDir())); !s.ok()) return undo(s);
+  }
   for (auto& f : r.add) {
-    if (Status s = DurableRename(lake.Abs(f.staging_path), lake.Abs(f.path)); !s.ok()) return undo(s);
+    if (Status s = env.Publish(lake.Abs(f.staging_path), lake.Abs(f.path)); !s.ok()) return undo(s);
     placed.push_back(f.path);
     f.staging_path = f.path;  // already in place: the commit records it as published
     CrashPoint(r.crash_prefix + "-placed");
@@ -129,9 +134,9 @@ Result<int> RecoverUpkeep(StateStore& state, const LakeLayout& lake) {
   int removed = 0;
   for (const auto& path : pending) {
     if (!known.count(path)) {
-      std::error_code ec;
-      if (fs::remove(lake.Abs(path), ec)) ++removed;
-      if (ec) return IoError("cannot remove the uncommitted upkeep file {}: {}", lake.Abs(path), ec.message());
+      ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(path)));
+      RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(path)).WithContext("removing an uncommitted upkeep file"));
+      if (existed) ++removed;
     }
     RETURN_IF_ERROR(state.DeleteValue(IntentKey(path)));
   }
@@ -144,9 +149,8 @@ Result<SweepReport> SweepRetired(StateStore& state, const LakeLayout& lake, Time
   std::vector<int64_t> forget;
   for (const auto& f : retired) {
     if (!f.retired_at || now - *f.retired_at < grace) continue;
-    std::error_code ec;
-    const bool existed = fs::remove(lake.Abs(f.path), ec);
-    if (ec) return IoError("cannot delete the retired file {}: {}", lake.Abs(f.path), ec.message());
+    ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(f.path)));
+    RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(f.path)).WithContext("deleting a retired file"));
     if (existed) {
       ++report.files_deleted;
       report.bytes_deleted += f.bytes;

@@ -42,6 +42,9 @@ std::string ParquetList(const LakeLayout& lake, const std::vector<CommittedFile>
 Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, const std::string& table,
                             const std::string& cluster, const std::string& dt, const std::string& select_sql);
 
+// Deletes the staging files of `files` (best effort: what is left, Recover() deletes).
+void RemoveStagedFiles(const LakeLayout& lake, const std::vector<NewFile>& files);
+
 struct Replacement {
   std::vector<NewFile> add;      // staged files (staging_path set)
   std::vector<int64_t> retire;   // ids of the files they replace

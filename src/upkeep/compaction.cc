@@ -1,7 +1,6 @@
 #include "upkeep/compaction.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
@@ -27,10 +26,6 @@ std::string OrderBy(const std::vector<std::string>& columns) {
   return out;
 }
 
-void RemoveStaged(const LakeLayout& lake, const std::vector<NewFile>& files) {
-  std::error_code ec;
-  for (const auto& f : files) std::filesystem::remove(lake.Abs(f.staging_path), ec);
-}
 
 // Stages the merged rows of `files` as `outputs` files of about equal row counts.
 Result<std::vector<NewFile>> StageMerged(duck::Connection& conn, const LakeLayout& lake,
@@ -63,7 +58,7 @@ Result<std::vector<NewFile>> StageMerged(duck::Connection& conn, const LakeLayou
     (void)conn.Exec("DROP TABLE IF EXISTS " + numbered);
   }
   if (!status.ok()) {
-    RemoveStaged(lake, staged);
+    RemoveStagedFiles(lake, staged);
     return status;
   }
   return staged;
@@ -76,7 +71,7 @@ Result<PartitionCompaction> CompactFiles(StateStore& state, const LakeLayout& la
                                          const std::vector<std::string>& sort_columns, int64_t target_file_bytes) {
   if (files.size() < 2) return Internal("compaction needs at least two files");
   const CommittedFile& first = files.front();
-  const Timestamp started = Timestamp::Now();
+  const Timestamp started = lake.env().Now();
   int64_t rows = 0, bytes = 0;
   std::optional<Timestamp> min_cursor, max_cursor;
   for (const auto& f : files) {
@@ -98,7 +93,7 @@ Result<PartitionCompaction> CompactFiles(StateStore& state, const LakeLayout& la
   }
   result.files_out = static_cast<int>(staged.size());
   if (result.rows != rows) {
-    RemoveStaged(lake, staged);
+    RemoveStagedFiles(lake, staged);
     return Error(StatusCode::kCorruption, "merging {} files of {} gave {} rows instead of {}; nothing was changed",
                  files.size(), LakeLayout::PartitionDir(first.table, first.cluster, first.dt), result.rows, rows);
   }
@@ -113,7 +108,7 @@ Result<PartitionCompaction> CompactFiles(StateStore& state, const LakeLayout& la
   run.cluster = first.cluster;
   run.table = first.table;
   run.started_at = started;
-  run.finished_at = Timestamp::Now();
+  run.finished_at = lake.env().Now();
   run.window_lower = min_cursor;
   run.window_upper = max_cursor;
   run.rows_read = rows;

@@ -42,9 +42,9 @@ Result<int64_t> CountInEngine(StateStore& state, const LakeLayout& lake, const C
   return counted->int64(0, 0);
 }
 
-std::string AuditRecord(const PurgeRequest& request, const PurgeReport& report, const char* status) {
+std::string AuditRecord(const PurgeRequest& request, const PurgeReport& report, const char* status, Timestamp now) {
   nlohmann::json j = {{"who", request.who},
-                      {"at", FormatTimestampIso(Timestamp::Now())},
+                      {"at", FormatTimestampIso(now)},
                       {"table", request.table},
                       {"predicate", request.predicate},
                       {"rows", report.rows_matched},
@@ -55,10 +55,6 @@ std::string AuditRecord(const PurgeRequest& request, const PurgeReport& report, 
   return j.dump();
 }
 
-void RemoveStaged(const LakeLayout& lake, const std::vector<NewFile>& files) {
-  std::error_code ec;
-  for (const auto& f : files) std::filesystem::remove(lake.Abs(f.staging_path), ec);
-}
 
 }  // namespace
 
@@ -142,7 +138,7 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
   std::map<std::string, Timestamp> horizons;
   for (const auto& [f, rows] : affected) {
     if (!horizons.count(f->cluster)) {
-      ASSIGN_OR_RETURN(horizons[f->cluster], ReceiveHorizon(state, config, f->cluster, request.table, Timestamp::Now()));
+      ASSIGN_OR_RETURN(horizons[f->cluster], ReceiveHorizon(state, config, f->cluster, request.table, lake.env().Now()));
     }
     if (!DayEndsBy(f->dt, horizons[f->cluster]))
       report.warnings.push_back(fmt::format(
@@ -150,12 +146,12 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
   }
   if (request.dry_run) return report;
 
-  report.audit_key = fmt::format("purge/{}-{}", FormatTimestampIso(Timestamp::Now()), RandomHex(4));
-  RETURN_IF_ERROR(state.PutValue(report.audit_key, AuditRecord(request, report, "started")));
+  report.audit_key = fmt::format("purge/{}-{}", FormatTimestampIso(lake.env().Now()), RandomHex(4));
+  RETURN_IF_ERROR(state.PutValue(report.audit_key, AuditRecord(request, report, "started", lake.env().Now())));
 
   Replacement r;
   r.crash_prefix = "purge";
-  r.run = {.table = request.table, .started_at = Timestamp::Now(), .kind = "purge"};
+  r.run = {.table = request.table, .started_at = lake.env().Now(), .kind = "purge"};
   for (const auto& [f, rows] : affected) {
     r.retire.push_back(f->id);
     r.run.rows_read += f->rows;
@@ -165,8 +161,8 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
                               fmt::format("SELECT * EXCLUDE (cluster, dt) FROM read_parquet([{}], {}) WHERE ({}) IS NOT TRUE",
                                           QuoteString(lake.Abs(f->path)), kHiveOptions, request.predicate));
     if (!staged.ok() || staged->rows != keep) {
-      RemoveStaged(lake, r.add);
-      if (staged.ok()) RemoveStaged(lake, {*staged});
+      RemoveStagedFiles(lake, r.add);
+      if (staged.ok()) RemoveStagedFiles(lake, {*staged});
       return staged.ok() ? Internal("rewriting {} kept {} rows instead of {}; nothing was changed", f->path, staged->rows, keep)
                          : staged.status().WithContext("rewriting " + f->path);
     }
@@ -181,9 +177,9 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
   report.files_written = static_cast<int>(r.add.size());
   r.run.rows_duplicate = 0;
   r.run.cluster = "*";
-  r.run.finished_at = Timestamp::Now();
+  r.run.finished_at = lake.env().Now();
   ASSIGN_OR_RETURN(report.commit_id, CommitReplacement(state, lake, std::move(r)));
-  RETURN_IF_ERROR(state.PutValue(report.audit_key, AuditRecord(request, report, "committed")));
+  RETURN_IF_ERROR(state.PutValue(report.audit_key, AuditRecord(request, report, "committed", lake.env().Now())));
 
   if (IsRollupInput(request.table)) {
     std::set<std::pair<std::string, std::string>> days;

@@ -36,7 +36,7 @@ Status ExpireTable(StateStore& state, const LakeLayout& lake, const std::string&
   for (const auto& [cluster, expired] : by_cluster) {
     Replacement r;
     r.crash_prefix = "expire";
-    r.run = {.cluster = cluster, .table = table, .started_at = Timestamp::Now(), .kind = "expire"};
+    r.run = {.cluster = cluster, .table = table, .started_at = lake.env().Now(), .kind = "expire"};
     std::set<std::string> days;
     for (const auto* f : expired) {
       r.retire.push_back(f->id);
@@ -45,7 +45,7 @@ Status ExpireTable(StateStore& state, const LakeLayout& lake, const std::string&
       report.rows += f->rows;
       report.bytes += f->bytes;
     }
-    r.run.finished_at = Timestamp::Now();
+    r.run.finished_at = lake.env().Now();
     RETURN_IF_ERROR(CommitReplacement(state, lake, std::move(r)).status().WithContext(
         fmt::format("expiring {} of cluster {}", table, cluster)));
     report.partitions += static_cast<int>(days.size());

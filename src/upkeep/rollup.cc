@@ -85,7 +85,7 @@ Result<bool> HasRollup(StateStore& state, const std::string& cluster, const std:
 
 Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck::Connection& conn,
                                  const std::string& cluster, const std::string& dt) {
-  const Timestamp started = Timestamp::Now();
+  const Timestamp started = lake.env().Now();
   std::string with;
   int64_t rows_read = 0;
   for (const auto& in : kInputs) {
@@ -112,7 +112,7 @@ Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck
   r.add.push_back(std::move(f));
   for (const auto& o : old) r.retire.push_back(o.id);
   r.crash_prefix = "rollup";
-  r.run = {.cluster = cluster, .table = kRollupTable, .started_at = started, .finished_at = Timestamp::Now(),
+  r.run = {.cluster = cluster, .table = kRollupTable, .started_at = started, .finished_at = lake.env().Now(),
            .window_lower = day, .window_upper = day + Duration::Days(1), .rows_read = rows_read,
            .rows_written = hours, .bytes_written = r.add.front().bytes, .kind = "rollup"};
   RETURN_IF_ERROR(CommitReplacement(state, lake, std::move(r)).status());

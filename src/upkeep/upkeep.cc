@@ -35,7 +35,7 @@ Result<UpkeepReport> RunUpkeep(StateStore& state, const LakeLayout& lake, const 
   }
   ASSIGN_OR_RETURN(report.compacted, CompactLake(state, lake, config, plan.compaction, now));
   if (!plan.compaction.dry_run) {
-    ASSIGN_OR_RETURN(report.swept, SweepRetired(state, lake, Timestamp::Now(), plan.grace));
+    ASSIGN_OR_RETURN(report.swept, SweepRetired(state, lake, lake.env().Now(), plan.grace));
   }
   return report;
 }

@@ -1,6 +1,5 @@
 #include "upkeep/verify.h"
 
-#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -10,14 +9,13 @@
 namespace fleetlog::upkeep {
 namespace {
 
-namespace fs = std::filesystem;
-
 // Moves a lake file to <lake>/_fleetlog/quarantine/<path> (a fresh name if taken); returns
 // the new lake-relative path.
 Result<std::string> Quarantine(const LakeLayout& lake, const std::string& path) {
   std::string target = LakeLayout::QuarantineDir() + "/" + path;
-  if (fs::exists(lake.Abs(target))) target += "." + RandomHex(4);
-  RETURN_IF_ERROR(DurableRename(lake.Abs(path), lake.Abs(target)));
+  ASSIGN_OR_RETURN(const bool taken, lake.env().FileExists(lake.Abs(target)));
+  if (taken) target += "." + RandomHex(4);
+  RETURN_IF_ERROR(lake.env().Publish(lake.Abs(path), lake.Abs(target)));
   return target;
 }
 
@@ -26,20 +24,21 @@ Result<std::string> Quarantine(const LakeLayout& lake, const std::string& path) 
 std::optional<VerifyIssue> CheckFile(const LakeLayout& lake, duck::Connection* conn, const CommittedFile& f,
                                      VerifyReport& report) {
   const std::string abs = lake.Abs(f.path);
-  std::error_code ec;
-  const auto size = fs::file_size(abs, ec);
-  if (ec) return VerifyIssue{IssueKind::kMissing, f.path, f.id, fmt::format("not in the lake ({})", ec.message()), ""};
+  auto size = lake.env().FileSize(abs);
+  if (!size.ok())
+    return VerifyIssue{IssueKind::kMissing, f.path, f.id, fmt::format("not in the lake ({})", size.status().message()), ""};
   ++report.files_checked;
-  report.bytes_checked += static_cast<int64_t>(size);
-  if (static_cast<int64_t>(size) != f.bytes)
-    return VerifyIssue{IssueKind::kSize, f.path, f.id, fmt::format("{} bytes, the catalog says {}", size, f.bytes), ""};
-  auto digest = DigestFile(abs);
+  report.bytes_checked += *size;
+  if (*size != f.bytes)
+    return VerifyIssue{IssueKind::kSize, f.path, f.id, fmt::format("{} bytes, the catalog says {}", *size, f.bytes), ""};
+  auto digest = DigestFile(lake.env(), abs);
   if (!digest.ok()) return VerifyIssue{IssueKind::kUnreadable, f.path, f.id, digest.status().message(), ""};
   if (digest->checksum != f.checksum)
     return VerifyIssue{IssueKind::kChecksum, f.path, f.id,
                        fmt::format("BLAKE2b {}, the catalog says {}", digest->checksum, f.checksum), ""};
   if (conn == nullptr) return std::nullopt;
-  auto counted = conn->Query(fmt::format("SELECT count(*) FROM read_parquet({})", duck::QuoteString(abs)));
+  auto counted =
+      conn->Query(fmt::format("SELECT count(*) FROM read_parquet({})", duck::QuoteString(lake.env().LocalPath(abs))));
   if (!counted.ok()) return VerifyIssue{IssueKind::kUnreadable, f.path, f.id, counted.status().message(), ""};
   if (counted->int64(0, 0) != f.rows)
     return VerifyIssue{IssueKind::kUnreadable, f.path, f.id,
@@ -50,8 +49,8 @@ std::optional<VerifyIssue> CheckFile(const LakeLayout& lake, duck::Connection* c
 // Finishes (with repair) or reports a committed file that was never published.
 Status CheckCommitted(StateStore& state, const LakeLayout& lake, const CommittedFile& f, bool repair,
                       VerifyReport& report) {
-  const bool staged = fs::exists(lake.Abs(f.staging_path));
-  const bool placed = fs::exists(lake.Abs(f.path));
+  ASSIGN_OR_RETURN(const bool staged, lake.env().FileExists(lake.Abs(f.staging_path)));
+  ASSIGN_OR_RETURN(const bool placed, lake.env().FileExists(lake.Abs(f.path)));
   if (!staged && !placed) {
     VerifyIssue issue{IssueKind::kMissing, f.path, f.id, "committed, but neither in staging nor in the lake", ""};
     if (repair) {
@@ -66,7 +65,7 @@ Status CheckCommitted(StateStore& state, const LakeLayout& lake, const Committed
                            : "in place, not yet marked published",
                     ""};
   if (repair) {
-    if (staged) RETURN_IF_ERROR(DurableRename(lake.Abs(f.staging_path), lake.Abs(f.path)));
+    if (staged && !placed) RETURN_IF_ERROR(lake.env().Publish(lake.Abs(f.staging_path), lake.Abs(f.path)));
     RETURN_IF_ERROR(state.MarkPublished({f.id}));
     issue.repair = "published";
   }
@@ -86,18 +85,13 @@ Status RepairDamaged(StateStore& state, const LakeLayout& lake, VerifyIssue& iss
   return Status::Ok();
 }
 
-// Regular files inside table folders (not <lake>/_fleetlog, not the lake's top level).
-std::vector<std::string> FilesUnderTables(const LakeLayout& lake) {
+// Files inside table folders (not <lake>/_fleetlog, not the lake's top level).
+Result<std::vector<std::string>> FilesUnderTables(const LakeLayout& lake) {
+  ASSIGN_OR_RETURN(auto files, lake.env().ListFiles(lake.root()));
   std::vector<std::string> out;
-  std::error_code ec;
-  const fs::path root(lake.root());
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it.depth() == 0 && it->path().filename() == "_fleetlog") {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it.depth() >= 1 && it->is_regular_file()) out.push_back(fs::relative(it->path(), root).string());
+  for (auto& f : files) {
+    if (f.name.find('/') == std::string::npos || f.name.starts_with("_fleetlog/")) continue;
+    out.push_back(std::move(f.name));
   }
   return out;
 }
@@ -141,7 +135,8 @@ Result<VerifyReport> VerifyLake(StateStore& state, const LakeLayout& lake, const
 
   ASSIGN_OR_RETURN(auto pending_paths, PendingReplacementPaths(state));
   const std::set<std::string> pending(pending_paths.begin(), pending_paths.end());
-  for (const auto& path : FilesUnderTables(lake)) {
+  ASSIGN_OR_RETURN(auto under_tables, FilesUnderTables(lake));
+  for (const auto& path : under_tables) {
     if (known.count(path)) continue;
     if (pending.count(path)) {
       report.in_progress.push_back(path);

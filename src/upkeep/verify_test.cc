@@ -84,7 +84,7 @@ TEST_F(VerifyTest, FindsRewrittenFileWhoseCatalogEntryWasFixedUp) {
   // A file replaced by something that is not Parquet, with size and checksum recorded to
   // match: only opening it finds the fault.
   ASSERT_TRUE(test::WriteFile(Abs(files_[3]), "not parquet at all"));
-  auto digest = DigestFile(Abs(files_[3]));
+  auto digest = DigestFile(*Env::Default(), Abs(files_[3]));
   ASSERT_TRUE(digest.ok());
   CommittedFile f = files_[3];
   // Re-register under a new id with the new digest (the catalog has no update call).
@@ -107,7 +107,7 @@ TEST_F(VerifyTest, RepairQuarantinesEveryFaultAndLeavesAWorkingLake) {
   ASSERT_TRUE(test::WriteFile(lake_.lake().Abs(orphan), "stray"));
   // An unfinished publish: a committed file still in staging.
   NewFile pending = files_[2];
-  pending.path = LakeLayout::NewFilePath("stl_query", "c1", "2025-05-09");
+  pending.path = LakeLayout::NewFilePath("stl_query", "c1", "2025-05-09", Timestamp::Now());
   pending.staging_path = LakeLayout::StagingPathFor(pending.path);
   fs::copy_file(Abs(files_[2]), lake_.lake().Abs(pending.staging_path));
   ASSERT_TRUE(lake_.state().Commit({.add = {pending}, .run = {.cluster = "c1"}}).ok());

@@ -49,11 +49,10 @@ class UpkeepLake {
   }
   void ReopenState() { state_ = std::move(OpenSqliteStateStore(db_path(), OpenMode::kReadWrite)).value(); }
 
-  // Commits queries first..last of `cluster` as one window: query q ends at `start` + q
-  // minutes (minus the first), runs q % 50 seconds, user q % 5, aborted when q % 11 == 0.
-  // Its stl_querytext rows (two pieces per query) when `with_text`.
-  void WriteQueries(const std::string& cluster, int64_t first, int64_t last, Timestamp start, bool with_text = false) {
-    RowBatch q(kQuerySchema), t(kTextSchema);
+  // The stl_query rows of queries first..last: query q ends at `start` + q minutes (minus
+  // the first), runs q % 50 seconds, user q % 5, aborted when q % 11 == 0.
+  static RowBatch QueryRows(int64_t first, int64_t last, Timestamp start) {
+    RowBatch q(kQuerySchema);
     for (int64_t i = first; i <= last; ++i) {
       const Timestamp end = start + Duration::Minutes(i - first);
       q.column(0).AppendInt(i % 5);
@@ -62,6 +61,16 @@ class UpkeepLake {
       q.column(3).AppendInt((end - Duration::Seconds(i % 50)).micros());
       q.column(4).AppendInt(end.micros());
       q.column(5).AppendInt(i % 11 == 0 ? 1 : 0);
+    }
+    return q;
+  }
+
+  // Commits QueryRows(first, last, start) of `cluster` as one window, and their
+  // stl_querytext rows (two pieces per query) when `with_text`.
+  void WriteQueries(const std::string& cluster, int64_t first, int64_t last, Timestamp start, bool with_text = false) {
+    RowBatch t(kTextSchema);
+    for (int64_t i = first; i <= last; ++i) {
+      const Timestamp end = start + Duration::Minutes(i - first);
       for (int s = 0; s < 2; ++s) {
         t.column(0).AppendInt(i % 5);
         t.column(1).AppendInt(i);
@@ -70,7 +79,7 @@ class UpkeepLake {
         t.partition_ts().push_back(end.micros());
       }
     }
-    Commit("stl_query", cluster, "endtime", q);
+    Commit("stl_query", cluster, "endtime", QueryRows(first, last, start));
     if (with_text) Commit("stl_querytext", cluster, "", t);
   }
 
