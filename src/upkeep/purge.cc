@@ -15,6 +15,7 @@
 #include "lake/replace.h"
 #include "upkeep/rollup.h"
 #include "query/engine.h"
+#include "query/sql_lexer.h"
 
 namespace fleetlog::upkeep {
 namespace {
@@ -70,32 +71,28 @@ Status CheckPredicateShape(std::string_view p) {
   };
   int depth = 0;
   bool any = false;
-  for (size_t i = 0; i < p.size(); ++i) {
-    const char c = p[i];
-    if (c == '\'' || c == '"') {
-      // E'...' strings take backslash escapes, which would hide the literal's real end.
-      if (c == '\'' && i > 0 && (p[i - 1] == 'e' || p[i - 1] == 'E')) return refuse("E'...' strings are not accepted");
-      size_t j = i + 1;
-      for (;; ++j) {
-        if (j >= p.size()) return refuse("a quote is not closed");
-        if (p[j] == c) {
-          if (j + 1 < p.size() && p[j + 1] == c) {
-            ++j;  // a doubled quote is part of the literal
-            continue;
-          }
-          break;
-        }
+  for (const SqlToken& t : LexSql(p)) {
+    using Kind = SqlToken::Kind;
+    if (t.kind == Kind::kSpace) continue;
+    any = true;
+    if (t.unterminated) return refuse(t.kind == Kind::kComment ? "a comment is not closed" : "a quote is not closed");
+    switch (t.kind) {
+      case Kind::kComment: return refuse("comments are not accepted");
+      case Kind::kDollarParameter: return refuse("'$' (parameters, dollar quoting) is not accepted");
+      case Kind::kString:
+        if (t.value[0] == '$') return refuse("'$' (parameters, dollar quoting) is not accepted");
+        if (t.value[0] == 'e' || t.value[0] == 'E') return refuse("E'...' strings are not accepted");
+        break;
+      case Kind::kSymbol: {
+        const char c = p[t.begin];
+        if (c == ';') return refuse("';' would end the statement");
+        if (c == '$') return refuse("'$' (parameters, dollar quoting) is not accepted");
+        if (c == '(') ++depth;
+        if (c == ')' && --depth < 0) return refuse("a ')' closes more than the predicate opened");
+        break;
       }
-      i = j;
-      any = true;
-      continue;
+      default: break;
     }
-    if (c == ';') return refuse("';' would end the statement");
-    if (c == '$') return refuse("'$' (parameters, dollar quoting) is not accepted");
-    if (p.substr(i, 2) == "--" || p.substr(i, 2) == "/*") return refuse("comments are not accepted");
-    if (c == '(') ++depth;
-    if (c == ')' && --depth < 0) return refuse("a ')' closes more than the predicate opened");
-    if (!std::isspace(static_cast<unsigned char>(c))) any = true;
   }
   if (depth != 0) return refuse("a '(' is not closed");
   if (!any) return refuse("it is empty");
