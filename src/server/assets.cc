@@ -27,7 +27,6 @@ constexpr Route kRoutes[] = {
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
-    {"/chart.umd.js", "chart.umd.js", "text/javascript; charset=utf-8"},
 };
 
 }  // namespace
@@ -39,8 +38,8 @@ Result<Asset> FindAsset(std::string_view path, const std::string& web_dir) {
     if (route.url != path) continue;
     Asset asset{.content_type = std::string(route.content_type)};
     if (!web_dir.empty()) {
-      const std::string file = route.file == "chart.umd.js" ? web_dir + "/../node_modules/chart.js/dist/chart.umd.js"
-                                                            : web_dir + "/" + std::string(route.file);
+      // The script is bundled (web/bundle.mjs --watch writes it to web/dist for development).
+      const std::string file = route.file == "app.js" ? web_dir + "/dist/app.js" : web_dir + "/" + std::string(route.file);
       ASSIGN_OR_RETURN(asset.body, ReadFile(file));
       return asset;
     }

@@ -18,7 +18,7 @@ struct Asset {
 };
 
 // The asset served at URL `path` ("/" is index.html). From `web_dir` when it is not empty
-// (chart.umd.js then comes from web_dir/../node_modules/chart.js/dist), else embedded.
+// (app.js then comes from web_dir/dist, written by `node web/bundle.mjs --watch`), else embedded.
 // kNotFound for any other path, or when the binary was built without embedded assets.
 Result<Asset> FindAsset(std::string_view path, const std::string& web_dir);
 

@@ -57,7 +57,7 @@ Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), Err
 ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
-  for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
   return o;
 }
 
@@ -187,7 +187,8 @@ void Server::Route() {
   h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
-  h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
+  h.Get("/v1/runs", api(&Server::GetRuns));
+  h.Get(R"(/|/index\.html|/app\.js|/style\.css)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
 
