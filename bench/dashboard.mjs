@@ -35,7 +35,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function makeLake(name, clusters, days) {
   const demo = join(dir, name);
   const started = Date.now();
-  execFileSync(binary, ['demo', '--dir', demo, '--clusters', String(clusters), '--days', String(days)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(binary, ['demo', '--dir', demo, '--clusters', String(clusters), '--days', String(days)], { stdio: ['ignore', 'ignore', 'ignore'] });
   const config = join(demo, 'fleetlog.toml');
   // One `fleetlog run` cycle: the hourly roll-ups of closed days and the anomaly scores.
   execFileSync(binary, ['--config', config, 'run', '--cycles', '1'], { stdio: ['ignore', 'ignore', 'ignore'] });

@@ -66,3 +66,14 @@ test('the roll-up cut: roll-ups up to the oldest newest day, raw tables for clus
   const short = metricsSql({ range: { from: range.from, to: new Date('2026-11-01T06:00:00Z') }, bucketS: 300, tables, cut: '2026-11-28' });
   assert.doesNotMatch(short, /rollup_hourly/, 'buckets under an hour come from raw tables');
 });
+
+test('packed metrics: one row per cluster, NULLs kept', async () => {
+  const { packedMetricsSql, unpackMetrics } = await import('../../web/src/panels.js');
+  const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
+  assert.match(packedMetricsSql({ range, bucketS: 3600, tables: new Set(['stl_query']), cut: null }), /GROUP BY cluster/);
+  assert.deepEqual(unpackMetrics('3600,10,1,2,0.5,;7200,3,0,0,,1.25'), [
+    { t: 3600, q: 10, aborted: 1, disk: 2, run: 0.5, queue: null },
+    { t: 7200, q: 3, aborted: 0, disk: 0, run: null, queue: 1.25 },
+  ]);
+  assert.deepEqual(unpackMetrics(null), []);
+});

@@ -3,7 +3,7 @@
 // per-table export detail. Firing alerts come from GET /v1/alerts when the server has it.
 import { api, query, queryObjects } from './api.js';
 import { bucketFor } from './state.js';
-import { metricsSql, anomalySummarySql, rollupCut } from './panels.js';
+import { packedMetricsSql, unpackMetrics, anomalySummarySql, rollupCut } from './panels.js';
 import { fmtSeconds, fmtCount, fmtShare, fmtTime, fmtBytes, el } from './format.js';
 import { sparkline } from './charts.js';
 import { panel, setPanelState, dataTable, sortRows } from './ui.js';
@@ -49,17 +49,15 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   const [fleet, alerts] = await Promise.all([api('GET', '/v1/fleet'), firingAlerts()]);
   const { cut, raw } = rawOnly ? { cut: null, raw: [] } : rollupCut(fleet);
   const [metrics, anomalies] = await Promise.all([
-    tables.has('stl_query') ? query(metricsSql({ range, bucketS, tables, cut, rawClusters: raw })) : { rows: [] },
+    tables.has('stl_query') ? query(packedMetricsSql({ range, bucketS, tables, cut, rawClusters: raw })) : { rows: [] },
     tables.has('anomalies') ? queryObjects(anomalySummarySql(range, new Date(range.to.getTime() - 3600e3))) : [],
   ]);
   const step = bucketS * 1000;
   const start = Math.floor(range.from.getTime() / step) * step;
   const n = Math.max(1, Math.ceil((range.to.getTime() - start) / step));
   const series = new Map();
-  for (const [cluster, t, q, aborted, disk, , p95run, p95queue] of metrics.rows) {
-    if (!series.has(cluster)) series.set(cluster, { buckets: [] });
-    series.get(cluster).buckets.push({ i: Math.floor((Number(t) * 1000 - start) / step), q: Number(q), aborted: Number(aborted),
-                                       disk: Number(disk), run: p95run, queue: p95queue });
+  for (const [cluster, packed] of metrics.rows) {
+    series.set(cluster, { buckets: unpackMetrics(packed).map((b) => ({ ...b, i: Math.floor((b.t * 1000 - start) / step) })) });
   }
   const grades = new Map(anomalies.map((a) => [a.cluster, a]));
   return {

@@ -66,6 +66,21 @@ export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], clus
     FROM h GROUP BY ALL HAVING sum(queries) > 0 ORDER BY cluster, t`;
 }
 
+// metricsSql with one row per cluster: its buckets packed as "t,queries,aborted,disk,p95_run,
+// p95_queue" joined by ";" (empty for NULL), so a thousand clusters come in one result page
+// instead of fifty. unpackMetrics() reads it back.
+export const packedMetricsSql = (o) => `SELECT cluster, string_agg(concat_ws(',', t, queries, aborted, disk,
+    coalesce(CAST(round(p95_run, 4) AS VARCHAR), ''), coalesce(CAST(round(p95_queue, 4) AS VARCHAR), '')), ';' ORDER BY t) AS packed
+  FROM (${metricsSql(o)}) GROUP BY cluster ORDER BY cluster`;
+
+export function unpackMetrics(packed) {
+  return String(packed || '').split(';').filter(Boolean).map((b) => {
+    const [t, q, aborted, disk, run, queue] = b.split(',');
+    return { t: Number(t), q: Number(q), aborted: Number(aborted), disk: Number(disk),
+             run: run === '' ? null : Number(run), queue: queue === '' ? null : Number(queue) };
+  });
+}
+
 // The same numbers from raw tables only, whatever the range (the benchmark's baseline).
 export const metricsRawSql = (o) => metricsSql({ ...o, cut: null });
 
