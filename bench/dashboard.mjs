@@ -61,7 +61,7 @@ async function timeLoads(browser, url, panels) {
   for (let i = 0; i <= sizes.reps; i++) {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     const started = Date.now();
-    await page.goto(url);
+    await page.goto(url, { timeout: 600000 });
     await page.waitForFunction(() => window.fleetlog && document.body.dataset.settled === String(window.fleetlog.generation),
                                null, { timeout: 600000, polling: 20 });
     const elapsed = Date.now() - started;

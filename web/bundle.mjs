@@ -1,8 +1,11 @@
 // Bundles the dashboard's script: web/src/main.js and the npm libraries it imports, into one
-// minified file with no imports left, so the page works offline from the binary alone.
+// minified file with no imports left, so the page works offline from the binary alone, and
+// a gzip copy beside it (OUT.js.gz) that the server sends to browsers that accept gzip.
 //   node web/bundle.mjs OUT.js        (the CMake build runs this)
 //   node web/bundle.mjs --watch       (development: writes web/dist/app.js for `serve --web-dir web`)
 import { build, context } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync, constants } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,4 +26,7 @@ if (!options.outfile) {
   process.exit(2);
 }
 if (watch) await (await context(options)).watch();
-else await build(options);
+else {
+  await build(options);
+  writeFileSync(options.outfile + '.gz', gzipSync(readFileSync(options.outfile), { level: constants.Z_BEST_COMPRESSION }));
+}

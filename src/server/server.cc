@@ -204,10 +204,19 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Repl
 }
 
 void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
-  auto asset = FindAsset(req.path, options_.web_dir);
+  auto asset = FindAsset(req.path, options_.web_dir, AcceptsGzip(req.get_header_value("Accept-Encoding")));
   if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
   res.set_header("Cache-Control", "no-cache");
-  res.set_content(std::move(asset->body), asset->content_type.c_str());
+  res.set_header("Vary", "Accept-Encoding");
+  if (!asset->content_encoding.empty()) res.set_header("Content-Encoding", asset->content_encoding);
+  // Sent as it is: cpp-httplib would compress a set_content() body on every request (brotli at
+  // its highest quality takes seconds for the script), but not a sized content provider's.
+  auto body = std::make_shared<const std::string>(std::move(asset->body));
+  res.set_content_provider(body->size(), asset->content_type.c_str(),
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return true;
+                           });
 }
 
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {

@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include "server/api_test_fixture.h"
+#include "server/assets.h"
 #include "server/auth.h"
 
 namespace fleetlog::testing {
@@ -207,6 +208,21 @@ TEST_F(ApiTest, TablesFleetAndDashboard) {
   ASSERT_TRUE(script);
   EXPECT_GT(script->body.size(), 300000u) << "chart.js, luxon and CodeMirror are bundled into the one script";
   EXPECT_EQ(client_->Get("/chart.umd.js")->status, 404) << "no separate library files";
+  auto zipped = client_->Get("/app.js", {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(zipped);
+  EXPECT_EQ(zipped->get_header_value("Content-Encoding"), "gzip") << "the gzip copy made at build time";
+  EXPECT_EQ(zipped->body, script->body) << "the same script once unzipped";
+  EXPECT_EQ(script->get_header_value("Content-Encoding"), "");
+}
+
+TEST(AssetsTest, AcceptsGzip) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("gzip, deflate, br, zstd"));
+  EXPECT_TRUE(AcceptsGzip("br;q=1.0, gzip;q=0.8"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("br, deflate"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("x-gzip"));
 }
 
 }  // namespace

@@ -359,7 +359,7 @@ test('the SQL page highlights, browses the schema, sorts results, saves queries,
   await page.waitForSelector('#editor[data-page="1"]');
   assert.match(await page.textContent('#sql-status'), /rows 1001–/);
   assert.notEqual(await page.textContent('#results tbody tr:first-child'), firstRow);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 300000 }), page.click('#csv')]);
   const file = join(scratch, 'result.csv');
   await download.saveAs(file);
   const csv = readFileSync(file, 'utf8').split('\r\n');

@@ -83,8 +83,10 @@ export function timeChart(name, canvas, { datasets, range, bucketS, stacked = fa
         x: {
           type: 'time', min: range.from.getTime(), max: range.to.getTime(), stacked, offset: false,
           adapters: { date: { zone: zone.name === 'utc' ? 'utc' : 'local' } },
-          time: { tooltipFormat: 'yyyy-LL-dd HH:mm', displayFormats: { minute: 'HH:mm', hour: 'LLL d HH:mm', day: 'LLL d' } },
-          ticks: { color: t.text, maxRotation: 0, autoSkip: true, maxTicksLimit: 10 },
+          // Hours read as HH:mm; the first tick of each day (a major tick) as the date, in bold.
+          time: { tooltipFormat: 'yyyy-LL-dd HH:mm', displayFormats: { minute: 'HH:mm', hour: 'HH:mm', day: 'LLL d' } },
+          ticks: { color: t.text, maxRotation: 0, autoSkip: true, maxTicksLimit: 8, major: { enabled: true },
+                   font: (c) => (c.tick && c.tick.major ? { weight: 'bold' } : undefined) },
           grid: { color: t.grid },
         },
         y: { stacked, beginAtZero: true, ticks: { color: t.text, maxTicksLimit: 6 }, grid: { color: t.grid },
@@ -128,9 +130,9 @@ export function sparkline(values, { width = 96, height = 22, cls = '' } = {}) {
   return svg;
 }
 
-// A heatmap: rows (labels) by time buckets, cell colour by value. Draws on a canvas and
-// returns a wrapper with a legend; empty cells (no rows) stay blank.
-export function heatmap(container, { rows, columns, value, range, formatValue }) {
+// A heatmap: rows (labels) by time buckets of bucketMs, cell colour by value, on the range's
+// time scale. Draws on a canvas with a legend below; buckets without rows stay blank.
+export function heatmap(container, { rows, columns, bucketMs, value, range, formatValue }) {
   const max = Math.max(0, ...rows.flatMap((r) => columns.map((c) => value(r, c) ?? 0)));
   const labelW = 130, cellH = 22, top = 4;
   const width = Math.max(container.clientWidth || 600, 300);
@@ -145,10 +147,10 @@ export function heatmap(container, { rows, columns, value, range, formatValue })
   rows.forEach((r, i) => {
     ctx.fillStyle = t.text;
     ctx.fillText(String(r).slice(0, 18), 4, top + i * cellH + cellH / 2);
-    columns.forEach((c, j) => {
+    columns.forEach((c) => {
       const v = value(r, c);
       if (v === null || v === undefined) return;
-      const x0 = x(c), x1 = j + 1 < columns.length ? x(columns[j + 1]) : x(c) + (x(c) - x(columns[j - 1] ?? c - 3600e3));
+      const x0 = x(Math.max(c, range.from.getTime())), x1 = x(Math.min(c + bucketMs, range.to.getTime()));
       const k = max > 0 ? v / max : 0;
       ctx.fillStyle = `hsl(${(1 - k) * 120 * 0.9}, 75%, ${dark() ? 45 - 15 * k : 55 - 10 * k}%)`;
       ctx.fillRect(x0, top + i * cellH + 1, Math.max(1, x1 - x0 - 0.5), cellH - 2);

@@ -70,12 +70,19 @@ export async function renderCluster(ctx) {
       });
       return rows.length;
     }));
+    // The heatmap's cells are hours (ranges over a week: wider; a few hours: the chart's buckets).
+    const heatS = range.to - range.from <= 6 * 3600e3 ? bucketS : Math.max(3600, bucketFor(range, 170));
+    const heat = heatS === bucketS ? wlm : queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
+        epoch(time_bucket(INTERVAL '${heatS} seconds', service_class_end_time, TIMESTAMP '1970-01-01'))::BIGINT AS t,
+        quantile_cont(total_queue_time / 1e6, 0.95) AS p95_queue
+      FROM stl_wlm_query WHERE ${clusterWhere('service_class_end_time', range)} GROUP BY ALL ORDER BY t`, params);
     work.push(fill(P.heat, alive, async (body) => {
-      const rows = await wlm;
+      const rows = await heat;
       const classes = [...new Set(rows.map((r) => r.class))].sort();
       const cols = [...new Set(rows.map((r) => Number(r.t) * 1000))].sort((a, b) => a - b);
       const cell = new Map(rows.map((r) => [r.class + '|' + Number(r.t) * 1000, r.p95_queue === null ? null : Number(r.p95_queue)]));
-      heatmap(body, { rows: classes, columns: cols, value: (r, c) => cell.get(r + '|' + c) ?? null, range, formatValue: fmtSeconds });
+      heatmap(body, { rows: classes, columns: cols, bucketMs: heatS * 1000, value: (r, c) => cell.get(r + '|' + c) ?? null, range,
+                      formatValue: fmtSeconds });
       return rows.length;
     }));
   }
