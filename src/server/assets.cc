@@ -61,7 +61,7 @@ Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool 
     if (!web_dir.empty()) {
       // The script is bundled (web/bundle.mjs --watch writes it to web/dist for development).
       const std::string file = route.file == "app.js" ? web_dir + "/dist/app.js" : web_dir + "/" + std::string(route.file);
-      ASSIGN_OR_RETURN(asset.body, ReadFile(file));
+      ASSIGN_OR_RETURN(asset.body, Env::Default()->ReadFile(file));
       return asset;
     }
     const std::string gzipped = std::string(route.file) + ".gz";
