@@ -246,7 +246,7 @@ bool DsnHoldsPassword(std::string_view dsn) {
 }
 
 void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
-  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale"});
+  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale", "tags"});
   ClusterConfig c;
   c.line = static_cast<int>(t.source().begin.line);
   r.ReadString(t, "name", &c.name);
@@ -265,6 +265,7 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   r.ReadString(t, "password_secret", &c.password_secret);
   r.ReadString(t, "password_env", &c.password_env);
   r.ReadStrings(t, "tables", &c.tables);
+  r.ReadStrings(t, "tags", &c.tags);
   if (const auto* n = t.get("seed")) {
     if (!n->is_integer() || n->as_integer()->get() < 0) r.Fail(n, "\"seed\" must be a non-negative whole number");
     else c.seed = static_cast<uint64_t>(n->as_integer()->get());

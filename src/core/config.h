@@ -28,6 +28,7 @@ struct ClusterConfig {
   std::vector<std::string> tables;  // empty: [export].tables
   uint64_t seed = 1;    // kind = "sim" only
   double scale = 1.0;   // kind = "sim" only: load multiplier
+  std::vector<std::string> tags;  // free labels for the dashboard's filters, like "prod" or "team:bi"
   int line = 0;         // where it was declared, for later error messages
 };
 

@@ -61,6 +61,7 @@ name = "sim-1"
 kind = "sim"
 seed = 7
 scale = 2.5
+tags = ["prod", "team:bi"]
 
 [[custom]]
 name = "sales_2000"
@@ -77,6 +78,8 @@ key = ["id"]
   EXPECT_EQ(config->clusters[1].kind, SourceKind::kSim);
   EXPECT_EQ(config->clusters[1].seed, 7u);
   EXPECT_DOUBLE_EQ(config->clusters[1].scale, 2.5);
+  EXPECT_TRUE(config->clusters[0].tags.empty());
+  EXPECT_EQ(config->clusters[1].tags, (std::vector<std::string>{"prod", "team:bi"}));
   EXPECT_EQ(config->table_overrides.at("stl_query").lookback, Duration::Hours(2));
   EXPECT_EQ(config->TablesOf(config->clusters[0]), (std::vector<std::string>{"stl_query", "sales_2000"}));
   EXPECT_EQ(config->TablesOf(config->clusters[1]), (std::vector<std::string>{"stl_query"}));

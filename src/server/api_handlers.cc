@@ -140,6 +140,14 @@ Server::Reply Server::GetWorkgroups(const Principal& who, const httplib::Request
   return {200, std::move(out)};
 }
 
+Server::Reply Server::GetRuns(const Principal&, const httplib::Request& req, httplib::Response&) {
+  std::map<std::string, std::string> query;
+  for (const auto& [name, value] : req.params) query.emplace(name, value);
+  auto runs = RecentRunsJson(state_, query);
+  if (!runs.ok()) return Reply::Of(runs.status());
+  return {200, std::move(runs).value()};
+}
+
 Server::Reply Server::GetFleet(const Principal&, const httplib::Request&, httplib::Response&) {
   auto fleet = FleetOverview(state_, options_.clusters, clock_->Now());
   if (!fleet.ok()) return Reply::Of(fleet.status());

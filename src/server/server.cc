@@ -57,7 +57,7 @@ Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), Err
 ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
-  for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
   return o;
 }
 
@@ -187,7 +187,8 @@ void Server::Route() {
   h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
-  h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
+  h.Get("/v1/runs", api(&Server::GetRuns));
+  h.Get(R"(/|/index\.html|/app\.js|/style\.css)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
 
@@ -203,10 +204,19 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Repl
 }
 
 void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
-  auto asset = FindAsset(req.path, options_.web_dir);
+  auto asset = FindAsset(req.path, options_.web_dir, AcceptsGzip(req.get_header_value("Accept-Encoding")));
   if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
   res.set_header("Cache-Control", "no-cache");
-  res.set_content(std::move(asset->body), asset->content_type.c_str());
+  res.set_header("Vary", "Accept-Encoding");
+  if (!asset->content_encoding.empty()) res.set_header("Content-Encoding", asset->content_encoding);
+  // Sent as it is: cpp-httplib would compress a set_content() body on every request (brotli at
+  // its highest quality takes seconds for the script), but not a sized content provider's.
+  auto body = std::make_shared<const std::string>(std::move(asset->body));
+  res.set_content_provider(body->size(), asset->content_type.c_str(),
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return true;
+                           });
 }
 
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {

@@ -4,8 +4,8 @@
 //   POST /v1/statements, /v1/statements/batch      queue SQL (statements.h)
 //   GET  /v1/statements[/{id}[/result]]             list, describe, fetch results
 //   POST /v1/statements/{id}/cancel
-//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet
-//   GET  /, /app.js, /style.css, /chart.umd.js      the dashboard (assets.h)
+//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet, /v1/runs (fleet.h)
+//   GET  /, /app.js, /style.css                     the dashboard (assets.h)
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
 // format=csv, which streams the whole result as one download (next_token does not apply).
@@ -29,6 +29,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "server/auth.h"
+#include "server/fleet.h"
 #include "server/statements.h"
 #include "state/state_store.h"
 
@@ -45,7 +46,7 @@ struct ServerOptions {
   std::vector<WorkgroupConfig> workgroups;  // must hold "default"
   std::string lake_root;
   int engine_threads = 2;
-  std::vector<std::string> clusters;  // configured cluster names, for the fleet overview
+  std::vector<FleetCluster> clusters;  // configured clusters, for the fleet overview
   std::string web_dir;                // serve the dashboard from here instead of the embedded copy
   int page_rows = 1000;               // records per result page
   int list_page_size = 100;           // statements per page of GET /v1/statements
@@ -101,6 +102,7 @@ class Server {
   Reply GetTable(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetWorkgroups(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
+  Reply GetRuns(const Principal& who, const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res);
   void LogAccess(const httplib::Request& req, const httplib::Response& res);
 
