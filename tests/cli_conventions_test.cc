@@ -37,7 +37,7 @@ TEST(CliConventionsTest, EveryCommandHasHelpWithAnExample) {
 }
 
 TEST(CliConventionsTest, CommandsThatPrintDataTakeFormat) {
-  for (const std::vector<std::string> command : std::vector<std::vector<std::string>>{
+  for (const auto& command : std::vector<std::vector<std::string>>{
            {"status"}, {"export"}, {"query"}, {"compact"}, {"purge"}, {"verify"}, {"secrets", "list"}}) {
     auto args = command;
     args.push_back("--help");

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/env.h"
 #include "core/status.h"
 #include "query/format.h"
 
