@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "cli/systemd_notify.h"
 #include "detect/fleet_detector.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
@@ -12,9 +13,19 @@
 namespace fleetlog::cli {
 namespace {
 
-// Set by SIGTERM/SIGINT; the scheduler finishes the window in progress and returns.
+// SIGTERM/SIGINT set g_stop, SIGHUP sets g_reload; both set g_wake, which the scheduler polls:
+// it finishes the window in progress and returns, and `run` then stops or reloads.
 std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+std::atomic<bool> g_reload{false};
+std::atomic<bool> g_wake{false};
+extern "C" void OnStopSignal(int) {
+  g_stop.store(true);
+  g_wake.store(true);
+}
+extern "C" void OnReloadSignal(int) {
+  g_reload.store(true);
+  g_wake.store(true);
+}
 
 // What runs after each export cycle, in order.
 std::vector<AfterCycleTask> AfterCycleTasks() {
@@ -28,6 +39,49 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
          return s.config().detect.enabled ? detect::RunFleetDetection({s.config(), s.state(), s.writer(), s.clock()}) : Status::Ok();
        }},
   };
+}
+
+// The writer session and the HTTP server of one config; the server reads the session's state.
+struct Service {
+  std::unique_ptr<LakeSession> session;
+  std::unique_ptr<Server> server;
+
+  static Result<Service> Start(const Config& config) {
+    Service service;
+    ASSIGN_OR_RETURN(service.session, LakeSession::Open(config));
+    ASSIGN_OR_RETURN(service.server, StartServerIfConfigured(config, &service.session->state()));
+    return service;
+  }
+  void Stop() {
+    if (server) server->Stop();
+    server.reset();
+    session.reset();  // releases the writer lock
+  }
+};
+
+std::string ReadyStatus(const Config& config) {
+  return fmt::format("exporting {} clusters every {}", config.clusters.size(), FormatDuration(config.export_.interval));
+}
+
+// SIGHUP: a config that does not load, or whose lake or server does not start, is logged and
+// the running one kept.
+Status Reload(const GlobalOptions& global, Config* running, Service* service) {
+  auto fresh = LoadConfigFor(global);
+  if (!fresh.ok()) {
+    spdlog::error("reload failed, keeping the running config: {}", fresh.status().message());
+    return Status::Ok();
+  }
+  service->Stop();
+  auto started = Service::Start(*fresh);
+  if (started.ok()) {
+    *running = std::move(fresh).value();
+    *service = std::move(started).value();
+    spdlog::info("reloaded {}: {}", running->file, ReadyStatus(*running));
+    return Status::Ok();
+  }
+  spdlog::error("reload failed, keeping the running config: {}", started.status().message());
+  ASSIGN_OR_RETURN(*service, Service::Start(*running));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -56,15 +110,30 @@ CommandAction AddRun(CLI::App& app, const GlobalOptions& global) {
   return [&global, cycles] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    auto session = LakeSession::Open(*config);
-    if (!session.ok()) return Fail(session.status());
+    // Signals first, so that none sent once the service says it is ready is lost.
     InstallStopHandlers();
-    auto server = StartServerIfConfigured(*config, &(*session)->state());
-    if (!server.ok()) return Fail(server.status());
-    spdlog::info("exporting {} clusters every {}; stop with SIGTERM or Ctrl-C", config->clusters.size(),
-                 FormatDuration(config->export_.interval));
-    RunScheduler(**session, g_stop, AfterCycleTasks(), *cycles);
-    if (*server) (*server)->Stop();
+    struct sigaction hup {};
+    hup.sa_handler = OnReloadSignal;
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, nullptr);
+    auto service = Service::Start(*config);
+    if (!service.ok()) return Fail(service.status());
+    SystemdNotifier notifier;
+    spdlog::info("{}; stop with SIGTERM or Ctrl-C, reload the config with SIGHUP", ReadyStatus(*config));
+    notifier.Ready(ReadyStatus(*config));
+    int remaining = *cycles;
+    while (!g_stop.load()) {
+      const int ran = RunScheduler(*service->session, g_wake, AfterCycleTasks(), remaining);
+      if (remaining > 0 && (remaining -= ran) <= 0) break;
+      g_wake.store(false);
+      if (g_stop.load()) break;
+      if (!g_reload.exchange(false)) continue;
+      notifier.Reloading();
+      if (Status s = Reload(global, &*config, &*service); !s.ok()) return Fail(s);
+      notifier.Ready(ReadyStatus(*config));
+    }
+    notifier.Stopping();
+    service->Stop();
     spdlog::info("stopped");
     return static_cast<int>(kExitOk);
   };

@@ -20,12 +20,36 @@ struct Row {
 
 std::string Ago(std::optional<Duration> d) { return d ? FormatDuration(Duration::Seconds(d->micros() / 1'000'000)) : "-"; }
 
+// Table and CSV: one line per (cluster, table); the table shows the lag as a duration, CSV
+// in seconds.
+Grid StatusGrid(const std::vector<Row>& rows, bool for_people) {
+  Grid grid;
+  grid.columns = {{"cluster"}, {"table"}, {"cursor"}, {for_people ? "lag" : "lag_seconds", !for_people},
+                  {"last_run"}, {"rows_written", true}, {"duration_seconds", true}, {"last_error"}};
+  for (const auto& r : rows) {
+    std::optional<std::string> cursor, lag, last, written, seconds, error;
+    if (r.cursor) cursor = for_people ? FormatTimestamp(*r.cursor).substr(0, 19) : FormatTimestampIso(*r.cursor);
+    if (r.lag) lag = for_people ? Ago(r.lag) : std::to_string(r.lag->micros() / 1'000'000);
+    if (r.last) {
+      last = r.last->status == RunStatus::kOk ? "ok" : "FAILED";
+      written = std::to_string(r.last->rows_written);
+      seconds = fmt::format("{:.2f}", (r.last->finished_at - r.last->started_at).seconds());
+      if (!r.last->error.empty()) error = for_people ? r.last->error.substr(0, 200) : r.last->error;
+    } else {
+      last = "never";
+    }
+    grid.rows.push_back({r.cluster, r.table, cursor, lag, last, written, seconds, error});
+  }
+  return grid;
+}
+
 }  // namespace
 
 CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
-  auto json = std::make_shared<bool>(false);
-  app.add_flag("--json", *json, "Print JSON");
-  return [&global, json] {
+  auto output = std::make_shared<OutputFlags>();
+  AddOutputFlags(app, output.get(), /*json_alias=*/true);
+  return [&global, output] {
+    const OutputFormat format = output->Resolve(OutputFormat::kTable);
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
     auto state = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
@@ -59,7 +83,7 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
         rows.push_back(row);
       }
     }
-    if (*json) {
+    if (format == OutputFormat::kJson) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : rows) {
         nlohmann::json j = {{"cluster", r.cluster}, {"table", r.table}};
@@ -81,16 +105,7 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
       std::cout << out.dump(2) << "\n";
       return static_cast<int>(kExitOk);
     }
-    std::printf("%-20s %-20s %-20s %10s %-7s %10s %9s  %s\n", "CLUSTER", "TABLE", "CURSOR", "LAG", "LAST", "ROWS",
-                "SECONDS", "ERROR");
-    for (const auto& r : rows) {
-      std::printf("%-20s %-20s %-20s %10s %-7s %10lld %9.2f  %s\n", r.cluster.c_str(), r.table.c_str(),
-                  r.cursor ? FormatTimestamp(*r.cursor).substr(0, 19).c_str() : "-", Ago(r.lag).c_str(),
-                  r.last ? (r.last->status == RunStatus::kOk ? "ok" : "FAILED") : "never",
-                  static_cast<long long>(r.last ? r.last->rows_written : 0),
-                  r.last ? (r.last->finished_at - r.last->started_at).seconds() : 0.0,
-                  r.last ? r.last->error.substr(0, 200).c_str() : "");
-    }
+    WriteGrid(StatusGrid(rows, format == OutputFormat::kTable), format, std::cout, output->format_options());
     return static_cast<int>(kExitOk);
   };
 }
