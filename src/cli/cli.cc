@@ -25,6 +25,7 @@ const CommandRow kCommands[] = {
     {"compact", "Compact small files, build roll-ups, expire old partitions (lake upkeep)", AddCompact},
     {"purge", "Remove rows matching a predicate from a table, through a commit, audited", AddPurge},
     {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify},
+    {"alerts", "Alert states, broken rules and silences; `alerts silence` mutes notifications", AddAlerts},
     {"secrets", "Store, list and delete encrypted secrets", AddSecrets},
 };
 

@@ -63,5 +63,6 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
 CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
+CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

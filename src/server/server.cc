@@ -12,6 +12,7 @@
 #include "server/api_json.h"
 #include "server/assets.h"
 #include "server/fleet.h"
+#include "server/observability.h"
 
 namespace fleetlog {
 namespace {
@@ -58,6 +59,8 @@ ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
   for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  o.tables = ExportedTables(config);
+  for (const auto& a : config.alerts) o.alert_rules[a.name] = a.severity;
   return o;
 }
 
@@ -187,6 +190,20 @@ void Server::Route() {
   h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
+  const auto plain = [this](std::function<PlainResponse(const PlainRequest&)> handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) { ServePlain(req, res, handler); };
+  };
+  h.Get("/metrics", plain([this](const PlainRequest&) {
+    MetricsSnapshot snapshot = CollectMetrics(state_, options_.tables, options_.alert_rules, clock_->Now());
+    snapshot.workgroups = statements_->WorkgroupStats();
+    snapshot.http = http_counters_.Snapshot();
+    return MetricsAnswer(snapshot);
+  }));
+  h.Get("/healthz", plain([](const PlainRequest&) { return HealthzAnswer(); }));
+  h.Get("/readyz", plain([this](const PlainRequest&) {
+    return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
+  }));
+  h.Get("/v1/alerts", plain([this](const PlainRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
   h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
@@ -209,8 +226,30 @@ void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
   res.set_content(std::move(asset->body), asset->content_type.c_str());
 }
 
+void Server::ServePlain(const httplib::Request& req, httplib::Response& res,
+                        const std::function<PlainResponse(const PlainRequest&)>& handler) {
+  PlainRequest plain{.method = req.method, .path = req.path, .body = req.body};
+  for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
+  for (const auto& [k, v] : req.headers) plain.headers.emplace(k, v);
+  PlainResponse answer;
+  try {
+    answer = handler(plain);
+  } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
+    answer = {.status = 500, .body = ErrorJson(Internal("internal error: {}", e.what())).dump()};
+  }
+  res.status = answer.status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(std::move(answer.body), answer.content_type.c_str());
+}
+
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
-  if (!options_.access_log) return;
+  if (t_request.started)
+    http_counters_.Add(RouteTemplate(req.path), req.method, res.status,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request.start).count());
+  if (!options_.access_log) {
+    t_request = {};
+    return;
+  }
   json line = {{"ts", FormatTimestampIso(Timestamp::Now())},
                {"remote", req.remote_addr},
                {"method", req.method},

@@ -5,6 +5,8 @@
 //   GET  /v1/statements[/{id}[/result]]             list, describe, fetch results
 //   POST /v1/statements/{id}/cancel
 //   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet
+//   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
+//   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
 //   GET  /, /app.js, /style.css, /chart.umd.js      the dashboard (assets.h)
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,7 +31,10 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "exporter/table_health.h"
 #include "server/auth.h"
+#include "server/metrics.h"
+#include "server/plain_http.h"
 #include "server/statements.h"
 #include "state/state_store.h"
 
@@ -46,6 +52,8 @@ struct ServerOptions {
   std::string lake_root;
   int engine_threads = 2;
   std::vector<std::string> clusters;  // configured cluster names, for the fleet overview
+  std::vector<TableRef> tables;       // exported (cluster, table)s, for /metrics and /readyz
+  std::map<std::string, std::string> alert_rules;  // rule -> severity, for /metrics
   std::string web_dir;                // serve the dashboard from here instead of the embedded copy
   int page_rows = 1000;               // records per result page
   int list_page_size = 100;           // statements per page of GET /v1/statements
@@ -102,6 +110,8 @@ class Server {
   Reply GetWorkgroups(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res);
+  // Serves a handler over plain data (plain_http.h).
+  void ServePlain(const httplib::Request& req, httplib::Response& res, const std::function<PlainResponse(const PlainRequest&)>& handler);
   void LogAccess(const httplib::Request& req, const httplib::Response& res);
 
   const ServerOptions options_;
@@ -110,6 +120,7 @@ class Server {
   const Clock* const clock_;
   Authenticator auth_;
   std::unique_ptr<StatementService> statements_;
+  HttpRequestCounters http_counters_;
   std::unique_ptr<httplib::Server> http_;
   std::thread listener_;
   int port_ = 0;
