@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "core/env.h"
 #include "exporter/table_health.h"
 #include "state/state_store.h"
 
@@ -51,7 +52,7 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
     }
     auto state = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
     if (!state.ok() && state.status().code() != StatusCode::kNotFound) return Fail(state.status());
-    auto health = ReadTableHealth(state.ok() ? state->get() : nullptr, ExportedTables(*config), Timestamp::Now());
+    auto health = ReadTableHealth(state.ok() ? state->get() : nullptr, ExportedTables(*config), Env::Default()->Now());
     if (!health.ok()) return Fail(health.status());
 
     if (opts->json) {

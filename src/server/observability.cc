@@ -13,9 +13,18 @@ namespace {
 
 using nlohmann::json;
 
-PlainResponse Json(int status, const json& body) {
-  return {.status = status, .content_type = "application/json", .body = body.dump(-1, ' ', false, json::error_handler_t::replace)};
+HttpResponse Answer(int status, const std::string& content_type, std::string body) {
+  HttpResponse res;
+  res.status = status;
+  res.set_content(std::move(body), content_type);
+  return res;
 }
+
+HttpResponse Json(int status, const json& body) {
+  return Answer(status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+constexpr const char* kText = "text/plain; charset=utf-8";
 
 // Runs `sql` over the lake; rows as JSON objects of text values. Empty when the table has no files yet.
 Result<json> LakeRows(StateStore* state, const std::string& lake_root, const std::string& table, const std::string& sql) {
@@ -91,31 +100,29 @@ MetricsSnapshot CollectMetrics(StateStore* state, const std::vector<TableRef>& t
   return s;
 }
 
-PlainResponse MetricsAnswer(const MetricsSnapshot& snapshot) {
-  return {.status = 200, .content_type = "text/plain; version=0.0.4; charset=utf-8", .body = RenderMetrics(snapshot)};
+HttpResponse MetricsAnswer(const MetricsSnapshot& snapshot) {
+  return Answer(200, "text/plain; version=0.0.4; charset=utf-8", RenderMetrics(snapshot));
 }
 
-PlainResponse HealthzAnswer() { return {.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok\n"}; }
+HttpResponse HealthzAnswer() { return Answer(200, kText, "ok\n"); }
 
-PlainResponse ReadyzAnswer(StateStore* state, const std::vector<TableRef>& tables, Duration max_lag, Timestamp now) {
+HttpResponse ReadyzAnswer(StateStore* state, const std::vector<TableRef>& tables, Duration max_lag, Timestamp now) {
   auto health = ReadTableHealth(state, tables, now);
   if (!health.ok())
-    return {.status = 503, .content_type = "text/plain; charset=utf-8",
-            .body = "not ready: cannot read the state store: " + health.status().message() + "\n"};
+    return Answer(503, kText, "not ready: cannot read the state store: " + health.status().message() + "\n");
   std::string problems;
   for (const TableHealth* h : TablesLaggingBeyond(*health, max_lag))
     problems += fmt::format("{}/{} lags {}, more than {}\n", h->cluster, h->table,
                             FormatDuration(Duration::Seconds(h->lag->micros() / 1'000'000)), FormatDuration(max_lag));
   for (const TableHealth& h : *health)
     if (!h.cursor) problems += fmt::format("{}/{} has no exported window yet\n", h.cluster, h.table);
-  if (!problems.empty()) return {.status = 503, .content_type = "text/plain; charset=utf-8", .body = "not ready:\n" + problems};
-  return {.status = 200, .content_type = "text/plain; charset=utf-8",
-          .body = fmt::format("ready: {} tables within {}\n", health->size(), FormatDuration(max_lag))};
+  if (!problems.empty()) return Answer(503, kText, "not ready:\n" + problems);
+  return Answer(200, kText, fmt::format("ready: {} tables within {}\n", health->size(), FormatDuration(max_lag)));
 }
 
-PlainResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const PlainRequest& request) {
+HttpResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const HttpRequest& request) {
   int history = 100;
-  if (const std::string h = request.Param("history"); !h.empty()) {
+  if (const std::string h = request.get_param_value("history"); !h.empty()) {
     if (h.size() > 5 || !std::all_of(h.begin(), h.end(), ::isdigit))
       return Json(400, {{"error", "history must be a whole number up to 99999"}, {"code", "kInvalidArgument"}});
     history = std::stoi(h);

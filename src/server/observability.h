@@ -1,4 +1,4 @@
-// The handlers for watching fleetlog, as functions over plain data (plain_http.h):
+// The handlers for watching fleetlog, as functions over plain data (server/http.h):
 //   GET /metrics   Prometheus text (metrics.h)
 //   GET /healthz   200 while the process answers
 //   GET /readyz    200 when every exported table's lag is within [server] ready_max_lag;
@@ -16,7 +16,7 @@
 #include "core/config.h"
 #include "exporter/table_health.h"
 #include "server/metrics.h"
-#include "server/plain_http.h"
+#include "server/http.h"
 #include "state/state_store.h"
 
 namespace fleetlog {
@@ -27,12 +27,12 @@ namespace fleetlog {
 MetricsSnapshot CollectMetrics(StateStore* state, const std::vector<TableRef>& tables,
                                const std::map<std::string, std::string>& rules, Timestamp now);
 
-PlainResponse MetricsAnswer(const MetricsSnapshot& snapshot);
-PlainResponse HealthzAnswer();
-PlainResponse ReadyzAnswer(StateStore* state, const std::vector<TableRef>& tables, Duration max_lag, Timestamp now);
+HttpResponse MetricsAnswer(const MetricsSnapshot& snapshot);
+HttpResponse HealthzAnswer();
+HttpResponse ReadyzAnswer(StateStore* state, const std::vector<TableRef>& tables, Duration max_lag, Timestamp now);
 
 // GET /v1/alerts?history=N (default 100 events): reads the alert book and silences from
 // the state store and the newest alert_events and anomalies (grade > 0) from the lake.
-PlainResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const PlainRequest& request);
+HttpResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const HttpRequest& request);
 
 }  // namespace fleetlog

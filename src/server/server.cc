@@ -190,20 +190,20 @@ void Server::Route() {
   h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
-  const auto plain = [this](std::function<PlainResponse(const PlainRequest&)> handler) {
+  const auto plain = [this](std::function<HttpResponse(const HttpRequest&)> handler) {
     return [this, handler](const httplib::Request& req, httplib::Response& res) { ServePlain(req, res, handler); };
   };
-  h.Get("/metrics", plain([this](const PlainRequest&) {
+  h.Get("/metrics", plain([this](const HttpRequest&) {
     MetricsSnapshot snapshot = CollectMetrics(state_, options_.tables, options_.alert_rules, clock_->Now());
     snapshot.workgroups = statements_->WorkgroupStats();
     snapshot.http = http_counters_.Snapshot();
     return MetricsAnswer(snapshot);
   }));
-  h.Get("/healthz", plain([](const PlainRequest&) { return HealthzAnswer(); }));
-  h.Get("/readyz", plain([this](const PlainRequest&) {
+  h.Get("/healthz", plain([](const HttpRequest&) { return HealthzAnswer(); }));
+  h.Get("/readyz", plain([this](const HttpRequest&) {
     return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
   }));
-  h.Get("/v1/alerts", plain([this](const PlainRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
+  h.Get("/v1/alerts", plain([this](const HttpRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
   h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
@@ -227,19 +227,25 @@ void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Server::ServePlain(const httplib::Request& req, httplib::Response& res,
-                        const std::function<PlainResponse(const PlainRequest&)>& handler) {
-  PlainRequest plain{.method = req.method, .path = req.path, .body = req.body};
+                        const std::function<HttpResponse(const HttpRequest&)>& handler) {
+  HttpRequest plain{.method = req.method, .path = req.path, .body = req.body, .remote_addr = req.remote_addr};
   for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
   for (const auto& [k, v] : req.headers) plain.headers.emplace(k, v);
-  PlainResponse answer;
+  HttpResponse answer;
   try {
     answer = handler(plain);
   } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
-    answer = {.status = 500, .body = ErrorJson(Internal("internal error: {}", e.what())).dump()};
+    answer.status = 500;
+    answer.set_content(ErrorJson(Internal("internal error: {}", e.what())).dump(), "application/json");
   }
   res.status = answer.status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(std::move(answer.body), answer.content_type.c_str());
+  std::string content_type = "application/json";
+  for (const auto& [name, value] : answer.headers) {
+    if (name == "Content-Type") content_type = value;
+    else res.set_header(name.c_str(), value);
+  }
+  res.set_content(std::move(answer.body), content_type.c_str());
 }
 
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
@@ -250,7 +256,7 @@ void Server::LogAccess(const httplib::Request& req, const httplib::Response& res
     t_request = {};
     return;
   }
-  json line = {{"ts", FormatTimestampIso(Timestamp::Now())},
+  json line = {{"ts", FormatTimestampIso(clock_->Now())},
                {"remote", req.remote_addr},
                {"method", req.method},
                {"path", req.path},

@@ -34,7 +34,7 @@
 #include "exporter/table_health.h"
 #include "server/auth.h"
 #include "server/metrics.h"
-#include "server/plain_http.h"
+#include "server/http.h"
 #include "server/statements.h"
 #include "state/state_store.h"
 
@@ -110,8 +110,8 @@ class Server {
   Reply GetWorkgroups(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res);
-  // Serves a handler over plain data (plain_http.h).
-  void ServePlain(const httplib::Request& req, httplib::Response& res, const std::function<PlainResponse(const PlainRequest&)>& handler);
+  // Serves a handler over plain data (server/http.h) on cpp-httplib.
+  void ServePlain(const httplib::Request& req, httplib::Response& res, const std::function<HttpResponse(const HttpRequest&)>& handler);
   void LogAccess(const httplib::Request& req, const httplib::Response& res);
 
   const ServerOptions options_;
