@@ -230,9 +230,9 @@ int main(int argc, char** argv) {
              seeds, clusters, weeks, seeds / 2, seeds / 2 + 1, seeds);
 
   std::vector<ForestSetting> grid;
-  for (double z : {2.5, 3.0, 3.5, 4.0, 5.0})
-    for (double floor : {1.0, 1.25, 1.5, 2.0})
-      for (int for_buckets : {1, 2}) {
+  for (double z : {2.5, 3.0, 4.0, 5.0, 6.0, 8.0})
+    for (double floor : {1.0, 1.5, 2.0, 3.0, 4.0, 5.0})
+      for (int for_buckets : {1, 2, 3}) {
         ThresholderOptions o = DetectorThresholderOptions();
         o.z_factor = z;
         o.lower_threshold = floor;
@@ -252,8 +252,8 @@ int main(int argc, char** argv) {
   double best_z = 3;
   int best_z_for = 1;
   Judgement best_z_train = JudgeZScore(train, best_z, best_z_for, weeks);
-  for (double z : {3.0, 4.0, 5.0, 6.0, 8.0, 10.0})
-    for (int for_buckets : {1, 2}) {
+  for (double z : {3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0})
+    for (int for_buckets : {1, 2, 3}) {
       Judgement j = JudgeZScore(train, z, for_buckets, weeks);
       if (Better(j, best_z_train)) {
         best_z = z;
