@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "alert/alert_store.h"
+#include "core/env.h"
 #include "alert/notification.h"
 
 namespace fleetlog::alert {
@@ -235,7 +236,7 @@ void Dispatcher::Work(Worker* w) {
     ++job.attempt;
     const bool final = sent.ok() || job.attempt >= w->receiver.config.max_attempts;
     Record({.receiver = name, .rule = job.transition.rule, .labels = LabelsText(job.transition.labels),
-            .kind = TransitionKindName(job.transition.kind), .at = Timestamp::Now(), .attempt = job.attempt,
+            .kind = TransitionKindName(job.transition.kind), .at = Env::Default()->Now(), .attempt = job.attempt,
             .sent = sent.ok(), .final = final, .error = sent.ok() ? "" : sent.message()});
     if (!sent.ok())
       spdlog::warn("alert {} to receiver {}: attempt {} failed: {}", job.transition.rule, name, job.attempt, sent.message());

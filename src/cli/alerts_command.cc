@@ -9,6 +9,7 @@
 
 #include "alert/alert_store.h"
 #include "cli/command.h"
+#include "core/env.h"
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
@@ -38,7 +39,7 @@ int ListAlerts(const Config& config, bool as_json) {
     silences = std::move(s).value();
     deliveries = std::move(d).value();
   }
-  const Timestamp now = Timestamp::Now();
+  const Timestamp now = Env::Default()->Now();
   std::erase_if(silences, [&](const auto& s) { return s.expires_at <= now; });
   std::erase_if(book.instances, [](const auto& i) { return i.state == alert::InstanceState::kInactive; });
   if (as_json) {
@@ -101,7 +102,7 @@ CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global) {
     if (!state.ok()) return Fail(state.status());
     auto silences = alert::LoadSilences(**state);
     if (!silences.ok()) return Fail(silences.status());
-    const Timestamp now = Timestamp::Now();
+    const Timestamp now = Env::Default()->Now();
     std::erase_if(*silences, [&](const auto& s) { return s.expires_at <= now; });
     if (unsilence->parsed()) {
       const size_t before = silences->size();

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -85,40 +84,40 @@ std::string RouteTemplate(const std::string& path) {
   return "other";
 }
 
-ProcessStats ReadProcessStats() {
+ProcessStats ReadProcessStats(Env* env) {
   ProcessStats p;
   const long page = sysconf(_SC_PAGESIZE);
   const long ticks = sysconf(_SC_CLK_TCK);
-  if (std::ifstream statm("/proc/self/statm"); statm) {
+  if (auto statm = env->ReadFile("/proc/self/statm"); statm.ok()) {
+    std::istringstream in(*statm);
     int64_t size = 0, resident = 0;
-    if (statm >> size >> resident) p.resident_bytes = resident * page;
+    if (in >> size >> resident) p.resident_bytes = resident * page;
   }
   // /proc/self/stat: fields after the command's closing parenthesis; utime is field 14,
-  // stime 15, starttime 22 (in clock ticks since boot).
-  if (std::ifstream stat("/proc/self/stat"); stat) {
-    std::string line;
-    std::getline(stat, line);
-    const size_t close = line.rfind(')');
-    if (close != std::string::npos) {
-      std::istringstream rest(line.substr(close + 2));
-      std::vector<std::string> f;
-      for (std::string field; rest >> field;) f.push_back(field);
-      // f[0] is field 3 (state).
-      if (f.size() > 19) {
-        p.cpu_seconds = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(ticks);
-        double boot_time = 0;
-        std::ifstream sys("/proc/stat");
-        for (std::string key; sys >> key;) {
+  // stime 15, starttime 22 (clock ticks since boot, whose time /proc/stat's btime gives).
+  auto stat = env->ReadFile("/proc/self/stat");
+  const size_t close = stat.ok() ? stat->rfind(')') : std::string::npos;
+  if (close != std::string::npos) {
+    std::istringstream rest(stat->substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string field; rest >> field;) f.push_back(field);
+    if (f.size() > 19) {  // f[0] is field 3
+      p.cpu_seconds = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(ticks);
+      double boot_time = 0;
+      if (auto sys = env->ReadFile("/proc/stat"); sys.ok()) {
+        std::istringstream in(*sys);
+        for (std::string key; in >> key;) {
           if (key == "btime") {
-            sys >> boot_time;
+            in >> boot_time;
             break;
           }
-          std::getline(sys, key);
+          std::getline(in, key);
         }
-        p.start_time_seconds = boot_time + static_cast<double>(std::stoll(f[19])) / static_cast<double>(ticks);
       }
+      p.start_time_seconds = boot_time + static_cast<double>(std::stoll(f[19])) / static_cast<double>(ticks);
     }
   }
+  // Descriptors are process state, not files the Env serves: counted with readdir.
   if (DIR* d = opendir("/proc/self/fd")) {
     int64_t n = 0;
     while (const dirent* e = readdir(d))

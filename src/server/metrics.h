@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/env.h"
 #include "core/time.h"
 #include "exporter/table_health.h"
 #include "server/workgroups.h"
@@ -92,8 +93,8 @@ struct ProcessStats {
   int64_t max_fds = 0;
   double start_time_seconds = 0;  // Unix time
 };
-// From /proc/self; fields it cannot read stay 0.
-ProcessStats ReadProcessStats();
+// From /proc/self through `env`; fields it cannot read stay 0.
+ProcessStats ReadProcessStats(Env* env);
 
 struct AnomalyLatest {
   std::string cluster;

@@ -27,7 +27,7 @@ TEST(Metrics, LabelValuesAreEscapedAndFamiliesDeclaredOnce) {
 }
 
 TEST(Metrics, ProcessStatsAreRead) {
-  const ProcessStats p = ReadProcessStats();
+  const ProcessStats p = ReadProcessStats(Env::Default());
   EXPECT_GT(p.resident_bytes, 0);
   EXPECT_GT(p.open_fds, 2);
   EXPECT_GT(p.max_fds, p.open_fds);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alert/alert_store.h"
+#include "core/env.h"
 #include "detect/fleet_detector.h"
 #include "query/engine.h"
 
@@ -50,7 +51,7 @@ MetricsSnapshot CollectMetrics(StateStore* state, const std::vector<TableRef>& t
                                const std::map<std::string, std::string>& rules, Timestamp now) {
   MetricsSnapshot s;
   for (const auto& [rule, severity] : rules) s.rules.push_back(rule);
-  s.process = ReadProcessStats();
+  s.process = ReadProcessStats(Env::Default());
   auto note = [&](const char* part, const Status& status) {
     if (!status.ok()) s.scrape_errors.push_back(part);
   };
@@ -122,7 +123,8 @@ HttpResponse ReadyzAnswer(StateStore* state, const std::vector<TableRef>& tables
 
 HttpResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const HttpRequest& request) {
   int history = 100;
-  if (const std::string h = request.get_param_value("history"); !h.empty()) {
+  if (auto it = request.params.find("history"); it != request.params.end()) {
+    const std::string& h = it->second;
     if (h.size() > 5 || !std::all_of(h.begin(), h.end(), ::isdigit))
       return Json(400, {{"error", "history must be a whole number up to 99999"}, {"code", "kInvalidArgument"}});
     history = std::stoi(h);
@@ -141,7 +143,7 @@ HttpResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const
   }
   for (const auto& [rule, why] : book->broken) out["broken_rules"].push_back({{"rule", rule}, {"error", why}});
   if (auto silences = alert::LoadSilences(*state); silences.ok()) {
-    const Timestamp now = Timestamp::Now();
+    const Timestamp now = Env::Default()->Now();
     for (const auto& s : *silences)
       if (s.expires_at > now)
         out["silences"].push_back({{"id", s.id}, {"rule", s.rule}, {"matchers", s.matchers},
