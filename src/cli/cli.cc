@@ -37,6 +37,8 @@ const std::vector<CommandRow>& CommandTable() {
        "fleetlog purge --table stl_querytext --where \"userid = 104\" --dry-run"},
       {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify,
        "fleetlog verify --quick --format json"},
+      {"alerts", "Alert states, broken rules and silences; `alerts silence` mutes notifications", AddAlerts,
+       "fleetlog alerts silence --rule queue-wait --match cluster=product-warehouse --for 2h"},
       {"secrets", "Store, list and delete encrypted secrets", AddSecrets,
        "echo -n 'the password' | fleetlog secrets set product-warehouse"},
       {"completion", "Print the shell completion script for bash or zsh", AddCompletion,

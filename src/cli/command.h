@@ -84,5 +84,6 @@ CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompletion(CLI::App& app, const GlobalOptions& global);
 CommandAction AddManPage(CLI::App& app, const GlobalOptions& global);
+CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

@@ -1,10 +1,14 @@
+#include <algorithm>
 #include <csignal>
+#include <thread>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 
+#include "alert/alert_engine.h"
 #include "cli/command.h"
 #include "cli/systemd_notify.h"
+#include "core/log_format.h"
 #include "detect/fleet_detector.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
@@ -28,7 +32,7 @@ extern "C" void OnReloadSignal(int) {
 }
 
 // What runs after each export cycle, in order.
-std::vector<AfterCycleTask> AfterCycleTasks() {
+std::vector<AfterCycleTask> AfterCycleTasks(alert::AlertEngine* alerts) {
   return {
       {"lake upkeep",
        [](LakeSession& s, const CycleReport&) {
@@ -38,23 +42,66 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
        [](LakeSession& s, const CycleReport&) {
          return s.config().detect.enabled ? detect::RunFleetDetection({s.config(), s.state(), s.writer(), s.clock()}) : Status::Ok();
        }},
+      {"alert evaluation",
+       [alerts](LakeSession& s, const CycleReport&) { return alerts->Evaluate(s, s.clock().Now()).status(); }},
   };
 }
 
-// The writer session and the HTTP server of one config; the server reads the session's state.
+// Evaluates the rules that have an `interval` when they are due, between cycles too.
+class IntervalEvaluator {
+ public:
+  IntervalEvaluator(LakeSession& session, alert::AlertEngine& alerts, const std::atomic<bool>& stop) {
+    const auto& rules = session.config().alerts;
+    if (std::none_of(rules.begin(), rules.end(), [](const auto& r) { return r.interval.has_value(); })) return;
+    thread_ = std::thread([&session, &alerts, &stop, this] {
+      while (!stop.load() && !done_.load()) {
+        const Timestamp now = session.clock().Now();
+        if (auto due = alerts.DueRules(now); !due.empty())
+          if (auto r = alerts.Evaluate(session, now, due); !r.ok()) spdlog::error("alert evaluation: {}", r.status().message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  ~IntervalEvaluator() {
+    done_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// The writer session, its alerting and the HTTP server of one config; the server reads the
+// session's state. Members are destroyed in reverse order: the server and the alert threads stop
+// before the session they use.
 struct Service {
   std::unique_ptr<LakeSession> session;
+  std::unique_ptr<alert::Dispatcher> dispatcher;
+  std::unique_ptr<alert::AlertEngine> alerts;
+  std::unique_ptr<IntervalEvaluator> interval_rules;
   std::unique_ptr<Server> server;
 
   static Result<Service> Start(const Config& config) {
     Service service;
     ASSIGN_OR_RETURN(service.session, LakeSession::Open(config));
-    ASSIGN_OR_RETURN(service.server, StartServerIfConfigured(config, &service.session->state()));
+    LakeSession& session = *service.session;
+    service.dispatcher = std::make_unique<alert::Dispatcher>(
+        alert::ResolveReceivers(config.receivers, session.secrets()),
+        alert::DispatcherOptions{.dashboard_url = config.alerting.dashboard_url, .state = &session.state()});
+    service.alerts = std::make_unique<alert::AlertEngine>(session.config(), service.dispatcher.get());
+    service.interval_rules = std::make_unique<IntervalEvaluator>(session, *service.alerts, g_stop);
+    ASSIGN_OR_RETURN(service.server, StartServerIfConfigured(config, &session.state()));
     return service;
   }
   void Stop() {
     if (server) server->Stop();
     server.reset();
+    interval_rules.reset();
+    // Give notifications of the last cycle a moment to go out before stopping.
+    if (dispatcher && !dispatcher->WaitIdle(Duration::Seconds(5))) spdlog::warn("some alert notifications are still being retried");
+    alerts.reset();
+    dispatcher.reset();
     session.reset();  // releases the writer lock
   }
 };
@@ -110,6 +157,7 @@ CommandAction AddRun(CLI::App& app, const GlobalOptions& global) {
   return [&global, cycles] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
+    UseJsonLogs(config->log.json);
     // Signals first, so that none sent once the service says it is ready is lost.
     InstallStopHandlers();
     struct sigaction hup {};
@@ -123,7 +171,7 @@ CommandAction AddRun(CLI::App& app, const GlobalOptions& global) {
     notifier.Ready(ReadyStatus(*config));
     int remaining = *cycles;
     while (!g_stop.load()) {
-      const int ran = RunScheduler(*service->session, g_wake, AfterCycleTasks(), remaining);
+      const int ran = RunScheduler(*service->session, g_wake, AfterCycleTasks(service->alerts.get()), remaining);
       if (remaining > 0 && (remaining -= ran) <= 0) break;
       g_wake.store(false);
       if (g_stop.load()) break;

@@ -12,6 +12,7 @@
 #include "server/api_json.h"
 #include "server/assets.h"
 #include "server/fleet.h"
+#include "server/observability.h"
 
 namespace fleetlog {
 namespace {
@@ -58,6 +59,8 @@ ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
   for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
+  o.tables = ExportedTables(config);
+  for (const auto& a : config.alerts) o.alert_rules[a.name] = a.severity;
   return o;
 }
 
@@ -188,6 +191,20 @@ void Server::Route() {
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
   h.Get("/v1/runs", api(&Server::GetRuns));
+  const auto plain = [this](std::function<HttpResponse(const HttpRequest&)> handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res) { ServePlain(req, res, handler); };
+  };
+  h.Get("/metrics", plain([this](const HttpRequest&) {
+    MetricsSnapshot snapshot = CollectMetrics(state_, options_.tables, options_.alert_rules, clock_->Now());
+    snapshot.workgroups = statements_->WorkgroupStats();
+    snapshot.http = http_counters_.Snapshot();
+    return MetricsAnswer(snapshot);
+  }));
+  h.Get("/healthz", plain([](const HttpRequest&) { return HealthzAnswer(); }));
+  h.Get("/readyz", plain([this](const HttpRequest&) {
+    return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
+  }));
+  h.Get("/v1/alerts", plain([this](const HttpRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
   h.Get(R"(/|/index\.html|/app\.js|/style\.css)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
@@ -219,8 +236,37 @@ void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
                            });
 }
 
+void Server::ServePlain(const httplib::Request& req, httplib::Response& res,
+                        const std::function<HttpResponse(const HttpRequest&)>& handler) {
+  HttpRequest plain{.method = req.method, .path = req.path, .body = req.body, .remote_addr = req.remote_addr};
+  for (const auto& [k, v] : req.params) plain.params.emplace(k, v);
+  // Headers are not copied: no handler here reads them (and server/http.h's comparator is
+  // defined with its server, which is not in this tree yet).
+  HttpResponse answer;
+  try {
+    answer = handler(plain);
+  } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
+    answer.status = 500;
+    answer.set_content(ErrorJson(Internal("internal error: {}", e.what())).dump(), "application/json");
+  }
+  res.status = answer.status;
+  res.set_header("Cache-Control", "no-store");
+  std::string content_type = "application/json";
+  for (const auto& [name, value] : answer.headers) {
+    if (name == "Content-Type") content_type = value;
+    else res.set_header(name.c_str(), value);
+  }
+  res.set_content(std::move(answer.body), content_type.c_str());
+}
+
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
-  if (!options_.access_log) return;
+  if (t_request.started)
+    http_counters_.Add(RouteTemplate(req.path), req.method, res.status,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_request.start).count());
+  if (!options_.access_log) {
+    t_request = {};
+    return;
+  }
   json line = {{"ts", FormatTimestampIso(clock_->Now())},
                {"remote", req.remote_addr},
                {"method", req.method},

@@ -5,6 +5,8 @@
 //   GET  /v1/statements[/{id}[/result]]             list, describe, fetch results
 //   POST /v1/statements/{id}/cancel
 //   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet, /v1/runs (fleet.h)
+//   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
+//   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
 //   GET  /, /app.js, /style.css                     the dashboard (assets.h)
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,8 +31,11 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "exporter/table_health.h"
 #include "server/auth.h"
 #include "server/fleet.h"
+#include "server/metrics.h"
+#include "server/http.h"
 #include "server/statements.h"
 #include "state/state_store.h"
 
@@ -47,6 +53,8 @@ struct ServerOptions {
   std::string lake_root;
   int engine_threads = 2;
   std::vector<FleetCluster> clusters;  // configured clusters, for the fleet overview
+  std::vector<TableRef> tables;       // exported (cluster, table)s, for /metrics and /readyz
+  std::map<std::string, std::string> alert_rules;  // rule -> severity, for /metrics
   std::string web_dir;                // serve the dashboard from here instead of the embedded copy
   int page_rows = 1000;               // records per result page
   int list_page_size = 100;           // statements per page of GET /v1/statements
@@ -104,6 +112,8 @@ class Server {
   Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetRuns(const Principal& who, const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res);
+  // Serves a handler over plain data (server/http.h) on cpp-httplib.
+  void ServePlain(const httplib::Request& req, httplib::Response& res, const std::function<HttpResponse(const HttpRequest&)>& handler);
   void LogAccess(const httplib::Request& req, const httplib::Response& res);
 
   const ServerOptions options_;
@@ -112,6 +122,7 @@ class Server {
   const Clock* const clock_;
   Authenticator auth_;
   std::unique_ptr<StatementService> statements_;
+  HttpRequestCounters http_counters_;
   std::unique_ptr<httplib::Server> http_;
   std::thread listener_;
   int port_ = 0;
