@@ -18,6 +18,8 @@ const CommandRow kCommands[] = {
     {"export", "Run one export cycle over the fleet", AddExport},
     {"run", "Export at the configured interval (and serve, when [server] is set)", AddRun},
     {"status", "Cursor, lag, last run and last error per cluster and table", AddStatus},
+    {"check", "Connection, TLS, privileges, tables, clock skew and retention per cluster", AddCheck},
+    {"running", "Queries still running on the clusters with the SYS views, live", AddRunning},
     {"query", "Run SQL over the lake; tables carry `cluster` and `dt`", AddQuery},
     {"demo", "Export a simulated fleet into a fresh workspace and print a report", AddDemo},
     {"serve", "Serve the HTTP API and the dashboard", AddServe},
