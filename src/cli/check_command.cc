@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "core/env.h"
 #include "exporter/cluster_check.h"
 #include "secrets/secret_store.h"
 #include "source/source_factory.h"
@@ -78,7 +79,7 @@ CommandAction AddCheck(CLI::App& app, const GlobalOptions& global) {
         checks.push_back({.cluster = cluster.name, .items = {{"connect", true, source.status().message()}}});
         continue;
       }
-      checks.push_back(CheckCluster(*config, cluster, **source, sources->state(), Timestamp::Now()));
+      checks.push_back(CheckCluster(*config, cluster, **source, sources->state(), Env::Default()->Now()));
     }
     if (opts->json) std::cout << ToJson(checks).dump(2) << "\n";
     else PrintTable(checks, std::cout);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/env.h"
 #include "core/status.h"
 
 #include "source/source.h"

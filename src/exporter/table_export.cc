@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "lake/commit.h"
-#include "query/engine.h"
+#include "lake/commit_window.h"
+#include "lake/schema_catalog.h"
 
 namespace fleetlog {
 namespace {
@@ -67,16 +67,6 @@ class ColumnMapper {
   int partition_ = -1;
 };
 
-// Files that may hold rows of this window: a row with cursor >= lower can only be a repeat of
-// a committed row in a file whose cursor range reaches lower.
-Result<std::vector<CommittedFile>> CandidateFiles(StateStore& state, const std::string& cluster, const std::string& table,
-                                                  Timestamp lower) {
-  ASSIGN_OR_RETURN(auto files, state.ListFiles({.table = table, .cluster = cluster,
-                                                .states = {FileState::kCommitted, FileState::kPublished}}));
-  std::erase_if(files, [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < lower; });
-  return files;
-}
-
 // A source column whose type changed since the lake recorded it would make the table's files
 // disagree; widening an integer is harmless (readers unify INTEGER and BIGINT).
 Status CheckColumnTypes(StateStore& state, const TableSpec& spec, const TableSchema& source) {
@@ -96,14 +86,16 @@ Status CheckColumnTypes(StateStore& state, const TableSpec& spec, const TableSch
   return Status::Ok();
 }
 
-// Reads [lower, upper) of `spec`, drops rows already committed, stages the rest and commits
-// them with cursor := upper and `run` as the audit row.
+// Reads [lower, upper) of `spec` and commits it as one window with cursor := upper and `run`
+// as the audit row (filled in with what was written).
 Status ExportPart(const ExportContext& ctx, const std::string& cluster, const TableSpec& spec, Source& source,
                   Timestamp lower, Timestamp upper, RunRecord& run) {
   run.window_lower = lower;
   run.window_upper = upper;
   std::unique_ptr<ColumnMapper> mapper;
-  std::unique_ptr<WindowBuffer> buffer;
+  CommitWindow window(*ctx.writer, *ctx.state,
+                      {.table = spec.name, .cluster = cluster, .partition_column = spec.parent.empty() ? spec.cursor : "",
+                       .key = spec.key, .repeats_from = lower});
   RowBatch mapped;
   SourceQuery query{.spec = &spec, .lower = lower, .upper = upper, .batch_rows = ctx.batch_rows};
   RETURN_IF_ERROR(source.Read(query, [&](RowBatch& batch) -> Status {
@@ -111,28 +103,18 @@ Status ExportPart(const ExportContext& ctx, const std::string& cluster, const Ta
       mapper = std::make_unique<ColumnMapper>(spec, batch.schema(), cluster);
       RETURN_IF_ERROR(CheckColumnTypes(*ctx.state, spec, mapper->lake_schema()));
       mapped = RowBatch(mapper->lake_schema());
-      ASSIGN_OR_RETURN(buffer, ctx.writer->BeginWindow(spec.name, cluster, mapper->lake_schema(),
-                                                       spec.parent.empty() ? spec.cursor : ""));
     }
     run.rows_read += static_cast<int64_t>(batch.rows());
     RETURN_IF_ERROR(mapper->Map(batch, &mapped));
-    return buffer->Append(mapped);
+    return window.Append(mapped);
   }));
-  CommitRequest commit;
-  if (buffer) {
-    ASSIGN_OR_RETURN(auto candidates, CandidateFiles(*ctx.state, cluster, spec.name, lower));
-    ASSIGN_OR_RETURN(StageResult staged, buffer->Stage(candidates, spec.key));
-    run.rows_written = staged.rows_written;
-    run.rows_duplicate = staged.rows_duplicate;
-    run.bytes_written = staged.bytes_written;
-    commit.add = std::move(staged.files);
-    RETURN_IF_ERROR(RecordSchema(*ctx.state, spec.name, mapper->lake_schema()));
+  ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(*ctx.clock, run, upper));
+  run = committed.run;
+  if (!committed.publish_error.ok()) {
+    // The window is committed: a successful run whose files the next start publishes.
+    spdlog::warn("cluster {}, table {}: {}", cluster, spec.name, committed.publish_error.message());
   }
-  run.finished_at = ctx.clock->Now();
-  run.status = RunStatus::kOk;
-  commit.cursor = CursorRecord{.cluster = cluster, .table = spec.name, .position = upper};
-  commit.run = run;
-  return CommitAndPublish(*ctx.state, ctx.writer->lake(), commit).status();
+  return Status::Ok();
 }
 
 // The next part's length after one that read `rows` rows in `length`: halved past
