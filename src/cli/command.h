@@ -7,19 +7,24 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/env.h"
 #include "core/status.h"
 #include "query/format.h"
 
+#include "source/source.h"
+
 namespace fleetlog {
 class Server;
 class StateStore;
+class SecretStore;
 }  // namespace fleetlog
 
 namespace fleetlog::cli {
@@ -70,6 +75,30 @@ const std::atomic<bool>& StopRequested();
 // Starts the HTTP server inside a writer process when the config has [server]; null otherwise.
 Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state);
 
+// True when `wanted` (a --cluster list) is empty or names `name`.
+inline bool Chosen(const std::vector<std::string>& wanted, const std::string& name) {
+  return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+}
+
+// Sources for commands that read clusters without writing the lake (check, running): the
+// state store read-only (for cursors and secrets), when one exists.
+class ClusterSources {
+ public:
+  static Result<ClusterSources> Open(const Config& config);
+  ClusterSources(ClusterSources&&) = default;
+  ~ClusterSources();
+  Result<std::unique_ptr<Source>> Make(const ClusterConfig& cluster);
+  StateStore* state() const { return state_.get(); }
+
+ private:
+  ClusterSources() = default;
+  const Config* config_ = nullptr;
+  std::unique_ptr<StateStore> state_;     // null before the first export
+  std::unique_ptr<SecretStore> secrets_;  // null without a master key
+};
+
+CommandAction AddCheck(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRunning(CLI::App& app, const GlobalOptions& global);
 CommandAction AddInit(CLI::App& app, const GlobalOptions& global);
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global);
 CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global);

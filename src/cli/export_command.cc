@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <iostream>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +26,22 @@ static nlohmann::json RunToJson(const RunRecord& r) {
   return j;
 }
 
+// Progress of windows read in parts (a first backfill, catching up): a bar on a terminal,
+// one plain line per part otherwise.
+static void ShowPart(const PartProgress& p, bool tty) {
+  const double span = static_cast<double>((p.upper - p.lower).micros());
+  const double done = span > 0 ? static_cast<double>((p.done - p.lower).micros()) / span : 1.0;
+  const int width = 30, filled = static_cast<int>(done * width);
+  if (tty) {
+    std::cerr << fmt::format("\r{}/{} [{}{}] {:3.0f}% up to {}", p.cluster, p.table, std::string(static_cast<size_t>(filled), '#'),
+                             std::string(static_cast<size_t>(width - filled), '.'), done * 100, FormatTimestamp(p.done))
+              << (p.done >= p.upper ? "\n" : "") << std::flush;
+  } else {
+    std::cerr << fmt::format("cluster {}, table {}: committed up to {} ({:.0f}%), {} rows in this part\n", p.cluster,
+                             p.table, FormatTimestamp(p.done), done * 100, p.rows);
+  }
+}
+
 CommandAction AddExport(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     std::vector<std::string> clusters, tables;
@@ -39,8 +58,14 @@ CommandAction AddExport(CLI::App& app, const GlobalOptions& global) {
       if (!config->FindCluster(c)) return Fail(InvalidArgument("no [[cluster]] named \"{}\" in {}", c, config->file));
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
-    CycleReport report = RunCycle((*session)->export_context(), (*session)->source_factory(),
-                                  {.clusters = opts->clusters, .tables = opts->tables});
+    ExportContext ctx = (*session)->export_context();
+    std::mutex progress_mu;
+    const bool tty = isatty(STDERR_FILENO);
+    ctx.on_part = [&](const PartProgress& p) {
+      std::lock_guard lock(progress_mu);
+      ShowPart(p, tty);
+    };
+    CycleReport report = RunCycle(ctx, (*session)->source_factory(), {.clusters = opts->clusters, .tables = opts->tables});
     const OutputFormat format = opts->output.Resolve(OutputFormat::kTable);
     if (format == OutputFormat::kJson) {
       nlohmann::json runs = nlohmann::json::array();

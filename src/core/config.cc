@@ -224,6 +224,7 @@ void CheckTableName(ConfigReader& r, const toml::node* where, const std::string&
   if (IsRedshiftTable(name) || custom_names.count(name)) return;
   std::string known;
   for (auto t : kRedshiftTableNames) known += fmt::format(" {}", t);
+  for (auto t : kSysTableNames) known += fmt::format(" {}", t);
   r.Fail(where, fmt::format("unknown table \"{}\" (known tables:{}, or the name of a [[custom]] query)", name, known));
 }
 
@@ -246,8 +247,40 @@ bool DsnHoldsPassword(std::string_view dsn) {
   return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos;
 }
 
+// `views`: stl | sys | both for redshift and sim; Serverless workgroups have only SYS.
+void ReadViews(ConfigReader& r, const toml::table& t, ClusterConfig* c) {
+  if (c->kind == SourceKind::kRedshiftServerless) c->views = ViewFamily::kSys;
+  const toml::node* n = t.get("views");
+  if (n == nullptr) return;
+  std::string views;
+  r.ReadString(t, "views", &views);
+  if (c->kind == SourceKind::kPostgres)
+    return r.Fail(n, "\"views\" applies to Redshift clusters only (kind = \"redshift\", \"redshift-serverless\" or \"sim\")");
+  if (views == "stl") c->views = ViewFamily::kStl;
+  else if (views == "sys") c->views = ViewFamily::kSys;
+  else if (views == "both") c->views = ViewFamily::kBoth;
+  else return r.Fail(n, fmt::format("unknown views \"{}\" (use stl, sys or both)", views));
+  if (c->kind == SourceKind::kRedshiftServerless && c->views != ViewFamily::kSys)
+    r.Fail(n, "Redshift Serverless has only the SYS monitoring views: write views = \"sys\" or leave it out");
+}
+
+// A cluster's own `tables` must be tables it has.
+void CheckClusterTables(ConfigReader& r, const toml::node* where, const ClusterConfig& c) {
+  for (const auto& name : c.tables) {
+    if (!IsRedshiftTable(name) || ClusterHasSystemTable(c, name)) continue;
+    if (name == kServerlessOnlyTable)
+      r.Fail(where, fmt::format("cluster \"{}\" lists {}, which exists on Redshift Serverless only "
+                                "(kind = \"redshift-serverless\")", c.name, name));
+    else
+      r.Fail(where, fmt::format("cluster \"{}\" lists {}, but its views = \"{}\" does not have it (set views = "
+                                "\"{}\" or \"both\" on a provisioned cluster; Serverless has SYS views only)",
+                                c.name, name, ViewFamilyName(c.views), IsSysTable(name) ? "sys" : "stl"));
+  }
+}
+
 void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
-  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale", "tags"});
+  r.CheckKeys(t, "[[cluster]]",
+              {"name", "kind", "views", "dsn", "password_secret", "password_env", "tables", "seed", "scale", "tags"});
   ClusterConfig c;
   c.line = static_cast<int>(t.source().begin.line);
   r.ReadString(t, "name", &c.name);
@@ -259,9 +292,11 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   std::string kind = "redshift";
   r.ReadString(t, "kind", &kind);
   if (kind == "redshift") c.kind = SourceKind::kRedshift;
+  else if (kind == "redshift-serverless") c.kind = SourceKind::kRedshiftServerless;
   else if (kind == "postgres") c.kind = SourceKind::kPostgres;
   else if (kind == "sim") c.kind = SourceKind::kSim;
-  else r.Fail(t.get("kind"), fmt::format("unknown kind \"{}\" (use redshift, postgres or sim)", kind));
+  else r.Fail(t.get("kind"), fmt::format("unknown kind \"{}\" (use redshift, redshift-serverless, postgres or sim)", kind));
+  ReadViews(r, t, &c);
   r.ReadString(t, "dsn", &c.dsn);
   r.ReadString(t, "password_secret", &c.password_secret);
   r.ReadString(t, "password_env", &c.password_env);
@@ -486,9 +521,10 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadString(*t, "key_file", &config->key_file);
   }
   config->export_.tables.assign(kRedshiftTableNames.begin(), kRedshiftTableNames.end());
+  config->export_.tables.insert(config->export_.tables.end(), kSysTableNames.begin(), kSysTableNames.end());
   if (const auto* t = Section(r, root, "export")) {
     r.CheckKeys(*t, "[export]", {"interval", "settle", "lookback", "initial_backfill", "tables", "parallelism",
-                                 "statement_timeout", "connect_timeout"});
+                                 "statement_timeout", "connect_timeout", "part", "part_rows"});
     auto& e = config->export_;
     r.ReadDuration(*t, "interval", &e.interval);
     r.ReadDuration(*t, "settle", &e.settle);
@@ -498,6 +534,9 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadDuration(*t, "connect_timeout", &e.connect_timeout);
     r.ReadStrings(*t, "tables", &e.tables);
     r.ReadInt(*t, "parallelism", &e.parallelism, 1, 256);
+    r.ReadDuration(*t, "part", &e.part);
+    r.ReadInt(*t, "part_rows", &e.part_rows, 1000, int64_t{1} << 40);
+    if (e.part < Duration::Minutes(1)) r.Fail(t->get("part"), "part must be at least 1m");
     if (e.interval < Duration::Seconds(1)) r.Fail(t->get("interval"), "interval must be at least 1s");
   }
   EachEntry(r, root, "custom", [&](const toml::table& t) { ReadCustom(r, t, config); });
@@ -514,8 +553,9 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
         r.Fail(&node, fmt::format("[table.{}] must be a table", name.str()));
         continue;
       }
-      r.CheckKeys(*node.as_table(), fmt::format("[table.{}]", name.str()), {"lookback", "keep"});
+      r.CheckKeys(*node.as_table(), fmt::format("[table.{}]", name.str()), {"lookback", "keep", "settle"});
       TableConfig tc;
+      r.ReadDuration(*node.as_table(), "settle", &tc.settle);
       r.ReadDuration(*node.as_table(), "lookback", &tc.lookback);
       r.ReadDuration(*node.as_table(), "keep", &tc.keep);
       config->table_overrides[std::string(name.str())] = tc;
@@ -523,8 +563,10 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
   }
   EachEntry(r, root, "cluster", [&](const toml::table& t) {
     ReadCluster(r, t, config);
-    if (const auto* tables = t.get("tables"); tables && !config->clusters.empty())
+    if (const auto* tables = t.get("tables"); tables && !config->clusters.empty()) {
       for (const auto& name : config->clusters.back().tables) CheckTableName(r, tables, name, custom_names);
+      CheckClusterTables(r, tables, config->clusters.back());
+    }
   });
   for (const auto& q : config->custom)
     if (!config->FindCluster(q.cluster))
@@ -619,10 +661,29 @@ const char* ReceiverKindName(ReceiverKind kind) {
 const char* SourceKindName(SourceKind kind) {
   switch (kind) {
     case SourceKind::kRedshift: return "redshift";
+    case SourceKind::kRedshiftServerless: return "redshift-serverless";
     case SourceKind::kPostgres: return "postgres";
     case SourceKind::kSim: return "sim";
   }
   return "?";
+}
+
+const char* ViewFamilyName(ViewFamily views) {
+  switch (views) {
+    case ViewFamily::kStl: return "stl";
+    case ViewFamily::kSys: return "sys";
+    case ViewFamily::kBoth: return "both";
+  }
+  return "?";
+}
+
+bool ClusterHasSystemTable(const ClusterConfig& cluster, std::string_view table) {
+  if (cluster.kind == SourceKind::kPostgres) return false;
+  if (IsStlTable(table)) return cluster.views != ViewFamily::kSys;
+  if (!IsSysTable(table) || cluster.views == ViewFamily::kStl) return false;
+  if (table == kServerlessOnlyTable)
+    return cluster.kind == SourceKind::kRedshiftServerless || cluster.kind == SourceKind::kSim;
+  return true;
 }
 
 const ClusterConfig* Config::FindCluster(std::string_view name) const {
@@ -633,10 +694,8 @@ const ClusterConfig* Config::FindCluster(std::string_view name) const {
 
 std::vector<std::string> Config::TablesOf(const ClusterConfig& cluster) const {
   std::vector<std::string> tables;
-  if (cluster.kind != SourceKind::kPostgres) {
-    for (const auto& t : cluster.tables.empty() ? export_.tables : cluster.tables)
-      if (IsRedshiftTable(t)) tables.push_back(t);
-  }
+  for (const auto& t : cluster.tables.empty() ? export_.tables : cluster.tables)
+    if (ClusterHasSystemTable(cluster, t)) tables.push_back(t);
   for (const auto& q : custom)
     if (q.cluster == cluster.name) tables.push_back(q.name);
   return tables;

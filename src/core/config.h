@@ -16,12 +16,19 @@
 
 namespace fleetlog {
 
-enum class SourceKind { kRedshift, kPostgres, kSim };
+enum class SourceKind { kRedshift, kRedshiftServerless, kPostgres, kSim };
 const char* SourceKindName(SourceKind kind);
+
+// Which Redshift system tables a cluster has: the STL tables (provisioned clusters), the SYS
+// monitoring views (Serverless workgroups, Multi-AZ clusters, and provisioned clusters when
+// asked), or both.
+enum class ViewFamily { kStl, kSys, kBoth };
+const char* ViewFamilyName(ViewFamily views);
 
 struct ClusterConfig {
   std::string name;  // [a-z0-9_-]+, the lake's `cluster` partition value
   SourceKind kind = SourceKind::kRedshift;
+  ViewFamily views = ViewFamily::kStl;  // redshift-serverless: always kSys
   std::string dsn;   // libpq connection string, without a password
   std::string password_secret;  // name in the secret store, or
   std::string password_env;     // name of an environment variable
@@ -32,9 +39,14 @@ struct ClusterConfig {
   int line = 0;         // where it was declared, for later error messages
 };
 
+// True when `cluster` has Redshift system table `table`: a table of its view family, and
+// sys_serverless_usage only on Serverless workgroups (real, or simulated with views = "sys").
+bool ClusterHasSystemTable(const ClusterConfig& cluster, std::string_view table);
+
 struct TableConfig {
   std::optional<Duration> lookback;
   std::optional<Duration> keep;  // retention of raw rows
+  std::optional<Duration> settle;  // extra wait before rows are exported (rows that change later)
 };
 
 struct CustomQueryConfig {
@@ -55,6 +67,11 @@ struct ExportConfig {
   Duration statement_timeout = Duration::Minutes(5);
   Duration connect_timeout = Duration::Seconds(10);
   int parallelism = 4;  // clusters exported at once
+  // Long windows (first backfill, catching up) are read and committed in parts of at most
+  // `part` of time; a part that returns more than `part_rows` rows halves the next one, and
+  // a part that times out is retried at half the size (down to a minute).
+  Duration part = Duration::Days(1);
+  int64_t part_rows = 2000000;
   std::vector<std::string> tables;
 };
 
@@ -187,7 +204,8 @@ struct Config {
   LogConfig log;
 
   const ClusterConfig* FindCluster(std::string_view name) const;
-  // The tables exported from `cluster`, custom queries included.
+  // The tables exported from `cluster`, custom queries included: its own `tables`, else
+  // those of [export].tables that it has (ClusterHasSystemTable).
   std::vector<std::string> TablesOf(const ClusterConfig& cluster) const;
 };
 

@@ -31,8 +31,12 @@ initial_backfill = "7d"    # first run: everything Redshift still holds
 statement_timeout = "5m"   # per source statement
 # connect_timeout = "10s"  # per connection attempt
 parallelism = 4            # clusters exported at once
+# Each cluster exports the tables of this list that it has (see views below).
 tables = ["stl_query", "stl_querytext", "stl_explain", "stl_wlm_query",
-          "stl_scan", "stl_alert_event_log", "stl_ddltext", "stl_utilitytext"]
+          "stl_scan", "stl_alert_event_log", "stl_ddltext", "stl_utilitytext",
+          "sys_query_history", "sys_query_text", "sys_query_detail", "sys_query_explain",
+          "sys_load_history", "sys_unload_history", "sys_connection_log", "sys_session_history",
+          "sys_transaction_history", "sys_serverless_usage"]
 
 # Per-table overrides. stl_alert_event_log is keyed by the query's start time, so its
 # lookback must exceed your longest query.
@@ -44,7 +48,8 @@ lookback = "6h"
 #   echo -n 'the password' | fleetlog secrets set product-warehouse
 # [[cluster]]
 # name = "product-warehouse"
-# kind = "redshift"        # redshift | postgres | sim (a simulated demo cluster)
+# kind = "redshift"        # redshift | redshift-serverless | postgres | sim (a simulated demo cluster)
+# views = "stl"            # redshift: stl (default) | sys | both; redshift-serverless has sys only
 # dsn = "host=pw.example.internal port=5439 dbname=dev user=fleetlog sslmode=verify-full"
 # password_secret = "product-warehouse"   # or password_env = "PW_PASSWORD"
 
@@ -53,6 +58,12 @@ lookback = "6h"
 name = "sim-1"
 kind = "sim"
 seed = 1
+
+# A simulated Serverless workgroup (SYS views only):
+# [[cluster]]
+# name = "sim-serverless"
+# kind = "sim"
+# views = "sys"
 
 # Your own tables: any SELECT, with a cursor column and a key.
 # [[custom]]

@@ -39,7 +39,8 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config->export_.interval, Duration::Minutes(5));
   EXPECT_EQ(config->export_.lookback, Duration::Minutes(15));
   EXPECT_EQ(config->export_.initial_backfill, Duration::Days(7));
-  EXPECT_EQ(config->export_.tables.size(), 8u);
+  EXPECT_EQ(config->export_.tables.size(), 18u);  // both families; each cluster takes those it has
+  EXPECT_EQ(config->export_.part, Duration::Days(1));
   ASSERT_EQ(config->workgroups.size(), 1u);
   EXPECT_EQ(config->workgroups[0].name, "default");
 }
@@ -126,6 +127,60 @@ name = "a"
 kind = "sim"
 )");
   EXPECT_THAT(msg, HasSubstr(std::string(kFile) + ":6: duplicate cluster \"a\""));
+}
+
+TEST(ConfigTest, ViewFamiliesDecideEachClustersTables) {
+  auto config = Parse(R"([[cluster]]
+name = "prov"
+dsn = "host=a"
+
+[[cluster]]
+name = "prov-sys"
+dsn = "host=b"
+views = "sys"
+
+[[cluster]]
+name = "serverless"
+kind = "redshift-serverless"
+dsn = "host=c"
+
+[[cluster]]
+name = "both"
+dsn = "host=d"
+views = "both"
+
+[[cluster]]
+name = "sim-sl"
+kind = "sim"
+views = "sys"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& c = config->clusters;
+  EXPECT_EQ(c[2].kind, SourceKind::kRedshiftServerless);
+  EXPECT_EQ(c[2].views, ViewFamily::kSys);
+  EXPECT_EQ(config->TablesOf(c[0]).size(), 8u);
+  EXPECT_EQ(config->TablesOf(c[0])[0], "stl_query");
+  EXPECT_EQ(config->TablesOf(c[1]).size(), 9u);  // no sys_serverless_usage on a provisioned cluster
+  EXPECT_EQ(config->TablesOf(c[1])[0], "sys_query_history");
+  EXPECT_EQ(config->TablesOf(c[2]).size(), 10u);
+  EXPECT_EQ(config->TablesOf(c[2]).back(), "sys_serverless_usage");
+  EXPECT_EQ(config->TablesOf(c[3]).size(), 17u);
+  EXPECT_EQ(config->TablesOf(c[4]).size(), 10u);
+}
+
+TEST(ConfigTest, ViewsMistakesSayWhereAndWhatToSet) {
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"redshift-serverless\"\ndsn = \"host=a\"\nviews = \"stl\"\n"),
+              HasSubstr(std::string(kFile) + ":5: Redshift Serverless has only the SYS monitoring views"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\ndsn = \"host=a\"\nviews = \"sql\"\n"),
+              HasSubstr(std::string(kFile) + ":4: unknown views \"sql\" (use stl, sys or both)"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"postgres\"\ndsn = \"host=a\"\nviews = \"sys\"\n"),
+              HasSubstr(":5: \"views\" applies to Redshift clusters only"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"redshift-serverless\"\ndsn = \"host=a\"\n"
+                      "tables = [\"stl_query\"]\n"),
+              HasSubstr(":5: cluster \"a\" lists stl_query, but its views = \"sys\" does not have it"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\ndsn = \"host=a\"\nviews = \"sys\"\ntables = [\"sys_serverless_usage\"]\n"),
+              HasSubstr(":5: cluster \"a\" lists sys_serverless_usage, which exists on Redshift Serverless only"));
+  EXPECT_THAT(ErrorOf("[export]\npart = \"10s\"\n"), HasSubstr(":2: part must be at least 1m"));
 }
 
 TEST(ConfigTest, UnknownTableInExportTables) {

@@ -1,5 +1,7 @@
 #include "query/engine.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -7,6 +9,7 @@
 #include <set>
 #include <string_view>
 
+#include "query/fleet_views.h"
 #include "query/sql_lexer.h"
 
 namespace fleetlog {
@@ -53,6 +56,8 @@ class ViewSelection {
     if (!words_ || words_->count(table)) return true;
     for (const auto& v : kTextViews)
       if (table == v.table && words_->count(v.view)) return true;
+    for (const auto& v : FleetViews())
+      if (words_->count(v.name) && std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) return true;
     return false;
   }
 
@@ -174,6 +179,14 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
           "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
           "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
           v.view, v.group, v.table)));
+      viewed.insert(v.view);
+    }
+    // A fleet view that cannot be made (a lake whose files lack a column it reads) is left
+    // out, quietly, rather than failing every query: a statement naming it says it does not exist.
+    for (const auto& v : FleetViews()) {
+      const std::string sql = FleetViewSql(v, viewed);
+      if (sql.empty()) continue;
+      if (Status s = conn.Exec(sql); !s.ok()) spdlog::debug("view {} is not available: {}", v.name, s.message());
     }
   }
 

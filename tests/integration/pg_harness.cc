@@ -252,6 +252,17 @@ Status PgHarness::Exec(std::string_view dbname, std::string_view sql) const {
   return status;
 }
 
+Result<int> PgHarness::QueryInt(std::string_view dbname, std::string_view sql) const {
+  PGconn* conn = PQconnectdb(AdminConnInfo(dbname).c_str());
+  PGresult* result = PQexec(conn, std::string(sql).c_str());
+  Result<int> out = Error(StatusCode::kInternal, "test server, database {}: {}", dbname, PQerrorMessage(conn));
+  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1 && PQnfields(result) == 1)
+    out = std::atoi(PQgetvalue(result, 0, 0));
+  PQclear(result);
+  PQfinish(conn);
+  return out;
+}
+
 Status PgHarness::CreateDatabase(std::string_view name) const {
   RETURN_IF_ERROR(Exec("postgres", fmt::format("CREATE DATABASE \"{}\"", name)));
   return Exec(name, fmt::format("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}", kUser));
