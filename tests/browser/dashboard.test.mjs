@@ -135,9 +135,16 @@ test('the fleet page shows one row per cluster with every column', async () => {
     assert.ok(r.qph > 0, `${r.name} has queries per hour`);
     assert.ok(r.p95_run > 0 && r.p95_queue !== null, `${r.name} has p95 run and queue times`);
     assert.ok(r.aborted_share !== null && r.disk_share !== null, `${r.name} has aborted and disk-based shares`);
-    assert.ok(r.grade !== null, `${r.name} has an anomaly grade (the detector ran)`);
     assert.equal(r.kind, 'sim');
     assert.ok(r.tags.length === 2, 'tags from the config');
+    if (r.name.includes('serverless')) {
+      // The demo's Serverless workgroup (SYS views only): its workload comes from sys_query_history.
+      // The detector and the hourly roll-ups read STL tables only so far, so it has neither yet.
+      assert.equal(r.grade, null, `${r.name} has no anomaly grade (no detector for SYS clusters yet)`);
+      assert.ok(!r.rolled_up_to, `${r.name} has no hourly roll-ups (roll-ups read stl_query)`);
+      continue;
+    }
+    assert.ok(r.grade !== null, `${r.name} has an anomaly grade (the detector ran)`);
     assert.ok(r.rolled_up_to, `${r.name} has hourly roll-ups`);
   }
   // Five sparklines per row, each with points; the outage cluster's query sparkline has a gap.
@@ -164,7 +171,7 @@ test('the fleet page shows one row per cluster with every column', async () => {
   await settled();
   await page.selectOption('#fleet-tag', 'staging');
   await settled();
-  assert.deepEqual(await page.locator('#fleet tbody tr[data-cluster]').evaluateAll((x) => x.map((tr) => tr.dataset.cluster)), ['sim-4']);
+  assert.deepEqual(await page.locator('#fleet tbody tr[data-cluster]').evaluateAll((x) => x.map((tr) => tr.dataset.cluster)), ['sim-serverless-4']);
   await page.selectOption('#fleet-tag', '');
   await settled();
 

@@ -49,7 +49,7 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   const [fleet, alerts] = await Promise.all([api('GET', '/v1/fleet'), firingAlerts()]);
   const { cut, raw } = rawOnly ? { cut: null, raw: [] } : rollupCut(fleet);
   const [metrics, anomalies] = await Promise.all([
-    tables.has('stl_query') ? query(packedMetricsSql({ range, bucketS, tables, cut, rawClusters: raw })) : { rows: [] },
+    tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, cut, rawClusters: raw })) : { rows: [] },
     tables.has('anomalies') ? queryObjects(anomalySummarySql(range, new Date(range.to.getTime() - 3600e3))) : [],
   ]);
   const step = bucketS * 1000;

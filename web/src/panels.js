@@ -42,7 +42,7 @@ export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], clus
     ? `SELECT cluster, ${b('endtime')} AS t, count(DISTINCT query) AS disk
        FROM stl_scan WHERE type = 3 AND ${within('endtime')} GROUP BY ALL`
     : `SELECT NULL::VARCHAR AS cluster, NULL::TIMESTAMP AS t, 0 AS disk WHERE false`;
-  const raw = `SELECT q.cluster, q.t, q.queries, q.aborted, coalesce(s.disk, 0) AS disk, q.p50_run, q.p95_run,
+  const stlRaw = `SELECT q.cluster, q.t, q.queries, q.aborted, coalesce(s.disk, 0) AS disk, q.p50_run, q.p95_run,
       coalesce(w.wlm, 0) AS wlm, w.p95_queue
     FROM (SELECT cluster, ${b('endtime')} AS t, count(*) AS queries, count(*) FILTER (WHERE aborted = 1) AS aborted,
             quantile_cont(epoch(endtime) - epoch(starttime), 0.5) AS p50_run,
@@ -50,6 +50,15 @@ export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], clus
           FROM stl_query WHERE ${within('endtime')} GROUP BY ALL) q
     LEFT JOIN (${wlm}) w ON w.cluster = q.cluster AND w.t = q.t
     LEFT JOIN (${scan}) s ON s.cluster = q.cluster AND s.t = q.t`;
+  // Serverless workgroups (and provisioned clusters exported with views = "sys"): finished rows of
+  // sys_query_history, times in µs; failed and canceled count as aborted; SYS has no disk flag.
+  const sysRaw = `SELECT cluster, ${b('end_time')} AS t, count(*) AS queries,
+      count(*) FILTER (WHERE status IN ('failed', 'canceled')) AS aborted, 0 AS disk,
+      quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run,
+      count(*) AS wlm, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue
+    FROM sys_query_history WHERE ${within('end_time')} GROUP BY ALL`;
+  const raw = [tables.has('stl_query') ? stlRaw : null, tables.has('sys_query_history') ? sysRaw : null]
+    .filter(Boolean).join(' UNION ALL ');
   const rollup = useRollup
     ? `SELECT cluster, hour AS t, queries, aborted, disk_based_queries AS disk, p50_run_s AS p50_run, p95_run_s AS p95_run,
          wlm_queries AS wlm, p95_queue_s AS p95_queue
