@@ -148,15 +148,4 @@ Result<std::string> BindParameters(std::string_view sql, const std::vector<SqlPa
   return out;
 }
 
-std::set<std::string> ReferencedNames(std::string_view sql, const std::vector<std::string>& tables) {
-  std::map<std::string, std::string> by_lower;
-  for (const auto& t : tables) by_lower.emplace(Lower(t), t);
-  std::set<std::string> found;
-  for (const Token& t : Tokenize(sql)) {
-    if (t.kind != Token::Kind::kIdentifier && t.kind != Token::Kind::kQuotedIdentifier) continue;
-    if (auto it = by_lower.find(Lower(t.name)); it != by_lower.end()) found.insert(it->second);
-  }
-  return found;
-}
-
 }  // namespace fleetlog

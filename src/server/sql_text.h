@@ -30,9 +30,4 @@ struct SqlParameter {
 // holds a NUL byte. Never splices a raw value into the SQL.
 Result<std::string> BindParameters(std::string_view sql, const std::vector<SqlParameter>& params);
 
-// The names among `tables` that `sql` mentions as an identifier, quoted or not, compared
-// case-insensitively as DuckDB resolves them; text inside strings and comments is ignored.
-// A name in a column position counts too, so this is an upper bound on what a statement reads.
-std::set<std::string> ReferencedNames(std::string_view sql, const std::vector<std::string>& tables);
-
 }  // namespace fleetlog
