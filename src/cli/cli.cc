@@ -3,11 +3,14 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <vector>
 
 #include "cli/command.h"
+#include "query/worker.h"
 
 namespace fleetlog::cli {
 namespace {
@@ -38,6 +41,11 @@ int Fail(const Status& status) {
 }
 
 int Main(int argc, char** argv) {
+  // Everything fleetlog creates (state store, lake, staging, results) is its user's alone;
+  // docs/security.md says why.
+  ::umask(077);
+  // Internal: the process that runs one request's user SQL for the server (query/worker.h).
+  if (argc == 2 && std::string_view(argv[1]) == "query-worker") return RunQueryWorker(0, 1);
   auto logger = spdlog::stderr_color_mt("fleetlog");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,6 +79,35 @@ Status WriteFileAtomically(const std::string& path, std::string_view data, int m
     return s;
   }
   return DurableRename(tmp, path);
+}
+
+Status WritePrivateFile(const std::string& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = IoError("cannot write {}: {}", path, std::strerror(errno));
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  return Status::Ok();
+}
+
+Status CreatePrivateDirs(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::Ok();
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty() && parent != fs::path(dir)) RETURN_IF_ERROR(CreatePrivateDirs(parent.string()));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return IoError("cannot create the folder {}: {}", dir, std::strerror(errno));
+  return Status::Ok();
 }
 
 Result<std::string> ReadFile(const std::string& path) {

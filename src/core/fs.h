@@ -20,6 +20,12 @@ Status DurableRename(const std::string& from, const std::string& to);
 // Writes `data` to `path` through a temporary file and a durable rename; `mode` as chmod.
 Status WriteFileAtomically(const std::string& path, std::string_view data, int mode = 0644);
 Result<std::string> ReadFile(const std::string& path);
+// Writes `data` to a new or truncated file, private to this user (0600), not following a
+// symlink at `path`; no fsync.
+Status WritePrivateFile(const std::string& path, std::string_view data);
+// Creates `dir` and its missing parents private to this user (0700); an existing folder
+// keeps its mode.
+Status CreatePrivateDirs(const std::string& dir);
 // BLAKE2b-256 of the file's bytes, as hex; and the file's size.
 struct FileDigest {
   std::string checksum;
