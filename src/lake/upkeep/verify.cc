@@ -86,9 +86,15 @@ Status RepairDamaged(StateStore& state, const LakeLayout& lake, VerifyIssue& iss
   return Status::Ok();
 }
 
-// Regular files inside table folders (not <lake>/_fleetlog, not the lake's top level).
-std::vector<std::string> FilesUnderTables(const LakeLayout& lake) {
-  std::vector<std::string> out;
+// What is inside the table folders (not <lake>/_fleetlog, not the lake's top level files),
+// lake-relative. Symbolic links are listed, never followed.
+struct TableFolderEntries {
+  std::vector<std::string> files;     // regular *.parquet files
+  std::vector<std::string> symlinks;  // at any depth, a table folder itself included
+  std::vector<std::string> foreign;   // anything else that is not a folder
+};
+TableFolderEntries ListTableFolders(const LakeLayout& lake) {
+  TableFolderEntries out;
   std::error_code ec;
   const fs::path root(lake.root());
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
@@ -97,7 +103,12 @@ std::vector<std::string> FilesUnderTables(const LakeLayout& lake) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it.depth() >= 1 && it->is_regular_file()) out.push_back(fs::relative(it->path(), root).string());
+    const std::string relative = fs::relative(it->path(), root).string();
+    std::error_code type_ec;
+    if (it->is_symlink(type_ec)) out.symlinks.push_back(relative);
+    else if (it.depth() == 0 || it->is_directory(type_ec)) continue;
+    else if (it->is_regular_file(type_ec) && relative.ends_with(".parquet")) out.files.push_back(relative);
+    else out.foreign.push_back(relative);
   }
   return out;
 }
@@ -112,6 +123,8 @@ const char* IssueKindName(IssueKind kind) {
     case IssueKind::kChecksum: return "checksum";
     case IssueKind::kUnreadable: return "unreadable";
     case IssueKind::kUnpublished: return "unpublished";
+    case IssueKind::kSymlink: return "symlink";
+    case IssueKind::kForeign: return "foreign";
   }
   return "?";
 }
@@ -141,7 +154,12 @@ Result<VerifyReport> VerifyLake(StateStore& state, const LakeLayout& lake, const
 
   ASSIGN_OR_RETURN(auto pending_paths, PendingReplacementPaths(state));
   const std::set<std::string> pending(pending_paths.begin(), pending_paths.end());
-  for (const auto& path : FilesUnderTables(lake)) {
+  const TableFolderEntries entries = ListTableFolders(lake);
+  for (const auto& path : entries.symlinks)
+    report.issues.push_back({IssueKind::kSymlink, path, 0, "a symbolic link in the lake; queries never follow it", ""});
+  for (const auto& path : entries.foreign)
+    report.issues.push_back({IssueKind::kForeign, path, 0, "not a regular Parquet file; queries never read it", ""});
+  for (const auto& path : entries.files) {
     if (known.count(path)) continue;
     if (pending.count(path)) {
       report.in_progress.push_back(path);
