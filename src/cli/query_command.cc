@@ -39,10 +39,12 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     // As the server's query workers: once the views are made, this process may read their
     // files only, and its memory is capped (stdout stays writable: it is already open).
     options.confine = [&options](const std::vector<std::string>& files) -> Status {
+      // The limits first: they read /proc, which Landlock then closes.
+      const int64_t memory = options.memory_limit_bytes;
+      RETURN_IF_ERROR(LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/true).status());
       ASSIGN_OR_RETURN(Confinement confined, ConfineToFiles(files));
       if (!confined.note.empty()) spdlog::debug("{}", confined.note);
-      const int64_t memory = options.memory_limit_bytes;
-      return LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/true).status();
+      return Status::Ok();
     };
     auto engine = QueryEngine::Open(options, state.get());
     if (!engine.ok()) return Fail(engine.status());

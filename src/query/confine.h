@@ -34,7 +34,7 @@ Result<Confinement> ConfineToFiles(const std::vector<std::string>& readable_file
 // Caps this process's data segment (RLIMIT_DATA: heap and private writable mappings) at
 // `data_bytes` above what it uses now and forbids core dumps; unless `may_write_files`,
 // also writes to regular files, even through descriptors already open (RLIMIT_FSIZE 0).
-// Returns the data limit set.
+// Returns the data limit set. Reads /proc: call it before ConfineToFiles().
 Result<int64_t> LimitProcess(int64_t data_bytes, bool may_write_files);
 
 // This process's data segment in bytes (VmData), or -1.

@@ -136,9 +136,10 @@ int RunQueryWorker(int in_fd, int out_fd) {
   Confinement confined;
   int64_t limit = 0;
   request->engine.confine = [&](const std::vector<std::string>& files) -> Status {
-    ASSIGN_OR_RETURN(confined, ConfineToFiles(files));
+    // The limits first: they read /proc, which Landlock then closes.
     const int64_t memory = request->engine.memory_limit_bytes;
     ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/false));
+    ASSIGN_OR_RETURN(confined, ConfineToFiles(files));
     return Status::Ok();
   };
   auto engine = QueryEngine::Open(request->engine, request->snapshot);

@@ -53,8 +53,8 @@ Server::Reply Server::GetResult(const Principal& who, const HttpRequest& req, Ht
     res.set_header("Content-Type", "text/csv; charset=utf-8");
     res.stream = [result, reader](std::string* chunk) -> Result<bool> {
       if (!reader->has_value()) {
-        ASSIGN_OR_RETURN(auto opened, result->OpenCsv());
-        reader->emplace(std::move(opened));
+        ASSIGN_OR_RETURN(auto csv, result->OpenCsv());
+        reader->emplace(std::move(csv));
       }
       return (**reader).Next(chunk);
     };

@@ -91,11 +91,6 @@ std::vector<Token> Tokenize(std::string_view sql) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return s;
-}
-
 Result<std::string> Literal(const SqlParameter& p) {
   switch (p.kind) {
     case SqlParameter::Kind::kNull: return std::string("NULL");
