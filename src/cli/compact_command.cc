@@ -3,7 +3,7 @@
 
 #include "cli/command.h"
 #include "exporter/writer.h"
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 
@@ -47,7 +47,7 @@ CommandAction AddCompact(CLI::App& app, const GlobalOptions& global) {
         if (std::find(keys->begin(), keys->end(), "schema/" + t) == keys->end())
           return Fail(InvalidArgument("the lake has no table named \"{}\"", t));
     }
-    auto report = upkeep::RunUpkeep((*session)->state(), (*session)->lake(), *config, plan, Timestamp::Now());
+    auto report = upkeep::RunUpkeep((*session)->state(), (*session)->lake(), *config, plan, (*session)->clock().Now());
     if (!report.ok()) return Fail(report.status());
     const auto& c = report->compacted;
     if (opts->dry_run) {

@@ -25,7 +25,8 @@
 #include "core/status.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
-#include "lake/row_batch.h"
+#include "lake/schema_catalog.h"
+#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog {
@@ -88,10 +89,5 @@ class QueryEngine {
   int64_t readable_bytes_ = 0;
   std::vector<std::string> viewed_tables_;
 };
-
-// Reads the schema recorded for `table` (the union of the columns ever exported).
-Result<TableSchema> StoredSchema(StateStore& state, const std::string& table);
-// Records the columns of `schema` that are not yet recorded for `table`.
-Status RecordSchema(StateStore& state, const std::string& table, const TableSchema& schema);
 
 }  // namespace fleetlog

@@ -10,7 +10,7 @@
 
 #include <fstream>
 
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {

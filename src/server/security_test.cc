@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {

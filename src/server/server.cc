@@ -197,7 +197,7 @@ void Server::LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t 
   if (req.path.rfind("/v1/", 0) == 0 && res.status != 401) {
     if (auto who = auth_.Authenticate(req.get_header_value("Authorization")); who.ok()) principal = who->name;
   }
-  json line = {{"ts", FormatTimestampIso(Timestamp::Now())},
+  json line = {{"ts", FormatTimestampIso(clock_->Now())},
                {"remote", req.remote_addr},
                {"method", req.method},
                {"path", req.path},

@@ -7,6 +7,7 @@
 // stopped: on restart it becomes ABORTED.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -121,7 +122,7 @@ void StatementService::Persist(const StatementPtr& st) {
   std::lock_guard write(st->record_mu);
   if (version < st->record_written) return;
   Status s = CreatePrivateDirs(options_.results_dir + "/" + st->id);
-  if (s.ok()) s = WriteFileAtomically(RecordPath(st->id), text, 0600);
+  if (s.ok()) s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600});
   if (!s.ok()) {
     // The statement goes on in memory; only a restart would lose it.
     spdlog::warn("cannot record statement {} ({}); it will not survive a restart", st->id, s.message());
@@ -133,20 +134,25 @@ void StatementService::Persist(const StatementPtr& st) {
 }
 
 std::vector<StatementService::StatementPtr> StatementService::RestoreLocked() {
-  namespace fs = std::filesystem;
   std::vector<StatementPtr> restored, interrupted;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.results_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || !LooksLikeStatementId(name)) continue;
-    auto text = ReadFile(entry.path().string() + "/" + std::string(kRecordFile));
+  Env& env = *Env::Default();
+  auto files = env.ListFiles(options_.results_dir);
+  if (!files.ok()) spdlog::warn("cannot list the result folder: {}", files.status().message());
+  std::set<std::string> folders;  // one per statement
+  for (const auto& f : files.ok() ? *files : std::vector<FileInfo>{})
+    if (const size_t slash = f.name.find('/'); slash != std::string::npos) folders.insert(f.name.substr(0, slash));
+  for (const std::string& name : folders) {
+    if (!LooksLikeStatementId(name)) continue;
+    const std::string folder = options_.results_dir + "/" + name;
+    auto text = env.ReadFile(folder + "/" + std::string(kRecordFile));
     auto st = text.ok() ? ParseRecord(*text) : Result<StatementPtr>(text.status());
     const Status valid = st.ok() ? ValidateRecordLocked(**st, name) : st.status();
-    if (!valid.ok() || entry.is_symlink()) {
+    std::error_code link_ec;
+    if (!valid.ok() || std::filesystem::is_symlink(folder, link_ec)) {
       // Written by a version that died before its first record, damaged, or not ours.
-      spdlog::warn("removing result folder {}: no valid statement record ({})", entry.path().string(),
+      spdlog::warn("removing result folder {}: no valid statement record ({})", folder,
                    valid.ok() ? "a symlink" : valid.message());
-      RemoveStoredResult(entry.path().string());
+      RemoveStoredResult(folder);
       continue;
     }
     restored.push_back(std::move(st).value());

@@ -163,8 +163,14 @@ void StatementService::Run(const StatementPtr& st) {
     }
     StoredResultInfo stored;
     bool has_result = false;
-    Status status = worker ? RunSub(st, i, *worker, &stored, &has_result)
-                           : start_error.WithContext("cannot start the query worker");
+    // No exception may leave a worker thread: one thrown here fails this statement only.
+    Status status;
+    try {
+      status = worker ? RunSub(st, i, *worker, &stored, &has_result)
+                      : start_error.WithContext("cannot start the query worker");
+    } catch (const std::exception& e) {
+      status = Internal("unexpected error: {}", e.what());
+    }
     std::lock_guard lock(mu_);
     sub.ended = st->updated = Now();
     switch (st->stop_reason) {
