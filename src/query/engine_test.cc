@@ -165,7 +165,7 @@ TEST_F(QueryEngineTest, ReadingFilesOutsideTheLakeIsRefused) {
 
 TEST_F(QueryEngineTest, WritingAttachingLoadingAndLooseningAreRefused) {
   const std::string target = lake_.Abs("stolen.csv");
-  EXPECT_THAT(Refused("COPY stl_query TO '" + target + "'"), HasSubstr("read-only"));
+  EXPECT_THAT(Refused("COPY stl_query TO '" + target + "'"), ::testing::AnyOf(HasSubstr("read-only"), HasSubstr("Permission")));
   Refused("COPY (SELECT 1) TO '" + dir_.Sub("x.csv") + "'");
   Refused("EXPORT DATABASE '" + lake_.Abs("export") + "'");
   Refused("ATTACH '" + lake_.Abs("x.db") + "' AS x");
@@ -187,15 +187,18 @@ TEST_F(QueryEngineTest, WritingAttachingLoadingAndLooseningAreRefused) {
   Refused("DROP VIEW stl_query");
   EXPECT_FALSE(engine_->Run("CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')").ok());
   Refused("CREATE SECRET s (TYPE http, BEARER_TOKEN 'b')");
-  // A read-only statement does not carry a second one through.
-  Refused("SELECT 1; SET enable_external_access = true");
-  Refused("SELECT 1; COPY (SELECT 1) TO '" + target + "'");
+  // A read-only statement does not carry a second one through: one statement at a time.
+  for (const std::string& two : {"SELECT 1; SET enable_external_access = true",
+                                 "SELECT 1; COPY (SELECT 1) TO '" + target + "'", std::string("SELECT 1; EXPLAIN SELECT 1")}) {
+    auto r = engine_->Run(two);
+    EXPECT_FALSE(r.ok()) << two;
+    if (!r.ok()) EXPECT_THAT(r.status().message(), HasSubstr("run one at a time")) << two;
+  }
   // EXPLAIN ANALYZE runs what it explains.
   Refused("EXPLAIN ANALYZE COPY (SELECT 1) TO '" + target + "'");
   Refused("/* hi */ explain  analyse\nCOPY (SELECT 1) TO '" + target + "'");
   Refused("EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1");
   Refused("EXPLAIN COPY (SELECT 1) TO '" + target + "'");
-  Refused("SELECT 1; EXPLAIN SELECT 1");
   EXPECT_FALSE(fs::exists(target));
   // Preparing EXPORT DATABASE (how Run learns the statement type) would create its folder,
   // but the engine may create nothing (issue 11).
@@ -232,7 +235,12 @@ TEST_F(QueryEngineTest, ExplainOfAWritingStatementIsRefusedInEverySpelling) {
   for (const auto& sql : spellings) {
     auto r = engine_->Run(sql);
     EXPECT_FALSE(r.ok()) << "not refused: " << sql;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << " -> " << r.status().ToString();
+    // Refused by the sandbox, or not even valid SQL to DuckDB (EXPLAIN ANALYZE ATTACH).
+    if (!r.ok())
+      EXPECT_THAT(r.status().code(), ::testing::AnyOf(StatusCode::kPermissionDenied, StatusCode::kInvalidArgument))
+          << sql << " -> " << r.status().ToString();
+    if (!r.ok() && sql.find("copy") != std::string::npos)
+      EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << " -> " << r.status().ToString();
   }
   EXPECT_FALSE(fs::exists(target));
   EXPECT_FALSE(fs::exists(lake_.Abs("export")));

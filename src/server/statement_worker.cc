@@ -11,6 +11,9 @@ namespace {
 
 constexpr auto kWatchdogTick = std::chrono::milliseconds(20);
 constexpr int kExpireEveryTicks = 50;  // about once a second
+// How long a query worker may take to start (exec, open its engine) before the workgroup's
+// own time limit starts counting.
+constexpr Duration kWorkerStartLimit = Duration::Seconds(30);
 
 Outcome OutcomeOf(StatementStatus s) {
   return s == StatementStatus::kFinished ? Outcome::kFinished
@@ -86,10 +89,15 @@ Status StatementService::RunSub(const StatementPtr& st, size_t i, QueryProcess& 
     }
     WorkerEvent& e = **event;
     switch (e.kind) {
-      case WorkerEvent::Kind::kConfined:
+      case WorkerEvent::Kind::kConfined: {
         if (!e.line.empty() && e.line.find("\"landlocked\":true") == std::string::npos)
           spdlog::warn("query worker not confined by Landlock: {}", e.line);
+        // The time limit counts from here: starting a worker (exec, engine) is not the
+        // statement's time, and is bounded by kWorkerStartLimit instead.
+        std::lock_guard lock(mu_);
+        if (const WorkgroupConfig* wg = workgroups_.Find(st->workgroup)) st->deadline = Now() + wg->timeout;
         break;
+      }
       case WorkerEvent::Kind::kColumns: {
         std::vector<ResultColumn> columns;
         for (auto& [name, type] : e.columns) columns.push_back({std::move(name), std::move(type)});
@@ -147,7 +155,7 @@ void StatementService::Run(const StatementPtr& st) {
     st->process = worker.get();
     st->status = StatementStatus::kStarted;
     st->started = st->updated = Now();
-    st->deadline = st->started + wg.timeout;
+    st->deadline = st->started + wg.timeout + kWorkerStartLimit;
     running_.push_back(st);
     if (st->stop && worker) worker->Kill();
   }

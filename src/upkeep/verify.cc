@@ -115,7 +115,7 @@ std::vector<std::pair<IssueKind, std::string>> LocalOddities(const LakeLayout& l
       continue;
     }
     std::error_code type_ec;
-    const std::string relative = fs::relative(it->path(), root).string();
+    const std::string relative = it->path().lexically_relative(root).string();  // never through a link
     if (it->is_symlink(type_ec)) out.emplace_back(IssueKind::kSymlink, relative);
     else if (it.depth() > 0 && !it->is_directory(type_ec) && !it->is_regular_file(type_ec))
       out.emplace_back(IssueKind::kForeign, relative);
