@@ -33,7 +33,7 @@ Result<FileDigest> DigestFile(Env& env, const std::string& path) {
 }
 
 Status WritePrivateFile(const std::string& path, std::string_view data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: a private file, never through a symlink
   if (fd < 0) return IoError("cannot write {}: {}", path, std::strerror(errno));
   size_t done = 0;
   while (done < data.size()) {
@@ -53,7 +53,7 @@ Status WritePrivateFile(const std::string& path, std::string_view data) {
 Status CreatePrivateDirs(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(dir, ec)) return Status::Ok();
+  if (fs::is_directory(dir, ec)) return Status::Ok();  // outside the Env: private local folders
   const fs::path parent = fs::path(dir).parent_path();
   if (!parent.empty() && parent != fs::path(dir)) RETURN_IF_ERROR(CreatePrivateDirs(parent.string()));
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)

@@ -81,7 +81,7 @@ Result<Confinement> ConfineToFiles(const std::vector<std::string>& readable_file
     ~Closer() { ::close(fd); }
   } closer{ruleset};
   for (const auto& path : readable_files) {
-    const int fd = ::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);  // outside the Env: Landlock rules take descriptors
     if (fd < 0) return IoError("cannot open {} to allow reading it: {}", path, std::strerror(errno));
     struct stat st{};
     const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -103,7 +103,7 @@ Result<Confinement> ConfineToFiles(const std::vector<std::string>& readable_file
 }
 
 int64_t CurrentDataBytes() {
-  std::ifstream in("/proc/self/status");
+  std::ifstream in("/proc/self/status");  // outside the Env: the kernel's own numbers
   std::string line;
   while (std::getline(in, line))
     if (line.rfind("VmData:", 0) == 0) return std::stoll(line.substr(7)) * 1024;

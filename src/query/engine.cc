@@ -169,7 +169,7 @@ Status CheckLakeFile(const std::string& lake_root, const std::string& real_root,
   std::error_code ec;
   const std::string full = lake_root + "/" + path;
   const auto status = fs::symlink_status(full, ec);
-  if (plain && !ec && fs::is_regular_file(status)) {
+  if (plain && !ec && fs::is_regular_file(status)) {  // outside the Env: the local file behind a committed path, not followed
     const fs::path real = fs::canonical(full, ec);
     if (!ec && real == fs::path(real_root) / relative) return Status::Ok();
   }

@@ -87,7 +87,7 @@ Result<std::unique_ptr<StoredResultWriter>> StoredResultWriter::Create(const std
                                                                        const ResultLimits& limits) {
   std::unique_ptr<StoredResultWriter> w(new StoredResultWriter(dir, std::move(columns), limits));
   RETURN_IF_ERROR(CreatePrivateDirs(dir));
-  const int fd = ::open((dir + "/rows.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const int fd = ::open((dir + "/rows.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: private, never through a symlink
   if (fd < 0 || (w->out_ = ::fdopen(fd, "wb")) == nullptr) {
     if (fd >= 0) ::close(fd);
     return IoError("cannot write {}/rows.jsonl: {}", dir, std::strerror(errno));
@@ -155,7 +155,7 @@ Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryRe
 }
 
 Result<StoredResult> StoredResult::Open(const std::string& dir) {
-  std::ifstream in(dir + "/meta.json", std::ios::binary);
+  std::ifstream in(dir + "/meta.json", std::ios::binary);  // outside the Env: local result files
   if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const json meta = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (meta.is_discarded() || !meta.is_object() || !meta.contains("offsets") || !meta["offsets"].is_array() ||
@@ -169,7 +169,7 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
   // Offsets must rise within the file, so a damaged meta.json cannot make a page read
   // (and allocate) more than the file holds.
   std::error_code ec;
-  const auto size = static_cast<int64_t>(fs::file_size(dir + "/rows.jsonl", ec));
+  const auto size = static_cast<int64_t>(fs::file_size(dir + "/rows.jsonl", ec));  // outside the Env: local result files
   for (const auto& o : meta["offsets"]) {
     const int64_t v = o.is_number_integer() ? o.get<int64_t>() : -1;
     if (ec || v < (r.offsets_.empty() ? 0 : r.offsets_.back()) || v > size)
@@ -180,7 +180,7 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
 }
 
 Result<std::string> StoredResult::PageRecords(int page) const {
-  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
+  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
   if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
   std::string text(static_cast<size_t>(end - begin), '\0');
@@ -197,7 +197,7 @@ Result<std::string> StoredResult::PageRecords(int page) const {
 Result<StoredResult::CsvReader> StoredResult::OpenCsv() const {
   CsvReader r;
   r.dir_ = dir_;
-  r.in_ = std::make_shared<std::ifstream>(dir_ + "/rows.jsonl", std::ios::binary);
+  r.in_ = std::make_shared<std::ifstream>(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
   if (!*r.in_) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   for (size_t c = 0; c < columns_.size(); ++c) {
     if (c) r.header_ += ',';
@@ -238,7 +238,7 @@ Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink
 
 void RemoveStoredResult(const std::string& dir) {
   std::error_code ec;
-  fs::remove_all(dir, ec);
+  fs::remove_all(dir, ec);  // outside the Env: local result files
 }
 
 }  // namespace fleetlog

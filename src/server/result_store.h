@@ -99,7 +99,7 @@ class StoredResult {
    private:
     friend class StoredResult;
     std::string dir_;
-    std::shared_ptr<std::ifstream> in_;
+    std::shared_ptr<std::ifstream> in_;  // outside the Env: local result files
     std::string header_;
     bool done_ = false;
   };

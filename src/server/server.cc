@@ -90,7 +90,7 @@ Status Server::Start() {
                          }};
   if (!options_.server.tls_cert.empty()) {
     const auto slurp = [](const std::string& path) {
-      std::ifstream in(path, std::ios::binary);
+      std::ifstream in(path, std::ios::binary);  // outside the Env: TLS files named in the config
       return std::string(std::istreambuf_iterator<char>(in), {});
     };
     http.tls_cert_pem = slurp(options_.server.tls_cert);

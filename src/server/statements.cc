@@ -55,7 +55,7 @@ Status StatementService::Start() {
   // statements. The lock is the kernel's, so it goes with the process however it ends.
   if (lock_fd_ < 0) {
     const std::string lock_path = options_.results_dir + "/.lock";
-    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: flock, dropped by the kernel with the process
     if (lock_fd_ < 0) return IoError("cannot open {}: {}", lock_path, std::strerror(errno));
     if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
       ::close(lock_fd_);

@@ -107,8 +107,8 @@ std::vector<std::pair<IssueKind, std::string>> LocalOddities(const LakeLayout& l
   std::vector<std::pair<IssueKind, std::string>> out;
   std::error_code ec;
   const fs::path root(lake.root());
-  if (!fs::is_directory(root, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+  if (!fs::is_directory(root, ec)) return out;  // outside the Env: symlinks exist only in a local lake
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();  // outside the Env: listing links without following them
        it.increment(ec)) {
     if (it.depth() == 0 && it->path().filename() == "_fleetlog") {
       it.disable_recursion_pending();
