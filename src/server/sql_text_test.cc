@@ -42,5 +42,13 @@ TEST(BindParametersTest, UnknownMissingAndRepeatedParametersAreErrors) {
   EXPECT_TRUE(BindParameters("select 1::int", {}).ok());
 }
 
+TEST(ReferencedNamesTest, FindsTablesButNotStringsOrComments) {
+  const std::vector<std::string> tables = {"stl_query", "stl_scan", "stl_querytext_full", "stl_wlm_query"};
+  auto found = ReferencedNames("select * from STL_QUERY q join \"stl_scan\" s using (query) -- stl_wlm_query\n"
+                               "where q.querytxt like '%stl_querytext_full%'",
+                               tables);
+  EXPECT_EQ(found, (std::set<std::string>{"stl_query", "stl_scan"}));
+}
+
 }  // namespace
 }  // namespace fleetlog
