@@ -188,11 +188,13 @@ TEST_F(QueryEngineTest, WritingAttachingLoadingAndLooseningAreRefused) {
   EXPECT_FALSE(engine_->Run("CREATE SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')").ok());
   Refused("CREATE SECRET s (TYPE http, BEARER_TOKEN 'b')");
   // A read-only statement does not carry a second one through: one statement at a time.
-  for (const std::string& two : {"SELECT 1; SET enable_external_access = true",
+  for (const std::string& two : {std::string("SELECT 1; SET enable_external_access = true"),
                                  "SELECT 1; COPY (SELECT 1) TO '" + target + "'", std::string("SELECT 1; EXPLAIN SELECT 1")}) {
     auto r = engine_->Run(two);
     EXPECT_FALSE(r.ok()) << two;
-    if (!r.ok()) EXPECT_THAT(r.status().message(), HasSubstr("run one at a time")) << two;
+    if (!r.ok()) {
+      EXPECT_THAT(r.status().message(), HasSubstr("run one at a time")) << two;
+    }
   }
   // EXPLAIN ANALYZE runs what it explains.
   Refused("EXPLAIN ANALYZE COPY (SELECT 1) TO '" + target + "'");
@@ -236,11 +238,13 @@ TEST_F(QueryEngineTest, ExplainOfAWritingStatementIsRefusedInEverySpelling) {
     auto r = engine_->Run(sql);
     EXPECT_FALSE(r.ok()) << "not refused: " << sql;
     // Refused by the sandbox, or not even valid SQL to DuckDB (EXPLAIN ANALYZE ATTACH).
-    if (!r.ok())
+    if (!r.ok()) {
       EXPECT_THAT(r.status().code(), ::testing::AnyOf(StatusCode::kPermissionDenied, StatusCode::kInvalidArgument))
           << sql << " -> " << r.status().ToString();
-    if (!r.ok() && sql.find("copy") != std::string::npos)
+    }
+    if (!r.ok() && sql.find("copy") != std::string::npos) {
       EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << sql << " -> " << r.status().ToString();
+    }
   }
   EXPECT_FALSE(fs::exists(target));
   EXPECT_FALSE(fs::exists(lake_.Abs("export")));
