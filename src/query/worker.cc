@@ -147,6 +147,7 @@ int RunQueryWorker(int in_fd, int out_fd) {
   request->snapshot = {};
   out.Event({{"event", "confined"}, {"landlock_abi", confined.landlock_abi}, {"landlocked", confined.landlocked},
              {"network_blocked", confined.network_blocked}, {"note", confined.note}, {"data_limit", limit}});
+  out.Flush();  // the server starts the statement's clock when it reads this
 
   for (const auto& sql : request->statements) {
     if (Status s = CheckScanLimit(**engine, request->max_scan_bytes, request->workgroup); !s.ok()) return Fail(out, s);
