@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <functional>
@@ -14,6 +15,7 @@
 #include "core/config.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "query/format.h"
 
 namespace fleetlog {
 class Server;
@@ -37,7 +39,23 @@ struct CommandRow {
   const char* name;
   const char* help;
   RegisterFn add;
+  const char* example = nullptr;  // one typical invocation, for --help and the man page (required)
 };
+
+// The one output flag of every command that prints data: --format table|json|csv, plus --json
+// as an alias of --format json where scripts already use it, and --crlf for RFC 4180 line ends.
+struct OutputFlags {
+  std::string format;  // empty: the command's default
+  bool json = false;
+  bool crlf = false;
+
+  OutputFormat Resolve(OutputFormat default_format) const;
+  FormatOptions format_options() const { return {.csv_line_end = crlf ? "\r\n" : "\n"}; }
+};
+void AddOutputFlags(CLI::App& app, OutputFlags* flags, bool json_alias = false);
+// One record of named values (a command's summary): JSON prints an object, CSV a header line
+// and one row. (The table form is each command's own sentence.)
+void PrintRecord(const nlohmann::ordered_json& record, OutputFormat format, const FormatOptions& options);
 
 // Loads the config named by the global options; on failure prints the problems.
 Result<Config> LoadConfigFor(const GlobalOptions& global);
@@ -64,5 +82,8 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
 CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
+CommandAction AddCompletion(CLI::App& app, const GlobalOptions& global);
+CommandAction AddManPage(CLI::App& app, const GlobalOptions& global);
+CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

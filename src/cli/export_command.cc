@@ -27,12 +27,12 @@ static nlohmann::json RunToJson(const RunRecord& r) {
 CommandAction AddExport(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     std::vector<std::string> clusters, tables;
-    bool json = false;
+    OutputFlags output;
   };
   auto opts = std::make_shared<Options>();
   app.add_option("--cluster", opts->clusters, "Only this cluster (repeatable)");
   app.add_option("--table", opts->tables, "Only this table (repeatable)");
-  app.add_flag("--json", opts->json, "Print the runs as JSON");
+  AddOutputFlags(app, &opts->output, /*json_alias=*/true);
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
@@ -52,10 +52,27 @@ CommandAction AddExport(CLI::App& app, const GlobalOptions& global) {
     if (!session.ok()) return Fail(session.status());
     CycleReport report = RunCycle((*session)->export_context(), (*session)->source_factory(),
                                   {.clusters = opts->clusters, .tables = opts->tables});
-    if (opts->json) {
+    const OutputFormat format = opts->output.Resolve(OutputFormat::kTable);
+    if (format == OutputFormat::kJson) {
       nlohmann::json runs = nlohmann::json::array();
       for (const auto& r : report.runs) runs.push_back(RunToJson(r));
       std::cout << nlohmann::json{{"runs", runs}, {"failed", report.failed}}.dump(2) << "\n";
+    } else if (format == OutputFormat::kCsv) {
+      Grid grid;
+      for (const char* c : {"cluster", "table", "status", "rows_read", "rows_written", "rows_duplicate", "bytes_written",
+                            "started_at", "duration_ms", "error", "window_lower", "window_upper"})
+        grid.columns.push_back({c, std::string_view(c).find("rows_") == 0 || std::string_view(c) == "bytes_written" ||
+                                       std::string_view(c) == "duration_ms"});
+      for (const auto& r : report.runs) {
+        const nlohmann::json j = RunToJson(r);
+        auto& row = grid.rows.emplace_back();
+        for (const auto& c : grid.columns) {
+          const auto& v = j.at(c.name);
+          if (v.is_null()) row.emplace_back();
+          else row.emplace_back(v.is_string() ? v.get<std::string>() : v.dump());
+        }
+      }
+      WriteGrid(grid, format, std::cout, opts->output.format_options());
     } else {
       int64_t rows = 0;
       for (const auto& r : report.runs) rows += r.rows_written;

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <iterator>
 
@@ -14,17 +16,17 @@ namespace fleetlog::cli {
 
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   struct Options {
-    std::string format = "table";
+    OutputFlags output;
     std::string sql;
   };
   auto opts = std::make_shared<Options>();
-  app.add_option("--format", opts->format, "table (default), csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  AddOutputFlags(app, &opts->output);
   app.add_option("sql", opts->sql, "The SQL to run; - reads it from stdin")->required();
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    auto format = ParseOutputFormat(opts->format);
-    if (!format.ok()) return Fail(format.status());
+    // People at a terminal get an aligned table; a pipe gets CSV for the next program.
+    const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
     std::string sql = opts->sql;
     if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
@@ -54,7 +56,7 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
       std::cerr << "fleetlog: query failed: " << result.status().message() << "\n";
       return static_cast<int>(kExitFailed);
     }
-    WriteResult(*result, *format, std::cout);
+    WriteResult(*result, format, std::cout, opts->output.format_options());
     return static_cast<int>(kExitOk);
   };
 }

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -248,7 +249,7 @@ Result<bool> DsnHoldsPassword(const std::string& dsn) {
 }
 
 void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
-  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale"});
+  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale", "tags"});
   ClusterConfig c;
   c.line = static_cast<int>(t.source().begin.line);
   r.ReadString(t, "name", &c.name);
@@ -267,6 +268,7 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   r.ReadString(t, "password_secret", &c.password_secret);
   r.ReadString(t, "password_env", &c.password_env);
   r.ReadStrings(t, "tables", &c.tables);
+  r.ReadStrings(t, "tags", &c.tags);
   if (const auto* n = t.get("seed")) {
     if (!n->is_integer() || n->as_integer()->get() < 0) r.Fail(n, "\"seed\" must be a non-negative whole number");
     else c.seed = static_cast<uint64_t>(n->as_integer()->get());
@@ -314,7 +316,7 @@ void ReadCustom(ConfigReader& r, const toml::table& t, Config* config) {
 
 void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.CheckKeys(t, "[server]", {"listen", "tls_cert", "tls_key", "results_dir", "result_ttl", "result_cap", "max_body",
-                              "request_timeout", "token", "hosts", "origins", "memory_budget"});
+                              "request_timeout", "token", "hosts", "origins", "memory_budget", "ready_max_lag"});
   ServerConfig s;
   r.ReadString(t, "listen", &s.listen);
   r.ReadString(t, "tls_cert", &s.tls_cert);
@@ -330,6 +332,7 @@ void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   for (const auto& o : s.origins)
     if (!(o.starts_with("http://") || o.starts_with("https://")) || o.find('/', o.find("//") + 2) != std::string::npos)
       r.Fail(t.get("origins"), fmt::format("[server] origins entry \"{}\" must be scheme://host[:port], no path", o));
+  r.ReadDuration(t, "ready_max_lag", &s.ready_max_lag);
   if (s.tls_cert.empty() != s.tls_key.empty()) r.Fail(&t, "[server] needs both tls_cert and tls_key, or neither");
   EachEntry(r, t, "token", [&](const toml::table& tok) {
     r.CheckKeys(tok, "[[server.token]]", {"name", "sha256", "workgroup"});
@@ -362,9 +365,123 @@ void ReadWorkgroup(ConfigReader& r, const toml::table& t, Config* config) {
   config->workgroups.push_back(std::move(w));
 }
 
+template <typename Enum, size_t N>
+bool ReadEnum(ConfigReader& r, const toml::table& t, std::string_view key,
+              const std::array<std::pair<std::string_view, Enum>, N>& names, Enum* out) {
+  auto text = r.String(t, key);
+  if (!text) return false;
+  for (const auto& [name, value] : names)
+    if (*text == name) {
+      *out = value;
+      return true;
+    }
+  std::string known;
+  for (const auto& [name, value] : names) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
+  r.Fail(t.get(key), fmt::format("unknown {} \"{}\" (use {})", key, *text, known));
+  return false;
+}
+
+constexpr std::array<std::pair<std::string_view, AlertSource>, 4> kAlertSources = {{
+    {"sql", AlertSource::kSql}, {"anomaly", AlertSource::kAnomaly}, {"export_lag", AlertSource::kExportLag},
+    {"failing_tables", AlertSource::kFailingTables}}};
+constexpr std::array<std::pair<std::string_view, AlertCondition>, 4> kAlertConditions = {{
+    {"above", AlertCondition::kAbove}, {"below", AlertCondition::kBelow}, {"equal", AlertCondition::kEqual},
+    {"absent", AlertCondition::kAbsent}}};
+constexpr std::array<std::pair<std::string_view, ReceiverKind>, 4> kReceiverKinds = {{
+    {"webhook", ReceiverKind::kWebhook}, {"slack", ReceiverKind::kSlack}, {"alertmanager", ReceiverKind::kAlertmanager},
+    {"email", ReceiverKind::kEmail}}};
+
+void ReadAlert(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[alert]]", {"name", "source", "sql", "value_column", "cluster", "condition", "threshold", "for",
+                               "interval", "repeat", "severity", "labels", "receivers", "summary"});
+  AlertRuleConfig a;
+  a.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &a.name);
+  if (a.name.empty()) return r.Fail(&t, "[[alert]] needs a name, like name = \"slow-queries\"");
+  if (!IsValidName(a.name)) r.Fail(t.get("name"), fmt::format("alert name \"{}\" may hold only a-z, 0-9, _ and -", a.name));
+  for (const auto& other : config->alerts)
+    if (other.name == a.name) r.Fail(t.get("name"), fmt::format("duplicate [[alert]] \"{}\" (line {})", a.name, other.line));
+  if (!t.get("source")) r.Fail(&t, fmt::format("[[alert]] \"{}\" needs a source: sql, anomaly, export_lag or failing_tables", a.name));
+  const bool source_known = ReadEnum(r, t, "source", kAlertSources, &a.source);
+  r.ReadString(t, "sql", &a.sql);
+  r.ReadString(t, "value_column", &a.value_column);
+  r.ReadString(t, "cluster", &a.cluster);
+  if (source_known && a.source == AlertSource::kSql && a.sql.empty())
+    r.Fail(&t, fmt::format("[[alert]] \"{}\" has source = \"sql\" but no sql: write a query returning a column \"{}\" "
+                           "and grouping columns", a.name, a.value_column));
+  if (a.source != AlertSource::kSql && t.get("sql"))
+    r.Fail(t.get("sql"), fmt::format("[[alert]] \"{}\": sql is only for source = \"sql\"", a.name));
+  if (!a.cluster.empty() && a.source != AlertSource::kAnomaly)
+    r.Fail(t.get("cluster"), "cluster is only for source = \"anomaly\" (filter in the SQL instead)");
+  ReadEnum(r, t, "condition", kAlertConditions, &a.condition);
+  if (const auto* n = t.get("threshold")) {
+    auto v = n->value<double>();
+    if (!v) r.Fail(n, "\"threshold\" must be a number");
+    else a.threshold = *v;
+  } else if (source_known && a.condition != AlertCondition::kAbsent && a.source != AlertSource::kAnomaly &&
+             a.source != AlertSource::kFailingTables) {
+    r.Fail(&t, fmt::format("[[alert]] \"{}\" needs a threshold for condition = \"{}\"", a.name,
+                           AlertConditionName(a.condition)));
+  }
+  r.ReadDuration(t, "for", &a.for_);
+  r.ReadDuration(t, "interval", &a.interval);
+  r.ReadDuration(t, "repeat", &a.repeat);
+  if (a.interval && *a.interval < Duration::Seconds(1)) r.Fail(t.get("interval"), "interval must be at least 1s");
+  if (a.repeat < Duration::Minutes(1)) r.Fail(t.get("repeat"), "repeat must be at least 1m");
+  r.ReadString(t, "severity", &a.severity);
+  if (a.severity.empty()) r.Fail(t.get("severity"), "severity must not be empty (e.g. \"critical\", \"warning\", \"info\")");
+  r.ReadString(t, "summary", &a.summary);
+  r.ReadStrings(t, "receivers", &a.receivers);
+  if (const auto* n = t.get("labels")) {
+    if (!n->is_table()) {
+      r.Fail(n, "\"labels\" must be a table, like labels = { team = \"dba\" }");
+    } else {
+      for (const auto& [k, v] : *n->as_table()) {
+        if (!v.is_string()) r.Fail(&v, fmt::format("label \"{}\" must be a string", k.str()));
+        else a.labels[std::string(k.str())] = v.as_string()->get();
+      }
+    }
+  }
+  config->alerts.push_back(std::move(a));
+}
+
+void ReadReceiver(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[receiver]]", {"name", "kind", "url", "url_secret", "from", "to", "username", "password_secret",
+                                  "starttls", "ca_file", "timeout", "max_attempts", "first_retry"});
+  ReceiverConfig c;
+  c.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &c.name);
+  if (!IsValidName(c.name)) return r.Fail(&t, "[[receiver]] needs a name of a-z, 0-9, _ and -");
+  for (const auto& other : config->receivers)
+    if (other.name == c.name) r.Fail(t.get("name"), fmt::format("duplicate [[receiver]] \"{}\" (line {})", c.name, other.line));
+  if (!t.get("kind")) r.Fail(&t, fmt::format("[[receiver]] \"{}\" needs a kind: webhook, slack, alertmanager or email", c.name));
+  ReadEnum(r, t, "kind", kReceiverKinds, &c.kind);
+  r.ReadString(t, "url", &c.url);
+  r.ReadString(t, "url_secret", &c.url_secret);
+  r.ReadString(t, "from", &c.from);
+  r.ReadStrings(t, "to", &c.to);
+  r.ReadString(t, "username", &c.username);
+  r.ReadString(t, "password_secret", &c.password_secret);
+  r.ReadBool(t, "starttls", &c.starttls);
+  r.ReadString(t, "ca_file", &c.ca_file);
+  r.ReadDuration(t, "timeout", &c.timeout);
+  r.ReadDuration(t, "first_retry", &c.first_retry);
+  r.ReadInt(t, "max_attempts", &c.max_attempts, 1, 100);
+  if (c.url.empty() == c.url_secret.empty())
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\" needs exactly one of url and url_secret (a secret for a URL that "
+                           "carries a token: `fleetlog secrets set NAME`)", c.name));
+  if (!c.url.empty() && c.url.find("://") == std::string::npos)
+    r.Fail(t.get("url"), fmt::format("url \"{}\" needs a scheme, like https:// or smtp://", c.url));
+  if (c.kind == ReceiverKind::kEmail && (c.from.empty() || c.to.empty()))
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\" of kind email needs from and to (a list of addresses)", c.name));
+  if (c.kind != ReceiverKind::kEmail && (t.get("from") || t.get("to") || t.get("password_secret")))
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\": from, to and password_secret are only for kind = \"email\"", c.name));
+  config->receivers.push_back(std::move(c));
+}
+
 void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_dir, Config* config) {
   r.CheckKeys(root, "the top level", {"lake", "state", "secrets", "export", "table", "cluster", "custom", "query",
-                                      "server", "workgroup", "detect", "upkeep"});
+                                      "server", "workgroup", "detect", "upkeep", "alert", "receiver", "alerting", "log"});
   config->lake_path = "./lake";
   config->state_path = "./fleetlog.db";
   config->key_file = "./fleetlog.key";
@@ -452,6 +569,30 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadInt(*t, "max_files_per_partition", &u.max_files_per_partition, 2, 100000);
     r.ReadDuration(*t, "rollup_keep", &u.rollup_keep);
   }
+  EachEntry(r, root, "receiver", [&](const toml::table& t) { ReadReceiver(r, t, config); });
+  EachEntry(r, root, "alert", [&](const toml::table& t) { ReadAlert(r, t, config); });
+  if (const toml::node* alerts = root.get("alert"); alerts && alerts->is_array()) {
+    const toml::array& entries = *alerts->as_array();
+    for (size_t i = 0; i < config->alerts.size() && i < entries.size(); ++i) {
+      const AlertRuleConfig& a = config->alerts[i];
+      for (const auto& name : a.receivers)
+        if (std::none_of(config->receivers.begin(), config->receivers.end(), [&](const auto& rc) { return rc.name == name; }))
+          r.Fail(&entries[i], fmt::format("[[alert]] \"{}\" names receiver \"{}\", which no [[receiver]] declares", a.name, name));
+      if (!a.cluster.empty() && !config->FindCluster(a.cluster))
+        r.Fail(&entries[i], fmt::format("[[alert]] \"{}\" names cluster \"{}\", which no [[cluster]] declares", a.name, a.cluster));
+    }
+  }
+  if (const auto* t = Section(r, root, "alerting")) {
+    r.CheckKeys(*t, "[alerting]", {"dashboard_url"});
+    r.ReadString(*t, "dashboard_url", &config->alerting.dashboard_url);
+  }
+  if (const auto* t = Section(r, root, "log")) {
+    r.CheckKeys(*t, "[log]", {"format"});
+    std::string format = "text";
+    r.ReadString(*t, "format", &format);
+    if (format != "text" && format != "json") r.Fail(t->get("format"), fmt::format("unknown log format \"{}\" (use text or json)", format));
+    config->log.json = format == "json";
+  }
 
   config->lake_path = Resolve(base_dir, config->lake_path);
   config->state_path = Resolve(base_dir, config->state_path);
@@ -460,12 +601,32 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     auto& s = *config->server;
     s.tls_cert = Resolve(base_dir, s.tls_cert);
     s.tls_key = Resolve(base_dir, s.tls_key);
+  }
+  for (auto& rc : config->receivers) rc.ca_file = Resolve(base_dir, rc.ca_file);
+  if (config->server) {
+    auto& s = *config->server;
     s.results_dir = s.results_dir.empty() ? (fs::path(config->state_path).parent_path() / "results").string()
                                           : Resolve(base_dir, s.results_dir);
   }
 }
 
 }  // namespace
+
+const char* AlertSourceName(AlertSource source) {
+  for (const auto& [name, value] : kAlertSources)
+    if (value == source) return name.data();
+  return "?";
+}
+const char* AlertConditionName(AlertCondition condition) {
+  for (const auto& [name, value] : kAlertConditions)
+    if (value == condition) return name.data();
+  return "?";
+}
+const char* ReceiverKindName(ReceiverKind kind) {
+  for (const auto& [name, value] : kReceiverKinds)
+    if (value == kind) return name.data();
+  return "?";
+}
 
 const char* SourceKindName(SourceKind kind) {
   switch (kind) {

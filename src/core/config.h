@@ -28,6 +28,7 @@ struct ClusterConfig {
   std::vector<std::string> tables;  // empty: [export].tables
   uint64_t seed = 1;    // kind = "sim" only
   double scale = 1.0;   // kind = "sim" only: load multiplier
+  std::vector<std::string> tags;  // free labels for the dashboard's filters, like "prod" or "team:bi"
   int line = 0;         // where it was declared, for later error messages
 };
 
@@ -88,6 +89,7 @@ struct ServerConfig {
   // memory_limit plus each worker's headroom); a statement waits until it fits. 0: half of
   // this machine's memory.
   int64_t memory_budget_bytes = 0;
+  Duration ready_max_lag = Duration::Hours(1);  // GET /readyz fails past this export lag
 };
 
 struct WorkgroupConfig {
@@ -114,6 +116,67 @@ struct UpkeepConfig {
   Duration rollup_keep = Duration::Days(1825);  // retention of the hourly roll-ups
 };
 
+// [[alert]]: a rule over the lake, the detector's grade, or fleetlog's own export health.
+enum class AlertSource {
+  kSql,            // `sql`: rows with a value column and grouping columns
+  kAnomaly,        // the latest anomaly grade of each cluster (or of `cluster`)
+  kExportLag,      // export lag of each (cluster, table), in seconds
+  kFailingTables,  // consecutive failed export runs of each (cluster, table)
+};
+enum class AlertCondition { kAbove, kBelow, kEqual, kAbsent };
+const char* AlertSourceName(AlertSource source);
+const char* AlertConditionName(AlertCondition condition);
+
+struct AlertRuleConfig {
+  std::string name;  // [a-z0-9_-]+
+  AlertSource source = AlertSource::kSql;
+  std::string sql;                    // kSql only
+  std::string value_column = "value"; // kSql only; the other columns group
+  std::string cluster;                // kAnomaly: one cluster only; empty: every cluster
+  AlertCondition condition = AlertCondition::kAbove;
+  double threshold = 0;
+  Duration for_;                      // active this long before firing (kAbsent: missing this long)
+  std::optional<Duration> interval;   // also evaluated on this interval, besides after each cycle
+  Duration repeat = Duration::Hours(4);  // re-notify a firing alert this often
+  std::string severity = "warning";
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> receivers;  // names of [[receiver]] entries
+  std::string summary;                 // a sentence for people; {value} and {labels.NAME} expand
+  int line = 0;
+};
+
+enum class ReceiverKind { kWebhook, kSlack, kAlertmanager, kEmail };
+const char* ReceiverKindName(ReceiverKind kind);
+
+// [[receiver]]: where notifications go. URLs that carry a token and SMTP passwords come from
+// the secret store (url_secret, password_secret), never from the file.
+struct ReceiverConfig {
+  std::string name;
+  ReceiverKind kind = ReceiverKind::kWebhook;
+  std::string url;          // webhook, slack: the URL; alertmanager: its base URL; email: smtp:// or smtps://
+  std::string url_secret;   // or: the name of a secret holding the URL
+  std::string from;         // email
+  std::vector<std::string> to;
+  std::string username;     // email: SMTP login
+  std::string password_secret;
+  bool starttls = true;     // email over smtp://: require STARTTLS
+  std::string ca_file;      // a CA bundle to verify the server with, instead of the system's
+  Duration timeout = Duration::Seconds(10);
+  int max_attempts = 8;     // deliveries retry with exponential back-off, then are recorded failed
+  Duration first_retry = Duration::Seconds(2);
+  int line = 0;
+};
+
+// [alerting]: settings for every rule.
+struct AlertingConfig {
+  std::string dashboard_url;  // notifications link here ("http://fleetlog.example:8080")
+};
+
+// [log]: the log format of `run` and `serve`.
+struct LogConfig {
+  bool json = false;  // format = "json": one JSON object per line
+};
+
 struct Config {
   std::string file;  // the file it came from, absolute
   std::string lake_path;
@@ -128,6 +191,10 @@ struct Config {
   std::vector<WorkgroupConfig> workgroups;  // always holds "default"
   DetectConfig detect;
   UpkeepConfig upkeep;
+  std::vector<AlertRuleConfig> alerts;
+  std::vector<ReceiverConfig> receivers;
+  AlertingConfig alerting;
+  LogConfig log;
 
   const ClusterConfig* FindCluster(std::string_view name) const;
   // The tables exported from `cluster`, custom queries included.

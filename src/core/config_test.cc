@@ -1,9 +1,11 @@
 #include "core/config.h"
+#include "core/config_example.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -61,6 +63,7 @@ name = "sim-1"
 kind = "sim"
 seed = 7
 scale = 2.5
+tags = ["prod", "team:bi"]
 
 [[custom]]
 name = "sales_2000"
@@ -77,6 +80,8 @@ key = ["id"]
   EXPECT_EQ(config->clusters[1].kind, SourceKind::kSim);
   EXPECT_EQ(config->clusters[1].seed, 7u);
   EXPECT_DOUBLE_EQ(config->clusters[1].scale, 2.5);
+  EXPECT_TRUE(config->clusters[0].tags.empty());
+  EXPECT_EQ(config->clusters[1].tags, (std::vector<std::string>{"prod", "team:bi"}));
   EXPECT_EQ(config->table_overrides.at("stl_query").lookback, Duration::Hours(2));
   EXPECT_EQ(config->TablesOf(config->clusters[0]), (std::vector<std::string>{"stl_query", "sales_2000"}));
   EXPECT_EQ(config->TablesOf(config->clusters[1]), (std::vector<std::string>{"stl_query"}));
@@ -263,6 +268,53 @@ TEST(ConfigTest, ExampleConfigLoads) {
   EXPECT_EQ(config->clusters[0].kind, SourceKind::kSim);
   EXPECT_EQ(config->table_overrides.at("stl_alert_event_log").lookback, Duration::Hours(6));
   EXPECT_EQ(config->query.memory_limit_bytes, 2'000'000'000);
+}
+
+// `fleetlog init` writes every section with its defaults commented: uncommented, they load
+// and equal the defaults the code uses, so the file never shows a stale default.
+TEST(ConfigTest, ExampleConfigCommentsShowTheDefaults) {
+  const std::string example = ExampleConfig("./lake", "/var/lib/fleetlog");
+  for (const char* section : {"[lake]", "[state]", "[secrets]", "[export]", "[query]", "# [server]", "# [[server.token]]",
+                              "# [[workgroup]]", "[detect]", "[upkeep]", "[[cluster]]", "# [[custom]]", "[table."})
+    EXPECT_NE(example.find(std::string("\n") + section), std::string::npos) << section;
+  std::string uncommented, line;
+  bool open = false;  // inside a block whose commented keys are defaults
+  std::istringstream in(example);
+  while (std::getline(in, line)) {
+    if (line.rfind("[", 0) == 0 || line.rfind("# [", 0) == 0) {
+      open = line.rfind("# [server]", 0) == 0 || line.rfind("# [[workgroup]]", 0) == 0 ||
+             line.rfind("[detect]", 0) == 0 || line.rfind("[upkeep]", 0) == 0;
+      if (open && line[0] == '#') line = line.substr(2);
+    } else if (open && line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos &&
+               line.rfind("# tls_", 0) != 0) {
+      line = line.substr(2);
+    }
+    uncommented += line + "\n";
+  }
+  auto config = ParseConfig(uncommented, "/etc/fleetlog/fleetlog.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString() << "\n" << uncommented;
+  EXPECT_EQ(config->state_path, "/var/lib/fleetlog/fleetlog.db");
+  const UpkeepConfig upkeep;
+  EXPECT_TRUE(config->upkeep.enabled);
+  EXPECT_EQ(config->upkeep.every, upkeep.every);
+  EXPECT_EQ(config->upkeep.grace, upkeep.grace);
+  EXPECT_EQ(config->upkeep.target_file_bytes, upkeep.target_file_bytes);
+  EXPECT_EQ(config->upkeep.max_files_per_partition, upkeep.max_files_per_partition);
+  EXPECT_EQ(config->upkeep.rollup_keep, upkeep.rollup_keep);
+  EXPECT_EQ(config->detect.bucket, DetectConfig{}.bucket);
+  ASSERT_TRUE(config->server.has_value());
+  const ServerConfig server;
+  EXPECT_EQ(config->server->listen, server.listen);
+  EXPECT_EQ(config->server->result_ttl, server.result_ttl);
+  EXPECT_EQ(config->server->result_cap_bytes, server.result_cap_bytes);
+  EXPECT_EQ(config->server->max_body_bytes, server.max_body_bytes);
+  EXPECT_EQ(config->server->request_timeout, server.request_timeout);
+  const WorkgroupConfig workgroup;
+  ASSERT_EQ(config->workgroups.size(), 1u);
+  EXPECT_EQ(config->workgroups[0].max_concurrent, workgroup.max_concurrent);
+  EXPECT_EQ(config->workgroups[0].max_queued, workgroup.max_queued);
+  EXPECT_EQ(config->workgroups[0].timeout, workgroup.timeout);
+  EXPECT_EQ(config->workgroups[0].memory_limit_bytes, workgroup.memory_limit_bytes);
 }
 
 TEST(ConfigTest, ServerTokensAndWorkgroups) {

@@ -50,8 +50,9 @@ initial_backfill = "{}d"
 lookback = "6h"
 )toml", o.clusters, o.days);
   for (int i = 1; i <= o.clusters; ++i)
-    text += fmt::format("\n[[cluster]]\nname = \"sim-{}\"\nkind = \"sim\"\nseed = {}\nscale = {}\n", i, 1000 + i,
-                        i % 3 == 0 ? "2.0" : "1.0");
+    text += fmt::format("\n[[cluster]]\nname = \"sim-{}\"\nkind = \"sim\"\nseed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
+                        i, 1000 + i, i % 3 == 0 ? "2.0" : "1.0", i % 4 == 0 ? "staging" : "prod",
+                        i % 2 == 0 ? "team:bi" : "team:etl");
   if (o.serve) text += fmt::format("\n[server]\nlisten = \"{}\"\n", o.listen);
   return text;
 }

@@ -144,6 +144,14 @@ Server::Reply Server::GetWorkgroups(const Principal& who, const HttpRequest&, Ht
   return {200, std::move(out)};
 }
 
+Server::Reply Server::GetRuns(const Principal&, const HttpRequest& req, HttpResponse&) {
+  std::map<std::string, std::string> query;
+  for (const auto& [name, value] : req.params) query.emplace(name, value);
+  auto runs = RecentRunsJson(state_, query);
+  if (!runs.ok()) return Reply::Of(runs.status());
+  return {200, std::move(runs).value()};
+}
+
 Server::Reply Server::GetFleet(const Principal&, const HttpRequest&, HttpResponse&) {
   auto fleet = FleetOverview(state_, options_.clusters, clock_->Now());
   if (!fleet.ok()) return Reply::Of(fleet.status());

@@ -9,6 +9,7 @@
 #include "server/api_json.h"
 #include "server/assets.h"
 #include "server/fleet.h"
+#include "server/observability.h"
 #include "server/request_guard.h"
 
 namespace fleetlog {
@@ -29,7 +30,9 @@ Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), Err
 ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
-  for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
+  o.tables = ExportedTables(config);
+  for (const auto& a : config.alerts) o.alert_rules[a.name] = a.severity;
   return o;
 }
 
@@ -166,7 +169,32 @@ HttpRoutes Server::Routes() {
   h.Add("GET", R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Add("GET", "/v1/workgroups", api(&Server::GetWorkgroups));
   h.Add("GET", "/v1/fleet", api(&Server::GetFleet));
-  h.Add("GET", R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
+  h.Add("GET", "/v1/runs", api(&Server::GetRuns));
+  // Handlers over plain data (observability.h). Screen() has already checked the token for
+  // /v1/alerts; /metrics, /healthz and /readyz need none.
+  const auto plain = [](std::function<HttpResponse(const HttpRequest&)> handler) {
+    return [handler = std::move(handler)](const HttpRequest& req, HttpResponse& res) {
+      try {
+        res = handler(req);
+      } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
+        res = HttpResponse{};
+        SendJson(res, 500, ErrorJson(Internal("internal error: {}", e.what())));
+      }
+      res.set_header("Cache-Control", "no-store");
+    };
+  };
+  h.Add("GET", "/metrics", plain([this](const HttpRequest&) {
+    MetricsSnapshot snapshot = CollectMetrics(state_, options_.tables, options_.alert_rules, clock_->Now());
+    snapshot.workgroups = statements_->WorkgroupStats();
+    snapshot.http = http_counters_.Snapshot();
+    return MetricsAnswer(snapshot);
+  }));
+  h.Add("GET", "/healthz", plain([](const HttpRequest&) { return HealthzAnswer(); }));
+  h.Add("GET", "/readyz", plain([this](const HttpRequest&) {
+    return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
+  }));
+  h.Add("GET", "/v1/alerts", plain([this](const HttpRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
+  h.Add("GET", R"(/|/index\.html|/app\.js|/style\.css)",
         [this](const HttpRequest& req, HttpResponse& res) { ServeAsset(req, res); });
   return h;
 }
@@ -185,13 +213,17 @@ void Server::HandleApi(const HttpRequest& req, HttpResponse& res,
 }
 
 void Server::ServeAsset(const HttpRequest& req, HttpResponse& res) {
-  auto asset = FindAsset(req.path, options_.web_dir);
+  auto asset = FindAsset(req.path, options_.web_dir, AcceptsGzip(req.get_header_value("Accept-Encoding")));
   if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
   res.set_header("Cache-Control", "no-cache");
-  res.set_content(std::move(asset->body), asset->content_type.c_str());
+  res.set_header("Vary", "Accept-Encoding");
+  if (!asset->content_encoding.empty()) res.set_header("Content-Encoding", asset->content_encoding);
+  res.set_content(std::move(asset->body), asset->content_type);
 }
 
 void Server::LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes) {
+  http_counters_.Add(RouteTemplate(req.path), req.method, res.status,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count());
   if (!options_.access_log) return;
   std::string principal;
   if (req.path.rfind("/v1/", 0) == 0 && res.status != 401) {

@@ -4,8 +4,10 @@
 //   POST /v1/statements, /v1/statements/batch      queue SQL (statements.h)
 //   GET  /v1/statements[/{id}[/result]]             list, describe, fetch results
 //   POST /v1/statements/{id}/cancel
-//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet
-//   GET  /, /app.js, /style.css, /chart.umd.js      the dashboard (assets.h)
+//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet, /v1/runs (fleet.h)
+//   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
+//   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
+//   GET  /, /app.js, /style.css                     the dashboard (assets.h)
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
 // format=csv, which streams the whole result as one download (next_token does not apply).
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,8 +32,11 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "exporter/table_health.h"
 #include "server/auth.h"
+#include "server/fleet.h"
 #include "server/http.h"
+#include "server/metrics.h"
 #include "server/request_guard.h"
 #include "server/statements.h"
 #include "state/state_store.h"
@@ -42,8 +48,10 @@ struct ServerOptions {
   std::vector<WorkgroupConfig> workgroups;  // must hold "default"
   std::string lake_root;
   int engine_threads = 2;
-  std::string query_worker;           // the fleetlog binary for query workers; empty: this one
-  std::vector<std::string> clusters;  // configured cluster names, for the fleet overview
+  std::string query_worker;            // the fleetlog binary for query workers; empty: this one
+  std::vector<FleetCluster> clusters;  // configured clusters, for the fleet overview
+  std::vector<TableRef> tables;       // exported (cluster, table)s, for /metrics and /readyz
+  std::map<std::string, std::string> alert_rules;  // rule -> severity, for /metrics
   std::string web_dir;                // serve the dashboard from here instead of the embedded copy
   int page_rows = 1000;               // records per result page
   int list_page_size = 100;           // statements per page of GET /v1/statements
@@ -102,6 +110,7 @@ class Server {
   Reply GetTable(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetWorkgroups(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetFleet(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetRuns(const Principal& who, const HttpRequest& req, HttpResponse& res);
   void ServeAsset(const HttpRequest& req, HttpResponse& res);
   void LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes);
 
@@ -112,6 +121,7 @@ class Server {
   Authenticator auth_;
   RequestGuard guard_;
   std::unique_ptr<StatementService> statements_;
+  HttpRequestCounters http_counters_;
   std::unique_ptr<HttpServer> http_;
   int port_ = 0;
   bool running_ = false;

@@ -83,7 +83,7 @@ class ApiTest : public ::testing::Test {
     o.lake_root = dir_ + "/lake";
     o.engine_threads = 1;
     o.query_worker = FLEETLOG_BINARY;
-    o.clusters = {"alpha", "beta", "gamma"};
+    o.clusters = {{.name = "alpha"}, {.name = "beta"}, {.name = "gamma"}};
     o.web_dir = std::string(FLEETLOG_SOURCE_DIR) + "/web";  // the embedded copy may not be built in
     o.page_rows = 10;
     o.list_page_size = 3;
