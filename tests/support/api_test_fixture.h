@@ -84,7 +84,6 @@ class ApiTest : public ::testing::Test {
     o.engine_threads = 1;
     o.query_worker = FLEETLOG_BINARY;
     o.clusters = {{.name = "alpha"}, {.name = "beta"}, {.name = "gamma"}};
-    o.web_dir = std::string(FLEETLOG_SOURCE_DIR) + "/web";  // the embedded copy may not be built in
     o.page_rows = 10;
     o.list_page_size = 3;
     o.clock = &clock_;
