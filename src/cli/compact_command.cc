@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "cli/command.h"
@@ -36,8 +37,18 @@ CommandAction AddCompact(CLI::App& app, const GlobalOptions& global) {
       if (!grace.ok()) return Fail(InvalidArgument("--grace: {}", grace.status().message()));
       plan.grace = *grace;
     }
+    for (const auto& c : opts->clusters)
+      if (!config->FindCluster(c)) return Fail(InvalidArgument("no [[cluster]] named \"{}\" in {}", c, config->file));
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
+    if (!opts->tables.empty()) {
+      // The lake's tables are those with a recorded schema.
+      auto keys = (*session)->state().ListKeys("schema/");
+      if (!keys.ok()) return Fail(keys.status());
+      for (const auto& t : opts->tables)
+        if (std::find(keys->begin(), keys->end(), "schema/" + t) == keys->end())
+          return Fail(InvalidArgument("the lake has no table named \"{}\"", t));
+    }
     auto report = upkeep::RunUpkeep((*session)->state(), (*session)->lake(), *config, plan, (*session)->clock().Now());
     if (!report.ok()) return Fail(report.status());
     const auto& c = report->compacted;

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <mutex>
 
@@ -56,6 +57,16 @@ CommandAction AddExport(CLI::App& app, const GlobalOptions& global) {
     if (!config.ok()) return Fail(config.status());
     for (const auto& c : opts->clusters)
       if (!config->FindCluster(c)) return Fail(InvalidArgument("no [[cluster]] named \"{}\" in {}", c, config->file));
+    for (const auto& t : opts->tables) {
+      bool exported = false;
+      for (const auto& c : config->clusters) {
+        const auto tables = config->TablesOf(c);
+        exported = exported || std::find(tables.begin(), tables.end(), t) != tables.end();
+      }
+      if (!exported)
+        return Fail(InvalidArgument("no cluster in {} exports a table named \"{}\" (see [export] tables, a cluster's "
+                                    "tables, and [[custom]])", config->file, t));
+    }
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
     ExportContext ctx = (*session)->export_context();

@@ -4,7 +4,11 @@
 #include <iterator>
 
 #include "cli/command.h"
+#include <spdlog/spdlog.h>
+
+#include "query/confine.h"
 #include "query/engine.h"
+#include "query/worker.h"
 #include "query/format.h"
 #include "state/state_store.h"
 
@@ -34,8 +38,19 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
                           .memory_limit_bytes = config->query.memory_limit_bytes,
                           .threads = config->query.threads,
                           .views_for_sql = sql};
+    // As the server's query workers: once the views are made, this process may read their
+    // files only, and its memory is capped (stdout stays writable: it is already open).
+    options.confine = [&options](const std::vector<std::string>& files) -> Status {
+      // The limits first: they read /proc, which Landlock then closes.
+      const int64_t memory = options.memory_limit_bytes;
+      RETURN_IF_ERROR(LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/true).status());
+      ASSIGN_OR_RETURN(Confinement confined, ConfineToFiles(files));
+      if (!confined.note.empty()) spdlog::debug("{}", confined.note);
+      return Status::Ok();
+    };
     auto engine = QueryEngine::Open(options, state.get());
     if (!engine.ok()) return Fail(engine.status());
+    state.reset();
     auto result = (*engine)->Run(sql);
     if (!result.ok()) {
       std::cerr << "fleetlog: query failed: " << result.status().message() << "\n";

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -228,23 +230,23 @@ void CheckTableName(ConfigReader& r, const toml::node* where, const std::string&
   r.Fail(where, fmt::format("unknown table \"{}\" (known tables:{}, or the name of a [[custom]] query)", name, known));
 }
 
-// True when a libpq connection string carries a password: a password keyword, or the
-// user:password@ part of a postgres:// URI.
-bool DsnHoldsPassword(std::string_view dsn) {
-  // The keyword: "password" at the start or after a blank, then optional blanks and '='
-  // (a database named "password_tests" is not a password).
-  for (size_t at = dsn.find("password"); at != std::string_view::npos; at = dsn.find("password", at + 1)) {
-    if (at > 0 && dsn[at - 1] != ' ' && dsn[at - 1] != '\t') continue;
-    size_t i = at + 8;
-    while (i < dsn.size() && (dsn[i] == ' ' || dsn[i] == '\t')) ++i;
-    if (i < dsn.size() && dsn[i] == '=') return true;
+// Whether a libpq connection string carries a password, as libpq itself reads it (keyword
+// form, URI form with user:password@ or ?password=, any spacing or line breaks); an
+// unparseable string is an error.
+Result<bool> DsnHoldsPassword(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return InvalidArgument("{}", message);
   }
-  const size_t scheme = dsn.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const std::string_view rest = dsn.substr(scheme + 3);
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
-  const size_t at = authority.rfind('@');
-  return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos;
+  bool found = false;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o)
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') found = true;
+  PQconninfoFree(options);
+  return found;
 }
 
 // `views`: stl | sys | both for redshift and sim; Serverless workgroups have only SYS.
@@ -313,7 +315,11 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   }
   if (c.kind != SourceKind::kSim && c.dsn.empty())
     r.Fail(&t, fmt::format("cluster \"{}\" needs a dsn, like dsn = \"host=... port=5439 dbname=dev user=fleetlog\"", c.name));
-  if (DsnHoldsPassword(c.dsn))
+  if (auto has_password = DsnHoldsPassword(c.dsn); !has_password.ok())
+    // libpq's message may quote the string, password and all: it is not repeated.
+    r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" is not a libpq connection string (keyword=value pairs, or "
+                                     "a postgresql:// URI)", c.name));
+  else if (*has_password)
     r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" holds a password: remove it and write password_secret = "
                                      "\"NAME\" (see `fleetlog secrets set`) or password_env = \"VAR\"", c.name));
   if (!c.password_secret.empty() && !c.password_env.empty())
@@ -345,7 +351,7 @@ void ReadCustom(ConfigReader& r, const toml::table& t, Config* config) {
 
 void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.CheckKeys(t, "[server]", {"listen", "tls_cert", "tls_key", "results_dir", "result_ttl", "result_cap", "max_body",
-                              "request_timeout", "token", "ready_max_lag"});
+                              "request_timeout", "token", "hosts", "origins", "memory_budget", "ready_max_lag"});
   ServerConfig s;
   r.ReadString(t, "listen", &s.listen);
   r.ReadString(t, "tls_cert", &s.tls_cert);
@@ -355,6 +361,12 @@ void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.ReadBytes(t, "result_cap", &s.result_cap_bytes);
   r.ReadBytes(t, "max_body", &s.max_body_bytes);
   r.ReadDuration(t, "request_timeout", &s.request_timeout);
+  r.ReadStrings(t, "hosts", &s.hosts);
+  r.ReadStrings(t, "origins", &s.origins);
+  r.ReadBytes(t, "memory_budget", &s.memory_budget_bytes);
+  for (const auto& o : s.origins)
+    if (!(o.starts_with("http://") || o.starts_with("https://")) || o.find('/', o.find("//") + 2) != std::string::npos)
+      r.Fail(t.get("origins"), fmt::format("[server] origins entry \"{}\" must be scheme://host[:port], no path", o));
   r.ReadDuration(t, "ready_max_lag", &s.ready_max_lag);
   if (s.tls_cert.empty() != s.tls_key.empty()) r.Fail(&t, "[server] needs both tls_cert and tls_key, or neither");
   EachEntry(r, t, "token", [&](const toml::table& tok) {

@@ -96,6 +96,16 @@ struct ServerConfig {
   int64_t max_body_bytes = 1LL << 20;
   Duration request_timeout = Duration::Seconds(30);
   std::vector<ApiToken> tokens;
+  // Names the Host header may carry (with or without the port); the loopback names, and
+  // the listen address's host, are always accepted.
+  std::vector<std::string> hosts;
+  // Origins ("https://dash.example.com") whose pages may send state-changing requests; a
+  // request without Origin (curl, SDKs) is not a browser's and needs no entry.
+  std::vector<std::string> origins;
+  // The memory all running statements together may use (the sum of their workgroups'
+  // memory_limit plus each worker's headroom); a statement waits until it fits. 0: half of
+  // this machine's memory.
+  int64_t memory_budget_bytes = 0;
   Duration ready_max_lag = Duration::Hours(1);  // GET /readyz fails past this export lag
 };
 

@@ -224,6 +224,21 @@ TEST(ConfigTest, PasswordInsideAUriDsnIsRefused) {
   EXPECT_TRUE(Parse("[[cluster]]\nname = \"pw\"\ndsn = \"postgresql://fleetlog@pw:5439/dev\"\n").ok());
 }
 
+// Issue 11: libpq reads the dsn, so every spelling it accepts is caught.
+TEST(ConfigTest, PasswordInAnySpellingLibpqAcceptsIsRefused) {
+  for (const std::string dsn : {"postgresql://pw:5439/dev?password=hunter2", "postgres://u@pw/dev?sslmode=require&password=hunter2",
+                                "host=pw\\npassword=hunter2", "host=pw user=fleetlog\\tpassword = 'hunter2'",
+                                "host=pw  port=5439 password=hunter2", "postgresql://u:hunter2@pw/dev"}) {
+    const std::string msg = ErrorOf("[[cluster]]\nname = \"pw\"\ndsn = \"" + dsn + "\"\n");
+    EXPECT_THAT(msg, HasSubstr("holds a password")) << dsn;
+    EXPECT_THAT(msg, ::testing::Not(HasSubstr("hunter2"))) << dsn;
+  }
+  const std::string bad = ErrorOf("[[cluster]]\nname = \"pw\"\ndsn = \"host=pw hunter2\"\n");
+  EXPECT_THAT(bad, HasSubstr("not a libpq connection string"));
+  EXPECT_THAT(bad, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_TRUE(Parse("[[cluster]]\nname = \"pw\"\ndsn = \"host=pw dbname=password_tests\"\n").ok());
+}
+
 TEST(ConfigTest, BadTomlSaysWhere) {
   const std::string msg = ErrorOf("[lake]\npath = \"x\"\n\n[export\ninterval = \"5m\"\n");
   EXPECT_THAT(msg, HasSubstr(std::string(kFile) + ":4: "));

@@ -141,6 +141,22 @@ void WriteResult(duck::QueryResult& result, OutputFormat format, std::ostream& o
   }
 }
 
+void AppendRowJson(duck::QueryResult& r, size_t row, const std::vector<duckdb_type>& types, std::string* out) {
+  *out += '[';
+  for (size_t col = 0; col < types.size(); ++col) {
+    if (col) *out += ',';
+    if (r.is_null(col, row)) {
+      *out += "null";
+    } else if (IsNumericType(types[col]) || types[col] == DUCKDB_TYPE_BOOLEAN) {
+      const std::string v = r.text(col, row);
+      *out += (v == "nan" || v == "inf" || v == "-inf" || v.empty()) ? "null" : v;
+    } else {
+      AppendJsonString(out, r.text(col, row));
+    }
+  }
+  *out += ']';
+}
+
 void WriteGrid(const Grid& grid, OutputFormat format, std::ostream& out, const FormatOptions& options) {
   const size_t cols = grid.columns.size();
   std::string line;

@@ -37,6 +37,11 @@ struct Grid {
 };
 void WriteGrid(const Grid& grid, OutputFormat format, std::ostream& out, const FormatOptions& options = {});
 
+// Appends row `row` of `result` as one JSON array (no newline): numbers and booleans bare
+// (NaN and infinities as null), NULL as null, everything else as a string of DuckDB's text.
+// `types` holds result.column_type(c) for every column.
+void AppendRowJson(duck::QueryResult& result, size_t row, const std::vector<duckdb_type>& types, std::string* out);
+
 // True for DuckDB types that JSON writes as bare numbers.
 bool IsNumericType(duckdb_type type);
 

@@ -82,6 +82,7 @@ class ApiTest : public ::testing::Test {
                     {.name = "quick", .timeout = Duration::Millis(300), .memory_limit_bytes = 64LL << 20}};
     o.lake_root = dir_ + "/lake";
     o.engine_threads = 1;
+    o.query_worker = FLEETLOG_BINARY;
     o.clusters = {{.name = "alpha"}, {.name = "beta"}, {.name = "gamma"}};
     o.page_rows = 10;
     o.list_page_size = 3;

@@ -187,13 +187,14 @@ Status PgSource::Connect() {
 
 Result<Timestamp> PgSource::Now() {
   if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
-  ASSIGN_OR_RETURN(PgResult result, Execute("SELECT getdate()", PGRES_TUPLES_OK, {}));
+  const char* clock = options_.redshift ? "SELECT getdate()" : "SELECT (now() AT TIME ZONE 'UTC')::timestamp";
+  ASSIGN_OR_RETURN(PgResult result, Execute(clock, PGRES_TUPLES_OK, {}));
   const std::string_view text =
       PQntuples(result.get()) == 1 && PQnfields(result.get()) == 1 ? PQgetvalue(result.get(), 0, 0) : "";
   int64_t micros = 0;
   if (!ParsePgTimestamp(text, &micros))
-    return Error(StatusCode::kCorruption, "cluster {}: getdate() returned \"{}\", not a timestamp", options_.cluster,
-                 text);
+    return Error(StatusCode::kCorruption, "cluster {}: {} returned \"{}\", not a timestamp", options_.cluster,
+                 clock, text);
   return Timestamp::FromMicros(micros);
 }
 
