@@ -187,6 +187,9 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
   }));
   ASSIGN_OR_RETURN(engine->conn_, duck::Connection::Open(engine->db_));
   auto& conn = *engine->conn_;
+  // Committed files never change, so their footers may be kept between statements: an
+  // engine that lives on (the server's query workers) reads each footer once.
+  RETURN_IF_ERROR(conn.Exec("SET parquet_metadata_cache = true"));
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
@@ -287,8 +290,12 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
                            "({})", names_before[static_cast<size_t>(std::find_if(types_before.begin(), types_before.end(),
                                [](duckdb_type t) { return !duck::IsReadableAsText(t); }) - types_before.begin())],
                            view.message());
-  ASSIGN_OR_RETURN(auto result, conn_->Query("SELECT " + select + " FROM fleetlog_result"));
-  result.DeclareTypes(std::move(types_before), std::move(names_before));
+  auto result = conn_->Query("SELECT " + select + " FROM fleetlog_result");
+  // The result is materialised: the view, which holds the user's text, goes now, so that
+  // the next statement of a kept engine cannot read it in duckdb_views().
+  RETURN_IF_ERROR(conn_->Exec("DROP VIEW IF EXISTS temp.fleetlog_result"));
+  if (!result.ok()) return result.status();
+  result->DeclareTypes(std::move(types_before), std::move(names_before));
   return result;
 }
 

@@ -42,7 +42,9 @@ StatementService::StatementService(StatementServiceOptions options, StateStore* 
     : options_(std::move(options)),
       state_(state),
       clock_(options_.clock ? options_.clock : &system_clock_),
-      workgroups_(options_.workgroups) {
+      workgroups_(options_.workgroups),
+      pool_({.binary = options_.query_worker, .lake_root = options_.lake_root, .threads = options_.engine_threads},
+            state) {
   memory_budget_ = options_.memory_budget;
   if (memory_budget_ <= 0) memory_budget_ = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
 }
@@ -107,6 +109,8 @@ void StatementService::Stop() {
   stop_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  while (pool_.EvictIdle()) {
+  }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // another server may take the folder now
   lock_fd_ = -1;
 }
