@@ -11,6 +11,7 @@
 #include "query/engine.h"
 #include "query/worker.h"
 #include "query/format.h"
+#include "source/table_spec.h"
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
@@ -44,7 +45,8 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     EngineOptions options{.lake_root = config->lake_path,
                           .memory_limit_bytes = config->query.memory_limit_bytes,
                           .threads = config->query.threads,
-                          .views_for_sql = sql};
+                          .views_for_sql = sql,
+                          .cursor_columns = FileRangeColumns(*config)};
     // As the server's query workers: once the views are made, this process may read their
     // files only, and its memory is capped (stdout stays writable: it is already open).
     options.confine = [&options](const std::vector<std::string>& files) -> Status {
