@@ -1,6 +1,7 @@
 #include "lake/journal.h"
 
 #include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -258,10 +259,13 @@ Result<JournalReport> RestoreFromJournal(Env* env, const std::string& lake_root,
   JournalReport report;
   RETURN_IF_ERROR(ApplyJournal(env, lake_root, empty, &report).status());
   ASSIGN_OR_RETURN(std::vector<CommittedFile> pending, empty.ListFiles({.states = {FileState::kCommitted}}));
+  // One listing of the lake rather than a request per file.
+  ASSIGN_OR_RETURN(std::vector<FileInfo> listed, env->ListFiles(lake_root));
+  std::set<std::string> present;
+  for (FileInfo& info : listed) present.insert(std::move(info.name));
   std::vector<int64_t> published;
   for (const CommittedFile& f : pending) {
-    ASSIGN_OR_RETURN(bool in_place, env->FileExists(lake_root + "/" + f.path));
-    if (in_place) published.push_back(f.id);
+    if (present.count(f.path)) published.push_back(f.id);
   }
   RETURN_IF_ERROR(empty.MarkPublished(published));
   return report;
