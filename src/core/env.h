@@ -138,6 +138,14 @@ class Env {
   // REQUIRES: `staged` was written whole (WriteFile, or a WritableFile closed after Sync()).
   virtual Status Publish(const std::string& staged, const std::string& final) = 0;
 
+  // Makes a file that was written outside the Env durable: one that DuckDB wrote at
+  // LocalPath(path). kNotFound when it does not exist. Local: fsync of the file. An Env
+  // whose LocalPath() is always empty (objects) has nothing to do: the default.
+  virtual Status SyncFile(const std::string& path) {
+    (void)path;
+    return Status::Ok();
+  }
+
   // Makes the entries of folder `dir` durable (after files were created or deleted in it).
   // Local: fsync of the folder; object: nothing to do.
   virtual Status SyncDir(const std::string& dir) = 0;
@@ -188,6 +196,7 @@ class EnvWrapper : public Env {
   Status Publish(const std::string& staged, const std::string& final) override {
     return target_->Publish(staged, final);
   }
+  Status SyncFile(const std::string& path) override { return target_->SyncFile(path); }
   Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, std::string_view owner) override {
     return target_->LockFile(path, owner);

@@ -227,6 +227,7 @@ class PosixEnv final : public Env {
     return from_dir == to_dir ? Status::Ok() : FsyncPath(from_dir, true);
   }
 
+  Status SyncFile(const std::string& path) override { return FsyncPath(path, false); }
   Status SyncDir(const std::string& dir) override { return FsyncPath(dir, true); }
 
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, std::string_view owner) override {
