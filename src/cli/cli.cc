@@ -25,6 +25,7 @@ const CommandRow kCommands[] = {
     {"compact", "Compact small files, build roll-ups, expire old partitions (lake upkeep)", AddCompact},
     {"purge", "Remove rows matching a predicate from a table, through a commit, audited", AddPurge},
     {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify},
+    {"restore", "Rebuild the local state of an S3 lake from the lake itself", AddRestore},
     {"secrets", "Store, list and delete encrypted secrets", AddSecrets},
 };
 

@@ -59,6 +59,7 @@ CommandAction AddExport(CLI::App& app, const GlobalOptions& global);
 CommandAction AddStatus(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRun(CLI::App& app, const GlobalOptions& global);
 CommandAction AddDemo(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRestore(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRcf(CLI::App& app, const GlobalOptions& global);
 CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);

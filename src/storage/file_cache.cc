@@ -1,8 +1,7 @@
 #include "storage/file_cache.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
+#include <iterator>
 #include <vector>
 
 #include "core/fs.h"
@@ -11,27 +10,21 @@
 namespace fleetlog {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr int64_t kChunk = 8 << 20;
 
-// Copies the remote file into `local` in chunks, so a large file never sits in memory whole.
-Status Download(Env* remote, const std::string& remote_path, int64_t bytes, const std::string& local) {
-  std::FILE* out = std::fopen(local.c_str(), "wb");
-  if (out == nullptr) return IoError("cannot create {}", local);
-  Status status;
-  for (int64_t offset = 0; offset < bytes && status.ok(); offset += kChunk) {
-    Result<std::string> chunk = remote->ReadRange(remote_path, offset, std::min(kChunk, bytes - offset));
-    if (!chunk.ok()) {
-      status = chunk.status();
-    } else if (chunk->empty()) {
-      status = Status(StatusCode::kCorruption,
-                      fmt::format("{} ends at {} bytes; the catalog says {}", remote_path, offset, bytes));
-    } else if (std::fwrite(chunk->data(), 1, chunk->size(), out) != chunk->size()) {
-      status = IoError("cannot write {} (disk full?)", local);
+// Copies the remote file into the local file `local` in chunks, so a large file never sits in
+// memory whole.
+Status Download(Env* remote, const std::string& remote_path, int64_t bytes, Env* local_env, const std::string& local) {
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, local_env->NewWritableFile(local, {.sync = false}));
+  for (int64_t offset = 0; offset < bytes; offset += kChunk) {
+    ASSIGN_OR_RETURN(std::string chunk, remote->ReadRange(remote_path, offset, std::min(kChunk, bytes - offset)));
+    if (chunk.empty()) {
+      return Status(StatusCode::kCorruption,
+                    fmt::format("{} ends at {} bytes; the catalog says {}", remote_path, offset, bytes));
     }
+    RETURN_IF_ERROR(out->Append(chunk));
   }
-  if (std::fclose(out) != 0 && status.ok()) status = IoError("cannot write {}", local);
-  return status;
+  return out->Close();
 }
 
 }  // namespace
@@ -40,28 +33,24 @@ CachedFile::~CachedFile() {
   if (cache_ != nullptr) cache_->Unpin(name_);
 }
 
-Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, std::string dir, int64_t capacity_bytes) {
-  std::error_code error;
-  fs::create_directories(dir, error);
-  if (error) return IoError("cannot create the lake cache folder {}: {}", dir, error.message());
-  std::unique_ptr<LakeFileCache> cache(new LakeFileCache(remote, std::move(dir), capacity_bytes));
-  std::vector<std::pair<fs::file_time_type, fs::directory_entry>> found;
-  for (const auto& entry : fs::directory_iterator(cache->dir_, error)) {
-    if (entry.path().extension() == ".tmp") {
-      fs::remove(entry.path(), error);  // a fetch cut short by a crash
-    } else if (entry.is_regular_file(error) && entry.path().extension() == ".parquet") {
-      found.emplace_back(entry.last_write_time(error), entry);
-    }
-  }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, Env* local, std::string dir,
+                                                           int64_t capacity_bytes) {
+  RETURN_IF_ERROR(local->CreateDir(dir).WithContext("creating the lake cache folder"));
+  std::unique_ptr<LakeFileCache> cache(new LakeFileCache(remote, local, std::move(dir), capacity_bytes));
+  ASSIGN_OR_RETURN(std::vector<FileInfo> found, local->ListFiles(cache->dir_));
   std::lock_guard lock(cache->mutex_);
-  for (const auto& [time, entry] : found) {  // oldest first; each goes to the front
-    const std::string name = entry.path().filename().string();
-    cache->lru_.push_front(name);
-    Entry& e = cache->entries_[name];
-    e.name = name;
-    e.bytes = static_cast<int64_t>(entry.file_size(error));
-    e.position = cache->lru_.begin();
+  for (const FileInfo& file : found) {
+    if (file.name.ends_with(".tmp")) {
+      RETURN_IF_ERROR(local->DeleteFile(cache->dir_ + "/" + file.name));  // a fetch cut short by a crash
+      continue;
+    }
+    if (!file.name.ends_with(".parquet") || file.name.find('/') != std::string::npos) continue;
+    // Recency is not kept across restarts: the entries found start in listing order.
+    cache->lru_.push_back(file.name);
+    Entry& e = cache->entries_[file.name];
+    e.name = file.name;
+    e.bytes = file.size;
+    e.position = std::prev(cache->lru_.end());
     cache->stats_.bytes += e.bytes;
   }
   cache->stats_.entries = static_cast<int64_t>(cache->entries_.size());
@@ -87,8 +76,8 @@ Status LakeFileCache::MakeRoom(int64_t incoming) {
     --victim;
     Entry& entry = entries_[*victim];
     if (entry.pins > 0) continue;
-    std::error_code error;
-    fs::remove(fs::path(dir_) / entry.name, error);
+    Status removed = local_->DeleteFile(dir_ + "/" + entry.name);
+    if (!removed.ok()) return removed.WithContext("evicting from the lake cache");
     stats_.bytes -= entry.bytes;
     ++stats_.evictions;
     const std::string name = *victim;
@@ -101,7 +90,7 @@ Status LakeFileCache::MakeRoom(int64_t incoming) {
 
 Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t bytes, const std::string& checksum) {
   const std::string name = sigv4::Sha256Hex(remote_path + "\n" + checksum).substr(0, 40) + ".parquet";
-  const std::string local = (fs::path(dir_) / name).string();
+  const std::string local = dir_ + "/" + name;
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
@@ -109,16 +98,16 @@ Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t 
       ++it->second.pins;
       Touch(it->second);
       ++stats_.hits;
-      return CachedFile(this, name, local);
+      return CachedFile(this, name, local_->LocalPath(local));
     }
     ++stats_.misses;
     RETURN_IF_ERROR(MakeRoom(bytes));
     reserved_ += bytes;
   }
   const std::string tmp = local + "." + RandomHex() + ".tmp";
-  Status fetched = Download(remote_, remote_path, bytes, tmp);
+  Status fetched = Download(remote_, remote_path, bytes, local_, tmp);
   if (fetched.ok() && !checksum.empty()) {
-    Result<FileDigest> digest = DigestFile(tmp);
+    Result<FileDigest> digest = DigestFile(*local_, tmp);
     if (!digest.ok()) {
       fetched = digest.status();
     } else if (digest->checksum != checksum || digest->bytes != bytes) {
@@ -128,24 +117,23 @@ Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t 
                                    remote_path, digest->bytes, digest->checksum, bytes, checksum));
     }
   }
-  std::error_code error;
   std::lock_guard lock(mutex_);
   reserved_ -= bytes;
   if (!fetched.ok()) {
-    fs::remove(tmp, error);
+    (void)local_->DeleteFile(tmp);
     return fetched;
   }
   auto it = entries_.find(name);
   if (it != entries_.end()) {  // another thread fetched it meanwhile
-    fs::remove(tmp, error);
+    (void)local_->DeleteFile(tmp);
     ++it->second.pins;
     Touch(it->second);
-    return CachedFile(this, name, local);
+    return CachedFile(this, name, local_->LocalPath(local));
   }
-  fs::rename(tmp, local, error);
-  if (error) {
-    fs::remove(tmp, error);
-    return IoError("cannot move a fetched file into the lake cache {}: {}", dir_, error.message());
+  Status placed = local_->Publish(tmp, local);
+  if (!placed.ok()) {
+    (void)local_->DeleteFile(tmp);
+    return placed.WithContext("placing a fetched file in the lake cache");
   }
   lru_.push_front(name);
   Entry& entry = entries_[name];
@@ -155,7 +143,7 @@ Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t 
   entry.position = lru_.begin();
   stats_.bytes += bytes;
   stats_.entries = static_cast<int64_t>(entries_.size());
-  return CachedFile(this, name, local);
+  return CachedFile(this, name, local_->LocalPath(local));
 }
 
 void LakeFileCache::Unpin(const std::string& name) {

@@ -10,7 +10,8 @@
 //
 // An entry in use is pinned (CachedFile holds the pin) and never evicted; when pinned entries
 // alone fill the cache, Fetch fails with kResourceExhausted, saying how big the cache should be.
-// The cache survives restarts: entries found in its folder at open are kept (recency by mtime).
+// The cache survives restarts: entries found in its folder at open are kept (their recency is
+// not: they start in listing order).
 // Thread-safety: safe for concurrent use.
 #pragma once
 
@@ -44,7 +45,7 @@ class CachedFile {
   CachedFile(const CachedFile&) = delete;
   CachedFile& operator=(const CachedFile&) = delete;
   ~CachedFile();
-  // The local file's path.
+  // The local file's path (for DuckDB).
   const std::string& path() const { return path_; }
 
  private:
@@ -58,8 +59,9 @@ class CachedFile {
 
 class LakeFileCache {
  public:
-  // `remote` (not owned) holds the lake; `dir` is a local folder the cache owns.
-  static Result<std::unique_ptr<LakeFileCache>> Open(Env* remote, std::string dir, int64_t capacity_bytes);
+  // `remote` (not owned) holds the lake; `dir`, in the local Env `local` (not owned), is a
+  // folder the cache owns.
+  static Result<std::unique_ptr<LakeFileCache>> Open(Env* remote, Env* local, std::string dir, int64_t capacity_bytes);
 
   // The local copy of the remote file at `remote_path` (`bytes` long, BLAKE2b `checksum`),
   // fetched when absent. kCorruption when the fetched bytes are not the catalogued ones;
@@ -77,13 +79,15 @@ class LakeFileCache {
     int pins = 0;
     std::list<std::string>::iterator position;  // in lru_
   };
-  LakeFileCache(Env* remote, std::string dir, int64_t capacity) : remote_(remote), dir_(std::move(dir)), capacity_(capacity) {}
+  LakeFileCache(Env* remote, Env* local, std::string dir, int64_t capacity)
+      : remote_(remote), local_(local), dir_(std::move(dir)), capacity_(capacity) {}
   void Unpin(const std::string& name);
   // Evicts unpinned entries, least recently used first, until `incoming` more bytes fit.
   Status MakeRoom(int64_t incoming);  // REQUIRES: mutex_ held
   void Touch(Entry& entry);           // REQUIRES: mutex_ held
 
   Env* remote_;
+  Env* local_;
   std::string dir_;
   int64_t capacity_;
   mutable std::mutex mutex_;

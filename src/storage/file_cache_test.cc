@@ -14,7 +14,7 @@ class FileCacheTest : public testing::Test {
     for (const char* name : {"a", "b", "c"}) {
       const std::string path = Remote(name);
       ASSERT_TRUE(test::WriteFile(path, std::string(1000, name[0])));
-      digests_[name] = *DigestFile(path);
+      digests_[name] = *DigestFile(*Env::Default(), path);
     }
   }
   std::string Remote(const std::string& name) const { return dir_.Sub("lake/t/cluster=x/dt=2026-11-30/" + name); }
@@ -27,7 +27,7 @@ class FileCacheTest : public testing::Test {
 };
 
 TEST_F(FileCacheTest, FetchesOnceEvictsLeastRecentlyUsed) {
-  auto cache = LakeFileCache::Open(Env::Default(), dir_.Sub("cache"), 2500);
+  auto cache = LakeFileCache::Open(Env::Default(), Env::Default(), dir_.Sub("cache"), 2500);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   {
     auto a = Fetch(**cache, "a");
@@ -50,7 +50,7 @@ TEST_F(FileCacheTest, FetchesOnceEvictsLeastRecentlyUsed) {
 }
 
 TEST_F(FileCacheTest, PinnedEntriesAreKeptAndAFullCacheSaysSo) {
-  auto cache = LakeFileCache::Open(Env::Default(), dir_.Sub("cache"), 2500);
+  auto cache = LakeFileCache::Open(Env::Default(), Env::Default(), dir_.Sub("cache"), 2500);
   ASSERT_TRUE(cache.ok());
   auto a = Fetch(**cache, "a");
   auto b = Fetch(**cache, "b");
@@ -63,7 +63,7 @@ TEST_F(FileCacheTest, PinnedEntriesAreKeptAndAFullCacheSaysSo) {
 }
 
 TEST_F(FileCacheTest, WrongBytesAreRefusedAndEntriesSurviveReopen) {
-  auto cache = LakeFileCache::Open(Env::Default(), dir_.Sub("cache"), 10'000);
+  auto cache = LakeFileCache::Open(Env::Default(), Env::Default(), dir_.Sub("cache"), 10'000);
   ASSERT_TRUE(cache.ok());
   Status wrong = (*cache)->Fetch(Remote("a"), 1000, digests_["b"].checksum).status();
   EXPECT_EQ(wrong.code(), StatusCode::kCorruption) << wrong.ToString();
@@ -72,7 +72,7 @@ TEST_F(FileCacheTest, WrongBytesAreRefusedAndEntriesSurviveReopen) {
   ASSERT_TRUE(Fetch(**cache, "a").ok());
   cache->reset();
 
-  auto reopened = LakeFileCache::Open(Env::Default(), dir_.Sub("cache"), 10'000);
+  auto reopened = LakeFileCache::Open(Env::Default(), Env::Default(), dir_.Sub("cache"), 10'000);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ((*reopened)->stats().entries, 1);
   ASSERT_TRUE(Fetch(**reopened, "a").ok());

@@ -110,6 +110,14 @@ bool IsTransientHttp(long status, const std::string& code) {
 
 std::string Md5Hex(std::string_view data) { return sigv4::HexEncode(Md5(data)); }
 
+// With SSE-KMS or SSE-C the ETag is not the MD5 of the bytes; the server has checked
+// Content-MD5 (and the signed SHA-256) before storing all the same.
+bool EtagIsMd5(const std::map<std::string, std::string>& headers) {
+  auto sse = headers.find("x-amz-server-side-encryption");
+  return (sse == headers.end() || sse->second == "AES256") &&
+         headers.find("x-amz-server-side-encryption-customer-algorithm") == headers.end();
+}
+
 }  // namespace
 
 std::string Md5(std::string_view data) {
@@ -308,7 +316,7 @@ Result<std::string> S3Client::PutObject(const std::string& key, std::string_view
   Request request{"PUT", key, {}, {{"content-md5", Base64(md5)}}, data, "put"};
   ASSIGN_OR_RETURN(Response response, Execute(request));
   std::string etag = Unquote(response.headers["etag"]);
-  if (etag != sigv4::HexEncode(md5)) {
+  if (EtagIsMd5(response.headers) && etag != sigv4::HexEncode(md5)) {
     return Status(StatusCode::kCorruption,
                   fmt::format("S3 put s3://{}/{}: the stored object's ETag {} is not the MD5 {} of the bytes sent",
                               options_.bucket, key, etag, sigv4::HexEncode(md5)));
@@ -413,7 +421,7 @@ Result<CompletedPart> S3Client::UploadPart(const std::string& key, const std::st
                   {{"content-md5", Base64(md5)}}, data, "upload part"};
   ASSIGN_OR_RETURN(Response response, Execute(request));
   CompletedPart part{part_number, Unquote(response.headers["etag"])};
-  if (part.etag != sigv4::HexEncode(md5)) {
+  if (EtagIsMd5(response.headers) && part.etag != sigv4::HexEncode(md5)) {
     return Status(StatusCode::kCorruption, fmt::format("S3 upload part {} of s3://{}/{}: ETag {} is not the MD5 {}",
                                                        part_number, options_.bucket, key, part.etag,
                                                        sigv4::HexEncode(md5)));
@@ -437,7 +445,7 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& key, co
   std::string all_md5s;
   for (const std::string& md5 : md5s) all_md5s += md5;
   std::string expected = Md5Hex(all_md5s) + "-" + std::to_string(parts.size());
-  if (etag != expected) {
+  if (EtagIsMd5(response.headers) && etag != expected) {
     return Status(StatusCode::kCorruption,
                   fmt::format("S3 complete upload s3://{}/{}: ETag {} is not the expected {}", options_.bucket, key,
                               etag, expected));

@@ -8,7 +8,8 @@
 // (kNotFound). TLS peers are verified (libcurl's defaults; AWS_CA_BUNDLE names a CA file).
 // Uploads are verified: the payload's SHA-256 is signed (the server checks it), Content-MD5 is
 // sent, and the returned ETag is compared with the MD5 (for multipart, the MD5 of the parts'
-// MD5s and the part count), so a completed upload holds exactly the bytes given.
+// MD5s and the part count; not under SSE-KMS or SSE-C, whose ETags are no MD5), so a completed
+// upload holds exactly the bytes given.
 //
 // Thread-safety: an S3Client is safe for concurrent use; it keeps a pool of curl handles so
 // that connections are reused.

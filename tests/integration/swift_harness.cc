@@ -216,7 +216,15 @@ std::string SwiftHarness::LogTails() const {
 Result<std::string> SwiftHarness::CreateUniqueBucket(std::string_view hint) {
   const std::string name = UniqueName(hint, ++buckets_created_, '-');
   ASSIGN_OR_RETURN(auto client, S3Client::Create(Options(name)));
-  RETURN_IF_ERROR(client->CreateBucket());
+  // Just after start the account and container servers may still refuse a first write while
+  // the proxy already answers reads: give them time on a loaded machine.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  Status created = client->CreateBucket();
+  while (!created.ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    created = client->CreateBucket();
+  }
+  RETURN_IF_ERROR(created.WithContext(LogTails()));
   return name;
 }
 
