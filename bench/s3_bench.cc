@@ -1,8 +1,13 @@
 // S3 lake benchmark: the object-store path of the lake against the local lake, same bytes,
 // same run. Starts its own OpenStack Swift with s3api on loopback (the test harness), so the
 // figures are for a local S3 implementation on this machine, not for AWS.
-//   s3_bench [--files N] [--file-mb M] [--commits K]
+//   s3_bench [--files N] [--file-mb M] [--commits K] [--clusters C] [--days D]
 // Sections (each prints "metric: s3 X | local Y | ratio Z"):
+//   fleet:   (the `fleetlog` binary, C simulated clusters with D days of history; --clusters 0
+//            skips it) the same fleet exported into a local lake and into the bucket, one
+//            after the other in the same run; the S3 lake's local state and cache deleted and
+//            rebuilt with `fleetlog restore`; a diagnostic query cold (empty cache), warm, and
+//            on the local lake
 //   write:   N files of M MiB written to staging and published (local: write + rename;
 //            S3: verified put or multipart upload + server-side copy)
 //   commit:  K commits through the journal (one record each) into each lake
@@ -107,14 +112,81 @@ Result<std::pair<double, double>> ReadThroughCache(const Lake& lake, const std::
   return std::make_pair(times[0], times[1]);
 }
 
+// `fleetlog` with the S3 test credentials; exits the bench on failure.
+Result<test::ProcessResult> Fleetlog(const std::string& config, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"--config", config};
+  argv.insert(argv.end(), args.begin(), args.end());
+  test::ProcessResult r = test::RunFleetlog(argv, {.env = {{"AWS_ACCESS_KEY_ID", integration::SwiftHarness::kAccessKey},
+                                                           {"AWS_SECRET_ACCESS_KEY", integration::SwiftHarness::kSecretKey}},
+                                                   .unset_env = {"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}});
+  if (r.exit_code != 0) return Internal("fleetlog {} failed ({}): {}", args.front(), r.exit_code, r.err.substr(0, 2000));
+  return r;
+}
+
+Result<double> TimedFleetlog(const std::string& config, const std::vector<std::string>& args, std::string* out = nullptr) {
+  auto start = SteadyClock::now();
+  ASSIGN_OR_RETURN(test::ProcessResult r, Fleetlog(config, args));
+  if (out != nullptr) *out = r.out;
+  return Seconds(start);
+}
+
+// The fleet section: see the header.
+Status FleetSection(integration::SwiftHarness& swift, const std::string& bucket, const test::TempDir& dir, int clusters,
+                    int days) {
+  std::string fleet = fmt::format("[export]\ninitial_backfill = \"{}d\"\nsettle = \"1s\"\n[upkeep]\nenabled = false\n", days);
+  for (int c = 0; c < clusters; ++c)
+    fleet += fmt::format("[[cluster]]\nname = \"sim-{}\"\nkind = \"sim\"\nseed = {}\n", c, 100 + c);
+  const std::string local = dir.Sub("fleet-local.toml"), s3 = dir.Sub("fleet-s3.toml");
+  const std::string s3_state = dir.Sub("fleet-s3/state.db"), cache = dir.Sub("fleet-s3/lake-cache");
+  bool written = test::WriteFile(local, fmt::format("[lake]\npath = \"{}\"\n[state]\npath = \"{}\"\n{}",
+                                                    dir.Sub("fleet-local/lake"), dir.Sub("fleet-local/state.db"), fleet));
+  written = written && test::WriteFile(s3, fmt::format(
+      "[lake]\npath = \"s3://{}/fleet\"\ncache_dir = \"{}\"\n[lake.s3]\nendpoint = \"{}\"\nregion = \"{}\"\n"
+      "path_style = true\n[state]\npath = \"{}\"\n{}",
+      bucket, cache, swift.Endpoint(), integration::SwiftHarness::kRegion, s3_state, fleet));
+  if (!written) return IoError("cannot write the fleet configs");
+  std::printf("fleet: %d simulated clusters, %d days\n", clusters, days);
+
+  ASSIGN_OR_RETURN(const double local_export, TimedFleetlog(local, {"export"}));
+  ASSIGN_OR_RETURN(const double s3_export, TimedFleetlog(s3, {"export"}));
+  Line("fleet export seconds", s3_export, local_export, "s");
+  const std::string count = "select count(*) as n from stl_query";
+  std::string local_rows, s3_rows;
+  RETURN_IF_ERROR(TimedFleetlog(local, {"query", "--format", "csv", count}, &local_rows).status());
+  RETURN_IF_ERROR(TimedFleetlog(s3, {"query", "--format", "csv", count}, &s3_rows).status());
+  auto strip = [](std::string s) {
+    for (char& ch : s) ch = ch == '\n' ? ' ' : ch;
+    return s;
+  };
+  std::printf("fleet rows (stl_query): s3 %s| local %s\n", strip(s3_rows).c_str(), strip(local_rows).c_str());
+
+  // The machine is lost: state and cache go; the bucket alone restores the catalog.
+  for (const char* suffix : {"", "-wal", "-shm"}) RETURN_IF_ERROR(Env::Default()->DeleteFile(s3_state + suffix));
+  RETURN_IF_ERROR(Env::Default()->DeleteTree(cache));
+  ASSIGN_OR_RETURN(const double restore, TimedFleetlog(s3, {"restore"}));
+  std::printf("fleet restore seconds: %.3f s\n", restore);
+
+  const std::string diagnostic =
+      "select cluster, date_trunc('day', starttime) as day, count(*) as queries, "
+      "sum(epoch(endtime) - epoch(starttime)) as busy_s from stl_query group by all order by all";
+  ASSIGN_OR_RETURN(const double cold, TimedFleetlog(s3, {"query", "--format", "csv", diagnostic}));
+  ASSIGN_OR_RETURN(const double warm, TimedFleetlog(s3, {"query", "--format", "csv", diagnostic}));
+  ASSIGN_OR_RETURN(const double on_local, TimedFleetlog(local, {"query", "--format", "csv", diagnostic}));
+  Line("fleet query cold (empty cache) seconds", cold, on_local, "s");
+  Line("fleet query warm (cached) seconds", warm, on_local, "s");
+  return Status::Ok();
+}
+
 int Main(int argc, char** argv) {
-  int files = 8, file_mb = 8, commits = 50;
+  int files = 8, file_mb = 8, commits = 50, clusters = 3, days = 30;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const int value = std::atoi(argv[i + 1]);
     if (flag == "--files") files = value;
     else if (flag == "--file-mb") file_mb = value;
     else if (flag == "--commits") commits = value;
+    else if (flag == "--clusters") clusters = value;
+    else if (flag == "--days") days = value;
   }
   auto swift = integration::SwiftHarness::Shared();
   if (!swift.ok()) return Die(swift.status(), "starting Swift");
@@ -163,6 +235,10 @@ int Main(int argc, char** argv) {
   Line("read cold (fetch into cache) seconds", s3_cache->first, local_read, "s");
   Line("read warm (cached) seconds", s3_cache->second, local_read, "s");
   Line("cold/warm", s3_cache->first, s3_cache->second, "s");
+
+  if (clusters > 0) {
+    if (Status s = FleetSection(**swift, *bucket, dir, clusters, days); !s.ok()) return Die(s, "fleet");
+  }
   return 0;
 }
 

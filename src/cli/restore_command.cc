@@ -9,25 +9,6 @@
 #include "storage/s3_lake.h"
 
 namespace fleetlog::cli {
-namespace {
-
-// Restores into a new file beside `state_path`, then moves it into place, so that a restore
-// cut short leaves no half-built state behind.
-Result<JournalReport> RestoreInto(Env* lake_env, const std::string& lake_root, Env* local,
-                                  const std::string& state_path) {
-  const std::string building = state_path + ".restoring";
-  for (const char* suffix : {"", "-wal", "-shm"}) RETURN_IF_ERROR(local->DeleteFile(building + suffix));
-  JournalReport report;
-  {
-    ASSIGN_OR_RETURN(std::unique_ptr<StateStore> state, OpenSqliteStateStore(building, OpenMode::kReadWrite, local));
-    ASSIGN_OR_RETURN(report, RestoreFromJournal(lake_env, lake_root, *state));
-  }  // closed: SQLite has checkpointed its log into the file
-  for (const char* suffix : {"-wal", "-shm"}) RETURN_IF_ERROR(local->DeleteFile(state_path + suffix));
-  RETURN_IF_ERROR(local->Publish(building, state_path));
-  return report;
-}
-
-}  // namespace
 
 CommandAction AddRestore(CLI::App& app, const GlobalOptions& global) {
   auto force = std::make_shared<bool>(false);
@@ -55,7 +36,7 @@ CommandAction AddRestore(CLI::App& app, const GlobalOptions& global) {
     std::string root = config->lake_path;
     while (root.ends_with('/')) root.pop_back();
     const auto started = std::chrono::steady_clock::now();
-    auto report = RestoreInto(env->get(), root, local, config->state_path);
+    auto report = RestoreStateFile(env->get(), root, local, config->state_path);
     if (!report.ok()) return Fail(report.status().WithContext("restore from " + root));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::cout << fmt::format("restored {} from {}: {} journal records, {} files in the catalog ({:.2f}s)\n",

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "exporter/writer.h"
 #include "lake/commit.h"
 #include "upkeep/verify.h"
 
@@ -10,30 +11,72 @@ CommandAction AddVerify(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     bool repair = false;
     bool quick = false;
+    OutputFlags output;
   };
   auto opts = std::make_shared<Options>();
   app.add_flag("--repair", opts->repair,
                "Finish pending publishes and move damaged and orphan files to <lake>/_fleetlog/quarantine");
   app.add_flag("--quick", opts->quick, "Skip opening each file as Parquet (sizes and checksums only)");
+  AddOutputFlags(app, &opts->output);
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    LakeLayout lake(config->lake_path);
     // Checking only reads, so it may run beside `fleetlog run`; repairing writes, so it
-    // takes the writer lock like any writer.
+    // takes the writer lock like any writer (an S3 lake's: the lease, and the journal).
+    std::unique_ptr<LakeSession> session;
+    std::unique_ptr<StateStore> read_only;
+    std::unique_ptr<S3Lake> s3;
     std::optional<WriterLock> lock;
-    if (opts->repair) {
-      auto acquired = WriterLock::Acquire(lake);
-      if (!acquired.ok()) return Fail(acquired.status());
-      lock.emplace(std::move(acquired).value());
+    if (opts->repair && config->lake_is_s3()) {
+      auto opened = LakeSession::Open(*config);
+      if (!opened.ok()) return Fail(opened.status());
+      session = std::move(opened).value();
+    } else {
+      if (opts->repair) {
+        auto acquired = WriterLock::Acquire(LakeLayout(config->lake_path));
+        if (!acquired.ok()) return Fail(acquired.status());
+        lock.emplace(std::move(acquired).value());
+      }
+      auto state = OpenSqliteStateStore(config->state_path, opts->repair ? OpenMode::kReadWrite : OpenMode::kReadOnly);
+      if (!state.ok()) return Fail(state.status());
+      read_only = std::move(state).value();
+      auto bucket = OpenS3Reader(*config, read_only.get());
+      if (!bucket.ok()) return Fail(bucket.status());
+      s3 = std::move(bucket).value();
     }
-    auto state = OpenSqliteStateStore(config->state_path, opts->repair ? OpenMode::kReadWrite : OpenMode::kReadOnly);
-    if (!state.ok()) return Fail(state.status());
-    auto report = upkeep::VerifyLake(**state, lake, {.repair = opts->repair, .read_parquet = !opts->quick});
+    StateStore& state = session ? session->state() : *read_only;
+    const LakeLayout lake = session ? session->lake() : s3 ? LakeLayout(s3->lake_root(), &s3->env())
+                                                           : LakeLayout(config->lake_path);
+    auto report = upkeep::VerifyLake(state, lake, {.repair = opts->repair, .read_parquet = !opts->quick});
     if (!report.ok()) return Fail(report.status());
     if (opts->repair) {
-      auto recovered = Recover(**state, lake);  // clears staging files no commit names
+      auto recovered = Recover(state, lake);  // clears staging files no commit names
       if (!recovered.ok()) return Fail(recovered.status());
+    }
+    const int exit_code = report->clean() ? kExitOk : kExitFailed;
+    const OutputFormat format = opts->output.Resolve(OutputFormat::kTable);
+    if (format == OutputFormat::kJson) {
+      nlohmann::ordered_json issues = nlohmann::ordered_json::array();
+      for (const auto& i : report->issues)
+        issues.push_back({{"kind", upkeep::IssueKindName(i.kind)}, {"path", i.path}, {"file_id", i.file_id},
+                          {"detail", i.detail}, {"repair", i.repair.empty() ? nullptr : nlohmann::ordered_json(i.repair)}});
+      PrintRecord({{"clean", report->clean()},
+                   {"repair", opts->repair},
+                   {"files_checked", report->files_checked},
+                   {"bytes_checked", report->bytes_checked},
+                   {"upkeep_leftovers_removed", report->upkeep_leftovers_removed},
+                   {"in_progress", report->in_progress},
+                   {"issues", issues}},
+                  format, opts->output.format_options());
+      return exit_code;
+    }
+    if (format == OutputFormat::kCsv) {  // one line per problem
+      Grid grid{.columns = {{"kind"}, {"path"}, {"file_id", true}, {"detail"}, {"repair"}}};
+      for (const auto& i : report->issues)
+        grid.rows.push_back({upkeep::IssueKindName(i.kind), i.path, std::to_string(i.file_id), i.detail,
+                             i.repair.empty() ? std::nullopt : std::optional<std::string>(i.repair)});
+      WriteGrid(grid, format, std::cout, opts->output.format_options());
+      return exit_code;
     }
 
     std::cout << "checked " << report->files_checked << " files, " << report->bytes_checked << " bytes\n";

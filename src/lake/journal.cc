@@ -255,6 +255,20 @@ Result<int64_t> JournaledStateStore::RecordRun(const RunRecord& run) {
   return run_id;
 }
 
+Result<JournalReport> RestoreStateFile(Env* lake_env, const std::string& lake_root, Env* local,
+                                       const std::string& state_path) {
+  const std::string building = state_path + ".restoring";
+  for (const char* suffix : {"", "-wal", "-shm"}) RETURN_IF_ERROR(local->DeleteFile(building + suffix));
+  JournalReport report;
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<StateStore> state, OpenSqliteStateStore(building, OpenMode::kReadWrite, local));
+    ASSIGN_OR_RETURN(report, RestoreFromJournal(lake_env, lake_root, *state));
+  }  // closed: SQLite has checkpointed its log into the file
+  for (const char* suffix : {"-wal", "-shm"}) RETURN_IF_ERROR(local->DeleteFile(state_path + suffix));
+  RETURN_IF_ERROR(local->Publish(building, state_path));
+  return report;
+}
+
 Result<JournalReport> RestoreFromJournal(Env* env, const std::string& lake_root, StateStore& empty) {
   JournalReport report;
   RETURN_IF_ERROR(ApplyJournal(env, lake_root, empty, &report).status());

@@ -57,6 +57,7 @@ class JournaledStateStore final : public StateStore {
   Result<std::vector<RunRecord>> RecentRuns(int limit, const std::string& cluster = "") override {
     return inner_->RecentRuns(limit, cluster);
   }
+  Result<std::vector<RunTotals>> ListRunTotals() override { return inner_->ListRunTotals(); }
   Result<int> FailureStreak(const std::string& cluster, const std::string& table) override {
     return inner_->FailureStreak(cluster, table);
   }
@@ -86,5 +87,11 @@ class JournaledStateStore final : public StateStore {
 // committed, for Recover() to publish from staging). `fleetlog restore` and a writer that finds
 // no local state use it.
 Result<JournalReport> RestoreFromJournal(Env* env, const std::string& lake_root, StateStore& empty);
+
+// Rebuilds the SQLite state store at `state_path` (in the local Env `local`) from the journal:
+// into a new file beside it, then moved into place, so that a restore cut short leaves no
+// half-built state behind. Replaces a state store that is there.
+Result<JournalReport> RestoreStateFile(Env* lake_env, const std::string& lake_root, Env* local,
+                                       const std::string& state_path);
 
 }  // namespace fleetlog

@@ -34,6 +34,7 @@ class FaultyStore final : public StateStore {
   Status DeleteFiles(const std::vector<int64_t>& ids) override { return inner_->DeleteFiles(ids); }
   Result<std::vector<RunRecord>> LatestRuns() override { return inner_->LatestRuns(); }
   Result<std::vector<RunRecord>> RecentRuns(int n, const std::string& c) override { return inner_->RecentRuns(n, c); }
+  Result<std::vector<RunTotals>> ListRunTotals() override { return inner_->ListRunTotals(); }
   Result<int> FailureStreak(const std::string& c, const std::string& t) override { return inner_->FailureStreak(c, t); }
   Result<std::optional<std::string>> GetValue(const std::string& k) override { return inner_->GetValue(k); }
   Status PutValue(const std::string& k, const std::string& v) override { return inner_->PutValue(k, v); }

@@ -44,7 +44,7 @@ Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, Env* loc
       RETURN_IF_ERROR(local->DeleteFile(cache->dir_ + "/" + file.name));  // a fetch cut short by a crash
       continue;
     }
-    if (!file.name.ends_with(".parquet") || file.name.find('/') != std::string::npos) continue;
+    if (!file.name.ends_with(".parquet")) continue;
     // Recency is not kept across restarts: the entries found start in listing order.
     cache->lru_.push_back(file.name);
     Entry& e = cache->entries_[file.name];
@@ -88,8 +88,10 @@ Status LakeFileCache::MakeRoom(int64_t incoming) {
   return Status::Ok();
 }
 
-Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t bytes, const std::string& checksum) {
-  const std::string name = sigv4::Sha256Hex(remote_path + "\n" + checksum).substr(0, 40) + ".parquet";
+Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t bytes, const std::string& checksum,
+                                        const std::string& folder) {
+  const std::string name =
+      (folder.empty() ? "" : folder + "/") + sigv4::Sha256Hex(remote_path + "\n" + checksum).substr(0, 40) + ".parquet";
   const std::string local = dir_ + "/" + name;
   {
     std::lock_guard lock(mutex_);

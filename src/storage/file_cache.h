@@ -47,6 +47,8 @@ class CachedFile {
   ~CachedFile();
   // The local file's path (for DuckDB).
   const std::string& path() const { return path_; }
+  // Its name inside the cache's folder.
+  const std::string& name() const { return name_; }
 
  private:
   friend class LakeFileCache;
@@ -64,9 +66,12 @@ class LakeFileCache {
   static Result<std::unique_ptr<LakeFileCache>> Open(Env* remote, Env* local, std::string dir, int64_t capacity_bytes);
 
   // The local copy of the remote file at `remote_path` (`bytes` long, BLAKE2b `checksum`),
-  // fetched when absent. kCorruption when the fetched bytes are not the catalogued ones;
-  // kResourceExhausted when it does not fit beside the pinned entries.
-  Result<CachedFile> Fetch(const std::string& remote_path, int64_t bytes, const std::string& checksum);
+  // fetched when absent, in the cache's sub-folder `folder` (a lake file's partition folders,
+  // "t/cluster=a/dt=2026-11-21", which DuckDB reads hive columns from; "" for the top).
+  // kCorruption when the fetched bytes are not the catalogued ones; kResourceExhausted when it
+  // does not fit beside the pinned entries.
+  Result<CachedFile> Fetch(const std::string& remote_path, int64_t bytes, const std::string& checksum,
+                           const std::string& folder = "");
 
   CacheStats stats() const;
   const std::string& dir() const { return dir_; }

@@ -316,7 +316,8 @@ Result<std::unique_ptr<FileLock>> S3Env::LockFile(const std::string& path, std::
   ASSIGN_OR_RETURN(std::string key, Key(path));
   ASSIGN_OR_RETURN(std::optional<LeaseRecord> current, ReadLease(*client_, key));
   const Timestamp now = clock_->Now();
-  if (current && current->expires > now) return HeldBy(path, *current);
+  const bool gone = current && options_.holder_gone && options_.holder_gone(current->owner);
+  if (current && current->expires > now && !gone) return HeldBy(path, *current);
 
   LeaseRecord mine{std::string(owner), RandomHex(16), now + options_.lease_duration};
   bool held = false;

@@ -19,6 +19,7 @@
 // Thread-safety: safe for concurrent use (the S3Client is); a WritableFile belongs to one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,9 @@ struct S3EnvOptions {
   int64_t part_size = 8 << 20;             // multipart part size; at least 5 MiB
   Duration lease_duration = Duration::Minutes(2);
   Duration lease_settle = Duration::Seconds(2);  // read-after-write wait without conditional writes
+  // When set and true for a lease's owner (a writer this machine knows has ended: killed, or
+  // its host rebooted), the lease may be taken over before it expires.
+  std::function<bool(const std::string& owner)> holder_gone;
 };
 
 class S3Env final : public Env {

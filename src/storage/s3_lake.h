@@ -16,8 +16,11 @@
 #include <string>
 
 #include "core/config.h"
+#include "lake/lake_files.h"
 #include "secrets/secret_store.h"
+#include "storage/file_cache.h"
 #include "storage/s3_env.h"
+#include "storage/s3_lake_env.h"
 
 namespace fleetlog {
 
@@ -35,5 +38,32 @@ Result<S3LakeLocation> ResolveS3Lake(const Config& config, const std::map<std::s
 // The Env of the lake's bucket, after checking that the bucket answers to these credentials.
 Result<std::unique_ptr<S3Env>> OpenS3Lake(const S3LakeLocation& location, const Clock* clock,
                                           S3EnvOptions options = {});
+
+// An S3 lake opened by this process: the lake's Env (S3LakeEnv: the bucket, with local staging
+// and spill folders beside the state store, "<state folder>/lake-scratch") and the local cache
+// of its files ([lake] cache_dir, cache_size), registered as the lake's file resolver
+// (lake/lake_files.h) while this object lives, so that the writer's dedup, upkeep and the query
+// engine read the lake's files through the cache.
+// Thread-safety: safe for concurrent use (the Env and the cache are).
+class S3Lake final : public LakeFileResolver {
+ public:
+  // `secrets` may be null; `local` (the process's local Env) must outlive this.
+  static Result<std::unique_ptr<S3Lake>> Open(const Config& config, SecretStore* secrets, Env* local,
+                                              S3EnvOptions options = {});
+  ~S3Lake() override;
+
+  S3LakeEnv& env() { return *env_; }
+  LakeFileCache& cache() { return *cache_; }
+  const std::string& lake_root() const { return root_; }
+
+  Result<LocalFiles> Resolve(const std::vector<const CommittedFile*>& files) override;
+  std::string root() const override { return cache_->dir(); }
+
+ private:
+  S3Lake() = default;
+  std::string root_;  // "s3://bucket/prefix"
+  std::unique_ptr<S3LakeEnv> env_;
+  std::unique_ptr<LakeFileCache> cache_;
+};
 
 }  // namespace fleetlog

@@ -29,6 +29,7 @@
 
 #include "server_process.h"
 #include "source/pg/pg_error.h"
+#include "support/service_process.h"
 
 namespace fleetlog::integration {
 namespace {
@@ -126,7 +127,7 @@ Status PgHarness::Initialize() {
 
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort());
+    ASSIGN_OR_RETURN(const int port, test::FreeLoopbackPort());
     started = StartOnPort(port);
     if (started.ok()) break;
   }
@@ -199,6 +200,17 @@ Status PgHarness::Exec(std::string_view dbname, std::string_view sql) const {
   PQclear(result);
   PQfinish(conn);
   return status;
+}
+
+Result<int> PgHarness::QueryInt(std::string_view dbname, std::string_view sql) const {
+  PGconn* conn = PQconnectdb(AdminConnInfo(dbname).c_str());
+  PGresult* result = PQexec(conn, std::string(sql).c_str());
+  Result<int> out = Error(StatusCode::kInternal, "test server, database {}: {}", dbname, PQerrorMessage(conn));
+  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1 && PQnfields(result) == 1)
+    out = std::atoi(PQgetvalue(result, 0, 0));
+  PQclear(result);
+  PQfinish(conn);
+  return out;
 }
 
 Status PgHarness::CreateDatabase(std::string_view name) const {

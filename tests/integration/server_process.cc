@@ -1,12 +1,9 @@
 #include "server_process.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,20 +50,6 @@ void StopProcess(pid_t pid, int signal, std::chrono::milliseconds timeout) {
     kill(pid, SIGKILL);
     (void)WaitForExit(pid, timeout);
   }
-}
-
-Result<int> FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return IoError("socket: {}", std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  if (!ok) return IoError("cannot find a free loopback port: {}", std::strerror(errno));
-  return static_cast<int>(ntohs(addr.sin_port));
 }
 
 std::string UniqueName(std::string_view hint, int n, char sep) {

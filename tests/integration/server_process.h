@@ -31,8 +31,6 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log
 std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout);
 // Sends `signal`, waits up to `timeout`, then SIGKILL and waits again.
 void StopProcess(pid_t pid, int signal, std::chrono::milliseconds timeout);
-// A loopback port nobody listens on right now (a server may still lose a race for it).
-Result<int> FreeLoopbackPort();
 // "t<n><sep><hint>": `hint` lower-cased, cut to 40 characters, anything but a-z0-9 as `sep`.
 std::string UniqueName(std::string_view hint, int n, char sep);
 // The last `bytes` bytes of the file at `path` ("" when unreadable).

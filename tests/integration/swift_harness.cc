@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "server_process.h"
+#include "support/service_process.h"
 
 namespace fleetlog::integration {
 namespace {
@@ -138,7 +139,7 @@ Status SwiftHarness::Initialize() {
 
   int ports[5];
   for (int& port : ports) {
-    ASSIGN_OR_RETURN(port, FreeLoopbackPort());
+    ASSIGN_OR_RETURN(port, test::FreeLoopbackPort());
   }
   const int object_port = ports[0], container_port = ports[1], account_port = ports[2], memcached_port = ports[3];
   proxy_port_ = ports[4];
