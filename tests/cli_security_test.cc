@@ -77,12 +77,19 @@ TEST_F(CliSecurityTest, QueryMemoryLimitHoldsForStringsOutsideTheBufferPool) {
 }
 
 TEST_F(CliSecurityTest, SymlinkedCommittedFileIsNotFollowed) {
+  // A committed file has two names, its table folder's and its reader name under
+  // _fleetlog/files/ (what fleetlog's engine reads): both become symlinks.
+  const std::string lake = dir_.Sub("lake");
   std::string committed;
   for (const auto& f : LakeFiles())
-    if (f.ends_with(".parquet")) committed = f;
+    if (f.ends_with(".parquet") && f.find("/_fleetlog/") == std::string::npos) committed = f;
   ASSERT_FALSE(committed.empty());
-  fs::remove(committed);
-  fs::create_symlink("/etc/passwd", committed);
+  const std::string reader = lake + "/_fleetlog/files/" + committed.substr(lake.size() + 1);
+  ASSERT_TRUE(fs::exists(reader)) << reader;
+  for (const std::string& name : {committed, reader}) {
+    fs::remove(name);
+    fs::create_symlink("/etc/passwd", name);
+  }
   auto r = Query("select * from stl_query");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("symlink"));

@@ -20,6 +20,8 @@
 #include "query/format.h"
 
 #include "source/source.h"
+#include "state/state_store.h"
+#include "storage/s3_lake.h"
 
 namespace fleetlog {
 class Server;
@@ -64,6 +66,10 @@ void PrintRecord(const nlohmann::ordered_json& record, OutputFormat format, cons
 
 // Loads the config named by the global options; on failure prints the problems.
 Result<Config> LoadConfigFor(const GlobalOptions& global);
+// For a lake in S3: the bucket and the local file cache, registered for this process's query
+// engines while it lives (storage/s3_lake.h). Null for a local lake. `state` (may be null)
+// gives stored credentials.
+Result<std::unique_ptr<S3Lake>> OpenS3Reader(const Config& config, StateStore* state);
 // Prints "fleetlog: <message>" to stderr and returns the exit code for `status`:
 // 2 for bad input (kInvalidArgument), 1 otherwise.
 int Fail(const Status& status);
@@ -106,6 +112,7 @@ CommandAction AddExport(CLI::App& app, const GlobalOptions& global);
 CommandAction AddStatus(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRun(CLI::App& app, const GlobalOptions& global);
 CommandAction AddDemo(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRestore(CLI::App& app, const GlobalOptions& global);
 CommandAction AddRcf(CLI::App& app, const GlobalOptions& global);
 CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);

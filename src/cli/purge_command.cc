@@ -55,7 +55,8 @@ CommandAction AddPurge(CLI::App& app, const GlobalOptions& global) {
     std::cout << "\n";
     if (report->rollup_days_rebuilt > 0) std::cout << "rebuilt " << report->rollup_days_rebuilt << " roll-up days\n";
     if (report->files_affected > 0)
-      std::cout << "the replaced files are deleted from disk after the grace period ("
+      std::cout << "the replaced files have left the table folders; fleetlog's own copies for readers that "
+                   "started before are deleted after the grace period ("
                 << FormatDuration(config->upkeep.grace) << ") by `fleetlog run` or `fleetlog compact`\n";
     return static_cast<int>(kExitOk);
   };

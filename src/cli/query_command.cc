@@ -42,6 +42,8 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     auto opened = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
     if (opened.ok()) state = std::move(opened).value();
     else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
+    auto s3 = OpenS3Reader(*config, state.get());  // an S3 lake's files come through the local cache
+    if (!s3.ok()) return Fail(s3.status());
     EngineOptions options{.lake_root = config->lake_path,
                           .memory_limit_bytes = config->query.memory_limit_bytes,
                           .threads = config->query.threads,

@@ -41,6 +41,8 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
     if (opened.ok()) state = std::move(opened).value();
     else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
     else spdlog::warn("no state store at {} yet: the lake looks empty until an export runs", config->state_path);
+    auto s3 = OpenS3Reader(*config, state.get());  // an S3 lake's files come through the local cache
+    if (!s3.ok()) return Fail(s3.status());
 
     // Signals are taken by sigwait() on this thread, so every thread started below blocks them.
     sigset_t signals;

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "exporter/writer.h"
 #include "lake/commit.h"
 #include "upkeep/verify.h"
 
@@ -20,21 +21,36 @@ CommandAction AddVerify(CLI::App& app, const GlobalOptions& global) {
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    LakeLayout lake(config->lake_path);
     // Checking only reads, so it may run beside `fleetlog run`; repairing writes, so it
-    // takes the writer lock like any writer.
+    // takes the writer lock like any writer (an S3 lake's: the lease, and the journal).
+    std::unique_ptr<LakeSession> session;
+    std::unique_ptr<StateStore> read_only;
+    std::unique_ptr<S3Lake> s3;
     std::optional<WriterLock> lock;
-    if (opts->repair) {
-      auto acquired = WriterLock::Acquire(lake);
-      if (!acquired.ok()) return Fail(acquired.status());
-      lock.emplace(std::move(acquired).value());
+    if (opts->repair && config->lake_is_s3()) {
+      auto opened = LakeSession::Open(*config);
+      if (!opened.ok()) return Fail(opened.status());
+      session = std::move(opened).value();
+    } else {
+      if (opts->repair) {
+        auto acquired = WriterLock::Acquire(LakeLayout(config->lake_path));
+        if (!acquired.ok()) return Fail(acquired.status());
+        lock.emplace(std::move(acquired).value());
+      }
+      auto state = OpenSqliteStateStore(config->state_path, opts->repair ? OpenMode::kReadWrite : OpenMode::kReadOnly);
+      if (!state.ok()) return Fail(state.status());
+      read_only = std::move(state).value();
+      auto bucket = OpenS3Reader(*config, read_only.get());
+      if (!bucket.ok()) return Fail(bucket.status());
+      s3 = std::move(bucket).value();
     }
-    auto state = OpenSqliteStateStore(config->state_path, opts->repair ? OpenMode::kReadWrite : OpenMode::kReadOnly);
-    if (!state.ok()) return Fail(state.status());
-    auto report = upkeep::VerifyLake(**state, lake, {.repair = opts->repair, .read_parquet = !opts->quick});
+    StateStore& state = session ? session->state() : *read_only;
+    const LakeLayout lake = session ? session->lake() : s3 ? LakeLayout(s3->lake_root(), &s3->env())
+                                                           : LakeLayout(config->lake_path);
+    auto report = upkeep::VerifyLake(state, lake, {.repair = opts->repair, .read_parquet = !opts->quick});
     if (!report.ok()) return Fail(report.status());
     if (opts->repair) {
-      auto recovered = Recover(**state, lake);  // clears staging files no commit names
+      auto recovered = Recover(state, lake);  // clears staging files no commit names
       if (!recovered.ok()) return Fail(recovered.status());
     }
     const int exit_code = report->clean() ? kExitOk : kExitFailed;

@@ -185,6 +185,8 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
   return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
+}  // namespace
+
 std::map<std::string, std::string> ProcessEnvironment() {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
@@ -194,6 +196,8 @@ std::map<std::string, std::string> ProcessEnvironment() {
   }
   return env;
 }
+
+namespace {
 
 const toml::table* Section(ConfigReader& r, const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
@@ -521,8 +525,28 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
   config->state_path = "./fleetlog.db";
   config->key_file = "./fleetlog.key";
   if (const auto* t = Section(r, root, "lake")) {
-    r.CheckKeys(*t, "[lake]", {"path"});
+    r.CheckKeys(*t, "[lake]", {"path", "cache_size", "cache_dir", "s3"});
     r.ReadString(*t, "path", &config->lake_path);
+    r.ReadBytes(*t, "cache_size", &config->lake_cache_bytes);
+    r.ReadString(*t, "cache_dir", &config->lake_cache_dir);
+    if (const toml::node* s3 = t->get("s3")) {
+      if (!s3->is_table()) {
+        r.Fail(s3, "[lake.s3] must be a table");
+      } else {
+        const toml::table& s3t = *s3->as_table();
+        r.CheckKeys(s3t, "[lake.s3]", {"endpoint", "region", "path_style"});
+        r.ReadString(s3t, "endpoint", &config->lake_s3.endpoint);
+        r.ReadString(s3t, "region", &config->lake_s3.region);
+        bool path_style = false;
+        if (s3t.get("path_style")) {
+          r.ReadBool(s3t, "path_style", &path_style);
+          config->lake_s3.path_style = path_style;
+        }
+      }
+    }
+    if (config->lake_path.starts_with("s3://") && config->lake_path.size() <= 5) {
+      r.Fail(t->get("path"), "an S3 lake is \"s3://bucket/prefix\"");
+    }
   }
   if (const auto* t = Section(r, root, "state")) {
     r.CheckKeys(*t, "[state]", {"path"});
@@ -636,8 +660,11 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     config->log.json = format == "json";
   }
 
-  config->lake_path = Resolve(base_dir, config->lake_path);
+  if (!config->lake_is_s3()) config->lake_path = Resolve(base_dir, config->lake_path);
   config->state_path = Resolve(base_dir, config->state_path);
+  config->lake_cache_dir = config->lake_cache_dir.empty()
+                               ? (fs::path(config->state_path).parent_path() / "lake-cache").string()
+                               : Resolve(base_dir, config->lake_cache_dir);
   config->key_file = Resolve(base_dir, config->key_file);
   if (config->server) {
     auto& s = *config->server;

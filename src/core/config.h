@@ -133,6 +133,14 @@ struct UpkeepConfig {
   Duration rollup_keep = Duration::Days(1825);  // retention of the hourly roll-ups
 };
 
+// [lake.s3]: where an "s3://bucket/prefix" lake lives. Empty fields fall back to the AWS SDKs'
+// environment (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION), then to AWS's defaults.
+struct S3LakeConfig {
+  std::string endpoint;             // "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000"
+  std::string region;
+  std::optional<bool> path_style;   // default: false on AWS, true for a custom endpoint
+};
+
 // [[alert]]: a rule over the lake, the detector's grade, or fleetlog's own export health.
 enum class AlertSource {
   kSql,            // `sql`: rows with a value column and grouping columns
@@ -196,7 +204,10 @@ struct LogConfig {
 
 struct Config {
   std::string file;  // the file it came from, absolute
-  std::string lake_path;
+  std::string lake_path;  // a folder, or "s3://bucket/prefix"
+  S3LakeConfig lake_s3;
+  int64_t lake_cache_bytes = 20LL << 30;  // [lake] cache_size: local copies of an S3 lake's files
+  std::string lake_cache_dir;             // [lake] cache_dir; default <state folder>/lake-cache
   std::string state_path;
   std::string key_file;
   ExportConfig export_;
@@ -213,6 +224,7 @@ struct Config {
   AlertingConfig alerting;
   LogConfig log;
 
+  bool lake_is_s3() const { return lake_path.starts_with("s3://"); }
   const ClusterConfig* FindCluster(std::string_view name) const;
   // The tables exported from `cluster`, custom queries included: its own `tables`, else
   // those of [export].tables that it has (ClusterHasSystemTable).
@@ -224,6 +236,9 @@ struct Config {
 Result<Config> LoadConfig(const std::string& path);
 Result<Config> ParseConfig(const std::string& text, const std::string& path,
                            const std::map<std::string, std::string>* env = nullptr);
+
+// The process environment as a map (what ${VAR} in the config reads).
+std::map<std::string, std::string> ProcessEnvironment();
 
 // "512MB", "2GiB", "1000" (bytes).
 Result<int64_t> ParseByteSize(std::string_view text);

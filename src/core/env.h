@@ -138,6 +138,14 @@ class Env {
   // REQUIRES: `staged` was written whole (WriteFile, or a WritableFile closed after Sync()).
   virtual Status Publish(const std::string& staged, const std::string& final) = 0;
 
+  // Gives the file at `existing` a second name, `link` (a hard link: one file, two names;
+  // deleting either name leaves the other), creating `link`'s folders; durable on return.
+  // kAlreadyExists when `link` exists. Local only: an object Env has no links and refuses
+  // with kInternal (the default).
+  virtual Status LinkFile(const std::string& existing, const std::string& link) {
+    return Internal("{} cannot be linked as {}: this Env has no links", existing, link);
+  }
+
   // Makes a file that was written outside the Env durable: one that DuckDB wrote at
   // LocalPath(path). kNotFound when it does not exist. Local: fsync of the file. An Env
   // whose LocalPath() is always empty (objects) has nothing to do: the default.
@@ -195,6 +203,9 @@ class EnvWrapper : public Env {
   Status CreateDir(const std::string& dir) override { return target_->CreateDir(dir); }
   Status Publish(const std::string& staged, const std::string& final) override {
     return target_->Publish(staged, final);
+  }
+  Status LinkFile(const std::string& existing, const std::string& link) override {
+    return target_->LinkFile(existing, link);
   }
   Status SyncFile(const std::string& path) override { return target_->SyncFile(path); }
   Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }

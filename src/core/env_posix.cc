@@ -227,6 +227,13 @@ class PosixEnv final : public Env {
     return from_dir == to_dir ? Status::Ok() : FsyncPath(from_dir, true);
   }
 
+  Status LinkFile(const std::string& existing, const std::string& link) override {
+    const std::string dir = ParentDir(link);
+    RETURN_IF_ERROR(MakeDirs(dir));
+    if (::link(existing.c_str(), link.c_str()) != 0) return Errno("link " + existing + " as", link);
+    return FsyncPath(dir, true);
+  }
+
   Status SyncFile(const std::string& path) override { return FsyncPath(path, false); }
   Status SyncDir(const std::string& dir) override { return FsyncPath(dir, true); }
 

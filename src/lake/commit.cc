@@ -4,6 +4,36 @@
 
 namespace fleetlog {
 
+namespace {
+
+bool IsLocal(const LakeLayout& lake) { return !lake.env().LocalPath(lake.root()).empty(); }
+
+}  // namespace
+
+Status KeepForReaders(const LakeLayout& lake, const std::string& path) {
+  if (!IsLocal(lake)) return Status::Ok();
+  Status linked = lake.env().LinkFile(lake.Abs(path), lake.Abs(LakeLayout::ReaderDir() + "/" + path));
+  return linked.code() == StatusCode::kAlreadyExists ? Status::Ok() : linked;
+}
+
+Status ClearRetiredFromFolders(StateStore& state, const LakeLayout& lake) {
+  ASSIGN_OR_RETURN(auto retired, state.ListFiles({.states = {FileState::kRetired}}));
+  Env& env = lake.env();
+  for (const auto& f : retired) {
+    ASSIGN_OR_RETURN(const bool in_folder, env.FileExists(lake.Abs(f.path)));
+    if (!in_folder) continue;
+    if (IsLocal(lake)) {
+      RETURN_IF_ERROR(KeepForReaders(lake, f.path));
+      RETURN_IF_ERROR(env.DeleteFile(lake.Abs(f.path)).WithContext("taking a retired file out of its table folder"));
+    } else {
+      RETURN_IF_ERROR(env.Publish(lake.Abs(f.path), lake.Abs(LakeLayout::RetiredDir() + "/" + f.path))
+                          .WithContext("taking a retired file out of its table folder"));
+    }
+    CrashPoint("retired-cleared");
+  }
+  return Status::Ok();
+}
+
 Result<CommitOutcome> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request) {
   CrashPoint("before-commit");
   CommitOutcome out;
@@ -33,6 +63,7 @@ Status PublishCommitted(StateStore& state, const LakeLayout& lake, const std::st
     if (staged && !placed) {
       RETURN_IF_ERROR(env.Publish(from, to));
       CrashPoint("mid-publish");
+      RETURN_IF_ERROR(KeepForReaders(lake, f.path));
     } else if (staged) {
       RETURN_IF_ERROR(env.DeleteFile(from));
     } else if (!placed) {
@@ -50,6 +81,7 @@ Result<RecoveryReport> Recover(StateStore& state, const LakeLayout& lake) {
   ASSIGN_OR_RETURN(auto pending, state.ListFiles({.states = {FileState::kCommitted}}));
   report.published = static_cast<int>(pending.size());
   RETURN_IF_ERROR(PublishCommitted(state, lake));
+  RETURN_IF_ERROR(ClearRetiredFromFolders(state, lake));  // a writer killed between a retiring commit and this
   // Staging files that no commit names were never committed: delete them. (Every committed
   // one was just published, so whatever is left is garbage.)
   Env& env = lake.env();

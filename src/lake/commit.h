@@ -35,6 +35,14 @@ struct RecoveryReport {
   int staging_deleted = 0;  // staging files no commit named
 };
 // REQUIRES: the caller holds the lake's WriterLock.
+// Gives the published file at lake path `path` its reader name (LakeLayout::ReaderDir) in a
+// local lake; nothing for an object store's lake.
+Status KeepForReaders(const LakeLayout& lake, const std::string& path);
+// Takes retired files out of the table folders, so that engines that list folders see only
+// committed files: a local lake's file keeps its reader name; an object is moved under
+// LakeLayout::RetiredDir. Called right after a commit that retires files, and at recovery.
+Status ClearRetiredFromFolders(StateStore& state, const LakeLayout& lake);
+
 Result<RecoveryReport> Recover(StateStore& state, const LakeLayout& lake);
 
 }  // namespace fleetlog

@@ -2,6 +2,7 @@
 
 #include "core/fs.h"
 #include "core/text.h"
+#include "lake/lake_files.h"
 
 namespace fleetlog {
 namespace {
@@ -33,9 +34,9 @@ void AppendValue(duck::Appender& app, const Column& col, size_t row) {
   }
 }
 
-std::string FileList(const LakeLayout& lake, const std::vector<CommittedFile>& files) {
+std::string FileList(const LocalFiles& files) {
   std::string list = "[";
-  for (const auto& f : files) list += (list.size() > 1 ? ", " : "") + QuoteString(lake.Abs(f.path));
+  for (size_t i = 0; i < files.relative.size(); ++i) list += (list.size() > 1 ? ", " : "") + QuoteString(files.path(i));
   return list + "]";
 }
 
@@ -117,9 +118,12 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
   // spilled, for the few rows a window usually drops.)
   const std::string dropped = buffer_ + "_dropped";
   std::string keep = fmt::format("s.rowid IN (SELECT min(rowid) FROM {} GROUP BY {})", buffer_, keys);
-  if (!committed.empty())
+  LocalFiles before;  // the committed files' local copies, held while they are read
+  if (!committed.empty()) {
+    ASSIGN_OR_RETURN(before, ResolveLakeFiles(lake_, committed));
     keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
-                        FileList(lake_, committed), match);
+                        FileList(before), match);
+  }
   RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
                                               dropped, buffer_, keep))
                       .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
@@ -182,7 +186,7 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int
   ASSIGN_OR_RETURN(auto db, duck::Database::OpenInMemory({
       {"memory_limit", std::to_string(memory_limit_bytes) + "B"},
       {"threads", std::to_string(threads)},
-      {"temp_directory", lake.Abs(LakeLayout::TmpDir())},
+      {"temp_directory", lake.env().LocalPath(lake.Abs(LakeLayout::TmpDir()))},
       {"preserve_insertion_order", "false"},
       // Memory that spilled blocks and finished tasks free goes back to the OS soon, so
       // the process's RSS stays near the limit (DuckDB's default keeps 128 MB per thread).

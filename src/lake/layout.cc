@@ -32,7 +32,10 @@ Status LakeLayout::Prepare() const {
 
 Result<WriterLock> WriterLock::Acquire(const LakeLayout& lake) {
   RETURN_IF_ERROR(lake.Prepare());
-  auto lock = lake.env().LockFile(lake.Abs("_fleetlog/writer.lock"), std::to_string(::getpid()));
+  // The holder as a person can find it: "pid 4242 on host-a" (a lease in a bucket is shared by machines).
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  auto lock = lake.env().LockFile(lake.Abs("_fleetlog/writer.lock"), fmt::format("pid {} on {}", ::getpid(), host));
   if (!lock.ok() && lock.status().code() == StatusCode::kUnavailable) {
     return Error(StatusCode::kUnavailable, "another fleetlog process is writing to the lake {} ({}); stop it or wait for it to finish",
                  lake.root(), lock.status().message());

@@ -35,6 +35,12 @@ class LakeLayout {
   static std::string StagingDir() { return "_fleetlog/staging"; }
   static std::string TmpDir() { return "_fleetlog/tmp"; }
   static std::string QuarantineDir() { return "_fleetlog/quarantine"; }
+  // Where fleetlog's own readers find a published file once it may leave its table folder: a
+  // local lake keeps a hard link of every published file under ReaderDir, so a file retired
+  // from its table folder at the commit that retires it stays readable, until the sweep, to
+  // readers that began before; a lake in an object store moves retired files under RetiredDir.
+  static std::string ReaderDir() { return "_fleetlog/files"; }
+  static std::string RetiredDir() { return "_fleetlog/retired"; }
 
   // Creates the lake's own folders.
   Status Prepare() const;

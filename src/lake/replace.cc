@@ -2,7 +2,10 @@
 
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "core/fs.h"
+#include "lake/commit.h"
 
 namespace fleetlog::upkeep {
 namespace {
@@ -34,7 +37,7 @@ Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lak
   ASSIGN_OR_RETURN(auto db, duck::Database::OpenInMemory({
       {"memory_limit", std::to_string(memory_limit_bytes) + "B"},
       {"threads", std::to_string(threads)},
-      {"temp_directory", lake.Abs(LakeLayout::TmpDir()) + "/upkeep"},
+      {"temp_directory", lake.env().LocalPath(lake.Abs(LakeLayout::TmpDir())) + "/upkeep"},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
       {"allow_community_extensions", "false"},
@@ -42,15 +45,17 @@ Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lak
   }));
   // The sandbox, as the query engine's: purge predicates are user SQL.
   ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
-  RETURN_IF_ERROR(conn->Exec(fmt::format("SET allowed_directories = [{}]", QuoteString(lake.root() + "/"))));
+  std::string dirs;
+  for (const auto& dir : LocalLakeDirs(lake)) dirs += (dirs.empty() ? "" : ", ") + QuoteString(dir);
+  RETURN_IF_ERROR(conn->Exec(fmt::format("SET allowed_directories = [{}]", dirs)));
   RETURN_IF_ERROR(conn->Exec("SET enable_external_access = false"));
   RETURN_IF_ERROR(conn->Exec("SET lock_configuration = true"));
   return db;
 }
 
-std::string ParquetList(const LakeLayout& lake, const std::vector<CommittedFile>& files) {
+std::string ParquetList(const LocalFiles& files) {
   std::string list = "[";
-  for (const auto& f : files) list += (list.size() > 1 ? ", " : "") + QuoteString(lake.Abs(f.path));
+  for (size_t i = 0; i < files.relative.size(); ++i) list += (list.size() > 1 ? ", " : "") + QuoteString(files.path(i));
   return list + "]";
 }
 
@@ -119,6 +124,12 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
   if (!commit.ok()) return undo(commit.status());
   CrashPoint(r.crash_prefix + "-committed");
   for (const auto& f : r.add) (void)state.DeleteValue(IntentKey(f.path));
+  // Committed: the retired files leave the table folders now (a failure here is finished by
+  // the next start's recovery), and the new ones get their reader names.
+  for (const auto& f : r.add) {
+    if (Status s = KeepForReaders(lake, f.path); !s.ok()) spdlog::warn("{}", s.message());
+  }
+  if (!r.retire.empty()) RETURN_IF_ERROR(ClearRetiredFromFolders(state, lake).WithContext("committed, but"));
   return commit;
 }
 
@@ -152,8 +163,13 @@ Result<SweepReport> SweepRetired(StateStore& state, const LakeLayout& lake, Time
   std::vector<int64_t> forget;
   for (const auto& f : retired) {
     if (!f.retired_at || now - *f.retired_at < grace) continue;
-    ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(f.path)));
+    ASSIGN_OR_RETURN(bool existed, lake.env().FileExists(lake.Abs(f.path)));
     RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(f.path)).WithContext("deleting a retired file"));
+    for (const std::string& kept : {LakeLayout::ReaderDir() + "/" + f.path, LakeLayout::RetiredDir() + "/" + f.path}) {
+      ASSIGN_OR_RETURN(const bool there, lake.env().FileExists(lake.Abs(kept)));
+      RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(kept)).WithContext("deleting a retired file"));
+      existed = existed || there;
+    }
     if (existed) {
       ++report.files_deleted;
       report.bytes_deleted += f.bytes;

@@ -24,6 +24,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "duck/duck.h"
+#include "lake/lake_files.h"
 #include "lake/layout.h"
 #include "state/state_store.h"
 
@@ -34,8 +35,8 @@ namespace fleetlog::upkeep {
 Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lake, int64_t memory_limit_bytes = 1LL << 30,
                                                            int threads = 2);
 
-// `[ '/lake/a.parquet', ... ]` for read_parquet.
-std::string ParquetList(const LakeLayout& lake, const std::vector<CommittedFile>& files);
+// `[ '/lake/a.parquet', ... ]` for read_parquet: the local files of ResolveLakeFiles.
+std::string ParquetList(const LocalFiles& files);
 
 // Writes the rows of `select_sql` to a new staging file for (table, cluster, dt): zstd
 // Parquet, fsynced, with rows, bytes and checksum filled in (min/max cursor are the caller's).

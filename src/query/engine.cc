@@ -10,6 +10,7 @@
 #include <set>
 #include <string_view>
 
+#include "lake/lake_files.h"
 #include "query/fleet_views.h"
 #include "query/prune.h"
 #include "query/sql_lexer.h"
@@ -181,7 +182,35 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
   return Open(options, snapshot);
 }
 
+Result<LocalSnapshot> LocalizeSnapshot(const EngineOptions& options, const LakeSnapshot& snapshot) {
+  LocalSnapshot local{.root = options.lake_root, .snapshot = snapshot, .hold = nullptr};
+  const ViewSelection selection(options.views_for_sql);
+  std::vector<CommittedFile*> wanted;
+  std::vector<const CommittedFile*> asked;
+  for (auto& f : local.snapshot.files) {
+    if (!selection.Wants(f.table)) continue;
+    wanted.push_back(&f);
+    asked.push_back(&f);
+  }
+  if (asked.empty()) return local;
+  ASSIGN_OR_RETURN(LocalFiles files, ResolveLakeFiles(options.lake_root, *Env::Default(), asked));
+  for (size_t i = 0; i < wanted.size(); ++i) wanted[i]->path = files.relative[i];
+  local.root = files.root;
+  local.hold = std::move(files.hold);
+  return local;
+}
+
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options, const LakeSnapshot& snapshot) {
+  // Each file by the local name that stays readable while this engine lives (lake/lake_files.h).
+  ASSIGN_OR_RETURN(LocalSnapshot local, LocalizeSnapshot(options, snapshot));
+  EngineOptions at_local = options;
+  at_local.lake_root = local.root;
+  ASSIGN_OR_RETURN(auto engine, OpenLocal(at_local, local.snapshot));
+  engine->hold_ = std::move(local.hold);
+  return engine;
+}
+
+Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions& options, const LakeSnapshot& snapshot) {
   std::unique_ptr<QueryEngine> engine(new QueryEngine());
   ASSIGN_OR_RETURN(engine->db_, duck::Database::OpenInMemory({
       {"memory_limit", std::to_string(options.memory_limit_bytes) + "B"},

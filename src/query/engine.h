@@ -67,6 +67,19 @@ struct LakeSnapshot {
 // `state` may be null (an empty lake).
 Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state);
 
+// A snapshot whose files DuckDB can read locally, under `root`, while `hold` lives.
+struct LocalSnapshot {
+  std::string root;
+  LakeSnapshot snapshot;
+  std::shared_ptr<void> hold;
+};
+// The files of the tables the engine would make views for, by the local names DuckDB reads
+// (lake/lake_files.h): for a lake in an object store, copies fetched into the local cache;
+// for a local lake, their reader names under the lake, which outlive their retirement from
+// the table folders. The others keep their lake paths (counted, never read). The query server
+// localizes before it hands a snapshot to a confined worker, which fetches nothing.
+Result<LocalSnapshot> LocalizeSnapshot(const EngineOptions& options, const LakeSnapshot& snapshot);
+
 class QueryEngine {
  public:
   // `state` may be null (an empty lake): then no table views exist.
@@ -87,12 +100,15 @@ class QueryEngine {
 
  private:
   QueryEngine() = default;
+  // Open() once every file of `snapshot` is local under options.lake_root.
+  static Result<std::unique_ptr<QueryEngine>> OpenLocal(const EngineOptions& options, const LakeSnapshot& snapshot);
   std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<LakeTable> tables_;
   std::vector<std::string> readable_files_;
   int64_t readable_bytes_ = 0;
   std::vector<std::string> viewed_tables_;
+  std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 
 }  // namespace fleetlog

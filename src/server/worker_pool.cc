@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "lake/lake_files.h"
+
 namespace fleetlog {
 namespace {
 
@@ -52,7 +54,8 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
     RETURN_IF_ERROR(RefreshLocked(&doomed));
     snapshot = snapshot_;
     lease.generation = generation_;
-    lease.pooled = wg.max_scan_bytes <= 0 || snapshot_bytes_ <= wg.max_scan_bytes;
+    lease.pooled = (wg.max_scan_bytes <= 0 || snapshot_bytes_ <= wg.max_scan_bytes) &&
+                   !HasLakeFileResolver(options_.lake_root);
     if (lease.pooled) {
       auto it = std::find_if(idle_.begin(), idle_.end(), [&](const Lease& l) {
         return l.workgroup == wg.name && l.memory == wg.memory_limit_bytes && l.generation == generation_;
@@ -83,6 +86,12 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
   if (!lease.pooled) {
     request.engine.views_for_sql = "";
     for (const auto& sql : statements) *request.engine.views_for_sql += sql + "\n";
+  }
+  if (HasLakeFileResolver(options_.lake_root)) {
+    ASSIGN_OR_RETURN(LocalSnapshot local, LocalizeSnapshot(request.engine, request.snapshot));
+    request.engine.lake_root = local.root;
+    request.snapshot = std::move(local.snapshot);
+    lease.local_copies = std::move(local.hold);
   }
   ASSIGN_OR_RETURN(lease.process, QueryProcess::Start(options_.binary, EncodeWorkerRequest(request), lease.pooled));
   std::lock_guard lock(mu_);

@@ -19,7 +19,9 @@
 //
 // A workgroup with max_scan_bytes smaller than the whole snapshot gets a one-shot worker
 // per statement instead, as before: its engine has views only for the tables the statement
-// names, so the bytes it can read bound the scan (CheckScanLimit).
+// names, so the bytes it can read bound the scan (CheckScanLimit). So does a lake in an
+// object store: the files of the tables a statement names are fetched into the local cache
+// (lake/lake_files.h) before its worker starts, since a confined worker fetches nothing.
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
@@ -60,6 +62,7 @@ class WorkerPool {
     int64_t memory = 0;    // the workgroup's memory limit when the worker started
     bool pooled = false;   // a long-lived worker that Release() may keep
     bool reused = false;   // it ran an earlier job: no `confined` event comes before this one
+    std::shared_ptr<void> local_copies;  // an object store lake's files in the local cache, while the worker reads them
   };
 
   // A worker running `statements` (a batch, in order) for workgroup `wg` over the current

@@ -32,8 +32,9 @@ Result<std::vector<NewFile>> StageMerged(duck::Connection& conn, const LakeLayou
                                          const std::vector<CommittedFile>& files, const std::string& order,
                                          int64_t total_rows, int64_t outputs) {
   const CommittedFile& first = files.front();
+  ASSIGN_OR_RETURN(const LocalFiles local, ResolveLakeFiles(lake, files));
   const std::string source =
-      fmt::format("read_parquet({}, union_by_name = true, hive_partitioning = false)", ParquetList(lake, files));
+      fmt::format("read_parquet({}, union_by_name = true, hive_partitioning = false)", ParquetList(local));
   std::vector<NewFile> staged;
   auto stage = [&](const std::string& select) -> Status {
     auto f = StageSelect(conn, lake, first.table, first.cluster, first.dt, select);

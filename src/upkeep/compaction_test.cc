@@ -60,12 +60,13 @@ TEST(CompactionTest, MergesClosedPartitionsAndKeepsEveryRow) {
   EXPECT_EQ(lake.Rows(kAllText), text_before);
   EXPECT_EQ(lake.Files("stl_query", {FileState::kRetired}).size(), 16u);
 
-  // The merged file is sorted by the cursor (and the key after it).
+  // The merged file is sorted by the cursor (and the key after it). (The engine reads each
+  // file by its reader name, which stays when the file leaves its table folder.)
   for (const auto& f : lake.Files("stl_query")) {
     if (f.dt != d0) continue;
     auto sorted = lake.Rows(fmt::format(
         "SELECT count(*) FILTER (WHERE endtime < prev) FROM (SELECT endtime, lag(endtime) OVER () AS prev "
-        "FROM read_parquet('{}'))", lake.lake().Abs(f.path)));
+        "FROM read_parquet('{}'))", lake.lake().Abs(LakeLayout::ReaderDir() + "/" + f.path)));
     EXPECT_EQ(sorted, std::vector<std::string>{"0"}) << f.path;
     EXPECT_EQ(f.rows, 120);
   }
@@ -136,7 +137,7 @@ TEST(CompactionTest, SplitsLargePartitionsNearTheTargetSize) {
   auto files = lake.Files("stl_query");
   std::vector<std::string> ranges;
   for (const auto& f : files)
-    ranges.push_back(lake.Rows(fmt::format("SELECT min(endtime), max(endtime) FROM read_parquet('{}')", lake.lake().Abs(f.path)))[0]);
+    ranges.push_back(lake.Rows(fmt::format("SELECT min(endtime), max(endtime) FROM read_parquet('{}')", lake.lake().Abs(LakeLayout::ReaderDir() + "/" + f.path)))[0]);
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)
     EXPECT_LT(ranges[i - 1].substr(ranges[i - 1].find('|') + 1), ranges[i].substr(0, ranges[i].find('|')));

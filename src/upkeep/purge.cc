@@ -113,11 +113,16 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
 
   ASSIGN_OR_RETURN(auto db, OpenUpkeepDatabase(lake));
   ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
-  std::map<std::string, const CommittedFile*> by_abs;
-  for (const auto& f : files) by_abs[lake.Abs(f.path)] = &f;
+  ASSIGN_OR_RETURN(const LocalFiles local, ResolveLakeFiles(lake, files));
+  std::map<std::string, const CommittedFile*> by_abs;  // by local path
+  std::map<const CommittedFile*, std::string> local_of;
+  for (size_t i = 0; i < files.size(); ++i) {
+    by_abs[local.path(i)] = &files[i];
+    local_of[&files[i]] = local.path(i);
+  }
   ASSIGN_OR_RETURN(auto per_file, conn->Query(fmt::format(
       "SELECT filename, count(*) FROM read_parquet({}, {}, filename = true) WHERE ({}) GROUP BY filename ORDER BY filename",
-      ParquetList(lake, files), kHiveOptions, request.predicate)));
+      ParquetList(local), kHiveOptions, request.predicate)));
   std::vector<std::pair<const CommittedFile*, int64_t>> affected;
   int64_t matched = 0;
   for (size_t i = 0; i < per_file.row_count(); ++i) {
@@ -156,7 +161,7 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
     if (keep == 0) continue;
     auto staged = StageSelect(*conn, lake, f->table, f->cluster, f->dt,
                               fmt::format("SELECT * EXCLUDE (cluster, dt) FROM read_parquet([{}], {}) WHERE ({}) IS NOT TRUE",
-                                          QuoteString(lake.Abs(f->path)), kHiveOptions, request.predicate));
+                                          QuoteString(local_of[f]), kHiveOptions, request.predicate));
     if (!staged.ok() || staged->rows != keep) {
       RemoveStagedFiles(lake, r.add);
       if (staged.ok()) RemoveStagedFiles(lake, {*staged});

@@ -88,15 +88,17 @@ Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck
   const Timestamp started = lake.env().Now();
   std::string with;
   int64_t rows_read = 0;
+  std::vector<LocalFiles> inputs;  // held until the roll-up is staged
   for (const auto& in : kInputs) {
     ASSIGN_OR_RETURN(auto files, state.ListFiles({.table = in.table, .cluster = cluster, .states = {FileState::kPublished}}));
     std::erase_if(files, [&](const CommittedFile& f) { return f.dt != dt; });
     for (const auto& f : files) rows_read += f.rows;
+    ASSIGN_OR_RETURN(inputs.emplace_back(), ResolveLakeFiles(lake, files));
     const std::string body =
         files.empty() ? std::string(in.empty)
                       : fmt::format(fmt::runtime(in.sql),
                                     fmt::format("read_parquet({}, union_by_name = true, hive_partitioning = false)",
-                                                ParquetList(lake, files)));
+                                                ParquetList(inputs.back())));
     with += fmt::format("{}{} AS ({})", with.empty() ? "WITH " : ", ", in.cte, body);
   }
   ASSIGN_OR_RETURN(auto old, state.ListFiles({.table = kRollupTable, .cluster = cluster, .states = {FileState::kPublished}}));

@@ -44,6 +44,25 @@ std::vector<std::string> Filter(const std::vector<std::string>& rows, Pred keep)
   return out;
 }
 
+// As an engine that lists folders reads the lake (Athena, Spark, a plain DuckDB over a glob):
+// the table folders of `table` hold exactly its published files, and the glob counts the rows
+// fleetlog counts.
+void ExpectFoldersHoldOneVersion(UpkeepLake& lake, const std::string& table) {
+  std::set<std::string> published, listed;
+  for (const auto& f : lake.Files(table)) published.insert(f.path);
+  for (const auto& f : test::ListFilesUnder(lake.lake().Abs(table))) listed.insert(table + "/" + f);
+  EXPECT_EQ(listed, published) << table;
+  auto db = duck::Database::OpenInMemory({});
+  ASSERT_TRUE(db.ok());
+  auto conn = duck::Connection::Open(*db);
+  ASSERT_TRUE(conn.ok());
+  auto globbed = (*conn)->Query(fmt::format("SELECT count(*) FROM read_parquet('{}/{}/**/*.parquet', union_by_name = true)",
+                                            lake.lake().root(), table));
+  ASSERT_TRUE(globbed.ok()) << globbed.status().ToString();
+  EXPECT_EQ(std::vector<std::string>{std::to_string(globbed->int64(0, 0))}, lake.Rows("SELECT count(*) FROM " + table))
+      << table;
+}
+
 void ExpectVerifiesClean(UpkeepLake& lake) {
   auto report = VerifyLake(lake.state(), lake.lake(), {});
   ASSERT_TRUE(report.ok()) << report.status().ToString();
@@ -66,14 +85,26 @@ TEST(UpkeepDifferentialTest, CompactionRetentionAndPurgeChangeExactlyWhatTheySho
   ASSERT_EQ(text0.size(), 2 * rows0.size());
 
   // 1. Compaction: the same rows, 48 files per table down to 12.
+  //    A reader that opened the lake before keeps reading the files it was given.
+  auto reader = QueryEngine::Open({.lake_root = lake.lake().root()}, &lake.state());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   UpkeepPlan plan;
   plan.retention = false;
+  plan.grace = Duration::Hours(1);  // the replaced files stay for fleetlog's readers until step 4
   auto compacted = RunUpkeep(lake.state(), lake.lake(), lake.config(), plan, Timestamp::Now());
   ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
   EXPECT_EQ(compacted->compacted.files_in, 96);
   EXPECT_EQ(compacted->compacted.files_out, 24);
   EXPECT_EQ(lake.Rows(kAllQueries), rows0);
   EXPECT_EQ(lake.Rows(kAllText), text0);
+  //    The replaced files left the table folders at the commit (the grace period keeps them
+  //    for fleetlog's own readers only).
+  ExpectFoldersHoldOneVersion(lake, "stl_query");
+  ExpectFoldersHoldOneVersion(lake, "stl_querytext");
+  auto read_before = (*reader)->Run("SELECT count(*) FROM stl_query");
+  ASSERT_TRUE(read_before.ok()) << read_before.status().ToString();
+  EXPECT_EQ(read_before->int64(0, 0), static_cast<int64_t>(rows0.size()));
+  reader->reset();
 
   // 2. Retention: stl_query keeps 400 days (the days 550 and 450 days ago go), roll-ups are
   //    built first and keep every day; stl_querytext has no keep.
@@ -111,6 +142,9 @@ TEST(UpkeepDifferentialTest, CompactionRetentionAndPurgeChangeExactlyWhatTheySho
   ASSERT_TRUE(text_purged.ok()) << text_purged.status().ToString();
   EXPECT_EQ(lake.Rows(kAllText),
             Filter(text0, [](const std::string& r) { return std::stoll(Field(r, 2)) % 7 != 0; }));
+  //    The purged rows are gone from the folders when the purge returns.
+  ExpectFoldersHoldOneVersion(lake, "stl_query");
+  ExpectFoldersHoldOneVersion(lake, "stl_querytext");
 
   // 4. Old files go after the grace period; the lake verifies clean and reads the same.
   plan.grace = Duration();

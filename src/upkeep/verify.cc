@@ -41,8 +41,9 @@ std::optional<VerifyIssue> CheckFile(const LakeLayout& lake, duck::Connection* c
     return VerifyIssue{IssueKind::kChecksum, f.path, f.id,
                        fmt::format("BLAKE2b {}, the catalog says {}", digest->checksum, f.checksum), ""};
   if (conn == nullptr) return std::nullopt;
-  auto counted =
-      conn->Query(fmt::format("SELECT count(*) FROM read_parquet({})", duck::QuoteString(lake.env().LocalPath(abs))));
+  auto local = ResolveLakeFiles(lake, {f});
+  if (!local.ok()) return VerifyIssue{IssueKind::kUnreadable, f.path, f.id, local.status().message(), ""};
+  auto counted = conn->Query(fmt::format("SELECT count(*) FROM read_parquet({})", duck::QuoteString(local->path(0))));
   if (!counted.ok()) return VerifyIssue{IssueKind::kUnreadable, f.path, f.id, counted.status().message(), ""};
   if (counted->int64(0, 0) != f.rows)
     return VerifyIssue{IssueKind::kUnreadable, f.path, f.id,

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "server_process.h"
 #include "source/pg/pg_error.h"
 #include "support/service_process.h"
 
@@ -37,60 +38,12 @@ namespace fs = std::filesystem;
 constexpr const char* kBinDir = "/usr/lib/postgresql/15/bin";
 constexpr const char* kSuperuser = "postgres";
 
-// Who the server's processes run as: the `postgres` OS user under root, else ourselves.
-struct ServerUser {
-  bool switch_user = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-
 Result<ServerUser> FindServerUser() {
   if (geteuid() != 0) return ServerUser{};
   const passwd* pw = getpwnam("postgres");
   if (pw == nullptr)
     return Error(StatusCode::kUnavailable, "running as root, but there is no `postgres` OS user to run PostgreSQL as");
   return ServerUser{true, pw->pw_uid, pw->pw_gid};
-}
-
-// Forks and runs `argv` with stdout and stderr appended to `log`. With `die_with_parent`, the
-// child gets SIGQUIT when the forking thread exits. Everything the child needs is prepared
-// before fork(): after it, only async-signal-safe calls are allowed.
-Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log, const ServerUser& user,
-                    bool die_with_parent) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) return IoError("fork failed: {}", std::strerror(errno));
-  if (pid > 0) return pid;
-  const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  const int in = open("/dev/null", O_RDONLY);
-  if (out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
-  if (user.switch_user && (setgroups(1, &user.gid) != 0 || setgid(user.gid) != 0 || setuid(user.uid) != 0)) _exit(126);
-  // After setuid: a credential change clears the death signal.
-  if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGQUIT) != 0 || getppid() != parent)) _exit(126);
-  execv(args[0], args.data());
-  _exit(127);
-}
-
-// Waits up to `timeout` for `pid` to exit; its exit status, or nullopt on timeout.
-std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-std::string Tail(const std::string& path, size_t bytes) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
-  return all.size() <= bytes ? all : all.substr(all.size() - bytes);
 }
 
 // The eight STL tables as Redshift defines them (shared/reference/redshift-system-tables.md),
@@ -158,7 +111,7 @@ Status PgHarness::Initialize() {
   ASSIGN_OR_RETURN(const pid_t initdb,
                    Spawn({std::string(kBinDir) + "/initdb", "-D", data, "-U", kSuperuser, "--auth-local=trust",
                           "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"},
-                         dir_ + "/initdb.log", user, false));
+                         dir_ + "/initdb.log", user, 0));
   const auto status = WaitForExit(initdb, std::chrono::minutes(2));
   if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
     return Internal("initdb failed:\n{}", Tail(dir_ + "/initdb.log", 2000));
@@ -188,7 +141,7 @@ Status PgHarness::StartOnPort(int port) {
   ASSIGN_OR_RETURN(const ServerUser user, FindServerUser());
   port_ = port;
   ASSIGN_OR_RETURN(pid_, Spawn({std::string(kBinDir) + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port)},
-                               dir_ + "/postgres.log", user, true));
+                               dir_ + "/postgres.log", user, SIGQUIT));
   const std::string conninfo = AdminConnInfo("postgres");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (PQping(conninfo.c_str()) != PQPING_OK) {
@@ -208,11 +161,8 @@ Status PgHarness::StartOnPort(int port) {
 
 Status PgHarness::Stop() {
   if (!running()) return Status::Ok();
-  kill(pid_, SIGINT);  // fast shutdown: backends are terminated, clients see the connection drop
-  if (!WaitForExit(pid_, std::chrono::seconds(30))) {
-    kill(pid_, SIGKILL);
-    (void)WaitForExit(pid_, std::chrono::seconds(30));
-  }
+  // Fast shutdown: backends are terminated, clients see the connection drop.
+  StopProcess(pid_, SIGINT, std::chrono::seconds(30));
   pid_ = -1;
   return Status::Ok();
 }
@@ -269,12 +219,7 @@ Status PgHarness::CreateDatabase(std::string_view name) const {
 }
 
 Result<std::string> PgHarness::CreateUniqueDatabase(std::string_view hint) {
-  std::string name;
-  for (char c : hint.substr(0, 40)) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    name.push_back((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c : '_');
-  }
-  name = fmt::format("t{}_{}", ++databases_created_, name);
+  const std::string name = UniqueName(hint, ++databases_created_, '_');
   RETURN_IF_ERROR(CreateDatabase(name));
   return name;
 }
