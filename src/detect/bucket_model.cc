@@ -64,8 +64,10 @@ SeasonalProfile::Vector BucketFeatures(const BucketMetrics& m, const InputOption
 DetectorOptions DefaultDetectorOptions() {
   DetectorOptions o;
   o.seasonal.min_spread = 0.5;
+  o.input.counts_sqrt = true;
+  o.input.residual_clip = 6;
   o.input.smoothing = 0.5;
-  o.thresholder.z_factor = 2.5;
+  o.thresholder.z_factor = 3.0;
   o.thresholder.lower_threshold = 1.0;
   o.thresholder.continuation = 0.7;
   return o;

@@ -9,7 +9,8 @@ namespace {
 constexpr int64_t kHourUs = 3600LL * 1'000'000;
 // The most (in spreads) one residual counts when learning the spread.
 constexpr double kSpreadClip = 2.0;
-// Half an hour of 5-minute buckets.
+// An hour, and half an hour, of 5-minute buckets.
+constexpr int32_t kHourOfBuckets = 12;
 constexpr int32_t kHalfHourOfBuckets = 6;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
@@ -59,13 +60,15 @@ void SeasonalProfile::Learn(Timestamp t, const Vector& x) {
     const double spread_limit = ready ? kSpreadClip * spread : HUGE_VAL;
     auto learn_mean = [&](Slot& s) {
       // A slot's first value starts from what the profile expected (clipped like any other);
-      // before anything is known it is taken as it is.
+      // before anything is known it is taken as it is. In its first hour of values the clip
+      // is three times wider, so a new rhythm (the first weekend) is learned, but an outlier
+      // beyond twice that counts a quarter as much: an incident that fills a young slot must
+      // not ratchet its mean up clip by clip.
       if (s.seen == 0) s.mean = ready ? Expectation(t, i).mean : x[i];
-      // An outlier (beyond twice the clip) also counts a quarter as much: an incident that
-      // fills a young slot must not ratchet its mean up clip by clip.
+      const double slot_limit = s.seen < kHourOfBuckets ? 3 * limit : limit;
       const double delta = x[i] - s.mean;
-      const double weight = std::fabs(delta) > 2 * limit ? 0.25 : 1.0;
-      Follow(&s.mean, s.seen, options_.mean_horizon, s.mean + weight * std::clamp(delta, -limit, limit));
+      const double weight = std::fabs(delta) > 2 * slot_limit ? 0.25 : 1.0;
+      Follow(&s.mean, s.seen, options_.mean_horizon, s.mean + weight * std::clamp(delta, -slot_limit, slot_limit));
     };
     if (day[i].seen > 0) {
       const double clipped = std::min(residual * residual, spread_limit * spread_limit);
