@@ -15,8 +15,11 @@ namespace fleetlog::alert {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const TableSchema kSlowSchema = {{"id", ColumnType::kInt64}, {"seconds", ColumnType::kDouble}, {"at", ColumnType::kTimestamp}};
+const TableSchema kAnomalySchema = {{"bucket_start", ColumnType::kTimestamp}, {"score", ColumnType::kDouble},
+                                    {"grade", ColumnType::kDouble}, {"attribution", ColumnType::kVarchar}};
 
 class AlertEngineTest : public ::testing::Test {
  protected:
@@ -51,6 +54,10 @@ threshold = 1
 name = "failing"
 source = "failing_tables"
 threshold = 1
+
+[[alert]]
+name = "workload"
+source = "anomaly"
 )");
     auto config = LoadConfig(config_path_);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
@@ -67,6 +74,19 @@ threshold = 1
     rows.column(2).AppendInt(T(0).micros());
     auto w = test::WriteToLake(session_->state(), session_->lake(),
                                {.table = "slow", .cluster = cluster, .cursor_column = "at", .keys = {"id"}}, rows);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+  }
+
+  // One bucket of the detector's `anomalies` table (as detect/fleet_detector.h writes it).
+  void WriteBucket(const std::string& cluster, int minutes, double grade, const std::string& attribution) {
+    RowBatch rows(kAnomalySchema);
+    rows.column(0).AppendInt(T(minutes).micros());
+    rows.column(1).AppendDouble(grade > 0 ? 3 : 0.6);
+    rows.column(2).AppendDouble(grade);
+    rows.column(3).AppendString(attribution);
+    auto w = test::WriteToLake(session_->state(), session_->lake(),
+                               {.table = "anomalies", .cluster = cluster, .cursor_column = "bucket_start", .keys = {"bucket_start"}},
+                               rows);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
   }
 
@@ -94,7 +114,7 @@ TEST_F(AlertEngineTest, SqlRuleFiresPerGroupBrokenRuleIsReportedAndEverythingIsR
   AlertEngine engine(session_->config(), nullptr);
   auto first = engine.Evaluate(*session_, T(0));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_EQ(first->rules, 3);
+  EXPECT_EQ(first->rules, 4);
   ASSERT_EQ(first->broken.size(), 1u);
   EXPECT_THAT(first->broken[0], HasSubstr("typo: "));
   EXPECT_THAT(first->broken[0], HasSubstr("secnds"));
@@ -124,6 +144,47 @@ TEST_F(AlertEngineTest, SqlRuleFiresPerGroupBrokenRuleIsReportedAndEverythingIsR
   EXPECT_EQ(listed["alerts"][0]["state"], "firing");
   ASSERT_EQ(listed["broken_rules"].size(), 1u);
   EXPECT_EQ(listed["broken_rules"][0]["rule"], "typo");
+
+  // The CLI's common --format: the same document as --json, and the instances as CSV.
+  auto as_json = test::RunFleetlog({"--config", config_path_, "alerts", "--format", "json"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_EQ(nlohmann::json::parse(as_json.out)["alerts"], listed["alerts"]);
+  auto csv = test::RunFleetlog({"--config", config_path_, "alerts", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_THAT(csv.out, testing::StartsWith("rule,state,labels,value,active_since,attribution\n"));
+  EXPECT_THAT(csv.out, HasSubstr("slow,firing,cluster=c2,"));
+  EXPECT_THAT(csv.out, Not(HasSubstr("typo")));  // broken rules are in the table and JSON, not the CSV
+  auto table = test::RunFleetlog({"--config", config_path_, "alerts", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("BROKEN rule typo"));
+  EXPECT_EQ(test::RunFleetlog({"--config", config_path_, "alerts", "--format", "yaml"}).exit_code, 2);
+}
+
+// The anomaly rule sees a cluster's grade once two buckets in a row are anomalous (the rule
+// the calibration chose), fires per cluster with the metrics that drove it, and resolves.
+TEST_F(AlertEngineTest, AnomalyRuleFiresOnTwoAnomalousBucketsInARowPerCluster) {
+  AlertEngine engine(session_->config(), nullptr);
+  WriteBucket("c1", 0, 0, "");
+  WriteBucket("c1", 5, 0.8, "queue_wait_s high (91%)");
+  WriteBucket("c2", 0, 0.9, "query_count low (88%)");
+  WriteBucket("c2", 5, 0, "");
+  auto quiet = engine.Evaluate(*session_, T(6), {"workload"});
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  EXPECT_TRUE(quiet->transitions.empty()) << "one anomalous bucket, or one that has passed, is not an alert";
+
+  WriteBucket("c1", 10, 0.7, "queue_wait_s high (85%)");
+  auto fired = engine.Evaluate(*session_, T(11), {"workload"});
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  ASSERT_EQ(fired->transitions.size(), 2u);  // pending and firing at once: no `for`
+  EXPECT_EQ(fired->transitions[1].kind, TransitionKind::kFiring);
+  EXPECT_EQ(fired->transitions[1].labels.at("cluster"), "c1");
+  EXPECT_DOUBLE_EQ(fired->transitions[1].value, 0.7);
+  EXPECT_EQ(fired->transitions[1].annotations.at("attribution"), "queue_wait_s high (85%)");
+
+  WriteBucket("c1", 15, 0, "");
+  ASSERT_TRUE(engine.Evaluate(*session_, T(16), {"workload"}).ok());
+  EXPECT_EQ(Events(), (std::vector<std::string>{"workload pending cluster=c1 c1", "workload firing cluster=c1 c1",
+                                                "workload resolved cluster=c1 c1"}));
 }
 
 TEST_F(AlertEngineTest, SilenceFromTheCliMarksTransitionsAndHealthRuleFires) {

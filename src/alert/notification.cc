@@ -50,7 +50,7 @@ std::string DashboardLink(const std::string& dashboard_url, const Transition& t)
   if (dashboard_url.empty()) return "";
   std::string base = dashboard_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  std::string link = base + "/?view=alerts&rule=" + UrlEncode(t.rule);
+  std::string link = base + "/?p=alerts&rule=" + UrlEncode(t.rule);
   if (const std::string c = ClusterOf(t); !c.empty()) link += "&cluster=" + UrlEncode(c);
   return link;
 }

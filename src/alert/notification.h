@@ -23,7 +23,7 @@
 
 namespace fleetlog::alert {
 
-// The dashboard view of an alert: <dashboard_url>/?view=alerts&rule=R[&cluster=C]; empty
+// The dashboard view of an alert: <dashboard_url>/?p=alerts&rule=R[&cluster=C]; empty
 // when no dashboard_url is configured.
 std::string DashboardLink(const std::string& dashboard_url, const Transition& t);
 

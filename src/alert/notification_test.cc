@@ -18,7 +18,7 @@ Transition Sample(TransitionKind kind) {
 }
 
 TEST(AlertNotification, LinkEncodesRuleAndCluster) {
-  EXPECT_EQ(DashboardLink("http://f:8080/", Sample(TransitionKind::kFiring)), "http://f:8080/?view=alerts&rule=queue%20wait&cluster=c%201");
+  EXPECT_EQ(DashboardLink("http://f:8080/", Sample(TransitionKind::kFiring)), "http://f:8080/?p=alerts&rule=queue%20wait&cluster=c%201");
   EXPECT_EQ(DashboardLink("", Sample(TransitionKind::kFiring)), "");
 }
 

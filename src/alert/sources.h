@@ -1,6 +1,12 @@
 // What a rule watches, as samples: SQL over the lake (a value column, the other columns
 // group), the latest anomaly grade of each cluster (from the detector's `anomalies` table,
 // with the metrics that drove it), or fleetlog's own export health.
+//
+// The anomaly grade a rule sees is confirmed: the latest bucket's grade when the bucket
+// before it was graded anomalous as well, else 0. One anomalous bucket alone is as often
+// noise as news; two in a row is the alert rule bench/alert_calibration chose on the
+// simulated fleet's labelled incidents (docs/alerts-and-monitoring.md), so an anomaly rule
+// needs no `for` of its own.
 // Thread-safety: functions over their arguments; the engine is used from this thread only.
 #pragma once
 

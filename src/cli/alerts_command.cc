@@ -1,5 +1,7 @@
-// `fleetlog alerts [--json]`: alert instances (pending, firing), broken rules, silences and
-// the newest deliveries, as the running evaluator left them in the state store.
+// `fleetlog alerts [--format table|json|csv]`: alert instances (pending, firing), broken rules,
+// silences and the newest deliveries, as the running evaluator left them in the state store.
+// JSON (also `--json`) is the whole document; table and CSV list the instances, one line each,
+// and the table adds the broken rules and silences below.
 // `fleetlog alerts silence [--rule R] [--match k=v]... --for D [--comment C]` mutes the
 // notifications of matching instances until it expires; `fleetlog alerts unsilence ID`.
 #include <iostream>
@@ -22,7 +24,20 @@ std::string NewSilenceId() {
   return fmt::format("s-{:08x}", rd());
 }
 
-int ListAlerts(const Config& config, bool as_json) {
+// Table and CSV: one line per pending or firing instance.
+Grid InstanceGrid(const std::vector<alert::AlertInstance>& instances, bool for_people) {
+  Grid grid{.columns = {{"rule"}, {"state"}, {"labels"}, {"value", true}, {"active_since"}, {"attribution"}}};
+  for (const auto& i : instances) {
+    std::optional<std::string> attribution;
+    if (auto a = i.annotations.find("attribution"); a != i.annotations.end() && !a->second.empty()) attribution = a->second;
+    grid.rows.push_back({i.rule, alert::InstanceStateName(i.state), alert::LabelsText(i.labels), fmt::format("{:.6g}", i.value),
+                         for_people ? FormatTimestamp(i.active_since).substr(0, 19) : FormatTimestampIso(i.active_since),
+                         attribution});
+  }
+  return grid;
+}
+
+int ListAlerts(const Config& config, OutputFormat format, const FormatOptions& format_options) {
   auto state = OpenSqliteStateStore(config.state_path, OpenMode::kReadOnly);
   if (!state.ok() && state.status().code() != StatusCode::kNotFound) return Fail(state.status());
   alert::AlertBook book;
@@ -42,7 +57,7 @@ int ListAlerts(const Config& config, bool as_json) {
   const Timestamp now = Env::Default()->Now();
   std::erase_if(silences, [&](const auto& s) { return s.expires_at <= now; });
   std::erase_if(book.instances, [](const auto& i) { return i.state == alert::InstanceState::kInactive; });
-  if (as_json) {
+  if (format == OutputFormat::kJson) {
     json out = {{"evaluated_at", book.evaluated_at.micros() ? json(FormatTimestampIso(book.evaluated_at)) : json(nullptr)},
                 {"rules", json::array()}, {"alerts", json::array()}, {"broken_rules", json::array()},
                 {"silences", json::array()}, {"deliveries", json::array()}};
@@ -64,15 +79,13 @@ int ListAlerts(const Config& config, bool as_json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-24s %-8s %-40s %12s  %s\n", "RULE", "STATE", "LABELS", "VALUE", "SINCE");
-  for (const auto& i : book.instances)
-    std::printf("%-24s %-8s %-40s %12.4g  %s\n", i.rule.c_str(), alert::InstanceStateName(i.state),
-                alert::LabelsText(i.labels).c_str(), i.value, FormatTimestampIso(i.active_since).c_str());
-  if (book.instances.empty()) std::printf("(no pending or firing alerts)\n");
-  for (const auto& [rule, why] : book.broken) std::printf("BROKEN rule %s: %s\n", rule.c_str(), why.c_str());
+  WriteGrid(InstanceGrid(book.instances, format == OutputFormat::kTable), format, std::cout, format_options);
+  if (format == OutputFormat::kCsv) return kExitOk;
+  if (book.instances.empty()) std::cout << "(no pending or firing alerts)\n";
+  for (const auto& [rule, why] : book.broken) std::cout << "BROKEN rule " << rule << ": " << why << "\n";
   for (const auto& s : silences)
-    std::printf("silence %s: rule %s %s until %s  %s\n", s.id.c_str(), s.rule.empty() ? "*" : s.rule.c_str(),
-                alert::LabelsText(s.matchers).c_str(), FormatTimestampIso(s.expires_at).c_str(), s.comment.c_str());
+    std::cout << fmt::format("silence {}: rule {} {} until {}  {}\n", s.id, s.rule.empty() ? "*" : s.rule,
+                             alert::LabelsText(s.matchers), FormatTimestampIso(s.expires_at), s.comment);
   return kExitOk;
 }
 
@@ -80,12 +93,12 @@ int ListAlerts(const Config& config, bool as_json) {
 
 CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global) {
   struct Options {
-    bool json = false;
+    OutputFlags output;
     std::string rule, duration, comment, id;
     std::vector<std::string> matches;
   };
   auto opts = std::make_shared<Options>();
-  app.add_flag("--json", opts->json, "Print JSON");
+  AddOutputFlags(app, &opts->output, /*json_alias=*/true);
   CLI::App* silence = app.add_subcommand("silence", "Mute notifications of matching alerts until the silence expires");
   silence->add_option("--rule", opts->rule, "Only this rule (default: every rule)");
   silence->add_option("--match", opts->matches, "LABEL=VALUE the instance must carry (repeatable)");
@@ -96,7 +109,7 @@ CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global) {
   return [&global, opts, silence, unsilence] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    if (!silence->parsed() && !unsilence->parsed()) return ListAlerts(*config, opts->json);
+    if (!silence->parsed() && !unsilence->parsed()) return ListAlerts(*config, opts->output.Resolve(OutputFormat::kTable), opts->output.format_options());
 
     auto state = OpenSqliteStateStore(config->state_path, OpenMode::kReadWrite);
     if (!state.ok()) return Fail(state.status());

@@ -12,6 +12,8 @@
 #include "query/engine.h"
 #include "query/format.h"
 #include "secrets/secret_store.h"
+#include "source/sim/anomaly_schedule.h"
+#include "source/sim/sim_random.h"
 #include "source/sim/sim_source.h"
 
 namespace fleetlog {
@@ -29,6 +31,22 @@ class SteppedClock final : public Clock {
  private:
   std::atomic<int64_t> us_{0};
 };
+
+// The demo's injected anomaly: sim-1 gets the first seed from 1001 on whose schedule a queue
+// spike (two hours) began 45 to 75 minutes before `now`. It is still under way when the
+// backfill ends, so the detector grades it and the demo's anomaly rule fires at the first
+// cycle of `fleetlog run`; its start is in the charts. The schedule is a pure function of
+// (seed, week), so this only picks among fleets the simulator makes anyway.
+uint64_t SeedWithQueueSpikeUnderWay(const std::string& cluster, uint64_t first, Timestamp now) {
+  constexpr int64_t kMinuteUs = 60'000'000;
+  for (uint64_t seed = first; seed < first + 1'000'000; ++seed) {
+    for (const auto& a : sim::AnomaliesOverlapping(sim::ClusterSeed(seed, cluster), now.micros() - 1, now.micros())) {
+      const int64_t since = now.micros() - a.start_us;
+      if (a.kind == sim::AnomalyKind::kQueueSpike && since >= 45 * kMinuteUs && since <= 75 * kMinuteUs) return seed;
+    }
+  }
+  return first;  // not reached: about one seed in 300 qualifies
+}
 
 std::string DemoConfig(const DemoOptions& o) {
   std::string text = fmt::format(R"toml(# A demo workspace made by `fleetlog demo`: {} simulated Redshift clusters,
@@ -51,10 +69,22 @@ initial_backfill = "{}d"
 [table.stl_alert_event_log]
 lookback = "6h"
 )toml", o.clusters, o.days);
+  text += R"toml(
+# The detector's grade as an alert. sim-1 has a queue spike under way as the demo ends (its
+# seed was picked for that): the rule fires at the first cycle of `fleetlog run`.
+[[alert]]
+name = "workload-anomaly"
+source = "anomaly"
+severity = "warning"
+summary = "{labels.cluster}: workload anomaly (grade {value})"
+)toml";
+  const Timestamp now = Env::Default()->Now();
   for (int i = 1; i <= o.clusters; ++i) {
     const bool serverless = i % 4 == 0;
-    text += fmt::format("\n[[cluster]]\nname = \"sim-{}{}\"\nkind = \"sim\"\n{}seed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
-                        serverless ? "serverless-" : "", i, serverless ? "views = \"sys\"\n" : "", 1000 + i,
+    const std::string name = fmt::format("sim-{}{}", serverless ? "serverless-" : "", i);
+    const uint64_t seed = i == 1 ? SeedWithQueueSpikeUnderWay(name, 1001, now) : static_cast<uint64_t>(1000 + i);
+    text += fmt::format("\n[[cluster]]\nname = \"{}\"\nkind = \"sim\"\n{}seed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
+                        name, serverless ? "views = \"sys\"\n" : "", seed,
                         i % 3 == 0 ? "2.0" : "1.0", serverless ? "staging" : "prod", i % 2 == 0 ? "team:bi" : "team:etl");
   }
   if (o.serve) text += fmt::format("\n[server]\nlisten = \"{}\"\n", o.listen);

@@ -17,13 +17,14 @@
 // are in the lake. Late rows that the exporter's lookback still catches after that are not
 // rescored.
 //
-// Model. Each metric enters the forest as log(1 + value), so counts and seconds weigh alike
-// and a tenfold rise counts the same at any level; one forest input per bucket (6 values,
-// no shingling).
+// Model (bucket_model.h). Each metric is taken as log(1 + value), so counts and seconds weigh
+// alike and a tenfold rise counts the same at any level; a seasonal profile per cluster
+// (seasonal_profile.h) turns that into a residual from what is usual at that hour of the
+// week, in spreads; the forest scores the residuals, and a thresholder grades the scores.
 //
 // Progress and crash semantics. The cursor of (cluster, "anomalies") in the state store is
 // the end of the last scored bucket; it moves in the same commit as the bucket rows. The
-// model (forest and thresholder, with the bucket end it has learned up to) is saved in the
+// model (profile, forest and thresholder, with the bucket end it has learned up to) is saved in the
 // state store under "rcf/<cluster>" right after that commit: the state store's commit
 // cannot carry it. When a crash falls between the two, or the model is missing or was made
 // for another bucket size, the next run re-derives it: it replays the buckets before the

@@ -17,6 +17,9 @@ Status ThresholderOptions::Validate() const {
   if (!(anomaly_rate > 0 && anomaly_rate < 1)) {
     return InvalidArgument("anomaly rate must be in (0, 1), got {}", anomaly_rate);
   }
+  if (!(continuation > 0 && continuation <= 1)) {
+    return InvalidArgument("continuation must be in (0, 1], got {}", continuation);
+  }
   return Status::Ok();
 }
 
@@ -31,8 +34,9 @@ double Thresholder::deviation() const {
 }
 
 double Thresholder::threshold() const {
-  if (count_ < options_.warmup_scores) return options_.initial_threshold;
-  return std::max(options_.lower_threshold, mean() + options_.z_factor * deviation());
+  const double factor = in_anomaly_ ? options_.continuation : 1.0;
+  if (count_ < options_.warmup_scores) return factor * options_.initial_threshold;
+  return factor * std::max(options_.lower_threshold, mean() + options_.z_factor * deviation());
 }
 
 double Thresholder::Grade(double score) const {
@@ -51,6 +55,7 @@ void Thresholder::Update(double score) {
 
 double Thresholder::GradeAndUpdate(double score) {
   const double grade = Grade(score);
+  in_anomaly_ = grade > 0;
   Update(score);
   return grade;
 }
@@ -62,6 +67,8 @@ std::string Thresholder::Serialize() const {
   out.Put<double>(options_.initial_threshold);
   out.Put<int32_t>(options_.warmup_scores);
   out.Put<double>(options_.anomaly_rate);
+  out.Put<double>(options_.continuation);
+  out.Put<uint8_t>(in_anomaly_ ? 1 : 0);
   out.Put<int64_t>(count_);
   out.Put<double>(weight_);
   out.Put<double>(sum_);
@@ -74,13 +81,16 @@ Result<Thresholder> Thresholder::Deserialize(std::string_view blob) {
   BlobReader in(blob);
   ThresholderOptions options;
   Thresholder t;
+  uint8_t in_anomaly = 0;
   if (!in.Get(&options.z_factor) || !in.Get(&options.lower_threshold) ||
       !in.Get(&options.initial_threshold) || !in.Get(&options.warmup_scores) ||
-      !in.Get(&options.anomaly_rate) || !options.Validate().ok() || !in.Get(&t.count_) ||
+      !in.Get(&options.anomaly_rate) || !in.Get(&options.continuation) || !in.Get(&in_anomaly) ||
+      in_anomaly > 1 || !options.Validate().ok() || !in.Get(&t.count_) ||
       !in.Get(&t.weight_) || !in.Get(&t.sum_) || !in.Get(&t.sum_squares_) || !in.empty()) {
     return corrupt;
   }
   t.options_ = options;
+  t.in_anomaly_ = in_anomaly == 1;
   return t;
 }
 

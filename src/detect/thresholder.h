@@ -12,6 +12,11 @@
 // a horizon of about 1/anomaly_rate scores. A higher rate adapts faster (more alarms right
 // after a level shift, fewer during a long one).
 //
+// `continuation` (at most 1) is hysteresis, as in the reference's predictor-corrector: right
+// after a score graded anomalous by GradeAndUpdate, the next is graded against
+// continuation * threshold, so an anomaly that lasts does not flicker in and out (each
+// flicker would be a new alert).
+//
 // Thread-safety: not thread-safe; a value type with one owner.
 #pragma once
 
@@ -29,6 +34,7 @@ struct ThresholderOptions {
   double initial_threshold = 1.5;  // the fixed threshold during warm-up
   int warmup_scores = 32;
   double anomaly_rate = 0.005;
+  double continuation = 1.0;       // (0, 1]: the threshold's factor right after an anomalous score
 
   Status Validate() const;
 };
@@ -38,14 +44,15 @@ class Thresholder {
   // REQUIRES: options.Validate().ok().
   explicit Thresholder(const ThresholderOptions& options = {});
 
-  // The grade of `score` against the scores seen so far; does not learn from it.
+  // The grade of `score` against the scores seen so far (and whether the last one graded was
+  // anomalous); does not learn from it.
   double Grade(double score) const;
   // Learns from `score`.
   void Update(double score);
-  // Grade(score), then Update(score).
+  // Grade(score), then Update(score); remembers whether it was anomalous.
   double GradeAndUpdate(double score);
 
-  // The threshold the next score is graded against.
+  // The threshold the next score is graded against (continuation included).
   double threshold() const;
   double mean() const;
   double deviation() const;
@@ -60,6 +67,7 @@ class Thresholder {
   double weight_ = 0;  // discounted number of scores
   double sum_ = 0;     // discounted sum of scores
   double sum_squares_ = 0;
+  bool in_anomaly_ = false;  // the last GradeAndUpdate graded > 0
 };
 
 }  // namespace fleetlog::detect

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace fleetlog::detect {
 namespace {
 
@@ -47,6 +49,30 @@ TEST(ThresholderTest, AnomalyRateSetsHowFastItForgets) {
   // After a level shift the fast one has mostly adopted the new level.
   EXPECT_GT(b.mean(), 1.8);
   EXPECT_LT(a.mean(), 1.0);
+}
+
+TEST(ThresholderTest, ContinuationHoldsALastingAnomaly) {
+  ThresholderOptions options;
+  options.continuation = 0.6;
+  Thresholder held(options), plain;
+  for (int i = 0; i < 500; ++i) {
+    held.Update(0.5);
+    plain.Update(0.5);
+  }
+  ASSERT_EQ(held.threshold(), 1.0);  // the floor
+  // An anomaly whose score dips below the threshold for a bucket: one alert, not two.
+  std::vector<double> held_grades, plain_grades;
+  for (double score : {2.0, 0.8, 2.0, 0.5, 0.5}) {
+    held_grades.push_back(held.GradeAndUpdate(score));
+    plain_grades.push_back(plain.GradeAndUpdate(score));
+  }
+  EXPECT_GT(held_grades[1], 0);   // 0.8 >= 0.6 * threshold, right after an anomalous score
+  EXPECT_EQ(plain_grades[1], 0);
+  EXPECT_EQ(held_grades[3], 0);   // 0.5 ends it
+  EXPECT_EQ(held_grades[4], 0);
+  EXPECT_GT(held.threshold(), 0.9);  // back to the full threshold once it ended
+  options.continuation = 1.5;
+  EXPECT_FALSE(options.Validate().ok());
 }
 
 TEST(ThresholderTest, SerializesAndValidates) {

@@ -246,6 +246,52 @@ test('the cluster page draws every panel, and the outage is a gap on its charts'
   await shot('cluster-zoomed-gap');
 });
 
+test('alerts: the demo\'s injected queue spike fires its anomaly rule and is marked on sim-1\'s charts', async () => {
+  // `fleetlog demo` picks sim-1's seed so that a queue spike is under way as the backfill ends,
+  // and its config has an anomaly rule: the cycle of `fleetlog run` graded the spike and fired.
+  await page.goto(base + '/?range=24h');
+  await settled();
+  await assertReady(['firing-alerts', 'fleet']);
+  const firing = await page.locator('#firing-alerts tr.alert-row.firing')
+    .evaluateAll((rows) => rows.map((r) => ({ rule: r.dataset.rule, cluster: r.dataset.cluster, text: r.textContent })));
+  const spike = firing.find((a) => a.rule === 'workload-anomaly' && a.cluster === 'sim-1');
+  assert.ok(spike, `the anomaly rule fires for sim-1: ${JSON.stringify(firing)}`);
+  assert.match(spike.text, /queue_wait_s high/, 'the firing alert names the metric that drove it');
+  const row = await page.evaluate(() => window.fleetlog.fleetRows.find((r) => r.name === 'sim-1'));
+  assert.ok(row.firing >= 1 && row.health === 2, `sim-1 counts the firing alert and is bad: ${row.firing}, ${row.health}`);
+  await shot('fleet-firing-alert');
+
+  // The alerts page: firing alerts, their history from alert_events, anomalies with attribution.
+  await page.click('#all-alerts');
+  await settled();
+  assert.match(page.url(), /p=alerts/);
+  await assertReady(['alerts', 'alert-history', 'anomaly-list']);
+  const history = await page.locator('#alert-history tr.event-row').evaluateAll((rows) => rows.map((r) => r.textContent));
+  assert.ok(history.some((t) => /workload-anomaly/.test(t) && /firing/.test(t) && /sim-1/.test(t)), 'the firing transition is in the history');
+  const listed = await page.locator('#anomaly-list tr.anomaly-row[data-cluster="sim-1"] td.attribution').allTextContents();
+  assert.ok(listed.some((t) => /queue_wait_s high/.test(t)), `sim-1's anomalies carry their attribution: ${listed.slice(0, 5)}`);
+  await shot('alerts');
+  // The notification's link: one rule and cluster.
+  await page.goto(base + '/?p=alerts&rule=workload-anomaly&cluster=sim-1');
+  await settled();
+  const only = await page.locator('#alerts tr.alert-row').evaluateAll((rows) => rows.map((r) => r.dataset.cluster));
+  assert.deepEqual(only, ['sim-1']);
+
+  // sim-1's cluster page: markers on the charts of the metrics that drove the grade (queue wait
+  // is on the runtime chart) and on the grade chart, inside the spike (the last 75 minutes).
+  await page.goto(`${base}/?p=cluster&cluster=sim-1&range=6h&tz=utc`);
+  await settled();
+  await assertReady(['runtime', 'anomalies']);
+  const markers = await page.evaluate(() => Object.fromEntries(['workload', 'runtime', 'failures', 'anomalies'].map((n) => [n,
+    (window.fleetlog.charts[n]?.data.datasets.find((d) => d.label === 'anomaly')?.data || []).map((p) => p.x)])));
+  const recent = Date.now() - 90 * 60e3;
+  assert.ok(markers.runtime.some((t) => t >= recent), `queue-wait anomalies are marked on the runtime chart: ${markers.runtime.length}`);
+  assert.ok(markers.anomalies.some((t) => t >= recent), 'and on the grade chart');
+  const worst = await page.locator('#anomalies tbody tr').allTextContents();
+  assert.ok(worst.some((t) => /queue_wait_s high/.test(t)), 'the anomalies panel lists them with attribution');
+  await shot('cluster-anomaly-markers');
+});
+
 test('a slow query opens its query page with text, timing, plan, scans and same-shape runs', async () => {
   await page.goto(`${base}/?p=cluster&cluster=sim-1&range=7d`);
   await settled();

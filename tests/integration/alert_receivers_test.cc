@@ -79,7 +79,7 @@ TEST(AlertReceivers, AlertmanagerShowsTheAlertThroughItsOwnApi) {
   EXPECT_EQ(a["annotations"]["value"], "83.5");
   EXPECT_EQ(a["annotations"]["attribution"], "queue_wait_s high (83%)");
   EXPECT_THAT(a["annotations"]["query"].get<std::string>(), HasSubstr("stl_wlm_query"));
-  EXPECT_EQ(a["generatorURL"], "http://fleetlog.test:8080/?view=alerts&rule=queue-wait&cluster=c7");
+  EXPECT_EQ(a["generatorURL"], "http://fleetlog.test:8080/?p=alerts&rule=queue-wait&cluster=c7");
   EXPECT_EQ(a["status"]["state"], "active");
 
   // The resolution ends it: Alertmanager lists it no more among the active alerts.
@@ -116,7 +116,7 @@ TEST(AlertReceivers, EmailArrivesOverStartTlsWithAuth) {
                                 .from = "fleetlog@example.com", .to = {"dba@example.com", "oncall@example.com"},
                                 .username = "fleetlog", .ca_file = cert, .max_attempts = 1},
                      .url = "smtp://127.0.0.1:" + std::to_string(*port), .password = "s3cret pass"};
-  Status sent = SendNotification(r, Firing("c3"), "http://fleetlog.test/?view=alerts&rule=queue-wait&cluster=c3", Duration::Hours(4));
+  Status sent = SendNotification(r, Firing("c3"), "http://fleetlog.test/?p=alerts&rule=queue-wait&cluster=c3", Duration::Hours(4));
   ASSERT_TRUE(sent.ok()) << sent.ToString() << smtp.LogTail();
   auto mail = test::ReadWholeFile(dir.Sub("mail/1.eml"));
   ASSERT_TRUE(mail.has_value()) << smtp.LogTail();
@@ -126,7 +126,7 @@ TEST(AlertReceivers, EmailArrivesOverStartTlsWithAuth) {
   EXPECT_THAT(*mail, HasSubstr("cluster:   c3"));
   EXPECT_THAT(*mail, HasSubstr("value:     83.5"));
   EXPECT_THAT(*mail, HasSubstr("FROM stl_wlm_query"));
-  EXPECT_THAT(*mail, HasSubstr("http://fleetlog.test/?view=alerts&rule=queue-wait&cluster=c3"));
+  EXPECT_THAT(*mail, HasSubstr("http://fleetlog.test/?p=alerts&rule=queue-wait&cluster=c3"));
 
   // A wrong password is refused and says so; it is not reported as sent.
   r.password = "wrong";

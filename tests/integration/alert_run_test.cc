@@ -94,7 +94,7 @@ for = "1h"
   EXPECT_EQ(got[0]["rule"], "lagging");
   EXPECT_EQ(got[0]["state"], "firing");
   EXPECT_EQ(got[0]["cluster"], "sim1");
-  EXPECT_EQ(got[0]["link"], "http://fleetlog.test:8080/?view=alerts&rule=lagging&cluster=sim1");
+  EXPECT_EQ(got[0]["link"], "http://fleetlog.test:8080/?p=alerts&rule=lagging&cluster=sim1");
   EXPECT_GT(got[0]["value"].get<double>(), 1.0);
 
   // The pending SQL alert (for = 1h) and the firing one are in the lake, and in `alerts`.

@@ -8,6 +8,7 @@ import { metricsSql, rollupCut, clusterWhere } from './panels.js';
 import { fmtSeconds, fmtCount, fmtTime, fmtBytes, el, toDate, unescapeText } from './format.js';
 import { timeChart, fillBuckets, heatmap, color } from './charts.js';
 import { panel, fill, dataTable } from './ui.js';
+import { clusterAnomalies, markAnomalies } from './alerts.js';
 
 const MAX_CLASSES = 8;
 
@@ -53,6 +54,8 @@ export async function renderCluster(ctx) {
   const need = (p, names) => { if (!has(...names)) { p.dataset.state = 'empty'; p.querySelector('.panel-message').textContent = `no ${names.join(', ')} in the lake`; return false; } return true; };
 
   const work = [];
+  // Anomalous buckets, marked on the charts of the metrics that drove them (alerts.js).
+  const anomalies = clusterAnomalies(cluster, range, tables).catch(() => []);
   if (need(P.workload, ['stl_wlm_query']) && need(P.heat, ['stl_wlm_query'])) {
     const wlm = queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
         epoch(time_bucket(INTERVAL '${bucketS} seconds', service_class_end_time, TIMESTAMP '1970-01-01'))::BIGINT AS t,
@@ -63,11 +66,12 @@ export async function renderCluster(ctx) {
       const totals = new Map();
       for (const r of rows) totals.set(r.class, (totals.get(r.class) || 0) + Number(r.n));
       const classes = [...totals].sort((a, b) => b[1] - a[1]).slice(0, MAX_CLASSES).map(([c]) => c).sort();
-      timeChart('workload', canvas(P.workload, 'chart-workload'), {
+      const workload = timeChart('workload', canvas(P.workload, 'chart-workload'), {
         range, bucketS, stacked: true, onZoom: zoomTo, yTitle: 'queries / hour',
         datasets: classes.map((c) => ({ label: c, fill: true,
           data: fillBuckets(series(rows.filter((r) => r.class === c), 'n', (r) => (Number(r.n) * 3600) / bucketS), range.from, range.to, bucketS, until) })),
       });
+      markAnomalies(workload, 'workload', await anomalies);
       return rows.length;
     }));
     // The heatmap's cells are hours (ranges over a week: wider; a few hours: the chart's buckets).
@@ -93,10 +97,11 @@ export async function renderCluster(ctx) {
       const rows = await metrics;
       const b = Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0);
       const line = (label, key) => ({ label, data: fillBuckets(series(rows, key, (r) => (r[key] === null ? null : Number(r[key]))), range.from, range.to, b, until) });
-      timeChart('runtime', canvas(P.runtime, 'chart-runtime'), {
+      const runtime = timeChart('runtime', canvas(P.runtime, 'chart-runtime'), {
         range, bucketS: b, onZoom: zoomTo, yTitle: 'seconds',
         datasets: [line('p50 run', 'p50_run'), line('p95 run', 'p95_run'), line('p95 queue', 'p95_queue')],
       });
+      markAnomalies(runtime, 'runtime', await anomalies);
       return rows.length;
     }));
     work.push(fill(P.failures, alive, async () => {
@@ -104,10 +109,11 @@ export async function renderCluster(ctx) {
       const b = Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0);
       const bar = (label, key, i) => ({ label, backgroundColor: color(i),
         data: fillBuckets(series(rows, key, (r) => (Number(r[key]) * 3600) / b), range.from, range.to, b, until) });
-      timeChart('failures', canvas(P.failures, 'chart-failures'), {
+      const failures = timeChart('failures', canvas(P.failures, 'chart-failures'), {
         range, bucketS: b, type: 'bar', onZoom: zoomTo, yTitle: 'queries / hour',
         datasets: [bar('aborted', 'aborted', 4), bar('disk-based', 'disk', 6)],
       });
+      markAnomalies(failures, 'failures', await anomalies);
       return rows.length;
     }));
   }
@@ -126,9 +132,10 @@ export async function renderCluster(ctx) {
         ], worst) : el('p', { class: 'muted' }, 'no bucket graded anomalous in this range'));
       const byT = (key) => new Map(rows.map((r) => [Number(r.t) * 1000, Number(r[key])]));
       const ab = rows.length > 1 ? Number(rows[1].t) - Number(rows[0].t) : 300;
-      timeChart('anomalies', c, { range, bucketS: ab, onZoom: zoomTo, datasets: [
+      const chart = timeChart('anomalies', c, { range, bucketS: ab, onZoom: zoomTo, datasets: [
         { label: 'grade', data: fillBuckets(byT('grade'), range.from, range.to, ab, until) },
       ] });
+      markAnomalies(chart, 'anomalies', await anomalies);
       return rows.length;
     }));
   }

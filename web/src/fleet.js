@@ -7,6 +7,7 @@ import { packedMetricsSql, unpackMetrics, anomalySummarySql, rollupCut } from '.
 import { fmtSeconds, fmtCount, fmtShare, fmtTime, fmtBytes, el } from './format.js';
 import { sparkline } from './charts.js';
 import { panel, setPanelState, dataTable, sortRows } from './ui.js';
+import { firingPanel } from './alerts.js';
 
 const PAGE_ROWS = 50;
 const LAG_WARN_S = 3600, LAG_BAD_S = 6 * 3600;  // export lag thresholds
@@ -37,9 +38,9 @@ async function firingAlerts() {
       const c = x.cluster || x.labels?.cluster;
       if (c) byCluster.set(c, (byCluster.get(c) || 0) + 1);
     }
-    return { available: true, byCluster };
+    return { available: true, byCluster, doc: a };
   } catch {
-    return { available: false, byCluster: new Map() };  // a server without alerts
+    return { available: false, byCluster: new Map(), doc: null };  // a server without alerts
   }
 }
 
@@ -62,6 +63,7 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   const grades = new Map(anomalies.map((a) => [a.cluster, a]));
   return {
     alertsAvailable: alerts.available,
+    alertsDoc: alerts.doc,
     bucketS,
     rows: fleet.clusters.map((c) => {
       const s = series.get(c.name)?.buckets || [];
@@ -130,6 +132,9 @@ export async function renderFleet(ctx) {
   if (!alive()) return;
   if (!reuse) ctx.app.fleetCache = { key, data, at: Date.now() };
   ctx.app.fleetRows = data.rows;
+  document.getElementById('firing-alerts')?.remove();
+  const firing = firingPanel(data.alertsDoc, hrefOf);
+  if (firing) target.before(firing);
   const kinds = [...new Set(data.rows.map((r) => r.kind).filter(Boolean))].sort();
   const tags = [...new Set(data.rows.flatMap((r) => r.tags))].sort();
   const [sortKey, sortDir] = s.sort.split(':');

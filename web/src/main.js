@@ -11,6 +11,7 @@ import { renderFleet } from './fleet.js';
 import { renderCluster } from './cluster.js';
 import { renderQuery } from './query.js';
 import { renderSql } from './sql.js';
+import { renderAlerts } from './alerts.js';
 
 const app = {
   state: readUrl(),
@@ -22,7 +23,7 @@ const app = {
 };
 window.fleetlog = app;
 
-const PAGES = { fleet: renderFleet, cluster: renderCluster, query: renderQuery, sql: renderSql };
+const PAGES = { fleet: renderFleet, cluster: renderCluster, query: renderQuery, sql: renderSql, alerts: renderAlerts };
 
 // Changes the state and the URL; `push` makes a new history entry (page changes), otherwise
 // the current one is replaced (filters). Redraws unless `quiet`.
@@ -99,7 +100,7 @@ function syncHeader(s) {
   }
   document.getElementById('tz').value = s.tz;
   document.getElementById('refresh').value = s.refresh;
-  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === (s.p === 'sql' ? 'sql' : 'fleet'));
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.dataset.page === (s.p === 'sql' || s.p === 'alerts' ? s.p : 'fleet'));
   const crumbs = document.getElementById('crumbs');
   crumbs.replaceChildren();
   if (s.p === 'cluster' || s.p === 'query') {
@@ -178,6 +179,7 @@ document.addEventListener('keydown', (e) => {
     case 'o': if (current >= 0) rows[current].querySelector('button.detail')?.click(); break;
     case 'f': navigate({ p: 'fleet' }, { push: true }); break;
     case 's': navigate({ p: 'sql' }, { push: true }); break;
+    case 'a': navigate({ p: 'alerts', rule: '', cluster: '' }, { push: true }); break;
     case 'u': navigate({ tz: app.state.tz === 'utc' ? 'local' : 'utc' }); break;
     case 'r': render(); break;
     case '[': case ']': {

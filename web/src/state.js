@@ -2,7 +2,7 @@
 // reopened as it was: page, range, time zone, refresh, filters, sort, cluster, query id, SQL.
 
 export const DEFAULTS = {
-  p: 'fleet',        // fleet | cluster | query | sql
+  p: 'fleet',        // fleet | cluster | query | sql | alerts
   range: '24h',      // a preset ending now, or 'custom' with from/to (ISO 8601 UTC)
   from: '', to: '',
   tz: 'local',       // local | utc
@@ -10,7 +10,8 @@ export const DEFAULTS = {
   q: '', kind: '', tag: '',           // fleet filters
   sort: 'health:desc', pg: '0',       // fleet sort and page
   open: '',          // the fleet row whose export detail is open
-  cluster: '', query: '',             // cluster and query pages
+  cluster: '', query: '',             // cluster and query pages (cluster also filters the alerts page)
+  rule: '',          // the alerts page: one rule's alerts
   sql: '',
   src: '',           // '' roll-ups where they exist; 'raw': raw tables only (the benchmark's baseline)
 };

@@ -1,0 +1,74 @@
+// SeasonalProfile: what one cluster's bucket metrics usually are at this time of the week, so
+// the detector scores how far a bucket strays from its usual self rather than its raw values.
+// Warehouses breathe: nightly ETL, business hours, quiet weekends, Monday mornings. A model of
+// raw values that remembers a few days reads every such turn as an anomaly; residuals from a
+// seasonal profile do not.
+//
+// Per metric (inputs are log(1 + value), as the forest sees them), the profile keeps
+//   - the expected value of each hour of the week (168 slots, UTC, weeks from Monday), used
+//     once that hour of the week has been seen for half an hour of buckets;
+//   - the expected value of each hour of the day (24 slots), used before that;
+//   - the usual spread of residuals at each hour of the day (a root mean square), floored so a
+//     metric that is nearly always 0 does not turn one event into a storm.
+// Residual = (value - expected) / spread. Learning is robust: a value far from the expectation
+// moves it as if it were only `clip` spreads away (and the spread as if at most 2 spreads), so
+// an incident is not taught as normal: two hours of a metric fifty times its usual level move
+// next week's expectation for those hours by about one spread. A lasting level shift is
+// adopted slowly by the profile; the forest, which samples recent residuals, adapts sooner. Means average the first values of a slot and
+// then follow an exponential average with a horizon of `mean_horizon` values; spreads the same
+// with `spread_horizon`.
+//
+// Thread-safety: a value type with one owner.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "core/time.h"
+#include "detect/blob.h"
+#include "detect/fleet_metrics.h"
+
+namespace fleetlog::detect {
+
+struct SeasonalOptions {
+  double min_spread = 0.25;  // floor of the spread, in log(1 + value) units
+  double clip = 1.5;         // the most (in spreads) one value moves an expectation
+  int mean_horizon = 24;     // values; an hour slot sees 12 five-minute buckets per day or week
+  int spread_horizon = 48;
+};
+
+class SeasonalProfile {
+ public:
+  using Vector = std::array<double, kFleetMetricCount>;
+
+  explicit SeasonalProfile(const SeasonalOptions& options = {}) : options_(options) {}
+
+  // Whether Residuals means something at `t`: its hour of the day has been seen for half an
+  // hour of buckets. (On a cluster's first day that is the same day's first half hour: a
+  // young profile, which the forest's own warm-up partly covers.)
+  bool Ready(Timestamp t) const;
+  // (x - expected) / spread for each metric at `t`. REQUIRES: Ready(t).
+  Vector Residuals(Timestamp t, const Vector& x) const;
+  // Learns `x` as the values at `t`.
+  void Learn(Timestamp t, const Vector& x);
+
+  void Serialize(BlobWriter* out) const;
+  [[nodiscard]] bool Deserialize(BlobReader* in);
+
+ private:
+  struct Slot {
+    double mean = 0;
+    double square = 0;  // mean square residual (spread slots)
+    int32_t seen = 0;
+  };
+  using Slots = std::array<Slot, kFleetMetricCount>;
+
+  const Slot& Expectation(Timestamp t, size_t metric) const;
+  double Spread(Timestamp t, size_t metric) const;
+
+  SeasonalOptions options_;
+  std::array<Slots, 168> week_{};
+  std::array<Slots, 24> day_{};
+};
+
+}  // namespace fleetlog::detect
