@@ -18,7 +18,8 @@ const TableSchema kWlmSchema = {{"query", ColumnType::kInt64},
                                 {"total_queue_time", ColumnType::kInt64}};
 const TableSchema kScanSchema = {
     {"query", ColumnType::kInt64}, {"endtime", ColumnType::kTimestamp}, {"type", ColumnType::kInt32}};
-const TableSchema kAlertSchema = {{"query", ColumnType::kInt64}, {"event_time", ColumnType::kTimestamp}};
+const TableSchema kAlertSchema = {
+    {"query", ColumnType::kInt64}, {"step", ColumnType::kInt32}, {"event_time", ColumnType::kTimestamp}};
 const TableSchema kHistorySchema = {{"query_id", ColumnType::kInt64},       {"status", ColumnType::kVarchar},
                                     {"start_time", ColumnType::kTimestamp}, {"end_time", ColumnType::kTimestamp},
                                     {"elapsed_time", ColumnType::kInt64},   {"queue_time", ColumnType::kInt64}};
@@ -49,7 +50,8 @@ void WriteStl(UpkeepLake& lake, const std::string& cluster, Timestamp start) {
       scans.column(2).AppendInt(i % 5 == 0 ? 3 : 2);
       if (i % 3 != 0) continue;
       alerts.column(0).AppendInt(i);
-      alerts.column(1).AppendInt(end.micros());
+      alerts.column(1).AppendInt(step);
+      alerts.column(2).AppendInt(end.micros());
     }
   }
   lake.Commit("stl_query", cluster, "endtime", UpkeepLake::QueryRows(1, kQueries, start));
