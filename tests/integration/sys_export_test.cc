@@ -163,7 +163,8 @@ TEST_F(SysExportTest, CheckReportsEachProblemWithItsFixAndPassesOnceFixed) {
   auto monitor = Fleetlog(config, {"check", "--json"});
   EXPECT_EQ(monitor.exit_code, 1) << monitor.out << monitor.err;
   std::set<std::string> problems;
-  for (const auto& item : nlohmann::json::parse(monitor.out).at(0).at("items")) {
+  const nlohmann::json monitor_report = nlohmann::json::parse(monitor.out);
+  for (const auto& item : monitor_report.at(0).at("items")) {
     if (!item.at("problem").get<bool>()) continue;
     problems.insert(item.at("check").get<std::string>());
     EXPECT_THAT(item.at("detail").get<std::string>(), HasSubstr("superusers only")) << item.dump();
