@@ -54,26 +54,26 @@ RowBatch AnomalyRows(const std::vector<ScoredBucket>& scored) {
 }
 
 // The end of the cluster's last closed bucket: the bucket start at or below the smallest
-// export cursor of the tables the metrics read. Empty when stl_query is not exported or
-// some table has no cursor yet.
-Result<std::optional<Timestamp>> ClosedUntil(const DetectContext& ctx, const ClusterConfig& cluster) {
+// export cursor of the tables the metrics read (fleet_metrics.h says which family). Empty
+// when the cluster exports no query table or some table has no cursor yet.
+Result<std::optional<Timestamp>> ClosedUntil(const DetectContext& ctx, const ClusterConfig& cluster,
+                                             MetricFamily family) {
   const std::vector<std::string> exported = ctx.config.TablesOf(cluster);
-  auto exports = [&](const char* table) { return std::find(exported.begin(), exported.end(), table) != exported.end(); };
-  if (!exports("stl_query")) return std::optional<Timestamp>();
   std::optional<Timestamp> closed;
-  for (const char* table : {"stl_query", "stl_wlm_query", "stl_scan", "stl_alert_event_log"}) {
-    if (!exports(table)) continue;
+  for (const std::string& table : MetricTables(family)) {
+    if (std::find(exported.begin(), exported.end(), table) == exported.end()) continue;
     ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, ctx.state.GetCursor(cluster.name, table));
     if (!cursor) return std::optional<Timestamp>();
     closed = closed ? std::min(*closed, *cursor) : *cursor;
   }
+  if (!closed) return std::optional<Timestamp>();
   return std::optional<Timestamp>(BucketStart(*closed, ctx.config.detect.bucket));
 }
 
 // The model to continue from `cursor` (the end of the last scored bucket), re-deriving it by
 // replay when the saved one is missing, behind, or made for another bucket size.
 Result<BucketModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, const std::string& cluster,
-                               std::optional<Timestamp> cursor, Timestamp first_bucket) {
+                               MetricFamily family, std::optional<Timestamp> cursor, Timestamp first_bucket) {
   const Duration bucket = ctx.config.detect.bucket;
   const Timestamp resume = cursor ? *cursor : first_bucket;
   ASSIGN_OR_RETURN(std::optional<std::string> blob, ctx.state.GetValue(ModelKey(cluster)));
@@ -94,7 +94,7 @@ Result<BucketModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, con
   if (model->learned_through < resume) {
     spdlog::info("cluster {}: re-deriving the anomaly model from {} to {}", cluster,
                  FormatTimestamp(model->learned_through), FormatTimestamp(resume));
-    ASSIGN_OR_RETURN(auto replay, ReadBucketMetrics(engine, cluster, model->learned_through, resume, bucket));
+    ASSIGN_OR_RETURN(auto replay, ReadBucketMetrics(engine, cluster, family, model->learned_through, resume, bucket));
     for (const BucketMetrics& m : replay) RETURN_IF_ERROR(model->ScoreAndLearn(m, false).status());
   }
   return std::move(model).value();
@@ -102,18 +102,20 @@ Result<BucketModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, con
 
 Status DetectCluster(const DetectContext& ctx, QueryEngine& engine, const ClusterConfig& cluster) {
   const Duration bucket = ctx.config.detect.bucket;
-  ASSIGN_OR_RETURN(std::optional<Timestamp> closed, ClosedUntil(ctx, cluster));
+  const std::optional<MetricFamily> family = MetricFamilyOf(ctx.config.TablesOf(cluster));
+  if (!family) return Status::Ok();  // no query table: nothing to measure
+  ASSIGN_OR_RETURN(std::optional<Timestamp> closed, ClosedUntil(ctx, cluster, *family));
   if (!closed) return Status::Ok();
   ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, ctx.state.GetCursor(cluster.name, kAnomaliesTable));
-  ASSIGN_OR_RETURN(std::optional<Timestamp> first, FirstQueryBucket(engine, cluster.name, bucket));
+  ASSIGN_OR_RETURN(std::optional<Timestamp> first, FirstQueryBucket(engine, cluster.name, *family, bucket));
   if (!first) return Status::Ok();  // no queries in the lake yet
   const Timestamp from = cursor ? *cursor : *first;
   if (from >= *closed) return Status::Ok();
 
   RunRecord run{.cluster = cluster.name, .table = kAnomaliesTable, .started_at = ctx.clock.Now(),
                 .window_lower = from, .window_upper = *closed, .kind = "detect"};
-  ASSIGN_OR_RETURN(BucketModel model, LoadModel(ctx, engine, cluster.name, cursor, *first));
-  ASSIGN_OR_RETURN(std::vector<BucketMetrics> metrics, ReadBucketMetrics(engine, cluster.name, from, *closed, bucket));
+  ASSIGN_OR_RETURN(BucketModel model, LoadModel(ctx, engine, cluster.name, *family, cursor, *first));
+  ASSIGN_OR_RETURN(std::vector<BucketMetrics> metrics, ReadBucketMetrics(engine, cluster.name, *family, from, *closed, bucket));
   std::vector<ScoredBucket> scored;
   scored.reserve(metrics.size());
   for (const BucketMetrics& m : metrics) {

@@ -13,8 +13,9 @@
 //
 // Closed buckets. A bucket is scored once, when it is closed: when its end is at or before
 // the export cursor of each of the cluster's tables the metrics read (stl_query, and
-// stl_wlm_query, stl_scan, stl_alert_event_log when the cluster exports them), so its rows
-// are in the lake. Late rows that the exporter's lookback still catches after that are not
+// stl_wlm_query, stl_scan, stl_alert_event_log when the cluster exports them; on a cluster
+// measured from the SYS views, sys_query_history and sys_query_detail), so its rows are in
+// the lake. Late rows that the exporter's lookback still catches after that are not
 // rescored.
 //
 // Model (bucket_model.h). Each metric is taken as log(1 + value), so counts and seconds weigh
@@ -51,8 +52,8 @@ inline constexpr const char* kLatestBucketKeyPrefix = "detect/latest/";
 
 // Scores the closed buckets of every configured cluster that come after its last scored
 // bucket, and commits them to the `anomalies` table. A cluster that fails does not stop the
-// others; the Status names each failed cluster. Clusters without any exported stl_query
-// window yet are skipped.
+// others; the Status names each failed cluster. Clusters without any exported window of
+// their query table (stl_query, or sys_query_history) yet are skipped.
 // What detection reads and writes; a writer process's (the caller holds the writer lock).
 struct DetectContext {
   const Config& config;

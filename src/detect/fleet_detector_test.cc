@@ -27,22 +27,36 @@ const TableSchema kScanSchema = {
     {"query", ColumnType::kInt32}, {"endtime", ColumnType::kTimestamp}, {"type", ColumnType::kInt32}};
 const TableSchema kAlertSchema = {
     {"query", ColumnType::kInt32}, {"event", ColumnType::kVarchar}, {"event_time", ColumnType::kTimestamp}};
+// The same workload on a Serverless workgroup: the SYS views' columns the metrics read.
+const TableSchema kSysHistorySchema = {{"query_id", ColumnType::kInt64},       {"status", ColumnType::kVarchar},
+                                       {"start_time", ColumnType::kTimestamp}, {"end_time", ColumnType::kTimestamp},
+                                       {"elapsed_time", ColumnType::kInt64},   {"queue_time", ColumnType::kInt64}};
+const TableSchema kSysDetailSchema = {{"query_id", ColumnType::kInt64},
+                                      {"step_id", ColumnType::kInt32},
+                                      {"alert", ColumnType::kVarchar},
+                                      {"spilled_block_local_disk", ColumnType::kInt64},
+                                      {"spilled_block_remote_disk", ColumnType::kInt64}};
 
 constexpr Duration kBucket = Duration::Minutes(5);
 constexpr int kSpikeBucket = 130;  // queue waits of minutes instead of seconds
 
-// A lake with one cluster, c1, exporting the four tables the metrics read, written bucket by
-// bucket through the real stage -> commit -> publish path with the export cursors moved.
-// The same buckets get the same rows in every DetectorLake.
+// A lake with one cluster, c1, exporting the four STL tables the metrics read (or, as a
+// Serverless workgroup, sys_query_history and sys_query_detail), written bucket by bucket
+// through the real stage -> commit -> publish path with the export cursors moved. The same
+// buckets get the same workload in every DetectorLake, in either family.
 DetectContext Context(LakeSession& s) { return {s.config(), s.state(), s.writer(), s.clock()}; }
 
 class DetectorLake {
  public:
-  DetectorLake() {
+  explicit DetectorLake(ViewFamily family = ViewFamily::kStl) : family_(family) {
     config_.lake_path = dir_.Sub("lake");
     config_.state_path = dir_.Sub("fleetlog.db");
     config_.key_file = dir_.Sub("no-master-key");
-    config_.clusters.push_back({.name = "c1", .kind = SourceKind::kSim, .tables = {"stl_query", "stl_wlm_query", "stl_scan", "stl_alert_event_log"}});
+    config_.clusters.push_back({.name = "c1", .kind = SourceKind::kSim, .views = family,
+                                .tables = family == ViewFamily::kSys
+                                              ? std::vector<std::string>{"sys_query_history", "sys_query_detail"}
+                                              : std::vector<std::string>{"stl_query", "stl_wlm_query", "stl_scan",
+                                                                         "stl_alert_event_log"}});
     auto session = LakeSession::Open(config_);
     EXPECT_TRUE(session.ok()) << session.status().ToString();
     if (session.ok()) session_ = std::move(session).value();
@@ -56,6 +70,7 @@ class DetectorLake {
   // Moves every cursor to the end.
   void WriteBuckets(int first, int last) {
     RowBatch queries(kQuerySchema), wlm(kWlmSchema), scans(kScanSchema), alerts(kAlertSchema);
+    RowBatch history(kSysHistorySchema), detail(kSysDetailSchema);
     for (int b = first; b < last; ++b) {
       Rng rng(static_cast<uint64_t>(b) + 1);
       for (int k = 0; k < 20; ++k) {
@@ -70,18 +85,26 @@ class DetectorLake {
         wlm.column(0).AppendInt(query);
         wlm.column(1).AppendInt(end.micros());
         wlm.column(2).AppendInt(static_cast<int64_t>(wait_s * 1e6));
+        AppendSysQuery(history, query, end, run_us, static_cast<int64_t>(wait_s * 1e6));
         for (int step = 0; k < 2 && step < 2; ++step) {
           if (k == 0) {
             scans.column(0).AppendInt(query);
             scans.column(1).AppendInt(end.micros() - step);
             scans.column(2).AppendInt(3);
+            AppendSysStep(detail, query, step, end, "", 40);
           } else {
             alerts.column(0).AppendInt(query);
             alerts.column(1).AppendString(step == 0 ? "Missing query planner statistics" : "Nested Loop Join");
             alerts.column(2).AppendInt(end.micros() - run_us);
+            AppendSysStep(detail, query, step, end, step == 0 ? "Missing query planner statistics" : "Nested Loop Join", 0);
           }
         }
       }
+    }
+    if (family_ == ViewFamily::kSys) {
+      Commit("sys_query_history", "end_time", history, BucketAt(last));
+      Commit("sys_query_detail", "", detail, BucketAt(last));  // partitioned by its query's end
+      return;
     }
     Commit("stl_query", "endtime", queries, BucketAt(last));
     Commit("stl_wlm_query", "service_class_end_time", wlm, BucketAt(last));
@@ -90,6 +113,24 @@ class DetectorLake {
   }
 
  private:
+  static void AppendSysQuery(RowBatch& history, int query, Timestamp end, int64_t run_us, int64_t queue_us) {
+    history.column(0).AppendInt(query);
+    history.column(1).AppendString("success");
+    history.column(2).AppendInt(end.micros() - run_us);
+    history.column(3).AppendInt(end.micros());
+    history.column(4).AppendInt(run_us);
+    history.column(5).AppendInt(queue_us);
+  }
+  static void AppendSysStep(RowBatch& detail, int query, int step, Timestamp query_end, const std::string& alert,
+                            int64_t spilled_blocks) {
+    detail.column(0).AppendInt(query);
+    detail.column(1).AppendInt(step);
+    detail.column(2).AppendString(alert);
+    detail.column(3).AppendInt(spilled_blocks);
+    detail.column(4).AppendInt(0);
+    detail.partition_ts().push_back(query_end.micros());
+  }
+
   void Commit(const std::string& table, const std::string& cursor, const RowBatch& batch, Timestamp position) {
     CommitWindow window(session_->writer(), session_->state(),
                         {.table = table, .cluster = "c1", .partition_column = cursor, .drop_committed_repeats = false});
@@ -107,6 +148,7 @@ class DetectorLake {
   Timestamp BucketAt(int i) const { return start_ + kBucket * i; }
 
  private:
+  const ViewFamily family_;
   test::TempDir dir_;
   Config config_;
   std::unique_ptr<LakeSession> session_;
@@ -174,6 +216,32 @@ TEST(FleetDetectorTest, ALostModelIsRederivedExactlyFromTheLake) {
                                                  "ORDER BY score DESC LIMIT 1");
   ASSERT_EQ(top.size(), 1u);
   EXPECT_EQ(top[0].substr(0, 23), "10:50|queue_wait_s high") << top[0];
+}
+
+// A Serverless workgroup (SYS views only) is measured from sys_query_history and
+// sys_query_detail: the same workload gives it the same metrics, scores and grades as an STL
+// cluster, the queue spike included.
+TEST(FleetDetectorTest, ASysClusterIsGradedLikeAnStlClusterWithTheSameWorkload) {
+  DetectorLake stl, sys(ViewFamily::kSys);
+  for (DetectorLake* lake : {&stl, &sys}) {
+    lake->WriteBuckets(0, 120);
+    ASSERT_TRUE(RunFleetDetection(Context(lake->session())).ok());
+    lake->WriteBuckets(120, 168);
+    ASSERT_TRUE(RunFleetDetection(Context(lake->session())).ok());
+  }
+  const std::string sql = "SELECT * EXCLUDE (dt) FROM anomalies ORDER BY bucket_start";
+  const std::vector<std::string> rows = sys.Rows(sql);
+  EXPECT_EQ(rows.size(), 168u);
+  EXPECT_EQ(rows, stl.Rows(sql));
+  EXPECT_EQ(sys.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries FROM anomalies GROUP BY ALL"),
+            std::vector<std::string>{"20|1|2|0"});
+  const std::vector<std::string> top = sys.Rows(
+      "SELECT strftime(bucket_start, '%H:%M'), attribution FROM anomalies WHERE grade > 0 ORDER BY score DESC LIMIT 1");
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].substr(0, 23), "10:50|queue_wait_s high") << top[0];
+  auto cursor = sys.session().state().GetCursor("c1", kAnomaliesTable);
+  ASSERT_TRUE(cursor.ok() && *cursor);
+  EXPECT_EQ(**cursor, sys.BucketAt(168));
 }
 
 }  // namespace

@@ -53,6 +53,31 @@ Status Collect(QueryEngine& engine, const std::string& sql, const std::vector<Me
   return Status::Ok();
 }
 
+// The SYS family: sys_query_history holds each finished query once with its own run and queue
+// times (µs) and status; sys_query_detail holds its steps, with spilled blocks and alerts,
+// partitioned by the query's end like their query.
+Result<std::vector<BucketMetrics>> ReadSysMetrics(QueryEngine& engine, const Window& w,
+                                                  const std::set<std::string>& tables,
+                                                  std::vector<BucketMetrics> buckets) {
+  RETURN_IF_ERROR(Collect(engine,
+                          fmt::format("SELECT {}, count(*), quantile_cont(h.elapsed_time, 0.95) / 1e6, "
+                                      "coalesce(sum(h.queue_time), 0) / 1e6, count(*) FILTER (WHERE h.status IN "
+                                      "('failed', 'canceled', 'cancelled')) FROM sys_query_history h WHERE {} GROUP BY 1",
+                                      w.Bucket("h", "end_time"), w.Range("h", "end_time")),
+                          {kQueryCount, kP95Runtime, kQueueWait, kAborted}, w, &buckets));
+  if (tables.contains("sys_query_detail")) {
+    RETURN_IF_ERROR(Collect(
+        engine,
+        fmt::format("SELECT {}, count(DISTINCT h.query_id) FILTER (WHERE d.spilled_block_local_disk > 0 OR "
+                    "d.spilled_block_remote_disk > 0), count(*) FILTER (WHERE trim(d.alert) <> '') "
+                    "FROM sys_query_history h JOIN sys_query_detail d ON d.query_id = h.query_id AND d.cluster = h.cluster "
+                    "WHERE {} AND d.dt BETWEEN {} AND {} GROUP BY 1",
+                    w.Bucket("h", "end_time"), w.Range("h", "end_time"), w.early_dt, w.last_dt),
+        {kDiskBased, kAlerts}, w, &buckets));
+  }
+  return buckets;
+}
+
 }  // namespace
 
 Timestamp BucketStart(Timestamp t, Duration bucket) {
@@ -61,14 +86,27 @@ Timestamp BucketStart(Timestamp t, Duration bucket) {
   return Timestamp::FromMicros(floor > us ? floor - b : floor);
 }
 
-Result<std::vector<BucketMetrics>> ReadBucketMetrics(QueryEngine& engine, const std::string& cluster, Timestamp from,
-                                                     Timestamp to, Duration bucket) {
+std::optional<MetricFamily> MetricFamilyOf(const std::vector<std::string>& exported) {
+  auto has = [&](const std::string& t) { return std::find(exported.begin(), exported.end(), t) != exported.end(); };
+  for (MetricFamily family : {MetricFamily::kStl, MetricFamily::kSys})
+    if (has(MetricTables(family).front())) return family;
+  return std::nullopt;
+}
+
+const std::vector<std::string>& MetricTables(MetricFamily family) {
+  static const std::vector<std::string> stl = {"stl_query", "stl_wlm_query", "stl_scan", "stl_alert_event_log"};
+  static const std::vector<std::string> sys = {"sys_query_history", "sys_query_detail"};
+  return family == MetricFamily::kStl ? stl : sys;
+}
+
+Result<std::vector<BucketMetrics>> ReadBucketMetrics(QueryEngine& engine, const std::string& cluster,
+                                                     MetricFamily family, Timestamp from, Timestamp to, Duration bucket) {
   std::vector<BucketMetrics> buckets;
   for (Timestamp t = from; t < to; t = t + bucket) buckets.push_back({.start = t});
   if (buckets.empty()) return buckets;
   std::set<std::string> tables;
   for (const LakeTable& table : engine.tables()) tables.insert(table.name);
-  if (!tables.contains("stl_query")) return buckets;
+  if (!tables.contains(MetricTables(family).front())) return buckets;
 
   const Window w{.cluster = Quoted(cluster),
                  .from_us = from.micros(),
@@ -77,6 +115,7 @@ Result<std::vector<BucketMetrics>> ReadBucketMetrics(QueryEngine& engine, const 
                  .first_dt = Quoted(DateOf(from)),
                  .last_dt = Quoted(DateOf(to - Duration::Micros(1))),
                  .early_dt = Quoted(DateOf(from - kLongestQuery))};
+  if (family == MetricFamily::kSys) return ReadSysMetrics(engine, w, tables, std::move(buckets));
   RETURN_IF_ERROR(Collect(engine,
                           fmt::format("SELECT {}, count(*), quantile_cont(epoch_us(q.endtime) - epoch_us(q.starttime), "
                                       "0.95) / 1e6, count(*) FILTER (WHERE q.aborted = 1) FROM stl_query q WHERE {} "
@@ -109,12 +148,15 @@ Result<std::vector<BucketMetrics>> ReadBucketMetrics(QueryEngine& engine, const 
   return buckets;
 }
 
-Result<std::optional<Timestamp>> FirstQueryBucket(QueryEngine& engine, const std::string& cluster, Duration bucket) {
+Result<std::optional<Timestamp>> FirstQueryBucket(QueryEngine& engine, const std::string& cluster, MetricFamily family,
+                                                  Duration bucket) {
+  const std::string& table = MetricTables(family).front();
   const bool has_queries = std::any_of(engine.tables().begin(), engine.tables().end(),
-                                       [](const LakeTable& t) { return t.name == "stl_query"; });
+                                       [&](const LakeTable& t) { return t.name == table; });
   if (!has_queries) return std::optional<Timestamp>();
   ASSIGN_OR_RETURN(duck::QueryResult result,
-                   engine.Run(fmt::format("SELECT epoch_us(min(endtime)) FROM stl_query WHERE cluster = {}", Quoted(cluster))));
+                   engine.Run(fmt::format("SELECT epoch_us(min({})) FROM {} WHERE cluster = {}",
+                                          family == MetricFamily::kStl ? "endtime" : "end_time", table, Quoted(cluster))));
   if (result.row_count() == 0 || result.is_null(0, 0)) return std::optional<Timestamp>();
   return std::optional<Timestamp>(BucketStart(Timestamp::FromMicros(result.int64(0, 0)), bucket));
 }

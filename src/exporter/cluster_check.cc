@@ -26,9 +26,14 @@ std::string Joined(const std::vector<std::string>& names) {
   return out;
 }
 
-CheckItem CheckVisibility(Source& source) {
+// The views Redshift shows to superusers only (their pages say "visible only to superusers"):
+// neither SYSLOG ACCESS UNRESTRICTED nor the sys:monitor role opens them to another user.
+bool SuperuserOnly(const std::string& table) {
+  return table == "sys_connection_log" || table == "sys_serverless_usage" || table == "sys_transaction_history";
+}
+
+CheckItem CheckVisibility(const Result<Visibility>& v) {
   CheckItem item{.check = "visibility"};
-  auto v = source.ProbeVisibility();
   if (!v.ok()) return {.check = "visibility", .problem = true, .detail = "cannot tell: " + v.status().message()};
   if (v->all_users) {
     item.detail = fmt::format("user {} sees every user's rows ({})", v->user, v->how);
@@ -57,7 +62,7 @@ CheckItem CheckClock(Timestamp source_now, Timestamp local_now) {
 }
 
 CheckItem CheckTable(const Config& config, const ClusterConfig& cluster, const TableSpec& spec, bool exported,
-                     Source& source, StateStore* state, Timestamp source_now) {
+                     const Result<Visibility>& visibility, Source& source, StateStore* state, Timestamp source_now) {
   CheckItem item{.check = spec.name};
   auto probe = source.ProbeTable(spec);
   if (!probe.ok()) {
@@ -84,6 +89,14 @@ CheckItem CheckTable(const Config& config, const ClusterConfig& cluster, const T
   }
   item.detail = "readable";
   if (!missing.empty()) item.detail += fmt::format("; lacks {} (exported as NULL)", Joined(missing));
+  if (SuperuserOnly(spec.name) && visibility.ok() && !visibility->superuser) {
+    item.problem = true;
+    item.detail += fmt::format(
+        "; but Redshift shows {0} to superusers only, and {1} is not one ({2}), so the export would miss rows. Make "
+        "it a superuser (ALTER USER {1} CREATEUSER;), or leave {0} out of the cluster's tables",
+        spec.name, visibility->user, visibility->how);
+    return item;
+  }
   std::optional<Timestamp> cursor;
   if (state != nullptr) {
     auto c = state->GetCursor(cluster.name, spec.name);
@@ -126,7 +139,8 @@ ClusterCheck CheckCluster(const Config& config, const ClusterConfig& cluster, So
   const std::string tls = source.TlsProtocol();
   out.items.push_back({.check = "tls", .detail = tls.empty() ? "not encrypted (the dsn's sslmode allows it)" : tls});
   if (cluster.kind == SourceKind::kPostgres) return out;  // custom queries only: no system tables to probe
-  out.items.push_back(CheckVisibility(source));
+  const Result<Visibility> visibility = source.ProbeVisibility();
+  out.items.push_back(CheckVisibility(visibility));
   auto now = source.Now();
   if (!now.ok()) {
     out.items.push_back({.check = "clock", .problem = true, .detail = now.status().message()});
@@ -137,7 +151,7 @@ ClusterCheck CheckCluster(const Config& config, const ClusterConfig& cluster, So
   for (const auto& spec : RedshiftTables()) {
     if (spec.name == kServerlessOnlyTable && !ClusterHasSystemTable(cluster, spec.name)) continue;
     const bool is_exported = std::find(exported.begin(), exported.end(), spec.name) != exported.end();
-    out.items.push_back(CheckTable(config, cluster, spec, is_exported, source, state, *now));
+    out.items.push_back(CheckTable(config, cluster, spec, is_exported, visibility, source, state, *now));
   }
   return out;
 }

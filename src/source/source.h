@@ -42,10 +42,12 @@ struct TableProbe {
   std::optional<Timestamp> oldest;
 };
 
-// Whether the login sees every user's rows in the system tables, and why.
+// Whether the login sees every user's rows in the system tables, and why. Only a superuser
+// reads the views Redshift shows to superusers only (SYS_CONNECTION_LOG, ...).
 struct Visibility {
   std::string user;  // the login
   bool all_users = false;
+  bool superuser = false;
   std::string how;  // "superuser", "SYSLOG ACCESS UNRESTRICTED", "role sys:monitor", or why not
 };
 

@@ -5,11 +5,17 @@
 // default) while raw rows go after [table.NAME].keep.
 // A day is rolled up once all of its inputs are closed (policy.h), so a roll-up is final;
 // a purge rebuilds the days it touched. Roll-ups hold aggregates only: no query text, user
-// or query ids.
-//   hour TIMESTAMP, queries, aborted, p50_run_s, p95_run_s      (stl_query, by endtime)
-//   wlm_queries, p50_queue_s, p95_queue_s, max_queue_s          (stl_wlm_query, total_queue_time)
-//   disk_based_queries                                          (stl_scan: queries with a type 3 scan)
-//   alerts                                                      (stl_alert_event_log)
+// or query ids. A cluster-day is rolled up from its STL tables, or, when it has none (a
+// Serverless workgroup, a cluster exported with views = "sys"), from its SYS views:
+//   hour TIMESTAMP, queries, aborted, p50_run_s, p95_run_s      (stl_query, by endtime;
+//                                                                 sys_query_history by end_time,
+//                                                                 failed and canceled as aborted)
+//   wlm_queries, p50_queue_s, p95_queue_s, max_queue_s          (stl_wlm_query, total_queue_time;
+//                                                                 sys_query_history.queue_time)
+//   disk_based_queries                                          (stl_scan: queries with a type 3 scan;
+//                                                                 sys_query_detail: spilled blocks)
+//   alerts                                                      (stl_alert_event_log; sys_query_detail
+//                                                                 steps with an alert, by query end)
 // Thread-safety: call from the lake's writer thread; REQUIRES the lake's WriterLock.
 #pragma once
 

@@ -21,6 +21,7 @@ import { chromium } from 'playwright-core';
 const binary = process.env.FLEETLOG_BINARY;
 let server, context, page, base, scratch, artifacts, config;
 const OUTAGE_CLUSTER = 'sim-2';
+const SERVERLESS = 'sim-serverless-4';  // the demo's Serverless workgroup: SYS views only
 let outage;  // { from: Date, to: Date }
 
 async function startServer(configPath) {
@@ -137,16 +138,14 @@ test('the fleet page shows one row per cluster with every column', async () => {
     assert.ok(r.aborted_share !== null && r.disk_share !== null, `${r.name} has aborted and disk-based shares`);
     assert.equal(r.kind, 'sim');
     assert.ok(r.tags.length === 2, 'tags from the config');
-    if (r.name.includes('serverless')) {
-      // The demo's Serverless workgroup (SYS views only): its workload comes from sys_query_history.
-      // The detector and the hourly roll-ups read STL tables only so far, so it has neither yet.
-      assert.equal(r.grade, null, `${r.name} has no anomaly grade (no detector for SYS clusters yet)`);
-      assert.ok(!r.rolled_up_to, `${r.name} has no hourly roll-ups (roll-ups read stl_query)`);
-      continue;
-    }
+    // The demo's Serverless workgroup (SYS views only) is measured, graded and rolled up from
+    // sys_query_history and sys_query_detail like the provisioned clusters from their STL tables.
     assert.ok(r.grade !== null, `${r.name} has an anomaly grade (the detector ran)`);
     assert.ok(r.rolled_up_to, `${r.name} has hourly roll-ups`);
   }
+  assert.ok(fleetRows.find((r) => r.name === SERVERLESS).disk_share > 0, 'spilled steps of sys_query_detail are disk-based queries');
+  assert.ok(fleetRows.some((r) => r.name === SERVERLESS && r.tables.every((t) => t.table.startsWith('sys_'))),
+            'the fleet holds a Serverless workgroup exporting the SYS views');
   // Five sparklines per row, each with points; the outage cluster's query sparkline has a gap.
   assert.equal(await page.locator('#fleet tbody tr[data-cluster="sim-1"] svg.spark').count(), 5);
   const gaps = Number(await page.getAttribute(`#fleet tbody tr[data-cluster="${OUTAGE_CLUSTER}"] svg.spark.qph`, 'data-gaps'));
@@ -171,7 +170,7 @@ test('the fleet page shows one row per cluster with every column', async () => {
   await settled();
   await page.selectOption('#fleet-tag', 'staging');
   await settled();
-  assert.deepEqual(await page.locator('#fleet tbody tr[data-cluster]').evaluateAll((x) => x.map((tr) => tr.dataset.cluster)), ['sim-serverless-4']);
+  assert.deepEqual(await page.locator('#fleet tbody tr[data-cluster]').evaluateAll((x) => x.map((tr) => tr.dataset.cluster)), [SERVERLESS]);
   await page.selectOption('#fleet-tag', '');
   await settled();
 
@@ -309,6 +308,37 @@ test('a slow query opens its query page with text, timing, plan, scans and same-
   const runs = Number(await page.getAttribute('#query-shape', 'data-rows'));
   assert.ok(runs >= 1, 'the query itself is one run of its shape');
   await shot('query');
+});
+
+test('a Serverless workgroup\'s cluster and query pages come from its SYS views', async () => {
+  await page.goto(`${base}/?p=cluster&cluster=${SERVERLESS}&range=7d&tz=utc`);
+  await settled();
+  await assertReady(['workload', 'queue-heatmap', 'runtime', 'aborted-disk', 'anomalies', 'alert-events', 'top-tables',
+                     'export-runs', 'slowest']);
+  for (const id of ['chart-workload', 'chart-runtime', 'chart-failures']) assert.ok((await inkOnCanvas(id)) > 0.005, `${id} is drawn`);
+  // A week reads the hourly roll-ups of the closed days, and the raw rows after them.
+  const runtime = await page.evaluate(() => window.fleetlog.charts.runtime.data.datasets[1].data.filter((p) => p.y !== null).length);
+  assert.ok(runtime >= 16, `p95 run time over two days of 3-hour buckets and more (${runtime})`);
+  const classes = await page.evaluate(() => window.fleetlog.charts.workload.data.datasets.map((d) => d.label));
+  assert.ok(classes.length >= 2, `queries per service class from sys_query_history (${classes})`);
+  await shot('cluster-serverless');
+  // The slowest query: a SYS query_id, with its text from 4000-character pieces, its plan and steps.
+  const first = page.locator('#slowest a.query-link').first();
+  const id = await first.textContent();
+  assert.ok(Number(id) >= 1e10, `a SYS query id (${id})`);
+  await first.click();
+  await page.waitForFunction((q) => new URLSearchParams(location.search).get('query') === q, id);
+  await settled();
+  await assertReady(['query-text', 'query-timing', 'query-plan', 'query-scans', 'query-shape']);
+  assert.match((await page.textContent('#sql-text')).toLowerCase(), /select|insert|copy|create|update|delete|unload|with/);
+  assert.match(await page.textContent('#query-text .muted'), /SUCCESS|FAILED|CANCELED/);
+  assert.match(await page.textContent('#timing-run'), /\d/);
+  assert.ok((await page.textContent('#plan')).length > 10, 'the plan from sys_query_explain');
+  assert.match(await page.textContent('#query-plan h2'), /sys_query_explain/);
+  // Runs of the same shape come from the provisioned clusters too: one fleet.
+  const shapeClusters = await page.locator('#query-shape tbody tr td:first-child').allTextContents();
+  assert.ok(shapeClusters.includes(SERVERLESS), 'the query itself is one run of its shape');
+  await shot('query-serverless');
 });
 
 test('a URL reopened in a new page gives the same view', async () => {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <set>
 
 #include "integration/export_fixture.h"
 #include "integration/sys_fixture.h"
@@ -134,6 +135,7 @@ TEST_F(SysExportTest, CheckReportsEachProblemWithItsFixAndPassesOnceFixed) {
     CREATE TABLE public.pg_user_info (usename name, syslogaccess text);
     INSERT INTO public.pg_user_info VALUES ('fleetlog', 'RESTRICTED');
     CREATE TABLE public.svv_user_grants (user_name text, role_name text);
+    CREATE TABLE public.svv_system_privileges (system_privilege text, identity_name text, identity_type text);
     ALTER TABLE sys_unload_history RENAME TO sys_unload_history_gone;)sql").ok());
   ASSERT_TRUE(workload_->SetClock(Timestamp::Now() + Duration::Hours(2)).ok());
   Config config = ServerlessConfig();
@@ -157,9 +159,33 @@ TEST_F(SysExportTest, CheckReportsEachProblemWithItsFixAndPassesOnceFixed) {
     INSERT INTO public.svv_user_grants VALUES ('fleetlog', 'sys:monitor');
     ALTER TABLE sys_unload_history_gone RENAME TO sys_unload_history;)sql").ok());
   ASSERT_TRUE(workload_->SetClock(Timestamp::Now()).ok());
-  auto good = Fleetlog(config, {"check"});
+  // sys:monitor shows every user's rows, but not the views Redshift shows to superusers only.
+  auto monitor = Fleetlog(config, {"check", "--json"});
+  EXPECT_EQ(monitor.exit_code, 1) << monitor.out << monitor.err;
+  std::set<std::string> problems;
+  const nlohmann::json monitor_report = nlohmann::json::parse(monitor.out);
+  for (const auto& item : monitor_report.at(0).at("items")) {
+    if (!item.at("problem").get<bool>()) continue;
+    problems.insert(item.at("check").get<std::string>());
+    EXPECT_THAT(item.at("detail").get<std::string>(), HasSubstr("superusers only")) << item.dump();
+    EXPECT_THAT(item.at("detail").get<std::string>(), HasSubstr("ALTER USER fleetlog CREATEUSER;")) << item.dump();
+  }
+  EXPECT_EQ(problems, (std::set<std::string>{"sys_connection_log", "sys_serverless_usage", "sys_transaction_history"}))
+      << monitor.out;
+  EXPECT_THAT(monitor.out, HasSubstr("role sys:monitor"));
+
+  // A role of one's own holding ACCESS SYSTEM TABLE does as well; without the superuser-only
+  // views in the cluster's tables, every check passes.
+  ASSERT_TRUE(pg_->Exec(db_, R"sql(
+    DELETE FROM public.svv_user_grants;
+    INSERT INTO public.svv_user_grants VALUES ('fleetlog', 'monitoring');
+    INSERT INTO public.svv_system_privileges VALUES ('ACCESS SYSTEM TABLE', 'monitoring', 'role');)sql").ok());
+  Config without = ServerlessConfig(
+      "tables = [\"sys_query_history\", \"sys_query_text\", \"sys_query_detail\", \"sys_query_explain\", "
+      "\"sys_load_history\", \"sys_unload_history\", \"sys_session_history\"]");
+  auto good = Fleetlog(without, {"check"});
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
-  EXPECT_THAT(good.out, HasSubstr("role sys:monitor"));
+  EXPECT_THAT(good.out, HasSubstr("ACCESS SYSTEM TABLE through role monitoring"));
 }
 
 TEST_F(SysExportTest, MissingViewPermissionAndChangedColumnsEachFailTheirTableAlone) {
@@ -222,6 +248,40 @@ TEST_F(PartsTest, SevenDayBackfillPastTheStatementTimeoutCompletesInParts) {
   ASSERT_TRUE(runs.ok());
   int parts = 0;
   for (const auto& r : *runs) parts += r.status == RunStatus::kOk && r.table == "stl_query" ? 1 : 0;
+  EXPECT_GE(parts, 4);
+}
+
+// The same on a Serverless stand-in: a week of SYS workload whose sys_query_history takes
+// 5 ms per row, so the first backfill's whole-window statement outlasts the statement
+// timeout; the history and the views that take its window complete in parts.
+TEST_F(SysExportTest, SevenDayBackfillOfTheSysViewsPastTheStatementTimeoutCompletesInParts) {
+  const Timestamp week_ago = start_ - Duration::Days(7);
+  for (int round = 0; round < 42; ++round) {  // every four hours
+    ASSERT_TRUE(workload_->SetClock(week_ago + Duration::Hours(4) * round).ok());
+    ASSERT_TRUE(workload_->Round().ok());
+  }
+  ASSERT_TRUE(workload_->SetClock(start_).ok());
+  ASSERT_TRUE(workload_->FinishAll().ok());
+  ASSERT_TRUE(pg_->Exec(db_, R"sql(
+    ALTER TABLE sys_query_history RENAME TO sys_query_history_data;
+    CREATE FUNCTION slow_row(id bigint) RETURNS boolean LANGUAGE plpgsql IMMUTABLE
+      AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN id IS NOT NULL; END $$;
+    CREATE VIEW sys_query_history AS SELECT * FROM sys_query_history_data WHERE slow_row(query_id);)sql").ok());
+  Config config = ServerlessConfig(
+      "tables = [\"sys_query_history\", \"sys_query_text\", \"sys_query_detail\"]\nstatement_timeout = \"2s\"\n"
+      "part = \"7d\"");
+  auto run = Fleetlog(config, {"export"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("table sys_query_history: the part from"));
+  EXPECT_THAT(run.err, HasSubstr("timed out; retrying in parts of 3d12h"));
+  EXPECT_EQ(SourceRows(db_, "sys_query_history").size(), 840u);
+  ExpectLakeEqualsSource(config, "c0", db_);  // the three tables, row for row
+  auto state = OpenSqliteStateStore(config.state_path, OpenMode::kReadOnly);
+  ASSERT_TRUE(state.ok());
+  auto runs = (*state)->RecentRuns(200, "c0");
+  ASSERT_TRUE(runs.ok());
+  int parts = 0;
+  for (const auto& r : *runs) parts += r.status == RunStatus::kOk && r.table == "sys_query_history" ? 1 : 0;
   EXPECT_GE(parts, 4);
 }
 

@@ -67,6 +67,20 @@ test('the roll-up cut: roll-ups up to the oldest newest day, raw tables for clus
   assert.doesNotMatch(short, /rollup_hourly/, 'buckets under an hour come from raw tables');
 });
 
+test('a cluster exporting both families is measured from STL alone', async () => {
+  const { bothFamilies } = await import('../../web/src/panels.js');
+  const t = (...names) => names.map((table) => ({ table }));
+  const fleet = { clusters: [{ name: 'p', tables: t('stl_query', 'stl_scan') }, { name: 's', tables: t('sys_query_history') },
+                             { name: 'b', tables: t('stl_query', 'sys_query_history') }] };
+  assert.deepEqual(bothFamilies(fleet), ['b']);
+  const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
+  const tables = new Set(['stl_query', 'sys_query_history', 'sys_query_detail']);
+  const sql = metricsSql({ range, bucketS: 3600, tables, cut: null, bothClusters: ['b'] });
+  assert.match(sql, /FROM sys_query_history WHERE [^)]*cluster NOT IN \('b'\)/s);
+  assert.match(sql, /spilled_block_local_disk > 0/);
+  assert.doesNotMatch(metricsSql({ range, bucketS: 3600, tables, cut: null }), /NOT IN/);
+});
+
 test('packed metrics: one row per cluster, NULLs kept', async () => {
   const { packedMetricsSql, unpackMetrics } = await import('../../web/src/panels.js');
   const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };

@@ -4,11 +4,12 @@
 // and the slowest queries (each opens the query page).
 import { api, queryObjects } from './api.js';
 import { bucketFor } from './state.js';
-import { metricsSql, rollupCut, clusterWhere } from './panels.js';
+import { metricsSql, rollupCut, clusterWhere, bothFamilies } from './panels.js';
 import { fmtSeconds, fmtCount, fmtTime, fmtBytes, el, toDate, unescapeText } from './format.js';
 import { timeChart, fillBuckets, heatmap, color } from './charts.js';
 import { panel, fill, dataTable } from './ui.js';
 import { clusterAnomalies, markAnomalies } from './alerts.js';
+import { familyOf, sysWorkloadSql, sysAlertEventsSql, sysTopTablesSql, sysStatementsSql, sysSlowestSql } from './sys_panels.js';
 
 const MAX_CLASSES = 8;
 
@@ -28,13 +29,18 @@ export async function renderCluster(ctx) {
   const exported = info.tables.reduce((m, t) => (t.cursor && toDate(t.cursor) > m ? toDate(t.cursor) : m), new Date(0));
   const until = exported.getTime() > 0 ? exported : range.to;
   const has = (...names) => names.every((n) => tables.has(n));
+  // A Serverless workgroup (SYS views only) fills the same panels from its SYS views.
+  const sys = familyOf(info) === 'sys';
+  const T = sys ? { wlm: 'sys_query_history', query: 'sys_query_history', alerts: 'sys_query_detail', scans: 'sys_query_detail', ddl: 'sys_query_history' }
+    : { wlm: 'stl_wlm_query', query: 'stl_query', alerts: 'stl_alert_event_log', scans: 'stl_scan', ddl: 'stl_ddltext' };
   const P = {
-    workload: panel('workload', 'Queries per hour by service class', { note: 'stl_wlm_query, by the end of each query\'s time in its class' }),
+    workload: panel('workload', 'Queries per hour by service class', {
+      note: sys ? 'sys_query_history, by the end of each query' : 'stl_wlm_query, by the end of each query\'s time in its class' }),
     heat: panel('queue-heatmap', 'Queue wait by service class (p95)'),
     runtime: panel('runtime', 'Run time percentiles and queue wait (s)'),
     failures: panel('aborted-disk', 'Aborted and disk-spilling queries per hour'),
     anomalies: panel('anomalies', 'Anomalies', { wide: true }),
-    alerts: panel('alert-events', 'Alert events and Redshift\'s solutions', { wide: true }),
+    alerts: panel('alert-events', sys ? 'Alerts of query steps (sys_query_detail)' : 'Alert events and Redshift\'s solutions', { wide: true }),
     scans: panel('top-tables', 'Tables most scanned'),
     ddl: panel('ddl', 'Recent DDL and utility statements'),
     exports: panel('export-runs', 'Export runs', { wide: true }),
@@ -56,8 +62,8 @@ export async function renderCluster(ctx) {
   const work = [];
   // Anomalous buckets, marked on the charts of the metrics that drove them (alerts.js).
   const anomalies = clusterAnomalies(cluster, range, tables).catch(() => []);
-  if (need(P.workload, ['stl_wlm_query']) && need(P.heat, ['stl_wlm_query'])) {
-    const wlm = queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
+  if (need(P.workload, [T.wlm]) && need(P.heat, [T.wlm])) {
+    const wlm = sys ? queryObjects(sysWorkloadSql(bucketS, range), params) : queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
         epoch(time_bucket(INTERVAL '${bucketS} seconds', service_class_end_time, TIMESTAMP '1970-01-01'))::BIGINT AS t,
         count(*) AS n, quantile_cont(total_queue_time / 1e6, 0.95) AS p95_queue
       FROM stl_wlm_query WHERE ${clusterWhere('service_class_end_time', range)} GROUP BY ALL ORDER BY t`, params);
@@ -76,7 +82,7 @@ export async function renderCluster(ctx) {
     }));
     // The heatmap's cells are hours (ranges over a week: wider; a few hours: the chart's buckets).
     const heatS = range.to - range.from <= 6 * 3600e3 ? bucketS : Math.max(3600, bucketFor(range, 170));
-    const heat = heatS === bucketS ? wlm : queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
+    const heat = heatS === bucketS ? wlm : sys ? queryObjects(sysWorkloadSql(heatS, range), params) : queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
         epoch(time_bucket(INTERVAL '${heatS} seconds', service_class_end_time, TIMESTAMP '1970-01-01'))::BIGINT AS t,
         quantile_cont(total_queue_time / 1e6, 0.95) AS p95_queue
       FROM stl_wlm_query WHERE ${clusterWhere('service_class_end_time', range)} GROUP BY ALL ORDER BY t`, params);
@@ -90,9 +96,9 @@ export async function renderCluster(ctx) {
       return rows.length;
     }));
   }
-  if (need(P.runtime, ['stl_query'])) {
+  if (need(P.runtime, [T.query])) {
     const { cut, raw } = s.src === 'raw' ? { cut: null, raw: [] } : rollupCut(fleet, new Set([cluster]));
-    const metrics = queryObjects(metricsSql({ range, bucketS: Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0), tables, cut, rawClusters: raw, cluster }));
+    const metrics = queryObjects(metricsSql({ range, bucketS: Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0), tables, cut, rawClusters: raw, cluster, bothClusters: bothFamilies(fleet) }));
     work.push(fill(P.runtime, alive, async () => {
       const rows = await metrics;
       const b = Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0);
@@ -139,10 +145,10 @@ export async function renderCluster(ctx) {
       return rows.length;
     }));
   }
-  if (need(P.alerts, ['stl_alert_event_log'])) {
+  if (need(P.alerts, [T.alerts])) {
     work.push(fill(P.alerts, alive, async (body) => {
       // Events by kind (the text before the first colon; the rest holds the query's numbers).
-      const rows = await queryObjects(`SELECT split_part(trim(event), ':', 1) AS event, any_value(trim(event)) AS sample,
+      const rows = sys ? await queryObjects(sysAlertEventsSql(range), params) : await queryObjects(`SELECT split_part(trim(event), ':', 1) AS event, any_value(trim(event)) AS sample,
           trim(solution) AS solution, count(*) AS events, count(DISTINCT query) AS queries, max(event_time) AS last_seen,
           arg_max(query, event_time) AS example
         FROM stl_alert_event_log WHERE ${clusterWhere('event_time', range)} GROUP BY 1, 3 ORDER BY events DESC LIMIT 20`, params);
@@ -156,9 +162,9 @@ export async function renderCluster(ctx) {
       return rows.length;
     }));
   }
-  if (need(P.scans, ['stl_scan'])) {
+  if (need(P.scans, [T.scans])) {
     work.push(fill(P.scans, alive, async (body) => {
-      const rows = await queryObjects(`SELECT trim(perm_table_name) AS tbl, count(DISTINCT query) AS queries, sum(rows) AS rows,
+      const rows = sys ? await queryObjects(sysTopTablesSql(range), params) : await queryObjects(`SELECT trim(perm_table_name) AS tbl, count(DISTINCT query) AS queries, sum(rows) AS rows,
           sum(bytes) AS bytes FROM stl_scan WHERE ${clusterWhere('endtime', range)} AND type = 2
         GROUP BY 1 ORDER BY queries DESC, bytes DESC LIMIT 15`, params);
       body.replaceChildren(dataTable([
@@ -168,12 +174,12 @@ export async function renderCluster(ctx) {
       return rows.length;
     }));
   }
-  if (need(P.ddl, ['stl_ddltext'])) {
+  if (need(P.ddl, [T.ddl])) {
     const util = tables.has('stl_utilitytext')
       ? `UNION ALL SELECT 'utility' AS kind, starttime, xid, string_agg(text, '' ORDER BY sequence) AS text
          FROM stl_utilitytext WHERE ${clusterWhere('endtime', range)} GROUP BY xid, pid, starttime` : '';
     work.push(fill(P.ddl, alive, async (body) => {
-      const rows = await queryObjects(`SELECT * FROM (SELECT 'DDL' AS kind, starttime, xid, string_agg(text, '' ORDER BY sequence) AS text
+      const rows = sys ? await queryObjects(sysStatementsSql(range), params) : await queryObjects(`SELECT * FROM (SELECT 'DDL' AS kind, starttime, xid, string_agg(text, '' ORDER BY sequence) AS text
           FROM stl_ddltext WHERE ${clusterWhere('endtime', range)} GROUP BY xid, pid, starttime ${util})
         ORDER BY starttime DESC LIMIT 25`, params);
       body.replaceChildren(el('div', { class: 'scroll' }, dataTable([
@@ -209,12 +215,12 @@ export async function renderCluster(ctx) {
     chart.update();
     return runs.length;
   }));
-  if (need(P.slowest, ['stl_query'])) {
+  if (need(P.slowest, [T.query])) {
     work.push(fill(P.slowest, alive, async (body) => {
       const wlm = tables.has('stl_wlm_query')
         ? `(SELECT sum(total_queue_time) / 1e6 FROM stl_wlm_query w WHERE w.cluster = q.cluster AND w.query = q.query
              AND w.dt BETWEEN q.dt - 1 AND q.dt + 1)` : 'NULL';
-      const rows = await queryObjects(`SELECT q.query, q.userid, q.starttime, epoch(q.endtime) - epoch(q.starttime) AS seconds,
+      const rows = sys ? await queryObjects(sysSlowestSql(range), params) : await queryObjects(`SELECT q.query, q.userid, q.starttime, epoch(q.endtime) - epoch(q.starttime) AS seconds,
           ${wlm} AS queue_s, q.aborted, left(q.querytxt, 200) AS text
         FROM (SELECT * FROM stl_query WHERE ${clusterWhere('starttime', range)} ORDER BY endtime - starttime DESC LIMIT 20) q
         ORDER BY seconds DESC, q.query`, params);

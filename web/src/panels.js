@@ -20,11 +20,17 @@ export function rollupCut(fleet, clusters) {
   return { cut, raw };
 }
 
+// The clusters exporting both families (views = "both"): their queries are measured from STL
+// alone, as the detector and the roll-ups measure them, so none counts twice.
+export const bothFamilies = (fleet) => fleet.clusters
+  .filter((c) => ['stl_query', 'sys_query_history'].every((t) => (c.tables || []).some((x) => x.table === t)))
+  .map((c) => c.name);
+
 // Per cluster and bucket: queries, aborted, disk-based queries, p50/p95 run time and p95 queue
 // wait (seconds). Buckets without queries have no row (charts show them as gaps). Percentiles of a bucket wider than an hour are the query-weighted mean of
 // the hourly percentiles. Columns: cluster, t (epoch seconds of the bucket start), queries,
 // aborted, disk, p50_run, p95_run, p95_queue.
-export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], cluster = null }) {
+export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], cluster = null, bothClusters = [] }) {
   const useRollup = bucketS >= 3600 && tables.has('rollup_hourly') && cut !== null;
   const unit = Math.min(bucketS, 3600);
   const d0 = sqlDate(range.from), d1 = sqlDate(range.to);
@@ -51,12 +57,20 @@ export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], clus
     LEFT JOIN (${wlm}) w ON w.cluster = q.cluster AND w.t = q.t
     LEFT JOIN (${scan}) s ON s.cluster = q.cluster AND s.t = q.t`;
   // Serverless workgroups (and provisioned clusters exported with views = "sys"): finished rows of
-  // sys_query_history, times in µs; failed and canceled count as aborted; SYS has no disk flag.
-  const sysRaw = `SELECT cluster, ${b('end_time')} AS t, count(*) AS queries,
-      count(*) FILTER (WHERE status IN ('failed', 'canceled')) AS aborted, 0 AS disk,
-      quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run,
-      count(*) AS wlm, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue
-    FROM sys_query_history WHERE ${within('end_time')} GROUP BY ALL`;
+  // sys_query_history, times in µs; failed and canceled count as aborted; a query that spilled
+  // blocks to disk in a sys_query_detail step is disk-based (by the step's end, as stl_scan's).
+  const notBoth = bothClusters.length ? ` AND cluster NOT IN (${bothClusters.map(quote).join(', ')})` : '';
+  const sysDisk = tables.has('sys_query_detail')
+    ? `SELECT cluster, ${b('end_time')} AS t, count(DISTINCT query_id) AS disk FROM sys_query_detail
+       WHERE (spilled_block_local_disk > 0 OR spilled_block_remote_disk > 0) AND ${within('end_time')} GROUP BY ALL`
+    : `SELECT NULL::VARCHAR AS cluster, NULL::TIMESTAMP AS t, 0 AS disk WHERE false`;
+  const sysRaw = `SELECT h.cluster, h.t, h.queries, h.aborted, coalesce(d.disk, 0) AS disk, h.p50_run, h.p95_run, h.wlm, h.p95_queue
+    FROM (SELECT cluster, ${b('end_time')} AS t, count(*) AS queries,
+            count(*) FILTER (WHERE status IN ('failed', 'canceled', 'cancelled')) AS aborted,
+            quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run,
+            count(queue_time) AS wlm, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue
+          FROM sys_query_history WHERE ${within('end_time')}${notBoth} GROUP BY ALL) h
+    LEFT JOIN (${sysDisk}) d ON d.cluster = h.cluster AND d.t = h.t`;
   const raw = [tables.has('stl_query') ? stlRaw : null, tables.has('sys_query_history') ? sysRaw : null]
     .filter(Boolean).join(' UNION ALL ');
   const rollup = useRollup

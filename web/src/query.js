@@ -1,11 +1,13 @@
 // The query page: one query of one cluster — its full text (formatted, copyable), timing, WLM
 // attempts, the plan from stl_explain, scans per table, alert events with their solutions, and
 // the other runs of the same statement shape across the fleet in the range, with their times.
-import { queryObjects } from './api.js';
+import { api, queryObjects } from './api.js';
 import { sqlTs, sqlDate } from './state.js';
 import { shapeSql } from './panels.js';
 import { fmtSeconds, fmtCount, fmtTime, fmtBytes, formatSql, literalFreePrefix, unescapeText, el } from './format.js';
 import { panel, fill, dataTable } from './ui.js';
+import { familyOf, sysQueryRowSql, sysQueryTextSql, sysAttempts, sysQueryAlertsSql, sysPlanSql, sysQueryScansSql,
+         fleetRunsSql } from './sys_panels.js';
 
 export async function renderQuery(ctx) {
   const { state: s, range, tables, alive, main, hrefOf } = ctx;
@@ -15,11 +17,15 @@ export async function renderQuery(ctx) {
     return;
   }
   const params = { cluster: s.cluster, query: id };
+  // A query of a Serverless workgroup is a sys_query_history query_id (sys_panels.js).
+  const fleet = await api('GET', '/v1/fleet');
+  if (!alive()) return;
+  const sys = familyOf(fleet.clusters.find((c) => c.name === s.cluster)) === 'sys';
   const P = {
     text: panel('query-text', `Query ${id} on ${s.cluster}`, { wide: true }),
     timing: panel('query-timing', 'Timing and WLM attempts'),
     alerts: panel('query-alerts', 'Alert events and solutions', { empty: 'Redshift raised no alert for this query' }),
-    plan: panel('query-plan', 'Plan (stl_explain)', { wide: true }),
+    plan: panel('query-plan', sys ? 'Plan (sys_query_explain)' : 'Plan (stl_explain)', { wide: true }),
     scans: panel('query-scans', 'Scans per table'),
     shape: panel('query-shape', 'Other runs of the same statement shape across the fleet', {
       wide: true, note: 'Same text once literal values (strings, numbers) are replaced, in the range chosen above.',
@@ -28,19 +34,19 @@ export async function renderQuery(ctx) {
   main.replaceChildren(...Object.values(P));
   const has = (t) => tables.has(t);
   // The query's own row; its day bounds the other tables' partitions.
-  const [q] = await queryObjects(`SELECT query, userid, database, trim(label) AS label, starttime, endtime, aborted, xid, pid,
+  const [q] = sys ? await queryObjects(sysQueryRowSql, params) : await queryObjects(`SELECT query, userid, database, trim(label) AS label, starttime, endtime, aborted, xid, pid,
       epoch(endtime) - epoch(starttime) AS seconds, querytxt, dt FROM stl_query WHERE cluster = :cluster AND query = :query LIMIT 1`, params);
   if (!alive()) return;
   if (!q) {
     for (const p of Object.values(P)) { p.dataset.state = 'empty'; p.querySelector('.panel-message').textContent = 'no such query in the lake'; }
     return;
   }
-  const near = `cluster = :cluster AND query = :query AND dt BETWEEN ${sqlDate(new Date(new Date(q.dt).getTime() - 86400e3))} AND ${sqlDate(new Date(new Date(q.dt).getTime() + 86400e3))}`;
+  const near = `cluster = :cluster AND ${sys ? 'query_id' : 'query'} = :query AND dt BETWEEN ${sqlDate(new Date(new Date(q.dt).getTime() - 86400e3))} AND ${sqlDate(new Date(new Date(q.dt).getTime() + 86400e3))}`;
   let fullText = q.querytxt;
   const work = [];
   work.push(fill(P.text, alive, async (body) => {
-    if (has('stl_querytext')) {
-      const [t] = await queryObjects(`SELECT text FROM stl_querytext_full WHERE cluster = :cluster AND query = :query LIMIT 1`, params);
+    if (has(sys ? 'sys_query_text' : 'stl_querytext')) {
+      const [t] = await queryObjects(sys ? sysQueryTextSql : `SELECT text FROM stl_querytext_full WHERE cluster = :cluster AND query = :query LIMIT 1`, params);
       if (t && t.text) fullText = t.text;
     }
     fullText = unescapeText(fullText);
@@ -49,13 +55,15 @@ export async function renderQuery(ctx) {
       try { await navigator.clipboard.writeText(fullText); copy.textContent = 'copied'; } catch { copy.textContent = 'copy failed: select the text'; }
     } }, 'Copy');
     const meta = el('p', { class: 'muted' }, `user ${q.userid} · database ${String(q.database).trim()} · xid ${q.xid} · pid ${q.pid}`,
-                    q.label && q.label !== 'default' ? ` · label ${q.label}` : '', Number(q.aborted) ? ' · ABORTED' : '');
+                    q.label && q.label !== 'default' ? ` · label ${q.label}` : '',
+                    sys ? ` · ${String(q.status).toUpperCase()}${q.error_message ? ': ' + q.error_message : ''}` : Number(q.aborted) ? ' · ABORTED' : '');
     body.replaceChildren(meta, el('div', { class: 'toolbar' }, copy,
-      el('a', { href: hrefOf({ p: 'sql', sql: `SELECT * FROM stl_query WHERE cluster = '${s.cluster}' AND query = ${id}` }) }, 'open in SQL')), pre);
+      el('a', { href: hrefOf({ p: 'sql', sql: sys ? `SELECT * FROM sys_query_history WHERE cluster = '${s.cluster}' AND query_id = ${id}`
+        : `SELECT * FROM stl_query WHERE cluster = '${s.cluster}' AND query = ${id}` }) }, 'open in SQL')), pre);
     return 1;
   }));
   work.push(fill(P.timing, alive, async (body) => {
-    const attempts = has('stl_wlm_query') ? await queryObjects(`SELECT service_class, trim(service_class_name) AS class, slot_count,
+    const attempts = sys ? sysAttempts(q) : has('stl_wlm_query') ? await queryObjects(`SELECT service_class, trim(service_class_name) AS class, slot_count,
         queue_start_time, total_queue_time / 1e6 AS queue_s, exec_start_time, total_exec_time / 1e6 AS exec_s, trim(final_state) AS final_state,
         est_peak_mem, trim(query_priority) AS priority
       FROM stl_wlm_query WHERE ${near} ORDER BY service_class_start_time`, params) : [];
@@ -77,16 +85,16 @@ export async function renderQuery(ctx) {
     return 1 + attempts.length;
   }));
   work.push(fill(P.alerts, alive, async (body) => {
-    if (!has('stl_alert_event_log')) return 0;
-    const rows = await queryObjects(`SELECT trim(event) AS event, trim(solution) AS solution, count(*) AS events, min(event_time) AS at
+    if (!has(sys ? 'sys_query_detail' : 'stl_alert_event_log')) return 0;
+    const rows = sys ? await queryObjects(sysQueryAlertsSql(near), params) : await queryObjects(`SELECT trim(event) AS event, trim(solution) AS solution, count(*) AS events, min(event_time) AS at
       FROM stl_alert_event_log WHERE ${near} GROUP BY 1, 2 ORDER BY events DESC`, params);
     body.replaceChildren(dataTable([{ key: 'event', label: 'event' }, { key: 'solution', label: 'solution', cls: 'solution' },
-                                    { key: 'events', label: 'slices', num: true }], rows));
+                                    { key: 'events', label: sys ? 'steps' : 'slices', num: true }], rows));
     return rows.length;
   }));
   work.push(fill(P.plan, alive, async (body) => {
-    if (!has('stl_explain')) return 0;
-    const nodes = await queryObjects(`SELECT nodeid, parentid, trim(plannode) AS plannode, trim(info) AS info FROM stl_explain
+    if (!has(sys ? 'sys_query_explain' : 'stl_explain')) return 0;
+    const nodes = sys ? await queryObjects(sysPlanSql(near), params) : await queryObjects(`SELECT nodeid, parentid, trim(plannode) AS plannode, trim(info) AS info FROM stl_explain
       WHERE ${near} ORDER BY nodeid`, params);
     const depth = new Map();
     const lines = nodes.map((n) => {
@@ -98,25 +106,26 @@ export async function renderQuery(ctx) {
     return nodes.length;
   }));
   work.push(fill(P.scans, alive, async (body) => {
-    if (!has('stl_scan')) return 0;
-    const rows = await queryObjects(`SELECT coalesce(nullif(trim(perm_table_name), ''), 'tbl ' || tbl) AS tbl,
+    if (!has(sys ? 'sys_query_detail' : 'stl_scan')) return 0;
+    const rows = sys ? await queryObjects(sysQueryScansSql(near), params) : await queryObjects(`SELECT coalesce(nullif(trim(perm_table_name), ''), 'tbl ' || tbl) AS tbl,
         CASE type WHEN 2 THEN 'table' WHEN 3 THEN 'temp (spill)' WHEN 1 THEN 'network' ELSE 'type ' || type END AS kind,
         count(DISTINCT slice) AS slices, sum(rows) AS rows, sum(bytes) AS bytes, epoch(max(endtime)) - epoch(min(starttime)) AS seconds
       FROM stl_scan WHERE ${near} GROUP BY ALL ORDER BY bytes DESC`, params);
-    body.replaceChildren(dataTable([{ key: 'tbl', label: 'table' }, { key: 'kind', label: 'scan' }, { key: 'slices', label: 'slices', num: true },
+    body.replaceChildren(dataTable([{ key: 'tbl', label: 'table' }, { key: 'kind', label: 'scan' }, { key: 'slices', label: sys ? 'steps' : 'slices', num: true },
       { key: 'rows', label: 'rows', num: true, render: (r) => fmtCount(r.rows) }, { key: 'bytes', label: 'bytes', num: true, render: (r) => fmtBytes(r.bytes) },
       { key: 'seconds', label: 'time', num: true, render: (r) => fmtSeconds(r.seconds) }], rows));
     return rows.length;
   }));
   work.push(fill(P.shape, alive, async (body) => {
-    // stl_query.querytxt is the first 4,000 characters; runs of one shape share the text up to
-    // the first literal, which lets the engine skip most rows before the regular expressions.
+    // stl_query.querytxt and sys_query_history.query_text are the first 4,000 characters; runs of
+    // one shape share the text up to the first literal, which lets the engine skip most rows
+    // before the regular expressions. Runs come from both families: a mixed fleet is one.
     const prefix = literalFreePrefix(q.querytxt);
     const rows = await queryObjects(`WITH me AS (SELECT ${shapeSql(':text')} AS shape)
-      SELECT cluster, query, starttime, epoch(endtime) - epoch(starttime) AS seconds, aborted
-      FROM stl_query, me WHERE starttime >= ${sqlTs(range.from)} AND starttime < ${sqlTs(range.to)}
-        AND dt BETWEEN ${sqlDate(range.from)} AND ${sqlDate(range.to)} AND starts_with(querytxt, :prefix)
-        AND ${shapeSql('querytxt')} = me.shape
+      SELECT cluster, family, query, starttime, seconds, aborted
+      FROM (${fleetRunsSql(tables)}) r, me WHERE starttime >= ${sqlTs(range.from)} AND starttime < ${sqlTs(range.to)}
+        AND dt BETWEEN ${sqlDate(range.from)} AND ${sqlDate(range.to)} AND starts_with(txt, :prefix)
+        AND ${shapeSql('txt')} = me.shape
       ORDER BY starttime DESC LIMIT 500`, { text: q.querytxt, prefix });
     const byCluster = new Map();
     for (const r of rows) {
@@ -133,11 +142,13 @@ export async function renderQuery(ctx) {
                  { key: 'p95', label: 'p95', num: true, render: (r) => fmtSeconds(r.p95) }, { key: 'max', label: 'max', num: true, render: (r) => fmtSeconds(r.max) }], summary),
       el('div', { class: 'scroll' }, dataTable([
         { key: 'cluster', label: 'cluster' },
-        { key: 'query', label: 'query', render: (r) => el('a', { href: hrefOf({ p: 'query', cluster: r.cluster, query: String(r.query) }) }, String(r.query)) },
+        // A query page reads its cluster's family: a SYS id of a cluster read from STL has none.
+        { key: 'query', label: 'query', render: (r) => (familyOf(fleet.clusters.find((c) => c.name === r.cluster)) === r.family
+          ? el('a', { href: hrefOf({ p: 'query', cluster: r.cluster, query: String(r.query) }) }, String(r.query)) : String(r.query)) },
         { key: 'starttime', label: 'start', render: (r) => fmtTime(r.starttime, true) },
         { key: 'seconds', label: 'run', num: true, render: (r) => fmtSeconds(r.seconds) },
         { key: 'aborted', label: 'aborted', render: (r) => (Number(r.aborted) ? 'yes' : '') },
-      ], rows.slice(0, 100), { rowAttrs: (r) => ({ class: r.cluster === s.cluster && Number(r.query) === id ? 'current' : '' }) })));
+      ], rows.slice(0, 100), { rowAttrs: (r) => ({ class: r.cluster === s.cluster && r.family === (sys ? 'sys' : 'stl') && Number(r.query) === id ? 'current' : '' }) })));
     return rows.length;
   }));
   await Promise.all(work);

@@ -317,15 +317,19 @@ Result<TableProbe> PgSource::ProbeTable(const TableSpec& spec) {
   return probe;
 }
 
-// Redshift shows every user's rows to a superuser, to a user with SYSLOG ACCESS UNRESTRICTED
-// (pg_user_info.syslogaccess) and to holders of the sys:monitor role (svv_user_grants). A
-// PostgreSQL stand-in may define those catalog relations; a server without them answers no.
+// Redshift shows every user's rows to a superuser (pg_user.usesuper), to a user with SYSLOG
+// ACCESS UNRESTRICTED (pg_user_info.syslogaccess), and to a user holding the ACCESS SYSTEM
+// TABLE permission through a role: the system roles sys:monitor, sys:operator, sys:dba and
+// sys:superuser carry it, and it may be granted to a role of one's own (svv_user_grants lists
+// a user's roles, svv_system_privileges a role's permissions). A PostgreSQL stand-in may
+// define those catalog relations; a server without them answers no.
 Result<Visibility> PgSource::ProbeVisibility() {
   if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
   Visibility v;
   v.user = FirstValue("SELECT current_user").value_or("?");
   if (FirstValue("SELECT usesuper FROM pg_user WHERE usename = current_user") == "t") {
     v.all_users = true;
+    v.superuser = true;
     v.how = "superuser";
   } else if (FirstValue("SELECT upper(trim(syslogaccess)) FROM pg_user_info WHERE usename = current_user") ==
              "UNRESTRICTED") {
@@ -336,6 +340,12 @@ Result<Visibility> PgSource::ProbeVisibility() {
                  "trim(role_name) IN ('sys:monitor', 'sys:operator', 'sys:dba', 'sys:superuser')")) {
     v.all_users = true;
     v.how = "role " + *role;
+  } else if (auto granted = FirstValue(
+                 "SELECT min(trim(g.role_name)) FROM svv_user_grants g JOIN svv_system_privileges p ON "
+                 "trim(p.identity_name) = trim(g.role_name) AND p.identity_type = 'role' WHERE trim(g.user_name) = "
+                 "current_user AND p.system_privilege = 'ACCESS SYSTEM TABLE'")) {
+    v.all_users = true;
+    v.how = "ACCESS SYSTEM TABLE through role " + *granted;
   } else {
     v.how = "not a superuser, SYSLOG ACCESS is not UNRESTRICTED and no sys:monitor role";
   }

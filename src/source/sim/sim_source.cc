@@ -47,7 +47,7 @@ class SimSource final : public Source {
     return probe;
   }
   Result<Visibility> ProbeVisibility() override {
-    return Visibility{.user = "sim", .all_users = true, .how = "simulated cluster"};
+    return Visibility{.user = "sim", .all_users = true, .superuser = true, .how = "simulated cluster"};
   }
 
   Status Read(const SourceQuery& query, const BatchSink& sink) override {

@@ -1,0 +1,118 @@
+// Hourly roll-ups of clusters that have only the SYS views (Serverless workgroups) equal
+// those of an STL cluster running the same workload; a cluster with both families is rolled
+// up from its STL tables alone, each query counted once.
+#include "upkeep/rollup.h"
+
+#include <gtest/gtest.h>
+
+#include "upkeep/policy.h"
+#include "upkeep_test_util.h"
+
+namespace fleetlog::upkeep {
+namespace {
+
+using testing::UpkeepLake;
+
+const TableSchema kWlmSchema = {{"query", ColumnType::kInt64},
+                                {"service_class_end_time", ColumnType::kTimestamp},
+                                {"total_queue_time", ColumnType::kInt64}};
+const TableSchema kScanSchema = {
+    {"query", ColumnType::kInt64}, {"endtime", ColumnType::kTimestamp}, {"type", ColumnType::kInt32}};
+const TableSchema kAlertSchema = {
+    {"query", ColumnType::kInt64}, {"step", ColumnType::kInt32}, {"event_time", ColumnType::kTimestamp}};
+const TableSchema kHistorySchema = {{"query_id", ColumnType::kInt64},       {"status", ColumnType::kVarchar},
+                                    {"start_time", ColumnType::kTimestamp}, {"end_time", ColumnType::kTimestamp},
+                                    {"elapsed_time", ColumnType::kInt64},   {"queue_time", ColumnType::kInt64}};
+const TableSchema kDetailSchema = {{"query_id", ColumnType::kInt64},
+                                   {"step_id", ColumnType::kInt32},
+                                   {"alert", ColumnType::kVarchar},
+                                   {"spilled_block_local_disk", ColumnType::kInt64},
+                                   {"spilled_block_remote_disk", ColumnType::kInt64}};
+
+constexpr int64_t kQueries = 200;
+
+// Query i of the workload (UpkeepLake::QueryRows: ends i - 1 minutes after `start`, runs
+// i % 50 s, aborted when i % 11 == 0) waits i % 7 s in the queue, spills when i % 5 == 0 and
+// raises an alert on two steps when i % 3 == 0.
+Timestamp EndOf(int64_t i, Timestamp start) { return start + Duration::Minutes(i - 1); }
+int64_t QueueUs(int64_t i) { return i % 7 * 1'000'000; }
+
+void WriteStl(UpkeepLake& lake, const std::string& cluster, Timestamp start) {
+  RowBatch wlm(kWlmSchema), scans(kScanSchema), alerts(kAlertSchema);
+  for (int64_t i = 1; i <= kQueries; ++i) {
+    const Timestamp end = EndOf(i, start);
+    wlm.column(0).AppendInt(i);
+    wlm.column(1).AppendInt(end.micros());
+    wlm.column(2).AppendInt(QueueUs(i));
+    for (int step = 0; step < 2; ++step) {
+      scans.column(0).AppendInt(i);
+      scans.column(1).AppendInt(end.micros());
+      scans.column(2).AppendInt(i % 5 == 0 ? 3 : 2);
+      if (i % 3 != 0) continue;
+      alerts.column(0).AppendInt(i);
+      alerts.column(1).AppendInt(step);
+      alerts.column(2).AppendInt(end.micros());
+    }
+  }
+  lake.Commit("stl_query", cluster, "endtime", UpkeepLake::QueryRows(1, kQueries, start));
+  lake.Commit("stl_wlm_query", cluster, "service_class_end_time", wlm);
+  lake.Commit("stl_scan", cluster, "endtime", scans);
+  lake.Commit("stl_alert_event_log", cluster, "event_time", alerts);
+}
+
+void WriteSys(UpkeepLake& lake, const std::string& cluster, Timestamp start) {
+  RowBatch history(kHistorySchema), detail(kDetailSchema);
+  for (int64_t i = 1; i <= kQueries; ++i) {
+    const Timestamp end = EndOf(i, start);
+    const int64_t run_us = i % 50 * 1'000'000;
+    history.column(0).AppendInt(10'000'000'000 + i);
+    history.column(1).AppendString(i % 11 != 0 ? "success" : i % 2 == 0 ? "canceled" : "failed");
+    history.column(2).AppendInt(end.micros() - run_us);
+    history.column(3).AppendInt(end.micros());
+    history.column(4).AppendInt(run_us);
+    history.column(5).AppendInt(QueueUs(i));
+    for (int step = 0; step < 2; ++step) {
+      detail.column(0).AppendInt(10'000'000'000 + i);
+      detail.column(1).AppendInt(step);
+      detail.column(2).AppendString(i % 3 == 0 ? "Nested Loop Join in the query plan" : "");
+      detail.column(3).AppendInt(i % 5 == 0 && step == 1 ? 120 : 0);
+      detail.column(4).AppendInt(0);
+      detail.partition_ts().push_back(end.micros());  // a child's rows go with their query's day
+    }
+  }
+  lake.Commit("sys_query_history", cluster, "end_time", history);
+  lake.Commit("sys_query_detail", cluster, "", detail);
+}
+
+std::string RollupOf(const std::string& cluster) {
+  return "SELECT hour, queries, aborted, p50_run_s, p95_run_s, wlm_queries, p50_queue_s, p95_queue_s, max_queue_s, "
+         "disk_based_queries, alerts FROM rollup_hourly WHERE cluster = '" + cluster + "' ORDER BY hour";
+}
+
+TEST(RollupTest, ASysClusterIsRolledUpLikeAnStlClusterAndABothClusterCountsEachQueryOnce) {
+  UpkeepLake lake;
+  // Three days ago, 22:00: the workload runs over midnight into a second day.
+  const Timestamp start = *DayStart(DateOf(Timestamp::Now())) - Duration::Days(3) + Duration::Hours(22);
+  WriteStl(lake, "stl-1", start);
+  WriteSys(lake, "serverless-1", start);
+  WriteStl(lake, "both-1", start);
+  WriteSys(lake, "both-1", start);
+
+  auto report = BuildRollups(lake.state(), lake.lake(), lake.config(), Timestamp::Now());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->errors.empty());
+  EXPECT_EQ(report->days, 6);  // two days per cluster
+
+  const std::vector<std::string> stl = lake.Rows(RollupOf("stl-1"));
+  ASSERT_EQ(stl.size(), 4u);  // 22:00 to 01:00
+  EXPECT_EQ(lake.Rows(RollupOf("serverless-1")), stl);
+  EXPECT_EQ(lake.Rows(RollupOf("both-1")), stl);
+  EXPECT_EQ(lake.Rows("SELECT sum(queries), sum(aborted), sum(disk_based_queries), sum(alerts) FROM rollup_hourly "
+                      "WHERE cluster = 'serverless-1'"),
+            std::vector<std::string>{"200|18|40|132"});
+  EXPECT_EQ(lake.Rows("SELECT max(max_queue_s), sum(wlm_queries) FROM rollup_hourly WHERE cluster = 'serverless-1'"),
+            std::vector<std::string>{"6.0|200"});
+}
+
+}  // namespace
+}  // namespace fleetlog::upkeep
