@@ -17,6 +17,7 @@
 namespace fleetlog {
 class Server;
 class StateStore;
+struct ServerOptions;
 }  // namespace fleetlog
 
 namespace fleetlog::cli {
@@ -48,6 +49,10 @@ int Fail(const Status& status);
 void InstallStopHandlers();
 const std::atomic<bool>& StopRequested();
 
+// The server's options from `config`, with the Data API's access keys and their secrets
+// (read through the secret store of `state`, which may be null).
+Result<ServerOptions> ServerOptionsWithSecrets(const Config& config, StateStore* state);
+
 // Starts the HTTP server inside a writer process when the config has [server]; null otherwise.
 Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state);
 
@@ -63,5 +68,6 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
 CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
+CommandAction AddDdl(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

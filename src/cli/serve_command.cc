@@ -5,10 +5,24 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "secrets/secret_store.h"
 #include "server/server.h"
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
+
+Result<ServerOptions> ServerOptionsWithSecrets(const Config& config, StateStore* state) {
+  ServerOptions options = ServerOptionsFromConfig(config);
+  const auto& keys = config.server->access_keys;
+  std::unique_ptr<SecretStore> secrets;
+  const bool stored = std::any_of(keys.begin(), keys.end(), [](const auto& k) { return !k.secret_name.empty(); });
+  if (stored && state != nullptr) {
+    auto key = MasterKey::Load(config.key_file);
+    if (key.ok()) secrets = std::make_unique<SecretStore>(*state, std::move(key).value());
+  }
+  ASSIGN_OR_RETURN(options.access_keys, ResolveAccessKeys(keys, secrets.get()));
+  return options;
+}
 
 CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
   struct Options {
@@ -26,19 +40,21 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
     if (!config->server) config->server = ServerConfig{};  // `serve` without [server]: loopback defaults
     if (config->server->results_dir.empty())
       config->server->results_dir = std::filesystem::path(config->state_path).parent_path() / "results";
-    ServerOptions options = ServerOptionsFromConfig(*config);
+    std::unique_ptr<StateStore> state;
+    auto opened = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
+    if (opened.ok()) state = std::move(opened).value();
+    else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
+    else spdlog::warn("no state store at {} yet: the lake looks empty until an export runs", config->state_path);
+
+    auto with_secrets = ServerOptionsWithSecrets(*config, state.get());
+    if (!with_secrets.ok()) return Fail(with_secrets.status());
+    ServerOptions options = std::move(with_secrets).value();
     if (!opts->listen.empty()) options.server.listen = opts->listen;
     options.web_dir = opts->web_dir;
     if (!opts->no_access_log) {
       options.access_log = spdlog::stdout_logger_mt("access");
       options.access_log->set_pattern("%v");
     }
-
-    std::unique_ptr<StateStore> state;
-    auto opened = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
-    if (opened.ok()) state = std::move(opened).value();
-    else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
-    else spdlog::warn("no state store at {} yet: the lake looks empty until an export runs", config->state_path);
 
     // Signals are taken by sigwait() on this thread, so every thread started below blocks them.
     sigset_t signals;

@@ -22,13 +22,7 @@ std::string EmptyRelation(const TableSchema& schema) {
   return "SELECT " + cols + "NULL::VARCHAR AS cluster, NULL::DATE AS dt WHERE false";
 }
 
-// Rebuilds statements from 200-character pieces: pieces concatenated as stored (trailing
-// blanks of a non-final piece are content), then the two characters \n turned into newlines.
-const struct {
-  const char* table;
-  const char* view;
-  const char* group;
-} kTextViews[] = {
+const TextView kTextViews[] = {
     {"stl_querytext", "stl_querytext_full", "cluster, query"},
     {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
     {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
@@ -146,6 +140,8 @@ const char* const kReadOnlyOnly =
     "attach databases, load extensions or change settings are refused";
 
 }  // namespace
+
+std::span<const TextView> TextViews() { return kTextViews; }
 
 Result<TableSchema> StoredSchema(StateStore& state, const std::string& table) {
   ASSIGN_OR_RETURN(auto text, state.GetValue(SchemaKey(table)));

@@ -158,7 +158,7 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
   return r;
 }
 
-Result<std::string> StoredResult::PageRecords(int page) const {
+Result<std::string> StoredResult::ReadPage(int page) const {
   std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
   if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
@@ -166,6 +166,11 @@ Result<std::string> StoredResult::PageRecords(int page) const {
   in.seekg(begin);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (!in) return IoError("cannot read {}/rows.jsonl", dir_);
+  return text;
+}
+
+Result<std::string> StoredResult::PageRecords(int page) const {
+  ASSIGN_OR_RETURN(std::string text, ReadPage(page));
   // Stored lines end in '\n'; JSON text never holds a raw newline, so each one is a row break.
   if (!text.empty()) text.pop_back();
   for (char& c : text)
@@ -173,20 +178,41 @@ Result<std::string> StoredResult::PageRecords(int page) const {
   return text;
 }
 
+std::string StoredResult::CsvHeader() const {
+  std::string header;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (c) header += ',';
+    AppendCsvField(&header, columns_[c].name);
+  }
+  return header + "\r\n";
+}
+
+Status StoredResult::AppendCsvLine(const std::string& line, std::string* out) const {
+  CsvRow row(out);
+  if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
+  *out += "\r\n";
+  return Status::Ok();
+}
+
+Result<std::string> StoredResult::PageCsv(int page) const {
+  ASSIGN_OR_RETURN(const std::string text, ReadPage(page));
+  std::string csv = page == 0 ? CsvHeader() : "";
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = text.find('\n', pos);
+    RETURN_IF_ERROR(AppendCsvLine(text.substr(pos, end - pos), &csv));
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return csv;
+}
+
 Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink) const {
   std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
   if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  std::string chunk;
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    if (c) chunk += ',';
-    AppendCsvField(&chunk, columns_[c].name);
-  }
-  chunk += "\r\n";
+  std::string chunk = CsvHeader();
   std::string line;
   while (std::getline(in, line)) {
-    CsvRow row(&chunk);
-    if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
-    chunk += "\r\n";
+    RETURN_IF_ERROR(AppendCsvLine(line, &chunk));
     if (chunk.size() >= kCsvChunkBytes) {
       if (!sink(chunk)) return Status::Ok();
       chunk.clear();

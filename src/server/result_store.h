@@ -54,12 +54,20 @@ class StoredResult {
   // "[" and "]". REQUIRES: 0 <= page < pages().
   Result<std::string> PageRecords(int page) const;
 
+  // Page `page` as CSV lines in the form of StreamCsv; page 0 starts with the header line.
+  // REQUIRES: 0 <= page < pages().
+  Result<std::string> PageCsv(int page) const;
+
   // Calls `sink` with successive pieces of the whole result as CSV (RFC 4180: a header line,
   // CRLF line ends, NULL an empty field, an empty string ""). Stops early when `sink`
   // returns false.
   Status StreamCsv(const std::function<bool(std::string_view)>& sink) const;
 
  private:
+  Result<std::string> ReadPage(int page) const;  // the stored lines, each ending in '\n'
+  std::string CsvHeader() const;
+  Status AppendCsvLine(const std::string& line, std::string* out) const;
+
   std::string dir_;
   std::vector<ResultColumn> columns_;
   int64_t rows_ = 0;

@@ -49,6 +49,28 @@ void SendJson(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
+PlainRequest ToPlain(const httplib::Request& req) {
+  PlainRequest plain{.method = req.method, .target = req.target, .body = req.body, .remote = req.remote_addr};
+  for (const auto& [name, value] : req.headers) plain.headers.emplace_back(name, value);
+  return plain;
+}
+
+void SendPlain(httplib::Response& res, PlainResponse plain) {
+  res.status = plain.status;
+  for (const auto& [name, value] : plain.headers) res.set_header(name, value);
+  res.set_content(std::move(plain.body), plain.content_type.c_str());
+}
+
+// A regular expression that matches exactly `path` (cpp-httplib routes by regex).
+std::string ExactPathRegex(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 
@@ -92,6 +114,13 @@ Server::Server(ServerOptions options, StateStore* state)
                             .clock = clock_,
                             .on_picked = options_.on_picked};
   statements_ = std::make_unique<StatementService>(std::move(s), state);
+  if (options_.server.data_api.enabled) {
+    DataApiOptions d{.config = options_.server.data_api,
+                     .access_keys = options_.access_keys,
+                     .anonymous = !auth_.enabled() && options_.access_keys.empty(),
+                     .clock = clock_};
+    data_api_ = std::make_unique<DataApi>(std::move(d), *statements_);
+  }
 }
 
 Server::~Server() { Stop(); }
@@ -151,6 +180,14 @@ void Server::Route() {
   auto& h = *http_;
   h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_request = {.start = std::chrono::steady_clock::now(), .principal = {}, .started = true};
+    if (data_api_ && req.method == "POST" && req.path == data_api_->path()) {
+      // The Data API signs the body, so only the header checks can come before reading it.
+      if (auto refused = data_api_->CheckHead(ToPlain(req))) {
+        SendPlain(res, std::move(*refused));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
     // Authenticate before the body is read, so an unknown client cannot make us read it.
     auto who = auth_.Authenticate(req.get_header_value("Authorization"));
@@ -162,8 +199,14 @@ void Server::Route() {
     t_request.principal = std::move(who).value();
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  h.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
+    if (data_api_ && req.method == "POST" && req.path == data_api_->path()) {
+      const bool too_large = res.status == 413;
+      return SendPlain(res, AwsErrorResponse({res.status, too_large ? "RequestEntityTooLargeException" : "SerializationException",
+                                              too_large ? "the request body is larger than max_body in [server]"
+                                                        : "the request could not be read"}));
+    }
     const char* what = res.status == 413   ? "the request body is larger than max_body in [server]"
                        : res.status == 404 ? "no such path (see DESIGN.md, HTTP API contract)"
                                            : "bad request";
@@ -187,6 +230,10 @@ void Server::Route() {
   h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
   h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
   h.Get("/v1/fleet", api(&Server::GetFleet));
+  if (data_api_)
+    h.Post(ExactPathRegex(data_api_->path()), [this](const httplib::Request& req, httplib::Response& res) {
+      HandleDataApi(req, res);
+    });
   h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
         [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
 }
@@ -199,6 +246,11 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Repl
     reply = Reply::Of(Internal("internal error: {}", e.what()));
   }
   if (!reply.written) SendJson(res, reply.status, reply.body);
+  res.set_header("Cache-Control", "no-store");
+}
+
+void Server::HandleDataApi(const httplib::Request& req, httplib::Response& res) {
+  SendPlain(res, data_api_->Handle(ToPlain(req), &t_request.principal));
   res.set_header("Cache-Control", "no-store");
 }
 

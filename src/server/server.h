@@ -6,6 +6,8 @@
 //   POST /v1/statements/{id}/cancel
 //   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet
 //   GET  /, /app.js, /style.css, /chart.umd.js      the dashboard (assets.h)
+//   POST [server.data_api] path (default /)          the Redshift Data API's own protocol
+//                                                    (aws/data_api.h), over the same statements
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
 // format=csv, which streams the whole result as one download (next_token does not apply).
@@ -29,6 +31,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "server/auth.h"
+#include "server/aws/data_api.h"
 #include "server/statements.h"
 #include "state/state_store.h"
 
@@ -43,6 +46,7 @@ namespace fleetlog {
 struct ServerOptions {
   ServerConfig server;                      // listen, TLS, tokens, result_ttl/cap, limits
   std::vector<WorkgroupConfig> workgroups;  // must hold "default"
+  std::vector<AwsAccessKey> access_keys;    // server.access_keys with their secrets (ResolveAccessKeys)
   std::string lake_root;
   int engine_threads = 2;
   std::vector<std::string> clusters;  // configured cluster names, for the fleet overview
@@ -102,6 +106,7 @@ class Server {
   Reply GetWorkgroups(const Principal& who, const httplib::Request& req, httplib::Response& res);
   Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
   void ServeAsset(const httplib::Request& req, httplib::Response& res);
+  void HandleDataApi(const httplib::Request& req, httplib::Response& res);
   void LogAccess(const httplib::Request& req, const httplib::Response& res);
 
   const ServerOptions options_;
@@ -110,6 +115,7 @@ class Server {
   const Clock* const clock_;
   Authenticator auth_;
   std::unique_ptr<StatementService> statements_;
+  std::unique_ptr<DataApi> data_api_;  // null when [server.data_api] enabled = false
   std::unique_ptr<httplib::Server> http_;
   std::thread listener_;
   int port_ = 0;

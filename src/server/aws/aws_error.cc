@@ -1,0 +1,35 @@
+#include "server/aws/aws_error.h"
+
+namespace fleetlog {
+
+AwsError AwsError::NotFound(std::string message, const std::string& resource_id) {
+  AwsError e{400, "ResourceNotFoundException", std::move(message)};
+  e.members["ResourceId"] = resource_id;
+  return e;
+}
+
+AwsError AwsErrorFromStatus(const Status& status, const std::string& resource_id) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return AwsError::Validation(status.message());
+    case StatusCode::kNotFound: return AwsError::NotFound(status.message(), resource_id);
+    case StatusCode::kResourceExhausted: return {400, "ActiveStatementsExceededException", status.message()};
+    case StatusCode::kPermissionDenied: return {400, "AccessDeniedException", status.message()};
+    case StatusCode::kUnavailable: return {503, "ServiceUnavailableException", status.message()};
+    default: return AwsError::Internal(status.message());
+  }
+}
+
+PlainResponse AwsErrorResponse(const AwsError& error) {
+  nlohmann::json body = error.members;
+  body["__type"] = error.code;
+  body["Message"] = error.message;
+  return {.status = error.http_status,
+          .content_type = kAwsJsonContentType,
+          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+PlainResponse AwsJsonResponse(std::string body) {
+  return {.status = 200, .content_type = kAwsJsonContentType, .body = std::move(body)};
+}
+
+}  // namespace fleetlog
