@@ -26,6 +26,7 @@ const CommandRow kCommands[] = {
     {"purge", "Remove rows matching a predicate from a table, through a commit, audited", AddPurge},
     {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify},
     {"secrets", "Store, list and delete encrypted secrets", AddSecrets},
+    {"ddl", "Print the statements that register the lake's tables in Athena, Glue, Trino, Spark or DuckDB", AddDdl},
 };
 
 }  // namespace
