@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/server.h"
-#include "server/test_lake.h"
+#include "test_lake.h"
 
 namespace fleetlog {
 namespace {

@@ -13,9 +13,9 @@
 #include "core/fs.h"
 #include "lake/commit.h"
 #include "lake/lake_writer.h"
-#include "lake/upkeep/compaction.h"
-#include "lake/upkeep/policy.h"
-#include "lake/upkeep/replace.h"
+#include "upkeep/compaction.h"
+#include "upkeep/policy.h"
+#include "lake/replace.h"
 #include "query/engine.h"
 
 namespace fleetlog {

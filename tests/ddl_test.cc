@@ -11,7 +11,7 @@
 
 #include "core/fs.h"
 #include "duck/duck.h"
-#include "server/test_lake.h"
+#include "test_lake.h"
 #include "source/table_spec.h"
 
 namespace fleetlog {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/env.h"
 #include "core/status.h"
 
 namespace fleetlog {

@@ -2,7 +2,7 @@
 
 #include "cli/command.h"
 #include "exporter/writer.h"
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 
@@ -36,7 +36,7 @@ CommandAction AddCompact(CLI::App& app, const GlobalOptions& global) {
     }
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());
-    auto report = upkeep::RunUpkeep((*session)->state(), (*session)->lake(), *config, plan, Timestamp::Now());
+    auto report = upkeep::RunUpkeep((*session)->state(), (*session)->lake(), *config, plan, (*session)->clock().Now());
     if (!report.ok()) return Fail(report.status());
     const auto& c = report->compacted;
     if (opts->dry_run) {

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/env.h"
 #include "query/ddl.h"
 #include "query/engine.h"
 #include "state/state_store.h"
@@ -36,7 +37,7 @@ CommandAction AddDdl(CLI::App& app, const GlobalOptions& global) {
     if (!files.ok()) return Fail(files.status());
     for (const auto& f : *files)
       if (input.first_day.empty() || f.dt < input.first_day) input.first_day = f.dt;
-    if (input.first_day.empty()) input.first_day = DateOf(Timestamp::Now());
+    if (input.first_day.empty()) input.first_day = DateOf(Env::Default()->Now());
     auto text = TableDefinitions(*engine, input);
     if (!text.ok()) return Fail(text.status());
     std::cout << *text;

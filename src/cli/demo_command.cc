@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "core/env.h"
 #include "demo/demo.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
@@ -17,7 +18,7 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
   app.add_option("--dir", opts->dir, "Workspace folder (default ./fleetlog-demo)");
   app.add_flag("--serve", opts->serve, "Keep exporting live and serve the dashboard");
   return [opts] {
-    const auto started = Timestamp::Now();
+    const auto started = Env::Default()->Now();
     auto config_path = CreateDemoWorkspace(*opts);
     if (!config_path.ok()) return Fail(config_path.status());
     auto config = LoadConfig(*config_path);
@@ -35,7 +36,7 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
         "  fleetlog --config {} query --format csv \"select * from stl_querytext_full limit 3\"\n"
         "  fleetlog --config {} status\n"
         "  fleetlog --config {} run          # keep exporting every 5 seconds\n",
-        (Timestamp::Now() - started).seconds(), cfg, cfg, cfg, cfg);
+        (Env::Default()->Now() - started).seconds(), cfg, cfg, cfg, cfg);
     if (!opts->serve) return static_cast<int>(kExitOk);
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());

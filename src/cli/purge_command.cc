@@ -2,8 +2,8 @@
 
 #include "cli/command.h"
 #include "exporter/writer.h"
-#include "lake/upkeep/purge.h"
-#include "lake/upkeep/replace.h"
+#include "upkeep/purge.h"
+#include "lake/replace.h"
 
 namespace fleetlog::cli {
 

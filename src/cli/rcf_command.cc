@@ -1,15 +1,15 @@
-#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "cli/command.h"
-#include "detect/rcf_score_command.h"
+#include "cli/rcf_score_command.h"
 
 namespace fleetlog::cli {
 
 CommandAction AddRcf(CLI::App& app, const GlobalOptions& /*global*/) {
   app.require_subcommand(1);
   CLI::App* score = app.add_subcommand("score", "Score a CSV series with a Random Cut Forest; appends score and grade");
-  auto opts = std::make_shared<detect::RcfScoreOptions>();
+  auto opts = std::make_shared<RcfScoreOptions>();
   auto input = std::make_shared<std::string>();
   score->add_option("--input", *input, "CSV file with a header (- for stdin)")->required();
   score->add_option("--value-column", opts->value_columns, "Value column (repeatable for several dimensions; default value)");
@@ -19,10 +19,11 @@ CommandAction AddRcf(CLI::App& app, const GlobalOptions& /*global*/) {
   score->add_option("--sample", opts->sample_size, "Sample size per tree (default 256)");
   score->add_option("--seed", opts->seed, "Random seed (default 42)");
   return [opts, input] {
-    if (*input == "-") return detect::RunRcfScore(*opts, std::cin, std::cout, std::cerr);
-    std::ifstream in(*input, std::ios::binary);
-    if (!in) return Fail(InvalidArgument("cannot read {}: {}", *input, std::strerror(errno)));
-    return detect::RunRcfScore(*opts, in, std::cout, std::cerr);
+    if (*input == "-") return RunRcfScore(*opts, std::cin, std::cout, std::cerr);
+    auto text = Env::Default()->ReadFile(*input);
+    if (!text.ok()) return Fail(InvalidArgument("cannot read {}", text.status().message()));
+    std::istringstream in(std::move(text).value());
+    return RunRcfScore(*opts, in, std::cout, std::cerr);
   };
 }
 

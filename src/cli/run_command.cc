@@ -7,7 +7,7 @@
 #include "detect/fleet_detector.h"
 #include "exporter/scheduler.h"
 #include "server/server.h"
-#include "lake/upkeep/upkeep.h"
+#include "upkeep/upkeep.h"
 
 namespace fleetlog::cli {
 namespace {
@@ -21,11 +21,11 @@ std::vector<AfterCycleTask> AfterCycleTasks() {
   return {
       {"lake upkeep",
        [](LakeSession& s, const CycleReport&) {
-         return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), Timestamp::Now());
+         return upkeep::RunScheduledUpkeep(s.state(), s.lake(), s.config(), s.clock().Now());
        }},
       {"anomaly detection",
        [](LakeSession& s, const CycleReport&) {
-         return s.config().detect.enabled ? detect::RunFleetDetection(s) : Status::Ok();
+         return s.config().detect.enabled ? detect::RunFleetDetection({s.config(), s.state(), s.writer(), s.clock()}) : Status::Ok();
        }},
   };
 }

@@ -1,4 +1,5 @@
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -10,6 +11,38 @@
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
+namespace {
+
+// Reads each configured key's secret: from `secrets` (secret_access_key_secret) or the
+// environment (secret_access_key_env). `secrets` may be null when no key uses it. Fails with
+// kInvalidArgument naming the key whose secret is missing.
+Result<std::vector<AwsAccessKey>> ResolveAccessKeys(const std::vector<AccessKeyConfig>& keys, SecretStore* secrets) {
+  std::vector<AwsAccessKey> out;
+  for (const auto& k : keys) {
+    AwsAccessKey key{.name = k.name, .access_key_id = k.access_key_id, .workgroup = k.workgroup};
+    if (!k.secret_env.empty()) {
+      const char* value = std::getenv(k.secret_env.c_str());
+      if (value == nullptr || *value == '\0')
+        return InvalidArgument("access key \"{}\": the environment variable {} (secret_access_key_env) is not set",
+                               k.name, k.secret_env);
+      key.secret_access_key = value;
+    } else {
+      if (secrets == nullptr)
+        return InvalidArgument("access key \"{}\": its secret \"{}\" is in the secret store, which cannot be opened "
+                               "(no master key or state store yet: run `fleetlog init` and `fleetlog secrets set {}`)",
+                               k.name, k.secret_name, k.secret_name);
+      auto value = secrets->Get(k.secret_name);
+      if (!value.ok())
+        return InvalidArgument("access key \"{}\": cannot read secret \"{}\" ({}); store it with `fleetlog secrets set "
+                               "{}`", k.name, k.secret_name, value.status().message(), k.secret_name);
+      key.secret_access_key = std::move(value).value();
+    }
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<ServerOptions> ServerOptionsWithSecrets(const Config& config, StateStore* state) {
   ServerOptions options = ServerOptionsFromConfig(config);

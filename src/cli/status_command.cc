@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "core/env.h"
 #include "source/table_spec.h"
 #include "state/state_store.h"
 
@@ -40,7 +41,7 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
     } else if (state.status().code() != StatusCode::kNotFound) {
       return Fail(state.status());
     }
-    const Timestamp now = Timestamp::Now();
+    const Timestamp now = Env::Default()->Now();
     std::vector<Row> rows;
     for (const auto& cluster : config->clusters) {
       for (const auto& spec : TableSpecsFor(*config, cluster)) {

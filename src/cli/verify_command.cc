@@ -2,7 +2,7 @@
 
 #include "cli/command.h"
 #include "lake/commit.h"
-#include "lake/upkeep/verify.h"
+#include "upkeep/verify.h"
 
 namespace fleetlog::cli {
 

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include <toml++/toml.h>
 
+#include "core/env.h"
 #include "core/table_names.h"
 
 extern char** environ;
@@ -578,20 +578,19 @@ Result<Config> ParseConfig(const std::string& text, const std::string& path,
   ConfigReader reader(path, env ? *env : process_env);
   Config config;
   config.file = path;
-  const std::string base_dir = fs::absolute(fs::path(path)).parent_path().string();
+  std::error_code ec;  // fs::absolute only joins the working folder; this form does not throw
+  const std::string base_dir = fs::absolute(fs::path(path), ec).parent_path().string();
   ReadAll(reader, root, base_dir, &config);
   if (reader.failed()) return reader.ToStatus();
   return config;
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  auto text = Env::Default()->ReadFile(path);
+  if (!text.ok())
     return InvalidArgument("{}: cannot read the config file ({}); create one with `fleetlog init`, or pass --config PATH",
-                           path, std::strerror(errno));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return ParseConfig(buf.str(), path);
+                           path, text.status().message());
+  return ParseConfig(*text, path);
 }
 
 }  // namespace fleetlog

@@ -72,7 +72,12 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
+  // A Result holds a value or an error, never "no value and no error": built from an ok
+  // Status it holds kInternal instead, so the mistake surfaces as an error, not as a value
+  // read from nothing.
+  Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
+    if (status_.ok()) status_ = Status(StatusCode::kInternal, "internal error: a Result was built from an ok Status");
+  }
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }

@@ -1,6 +1,7 @@
 #include "core/time.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 
 namespace fleetlog {
@@ -12,17 +13,10 @@ struct Civil {
   unsigned day;
 };
 
+// The proleptic Gregorian date `z` days after 1970-01-01, by C++20 <chrono>.
 Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2), m, d};
+  const std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(z))};
+  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day())};
 }
 
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
@@ -43,12 +37,10 @@ bool ParseDigits(std::string_view text, size_t pos, size_t count, int64_t* out) 
 }  // namespace
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+  // year_month_day takes any day of 1..31 and counts on past the month's end, as the
+  // formula this replaced did ("2026-02-30" is 2026-03-02).
+  const std::chrono::year_month_day first{std::chrono::year(static_cast<int>(y)), std::chrono::month(m), std::chrono::day(1)};
+  return std::chrono::sys_days(first).time_since_epoch().count() + static_cast<int64_t>(d) - 1;
 }
 
 Result<Duration> ParseDuration(std::string_view text) {

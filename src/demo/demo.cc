@@ -99,18 +99,19 @@ Result<std::string> CreateDemoWorkspace(const DemoOptions& options) {
   if (options.clusters < 1 || options.clusters > 500) return InvalidArgument("--clusters must be from 1 to 500");
   if (options.days < 1 || options.days > 30) return InvalidArgument("--days must be from 1 to 30");
   std::error_code ec;
-  const fs::path dir = fs::absolute(options.dir);
-  if (fs::exists(dir) && !fs::is_empty(dir, ec)) {
-    if (!fs::exists(dir / kMarker))
-      return InvalidArgument("{} exists and is not a fleetlog demo workspace; choose another --dir", dir.string());
-    fs::remove_all(dir, ec);
-    if (ec) return IoError("cannot clear the old demo in {}: {}", dir.string(), ec.message());
+  const fs::path dir = fs::absolute(options.dir, ec);  // lexical, with the working folder
+  if (ec) return IoError("cannot resolve {}: {}", options.dir, ec.message());
+  Env& env = *Env::Default();
+  ASSIGN_OR_RETURN(auto present, env.ListFiles(dir.string()));
+  if (!present.empty()) {
+    ASSIGN_OR_RETURN(const bool ours, env.FileExists((dir / kMarker).string()));
+    if (!ours) return InvalidArgument("{} exists and is not a fleetlog demo workspace; choose another --dir", dir.string());
+    RETURN_IF_ERROR(env.DeleteTree(dir.string()).WithContext("clearing the old demo"));
   }
-  fs::create_directories(dir, ec);
-  if (ec) return IoError("cannot create {}: {}", dir.string(), ec.message());
-  RETURN_IF_ERROR(WriteFileAtomically((dir / kMarker).string(), "made by fleetlog demo; safe to delete\n"));
+  RETURN_IF_ERROR(env.CreateDir(dir.string()));
+  RETURN_IF_ERROR(env.WriteFile((dir / kMarker).string(), "made by fleetlog demo; safe to delete\n"));
   const std::string config = (dir / "fleetlog.toml").string();
-  RETURN_IF_ERROR(WriteFileAtomically(config, DemoConfig(options)));
+  RETURN_IF_ERROR(env.WriteFile(config, DemoConfig(options)));
   RETURN_IF_ERROR(MasterKey::Create((dir / "fleetlog.key").string()));
   return config;
 }
@@ -136,7 +137,7 @@ Status BackfillDemo(const Config& config, int days, std::ostream& progress) {
   int failed = 0;
   std::string first_error;
   const bool tty = isatty(STDERR_FILENO);
-  const Timestamp now = Timestamp::Now();
+  const Timestamp now = Env::Default()->Now();
   for (int day = days - 1; day >= 0; --day) {
     clock->Set(now - Duration::Days(day));
     CycleReport report = RunCycle(ctx, factory, {.on_run = [&](const RunRecord& r) {

@@ -12,7 +12,7 @@
 #include "detect/fleet_metrics.h"
 #include "detect/random_cut_forest.h"
 #include "detect/thresholder.h"
-#include "lake/commit.h"
+#include "lake/commit_window.h"
 #include "query/engine.h"
 
 namespace fleetlog::detect {
@@ -152,27 +152,27 @@ RowBatch AnomalyRows(const std::vector<ScoredBucket>& scored) {
 // The end of the cluster's last closed bucket: the bucket start at or below the smallest
 // export cursor of the tables the metrics read. Empty when stl_query is not exported or
 // some table has no cursor yet.
-Result<std::optional<Timestamp>> ClosedUntil(LakeSession& session, const ClusterConfig& cluster) {
-  const std::vector<std::string> exported = session.config().TablesOf(cluster);
+Result<std::optional<Timestamp>> ClosedUntil(const DetectContext& ctx, const ClusterConfig& cluster) {
+  const std::vector<std::string> exported = ctx.config.TablesOf(cluster);
   auto exports = [&](const char* table) { return std::find(exported.begin(), exported.end(), table) != exported.end(); };
   if (!exports("stl_query")) return std::optional<Timestamp>();
   std::optional<Timestamp> closed;
   for (const char* table : {"stl_query", "stl_wlm_query", "stl_scan", "stl_alert_event_log"}) {
     if (!exports(table)) continue;
-    ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, session.state().GetCursor(cluster.name, table));
+    ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, ctx.state.GetCursor(cluster.name, table));
     if (!cursor) return std::optional<Timestamp>();
     closed = closed ? std::min(*closed, *cursor) : *cursor;
   }
-  return std::optional<Timestamp>(BucketStart(*closed, session.config().detect.bucket));
+  return std::optional<Timestamp>(BucketStart(*closed, ctx.config.detect.bucket));
 }
 
 // The model to continue from `cursor` (the end of the last scored bucket), re-deriving it by
 // replay when the saved one is missing, behind, or made for another bucket size.
-Result<ClusterModel> LoadModel(LakeSession& session, QueryEngine& engine, const std::string& cluster,
+Result<ClusterModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, const std::string& cluster,
                                std::optional<Timestamp> cursor, Timestamp first_bucket) {
-  const Duration bucket = session.config().detect.bucket;
+  const Duration bucket = ctx.config.detect.bucket;
   const Timestamp resume = cursor ? *cursor : first_bucket;
-  ASSIGN_OR_RETURN(std::optional<std::string> blob, session.state().GetValue(ModelKey(cluster)));
+  ASSIGN_OR_RETURN(std::optional<std::string> blob, ctx.state.GetValue(ModelKey(cluster)));
   std::optional<ClusterModel> model;
   if (blob) {
     auto saved = ClusterModel::Deserialize(*blob);
@@ -196,19 +196,19 @@ Result<ClusterModel> LoadModel(LakeSession& session, QueryEngine& engine, const 
   return std::move(model).value();
 }
 
-Status DetectCluster(LakeSession& session, QueryEngine& engine, const ClusterConfig& cluster) {
-  const Duration bucket = session.config().detect.bucket;
-  ASSIGN_OR_RETURN(std::optional<Timestamp> closed, ClosedUntil(session, cluster));
+Status DetectCluster(const DetectContext& ctx, QueryEngine& engine, const ClusterConfig& cluster) {
+  const Duration bucket = ctx.config.detect.bucket;
+  ASSIGN_OR_RETURN(std::optional<Timestamp> closed, ClosedUntil(ctx, cluster));
   if (!closed) return Status::Ok();
-  ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, session.state().GetCursor(cluster.name, kAnomaliesTable));
+  ASSIGN_OR_RETURN(std::optional<Timestamp> cursor, ctx.state.GetCursor(cluster.name, kAnomaliesTable));
   ASSIGN_OR_RETURN(std::optional<Timestamp> first, FirstQueryBucket(engine, cluster.name, bucket));
   if (!first) return Status::Ok();  // no queries in the lake yet
   const Timestamp from = cursor ? *cursor : *first;
   if (from >= *closed) return Status::Ok();
 
-  RunRecord run{.cluster = cluster.name, .table = kAnomaliesTable, .started_at = session.clock().Now(),
+  RunRecord run{.cluster = cluster.name, .table = kAnomaliesTable, .started_at = ctx.clock.Now(),
                 .window_lower = from, .window_upper = *closed, .kind = "detect"};
-  ASSIGN_OR_RETURN(ClusterModel model, LoadModel(session, engine, cluster.name, cursor, *first));
+  ASSIGN_OR_RETURN(ClusterModel model, LoadModel(ctx, engine, cluster.name, cursor, *first));
   ASSIGN_OR_RETURN(std::vector<BucketMetrics> metrics, ReadBucketMetrics(engine, cluster.name, from, *closed, bucket));
   std::vector<ScoredBucket> scored;
   scored.reserve(metrics.size());
@@ -218,44 +218,33 @@ Status DetectCluster(LakeSession& session, QueryEngine& engine, const ClusterCon
   }
   run.rows_read = static_cast<int64_t>(scored.size());
 
-  const TableSchema schema = AnomaliesSchema();
-  ASSIGN_OR_RETURN(auto window, session.writer().BeginWindow(kAnomaliesTable, cluster.name, schema, "bucket_start"));
-  RETURN_IF_ERROR(window->Append(AnomalyRows(scored)));
   // Rows of these buckets can only be in files whose buckets reach `from`.
-  ASSIGN_OR_RETURN(auto candidates, session.state().ListFiles({.table = kAnomaliesTable, .cluster = cluster.name,
-                                                               .states = {FileState::kCommitted, FileState::kPublished}}));
-  std::erase_if(candidates, [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < from; });
-  ASSIGN_OR_RETURN(StageResult staged, window->Stage(candidates, {"bucket_start"}));
-  RETURN_IF_ERROR(RecordSchema(session.state(), kAnomaliesTable, schema));
-  run.rows_written = staged.rows_written;
-  run.rows_duplicate = staged.rows_duplicate;
-  run.bytes_written = staged.bytes_written;
-  run.finished_at = session.clock().Now();
-  CommitRequest commit{.add = std::move(staged.files),
-                       .cursor = CursorRecord{.cluster = cluster.name, .table = kAnomaliesTable, .position = *closed,
-                                              .updated_at = run.finished_at},
-                       .run = run};
-  RETURN_IF_ERROR(CommitAndPublish(session.state(), session.lake(), commit).status());
+  CommitWindow window(ctx.writer, ctx.state,
+                      {.table = kAnomaliesTable, .cluster = cluster.name, .partition_column = "bucket_start",
+                       .key = {"bucket_start"}, .repeats_from = from});
+  RETURN_IF_ERROR(window.Append(AnomalyRows(scored)));
+  ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(ctx.clock, run, *closed));
+  if (!committed.publish_error.ok()) spdlog::warn("cluster {}: {}", cluster.name, committed.publish_error.message());
   // After the commit, not in it (see the header): a crash here costs a replay, not a row.
-  return session.state().PutValue(ModelKey(cluster.name), model.Serialize());
+  return ctx.state.PutValue(ModelKey(cluster.name), model.Serialize());
 }
 
 }  // namespace
 
-Status RunFleetDetection(LakeSession& session) {
-  EngineOptions options{.lake_root = session.config().lake_path, .memory_limit_bytes = 512LL << 20, .threads = 1};
-  ASSIGN_OR_RETURN(auto engine, QueryEngine::Open(options, &session.state()));
+Status RunFleetDetection(const DetectContext& ctx) {
+  EngineOptions options{.lake_root = ctx.config.lake_path, .memory_limit_bytes = 512LL << 20, .threads = 1};
+  ASSIGN_OR_RETURN(auto engine, QueryEngine::Open(options, &ctx.state));
   std::vector<std::string> failures;
-  for (const ClusterConfig& cluster : session.config().clusters) {
-    const Timestamp started = session.clock().Now();
-    Status status = DetectCluster(session, *engine, cluster).WithContext(fmt::format("anomaly detection, cluster {}", cluster.name));
+  for (const ClusterConfig& cluster : ctx.config.clusters) {
+    const Timestamp started = ctx.clock.Now();
+    Status status = DetectCluster(ctx, *engine, cluster).WithContext(fmt::format("anomaly detection, cluster {}", cluster.name));
     if (status.ok()) continue;
     spdlog::error("{}", status.message());
     failures.push_back(status.message());
     RunRecord run{.cluster = cluster.name, .table = kAnomaliesTable, .started_at = started,
-                  .finished_at = session.clock().Now(), .status = RunStatus::kFailed, .error = status.message(),
+                  .finished_at = ctx.clock.Now(), .status = RunStatus::kFailed, .error = status.message(),
                   .kind = "detect"};
-    if (auto recorded = session.state().RecordRun(run); !recorded.ok()) {
+    if (auto recorded = ctx.state.RecordRun(run); !recorded.ok()) {
       spdlog::error("cannot record the failed detection run: {}", recorded.status().message());
     }
   }

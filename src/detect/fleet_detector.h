@@ -31,12 +31,15 @@
 // is deterministic, so a replay over the same metrics gives the very model that was lost;
 // the rows already committed are kept as they are.
 //
-// Thread-safety: RunFleetDetection uses the session from the calling thread only; run one
-// at a time per lake (the writer lock already ensures one process).
+// Thread-safety: RunFleetDetection uses `ctx` from the calling thread only; run one at a time
+// per lake (the writer lock already ensures one process).
 #pragma once
 
 #include "core/status.h"
-#include "exporter/writer.h"
+#include "core/config.h"
+#include "core/time.h"
+#include "lake/lake_writer.h"
+#include "state/state_store.h"
 
 namespace fleetlog::detect {
 
@@ -46,6 +49,13 @@ inline constexpr const char* kAnomaliesTable = "anomalies";
 // bucket, and commits them to the `anomalies` table. A cluster that fails does not stop the
 // others; the Status names each failed cluster. Clusters without any exported stl_query
 // window yet are skipped.
-Status RunFleetDetection(LakeSession& session);
+// What detection reads and writes; a writer process's (the caller holds the writer lock).
+struct DetectContext {
+  const Config& config;
+  StateStore& state;
+  LakeWriter& writer;
+  const Clock& clock;
+};
+Status RunFleetDetection(const DetectContext& ctx);
 
 }  // namespace fleetlog::detect

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "detect/random.h"
-#include "lake/commit.h"
+#include "lake/commit_window.h"
 #include "query/engine.h"
 #include "test_util.h"
 
@@ -32,6 +32,8 @@ constexpr int kSpikeBucket = 130;  // queue waits of minutes instead of seconds
 // A lake with one cluster, c1, exporting the four tables the metrics read, written bucket by
 // bucket through the real stage -> commit -> publish path with the export cursors moved.
 // The same buckets get the same rows in every DetectorLake.
+DetectContext Context(LakeSession& s) { return {s.config(), s.state(), s.writer(), s.clock()}; }
+
 class DetectorLake {
  public:
   DetectorLake() {
@@ -87,16 +89,10 @@ class DetectorLake {
 
  private:
   void Commit(const std::string& table, const std::string& cursor, const RowBatch& batch, Timestamp position) {
-    ASSERT_TRUE(RecordSchema(session_->state(), table, batch.schema()).ok());
-    auto window = session_->writer().BeginWindow(table, "c1", batch.schema(), cursor);
-    ASSERT_TRUE(window.ok()) << window.status().ToString();
-    ASSERT_TRUE((*window)->Append(batch).ok());
-    auto staged = (*window)->Stage({}, {});
-    ASSERT_TRUE(staged.ok()) << staged.status().ToString();
-    CommitRequest request{.add = staged->files,
-                          .cursor = CursorRecord{.cluster = "c1", .table = table, .position = position},
-                          .run = {.cluster = "c1", .table = table}};
-    auto committed = CommitAndPublish(session_->state(), session_->lake(), request);
+    CommitWindow window(session_->writer(), session_->state(),
+                        {.table = table, .cluster = "c1", .partition_column = cursor, .drop_committed_repeats = false});
+    ASSERT_TRUE(window.Append(batch).ok());
+    auto committed = window.Commit(session_->clock(), {.cluster = "c1", .table = table}, position);
     ASSERT_TRUE(committed.ok()) << committed.status().ToString();
   }
 
@@ -132,7 +128,7 @@ TEST(FleetDetectorTest, ScoresClosedBucketsIncrementallyAndFlagsTheQueueSpike) {
   DetectorLake lake;
   LakeSession& session = lake.session();
   lake.WriteBuckets(0, 120);
-  ASSERT_TRUE(RunFleetDetection(session).ok());
+  ASSERT_TRUE(RunFleetDetection(Context(session)).ok());
   EXPECT_EQ(lake.Rows("SELECT count(*), min(bucket_start), max(bucket_start) FROM anomalies WHERE cluster = 'c1'"),
             std::vector<std::string>{"120|2026-01-05 00:00:00|2026-01-05 09:55:00"});
   EXPECT_EQ(lake.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries FROM anomalies GROUP BY ALL"),
@@ -145,7 +141,7 @@ TEST(FleetDetectorTest, ScoresClosedBucketsIncrementallyAndFlagsTheQueueSpike) {
 
   // The second run scores only the buckets closed since, the spike among them.
   lake.WriteBuckets(120, 168);
-  ASSERT_TRUE(RunFleetDetection(session).ok());
+  ASSERT_TRUE(RunFleetDetection(Context(session)).ok());
   EXPECT_EQ(lake.Rows("SELECT count(*), count(DISTINCT bucket_start) FROM anomalies"), std::vector<std::string>{"168|168"});
   // The spike stands out: top score by far, the full grade, queue wait named. (Ordinary
   // noise may still earn a bucket or two a small grade early on, while the model is young.)
@@ -158,7 +154,7 @@ TEST(FleetDetectorTest, ScoresClosedBucketsIncrementallyAndFlagsTheQueueSpike) {
             std::vector<std::string>{"true"});
 
   // Nothing new closed: nothing added.
-  ASSERT_TRUE(RunFleetDetection(session).ok());
+  ASSERT_TRUE(RunFleetDetection(Context(session)).ok());
   EXPECT_EQ(lake.Rows("SELECT count(*) FROM anomalies"), std::vector<std::string>{"168"});
   auto runs = session.state().RecentRuns(10, "c1");
   ASSERT_TRUE(runs.ok());
@@ -174,12 +170,12 @@ TEST(FleetDetectorTest, ALostModelIsRederivedExactlyFromTheLake) {
   DetectorLake lost, kept;
   for (DetectorLake* lake : {&lost, &kept}) {
     lake->WriteBuckets(0, 100);
-    ASSERT_TRUE(RunFleetDetection(lake->session()).ok());
+    ASSERT_TRUE(RunFleetDetection(Context(lake->session())).ok());
   }
   ASSERT_TRUE(lost.session().state().DeleteValue("rcf/c1").ok());  // as if killed before saving it
   for (DetectorLake* lake : {&lost, &kept}) {
     lake->WriteBuckets(100, 140);
-    ASSERT_TRUE(RunFleetDetection(lake->session()).ok());
+    ASSERT_TRUE(RunFleetDetection(Context(lake->session())).ok());
   }
   const std::string sql = "SELECT bucket_start, score, grade, attribution FROM anomalies ORDER BY 1";
   const std::vector<std::string> rows = lost.Rows(sql);

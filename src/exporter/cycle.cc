@@ -79,6 +79,7 @@ void ExportCluster(const ExportContext& ctx, const SourceFactory& factory, const
       std::lock_guard lock(*mu);
       report->runs.push_back(FailedRun(ctx, cluster.name, spec.name, s.WithContext("cluster " + cluster.name)));
       report->failed++;
+      if (options.on_run) options.on_run(report->runs.back());
       continue;
     }
     TableRun result = ExportTable(ctx, cluster.name, spec, **source, *now, upper);
@@ -91,6 +92,27 @@ void ExportCluster(const ExportContext& ctx, const SourceFactory& factory, const
     report->runs.push_back(result.run);
     if (!result.status.ok()) report->failed++;
     if (options.on_run) options.on_run(result.run);
+  }
+}
+
+// Records a failed run for each selected table of `cluster` that has no run in `report`.
+void FailUnrun(const ExportContext& ctx, const ClusterConfig& cluster, const CycleOptions& options, const Status& s,
+               CycleReport* report, std::mutex* mu) noexcept {
+  try {
+    spdlog::error("{}", s.message());
+    std::lock_guard lock(*mu);
+    for (const auto& spec : TableSpecsFor(*ctx.config, cluster)) {
+      if (!Selected(options.tables, spec.name)) continue;
+      const bool ran = std::any_of(report->runs.begin(), report->runs.end(), [&](const RunRecord& r) {
+        return r.cluster == cluster.name && r.table == spec.name;
+      });
+      if (ran) continue;
+      report->runs.push_back(FailedRun(ctx, cluster.name, spec.name, s));
+      report->failed++;
+      if (options.on_run) options.on_run(report->runs.back());
+    }
+  } catch (...) {
+    spdlog::critical("cluster {}: cannot even record its failure", cluster.name);
   }
 }
 
@@ -118,8 +140,18 @@ CycleReport RunCycle(const ExportContext& ctx, const SourceFactory& factory, con
   std::vector<std::thread> threads;
   for (size_t w = 0; w < workers; ++w) {
     threads.emplace_back([&] {
-      for (size_t i = next++; i < clusters.size(); i = next++)
-        ExportCluster(ctx, factory, *clusters[i], options, latest, &report, &mu);
+      for (size_t i = next++; i < clusters.size(); i = next++) {
+        // No exception may leave a worker thread (it would end the process): a library that
+        // throws fails this cluster's tables that have no run yet, and the others go on.
+        try {
+          ExportCluster(ctx, factory, *clusters[i], options, latest, &report, &mu);
+        } catch (const std::exception& e) {
+          FailUnrun(ctx, *clusters[i], options, Internal("cluster {}: unexpected error: {}", clusters[i]->name, e.what()),
+                    &report, &mu);
+        } catch (...) {
+          FailUnrun(ctx, *clusters[i], options, Internal("cluster {}: unexpected error", clusters[i]->name), &report, &mu);
+        }
+      }
     });
   }
   for (auto& t : threads) t.join();

@@ -4,8 +4,7 @@
 
 #include <algorithm>
 
-#include "lake/commit.h"
-#include "query/engine.h"
+#include "lake/commit_window.h"
 
 namespace fleetlog {
 namespace {
@@ -65,16 +64,6 @@ class ColumnMapper {
   int partition_ = -1;
 };
 
-// Files that may hold rows of this window: a row with cursor >= lower can only be a repeat of
-// a committed row in a file whose cursor range reaches lower.
-Result<std::vector<CommittedFile>> CandidateFiles(StateStore& state, const std::string& cluster, const std::string& table,
-                                                  Timestamp lower) {
-  ASSIGN_OR_RETURN(auto files, state.ListFiles({.table = table, .cluster = cluster,
-                                                .states = {FileState::kCommitted, FileState::kPublished}}));
-  std::erase_if(files, [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < lower; });
-  return files;
-}
-
 }  // namespace
 
 TableRun ExportTable(const ExportContext& ctx, const std::string& cluster, const TableSpec& spec, Source& source,
@@ -97,35 +86,27 @@ TableRun ExportTable(const ExportContext& ctx, const std::string& cluster, const
       return Status::Ok();
     }
     std::unique_ptr<ColumnMapper> mapper;
-    std::unique_ptr<WindowBuffer> buffer;
+    CommitWindow window(*ctx.writer, *ctx.state,
+                        {.table = spec.name, .cluster = cluster, .partition_column = spec.parent.empty() ? spec.cursor : "",
+                         .key = spec.key, .repeats_from = lower});
     RowBatch mapped;
     SourceQuery query{.spec = &spec, .lower = lower, .upper = upper, .batch_rows = ctx.batch_rows};
     RETURN_IF_ERROR(source.Read(query, [&](RowBatch& batch) -> Status {
       if (!mapper) {
         mapper = std::make_unique<ColumnMapper>(spec, batch.schema(), cluster);
         mapped = RowBatch(mapper->lake_schema());
-        ASSIGN_OR_RETURN(buffer, ctx.writer->BeginWindow(spec.name, cluster, mapper->lake_schema(),
-                                                         spec.parent.empty() ? spec.cursor : ""));
       }
       run.rows_read += static_cast<int64_t>(batch.rows());
       RETURN_IF_ERROR(mapper->Map(batch, &mapped));
-      return buffer->Append(mapped);
+      return window.Append(mapped);
     }));
-    CommitRequest commit;
-    if (buffer) {
-      ASSIGN_OR_RETURN(auto candidates, CandidateFiles(*ctx.state, cluster, spec.name, lower));
-      ASSIGN_OR_RETURN(StageResult staged, buffer->Stage(candidates, spec.key));
-      run.rows_written = staged.rows_written;
-      run.rows_duplicate = staged.rows_duplicate;
-      run.bytes_written = staged.bytes_written;
-      commit.add = std::move(staged.files);
-      RETURN_IF_ERROR(RecordSchema(*ctx.state, spec.name, mapper->lake_schema()));
+    ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(*ctx.clock, run, upper));
+    run = committed.run;
+    if (!committed.publish_error.ok()) {
+      // The window is committed: a successful run whose files the next start publishes.
+      spdlog::warn("cluster {}, table {}: {}", cluster, spec.name, committed.publish_error.message());
     }
-    run.finished_at = ctx.clock->Now();
-    run.status = RunStatus::kOk;
-    commit.cursor = CursorRecord{.cluster = cluster, .table = spec.name, .position = upper};
-    commit.run = run;
-    return CommitAndPublish(*ctx.state, ctx.writer->lake(), commit).status();
+    return Status::Ok();
   };
 
   out.status = attempt().WithContext(fmt::format("cluster {}, table {}", cluster, spec.name));

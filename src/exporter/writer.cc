@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "lake/commit.h"
-#include "lake/upkeep/replace.h"
+#include "lake/replace.h"
 #include "source/source_factory.h"
 
 namespace fleetlog {
@@ -22,10 +22,10 @@ int WriterThreads(const Config& config) {
   return std::clamp(config.export_.parallelism, 1, cores);
 }
 
-Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
-  LakeLayout lake(config.lake_path);
+Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config, Env* env) {
+  LakeLayout lake(config.lake_path, env);
   ASSIGN_OR_RETURN(WriterLock lock, WriterLock::Acquire(lake));
-  std::unique_ptr<LakeSession> s(new LakeSession(config, std::move(lock)));
+  std::unique_ptr<LakeSession> s(new LakeSession(config, lake, std::move(lock)));
   ASSIGN_OR_RETURN(s->state_, OpenSqliteStateStore(config.state_path, OpenMode::kReadWrite));
   ASSIGN_OR_RETURN(RecoveryReport recovered, Recover(*s->state_, lake));
   ASSIGN_OR_RETURN(int upkeep_cleaned, upkeep::RecoverUpkeep(*s->state_, lake));
@@ -41,7 +41,7 @@ Result<std::unique_ptr<LakeSession>> LakeSession::Open(const Config& config) {
 }
 
 ExportContext LakeSession::export_context() {
-  return {.config = &config_, .state = state_.get(), .writer = writer_.get(), .clock = &clock_};
+  return {.config = &config_, .state = state_.get(), .writer = writer_.get(), .clock = &clock()};
 }
 
 SourceFactory LakeSession::source_factory() {

@@ -18,26 +18,27 @@ namespace fleetlog {
 
 class LakeSession {
  public:
-  // Fails with kUnavailable when another process writes to the lake.
-  static Result<std::unique_ptr<LakeSession>> Open(const Config& config);
+  // Fails with kUnavailable when another process writes to the lake. Files and the clock are
+  // reached through `env` (which must outlive the session).
+  static Result<std::unique_ptr<LakeSession>> Open(const Config& config, Env* env = Env::Default());
 
   const Config& config() const { return config_; }
   StateStore& state() { return *state_; }
   LakeWriter& writer() { return *writer_; }
   const LakeLayout& lake() const { return lake_; }
-  const Clock& clock() const { return clock_; }
+  const Clock& clock() const { return lake_.env().clock(); }
   ExportContext export_context();
   SourceFactory source_factory();
 
  private:
-  LakeSession(const Config& config, WriterLock lock) : config_(config), lake_(config.lake_path), lock_(std::move(lock)) {}
+  LakeSession(const Config& config, LakeLayout lake, WriterLock lock)
+      : config_(config), lake_(std::move(lake)), lock_(std::move(lock)) {}
   Config config_;
   LakeLayout lake_;
   WriterLock lock_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<LakeWriter> writer_;
   std::unique_ptr<SecretStore> secrets_;  // null without a master key
-  SystemClock clock_;
 };
 
 }  // namespace fleetlog

@@ -1,23 +1,20 @@
 #include "lake/commit.h"
 
-#include <filesystem>
-#include <set>
-
 #include "core/fs.h"
 
 namespace fleetlog {
-namespace fs = std::filesystem;
 
-Result<int64_t> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request) {
+Result<CommitOutcome> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request) {
   CrashPoint("before-commit");
-  ASSIGN_OR_RETURN(int64_t commit_id, state.Commit(request));
+  CommitOutcome out;
+  ASSIGN_OR_RETURN(out.commit_id, state.Commit(request));
   CrashPoint("after-commit");
   if (!request.add.empty()) {
-    RETURN_IF_ERROR(PublishCommitted(state, lake, request.add.front().table, request.add.front().cluster)
-                        .WithContext("committed, but publishing failed (the next start publishes it)"));
+    out.publish_error = PublishCommitted(state, lake, request.add.front().table, request.add.front().cluster)
+                            .WithContext("committed, but publishing failed (the next start publishes it)");
   }
   CrashPoint("after-publish");
-  return commit_id;
+  return out;
 }
 
 Status PublishCommitted(StateStore& state, const LakeLayout& lake, const std::string& table, const std::string& cluster) {
@@ -27,12 +24,18 @@ Status PublishCommitted(StateStore& state, const LakeLayout& lake, const std::st
   filter.states = {FileState::kCommitted};
   ASSIGN_OR_RETURN(auto files, state.ListFiles(filter));
   std::vector<int64_t> published;
+  Env& env = lake.env();
   for (const auto& f : files) {
     const std::string from = lake.Abs(f.staging_path), to = lake.Abs(f.path);
-    if (fs::exists(from)) {
-      RETURN_IF_ERROR(DurableRename(from, to));
+    // Published means "at its final path": an object store may hold both after a crash.
+    ASSIGN_OR_RETURN(const bool placed, env.FileExists(to));
+    ASSIGN_OR_RETURN(const bool staged, env.FileExists(from));
+    if (staged && !placed) {
+      RETURN_IF_ERROR(env.Publish(from, to));
       CrashPoint("mid-publish");
-    } else if (!fs::exists(to)) {
+    } else if (staged) {
+      RETURN_IF_ERROR(env.DeleteFile(from));
+    } else if (!placed) {
       return Error(StatusCode::kCorruption,
                    "committed file {} is neither in staging nor in the lake; run `fleetlog verify`", f.path);
     }
@@ -48,14 +51,16 @@ Result<RecoveryReport> Recover(StateStore& state, const LakeLayout& lake) {
   report.published = static_cast<int>(pending.size());
   RETURN_IF_ERROR(PublishCommitted(state, lake));
   // Staging files that no commit names were never committed: delete them. (Every committed
-  // one was just renamed away, so whatever is left is garbage.)
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(lake.Abs(LakeLayout::StagingDir()), ec)) {
-    fs::remove_all(entry.path(), ec);
-    if (!ec) ++report.staging_deleted;
+  // one was just published, so whatever is left is garbage.)
+  Env& env = lake.env();
+  ASSIGN_OR_RETURN(auto staged, env.ListFiles(lake.Abs(LakeLayout::StagingDir())));
+  for (const auto& f : staged) {
+    RETURN_IF_ERROR(env.DeleteFile(lake.Abs(LakeLayout::StagingDir()) + "/" + f.name));
+    ++report.staging_deleted;
   }
   // DuckDB's spill files from a killed process.
-  for (const auto& entry : fs::directory_iterator(lake.Abs(LakeLayout::TmpDir()), ec)) fs::remove_all(entry.path(), ec);
+  ASSIGN_OR_RETURN(auto spilled, env.ListFiles(lake.Abs(LakeLayout::TmpDir())));
+  for (const auto& f : spilled) RETURN_IF_ERROR(env.DeleteFile(lake.Abs(LakeLayout::TmpDir()) + "/" + f.name));
   return report;
 }
 

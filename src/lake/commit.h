@@ -16,9 +16,15 @@
 
 namespace fleetlog {
 
-// Commits `request` and publishes its files. When publishing fails after the commit, the
-// rows are committed all the same and the next Recover() publishes them; the Status says so.
-Result<int64_t> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request);
+struct CommitOutcome {
+  int64_t commit_id = 0;
+  // Ok, or why publishing failed after the commit succeeded. The rows are committed all the
+  // same and the next Recover() publishes them: a warning, not a failure.
+  Status publish_error;
+};
+// Commits `request` and publishes its files. The Result fails only when the commit did (then
+// nothing changed).
+Result<CommitOutcome> CommitAndPublish(StateStore& state, const LakeLayout& lake, const CommitRequest& request);
 
 // Publishes the committed files of (table, cluster) (all when both are empty).
 Status PublishCommitted(StateStore& state, const LakeLayout& lake, const std::string& table = "",

@@ -167,13 +167,11 @@ std::string CrashCaseName(const ::testing::TestParamInfo<CrashCase>& param_info)
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryStep, CrashTest,
+// One end-to-end kill of a real process; every other fault point of the commit is covered
+// in-process by tests/fault_injection_test.cc.
+INSTANTIATE_TEST_SUITE_P(KilledMidPublish, CrashTest,
                          // The second window stages three files (three dts).
-                         ::testing::Values(CrashCase{"mid-stage", false, 0, 1}, CrashCase{"mid-stage:3", false, 0, 3},
-                                           CrashCase{"before-commit", false, 0, 3}, CrashCase{"after-commit", true, 3, 0},
-                                           CrashCase{"mid-publish", true, 3, 0}, CrashCase{"mid-publish:2", true, 3, 0},
-                                           CrashCase{"after-publish", true, 0, 0}),
-                         CrashCaseName);
+                         ::testing::Values(CrashCase{"mid-publish:2", true, 3, 0}), CrashCaseName);
 
 TEST(CommitTest, PublishingIsIdempotentAndMissingFilesAreCorruption) {
   test::TempDir dir;
@@ -191,9 +189,9 @@ TEST(CommitTest, PublishingIsIdempotentAndMissingFilesAreCorruption) {
   f.staging_path = "_fleetlog/staging/ghost.parquet";
   ghost.add = {f};
   auto commit = CommitAndPublish(**state, lake, ghost);
-  ASSERT_FALSE(commit.ok());
-  EXPECT_EQ(commit.status().code(), StatusCode::kCorruption);
-  EXPECT_THAT(commit.status().message(), ::testing::HasSubstr("committed, but publishing failed"));
+  ASSERT_TRUE(commit.ok()) << commit.status().ToString();  // the commit itself held
+  EXPECT_EQ(commit->publish_error.code(), StatusCode::kCorruption);
+  EXPECT_THAT(commit->publish_error.message(), ::testing::HasSubstr("committed, but publishing failed"));
 }
 
 TEST(CommitTest, RecoveryDeletesUncommittedStagingAndSpillFiles) {

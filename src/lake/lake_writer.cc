@@ -1,7 +1,5 @@
 #include "lake/lake_writer.h"
 
-#include <filesystem>
-
 #include "core/fs.h"
 #include "core/text.h"
 
@@ -149,9 +147,11 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     f.min_cursor = Timestamp::FromMicros(parts.int64(2, p));
     f.max_cursor = Timestamp::FromMicros(parts.int64(3, p));
     f.columns = SchemaToText(schema_);
-    f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt);
+    f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
     f.staging_path = LakeLayout::StagingPathFor(f.path);
     const std::string staging = lake_.Abs(f.staging_path);
+    const std::string local = lake_.env().LocalPath(staging);
+    if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
     // Rows are sorted by the cursor when the window is small enough to sort in memory; a
     // sort of a large window of wide rows cannot spill within the limit, so those files stay
     // in arrival order until compaction sorts them. Row groups are bounded in bytes. The
@@ -162,9 +162,9 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
         "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
         "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
         columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order,
-        QuoteString(staging))).WithContext("writing " + staging));
-    RETURN_IF_ERROR(FsyncFile(staging));
-    ASSIGN_OR_RETURN(FileDigest digest, DigestFile(staging));
+        QuoteString(local))).WithContext("writing " + staging));
+    RETURN_IF_ERROR(lake_.env().SyncFile(staging));
+    ASSIGN_OR_RETURN(FileDigest digest, DigestFile(lake_.env(), staging));
     f.checksum = digest.checksum;
     f.bytes = digest.bytes;
     result.rows_written += f.rows;
@@ -172,7 +172,7 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     result.files.push_back(std::move(f));
     CrashPoint("mid-stage");
   }
-  RETURN_IF_ERROR(FsyncDir(lake_.Abs(LakeLayout::StagingDir())));
+  RETURN_IF_ERROR(lake_.env().SyncDir(lake_.Abs(LakeLayout::StagingDir())));
   result.rows_duplicate = result.rows_in - result.rows_written;
   return result;
 }

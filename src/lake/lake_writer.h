@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog {

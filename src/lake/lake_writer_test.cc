@@ -61,7 +61,9 @@ class LakeWriterTest : public ::testing::Test {
     req.add = staged.files;
     req.run.cluster = cluster;
     req.run.table = "stl_query";
-    return CommitAndPublish(*state_, lake_, req);
+    ASSIGN_OR_RETURN(CommitOutcome outcome, CommitAndPublish(*state_, lake_, req));
+    RETURN_IF_ERROR(outcome.publish_error);
+    return outcome.commit_id;
   }
 
   // "query|starttime|text" of every row in the published files, sorted.
@@ -192,7 +194,7 @@ TEST_F(LakeWriterTest, NullKeysAreEqualForDedupe) {
 
 TEST_F(LakeWriterTest, FileNamesAreUnique) {
   std::set<std::string> paths;
-  for (int i = 0; i < 1000; ++i) paths.insert(LakeLayout::NewFilePath("stl_query", "c1", "2026-01-01"));
+  for (int i = 0; i < 1000; ++i) paths.insert(LakeLayout::NewFilePath("stl_query", "c1", "2026-01-01", Timestamp::Now()));
   EXPECT_EQ(paths.size(), 1000u);
   std::set<std::string> staged_paths;
   for (int i = 0; i < 3; ++i) {

@@ -2,11 +2,15 @@
 //   <lake>/<table>/cluster=<cluster>/dt=<YYYY-MM-DD>/<file>.parquet
 //   <lake>/_fleetlog/{staging,tmp,quarantine}/   fleetlog's own bookkeeping
 // Paths kept in the state store are relative to the lake root, so a lake can be moved.
-// Thread-safety: immutable value.
+// A layout carries the Env through which every file of the lake is reached (a local folder
+// or, later, an object store; a fault-injecting Env in tests).
+// Thread-safety: immutable value; the Env is safe for concurrent use.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -14,16 +18,19 @@ namespace fleetlog {
 
 class LakeLayout {
  public:
-  explicit LakeLayout(std::string root) : root_(std::move(root)) {}
+  // `env` must outlive the layout and its copies; the process's local Env by default.
+  explicit LakeLayout(std::string root, Env* env = Env::Default()) : root_(std::move(root)), env_(env) {}
 
   const std::string& root() const { return root_; }
+  Env& env() const { return *env_; }
   std::string Abs(const std::string& relative) const { return root_ + "/" + relative; }
 
   static std::string PartitionDir(const std::string& table, const std::string& cluster, const std::string& dt) {
     return table + "/cluster=" + cluster + "/dt=" + dt;
   }
-  // A new, never-used file name in the partition: <UTC time>-<random>.parquet.
-  static std::string NewFilePath(const std::string& table, const std::string& cluster, const std::string& dt);
+  // A new, never-used file name in the partition: <UTC time `now`>-<random>.parquet.
+  static std::string NewFilePath(const std::string& table, const std::string& cluster, const std::string& dt,
+                                 Timestamp now);
   static std::string StagingPathFor(const std::string& final_path);
   static std::string StagingDir() { return "_fleetlog/staging"; }
   static std::string TmpDir() { return "_fleetlog/tmp"; }
@@ -34,6 +41,7 @@ class LakeLayout {
 
  private:
   std::string root_;
+  Env* env_;
 };
 
 // An exclusive, advisory lock that makes one process at a time the lake's writer. It is
@@ -41,14 +49,10 @@ class LakeLayout {
 class WriterLock {
  public:
   static Result<WriterLock> Acquire(const LakeLayout& lake);
-  WriterLock(WriterLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  WriterLock(const WriterLock&) = delete;
-  WriterLock& operator=(const WriterLock&) = delete;
-  ~WriterLock();
 
  private:
-  explicit WriterLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit WriterLock(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
+  std::unique_ptr<FileLock> lock_;
 };
 
 }  // namespace fleetlog

@@ -13,8 +13,6 @@ namespace {
 using duck::QuoteIdent;
 using duck::QuoteString;
 
-std::string SchemaKey(const std::string& table) { return "schema/" + table; }
-
 // An empty, typed relation for a table that has a schema but no files (yet).
 std::string EmptyRelation(const TableSchema& schema) {
   std::string cols;
@@ -142,24 +140,6 @@ const char* const kReadOnlyOnly =
 }  // namespace
 
 std::span<const TextView> TextViews() { return kTextViews; }
-
-Result<TableSchema> StoredSchema(StateStore& state, const std::string& table) {
-  ASSIGN_OR_RETURN(auto text, state.GetValue(SchemaKey(table)));
-  if (!text) return TableSchema{};
-  return SchemaFromText(*text);
-}
-
-Status RecordSchema(StateStore& state, const std::string& table, const TableSchema& schema) {
-  ASSIGN_OR_RETURN(TableSchema known, StoredSchema(state, table));
-  bool changed = false;
-  for (const auto& c : schema) {
-    if (FindColumn(known, c.name) < 0) {
-      known.push_back(c);
-      changed = true;
-    }
-  }
-  return changed ? state.PutValue(SchemaKey(table), SchemaToText(known)) : Status::Ok();
-}
 
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options, StateStore* state) {
   std::unique_ptr<QueryEngine> engine(new QueryEngine());

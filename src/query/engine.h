@@ -19,7 +19,8 @@
 #include "core/status.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
-#include "lake/row_batch.h"
+#include "lake/schema_catalog.h"
+#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog {
@@ -71,10 +72,5 @@ class QueryEngine {
   std::unique_ptr<duck::Connection> conn_;
   std::vector<LakeTable> tables_;
 };
-
-// Reads the schema recorded for `table` (the union of the columns ever exported).
-Result<TableSchema> StoredSchema(StateStore& state, const std::string& table);
-// Records the columns of `schema` that are not yet recorded for `table`.
-Status RecordSchema(StateStore& state, const std::string& table, const TableSchema& schema);
 
 }  // namespace fleetlog

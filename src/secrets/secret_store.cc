@@ -42,7 +42,7 @@ Result<MasterKey> MasterKey::Load(const std::string& key_file) {
   if ((st.st_mode & 077) != 0)
     return Error(StatusCode::kPermissionDenied, "master key {} is readable by others (mode {:o}): run chmod 600 {}", key_file,
                  st.st_mode & 0777, key_file);
-  ASSIGN_OR_RETURN(std::string text, ReadFile(key_file));
+  ASSIGN_OR_RETURN(std::string text, Env::Default()->ReadFile(key_file));
   ASSIGN_OR_RETURN(k.key_, DecodeHexKey(text, key_file));
   return k;
 }
@@ -54,13 +54,15 @@ Status MasterKey::Create(const std::string& key_file) {
   char hex[2 * sizeof key + 1];
   sodium_bin2hex(hex, sizeof hex, key, sizeof key);
   sodium_memzero(key, sizeof key);
-  const int fd = ::open(key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot create master key {}: {}", key_file, std::strerror(errno));
-  const std::string line = std::string(hex) + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-  ::close(fd);
+  std::string line = std::string(hex) + "\n";
   sodium_memzero(hex, sizeof hex);
-  return ok ? Status::Ok() : IoError("cannot write master key {}", key_file);
+  Env& env = *Env::Default();
+  auto exists = env.FileExists(key_file);
+  Status s = !exists.ok() ? exists.status()
+             : *exists    ? Error(StatusCode::kAlreadyExists, "master key {} exists already", key_file)
+                          : env.WriteFile(key_file, line, {.mode = 0600});
+  sodium_memzero(line.data(), line.size());
+  return s.WithContext("cannot create master key " + key_file);
 }
 
 Status SecretStore::Set(const std::string& name, const std::string& value) {

@@ -1,38 +1,31 @@
 #include "server/api_json.h"
 
+#include <sodium.h>
+
 #include <charconv>
+#include <cstring>
 
 namespace fleetlog {
 namespace {
 
 using nlohmann::json;
 
-constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
+// Page tokens are base64url without padding (libsodium's URL-safe variant).
 std::string Base64Url(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) out += kBase64Url[(acc >> (bits -= 6)) & 63];
-  }
-  if (bits > 0) out += kBase64Url[(acc << (6 - bits)) & 63];
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(in.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(), kVariant);
+  out.resize(std::strlen(out.c_str()));
   return out;
 }
 
 std::optional<std::string> FromBase64Url(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = std::char_traits<char>::find(kBase64Url, 64, c);
-    if (p == nullptr) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(p - kBase64Url);
-    bits += 6;
-    if (bits >= 8) out += static_cast<char>((acc >> (bits -= 8)) & 0xFF);
-  }
+  std::string out(in.size() * 3 / 4 + 3, '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), in.data(), in.size(), nullptr, &len,
+                        nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return std::nullopt;
+  out.resize(len);
   return out;
 }
 

@@ -41,7 +41,7 @@ Result<Asset> FindAsset(std::string_view path, const std::string& web_dir) {
     if (!web_dir.empty()) {
       const std::string file = route.file == "chart.umd.js" ? web_dir + "/../node_modules/chart.js/dist/chart.umd.js"
                                                             : web_dir + "/" + std::string(route.file);
-      ASSIGN_OR_RETURN(asset.body, ReadFile(file));
+      ASSIGN_OR_RETURN(asset.body, Env::Default()->ReadFile(file));
       return asset;
     }
     for (size_t i = 0; i < kEmbeddedFileCount; ++i) {

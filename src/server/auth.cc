@@ -1,21 +1,15 @@
 #include "server/auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 
 namespace fleetlog {
 
 std::string Sha256Hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  char hex[2 * sizeof digest + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
 }
 
 Result<Principal> Authenticator::Authenticate(std::string_view authorization) const {
@@ -27,7 +21,7 @@ Result<Principal> Authenticator::Authenticate(std::string_view authorization) co
   // Every configured token is compared, so the time taken does not tell which one matched.
   const ApiToken* match = nullptr;
   for (const auto& t : tokens_)
-    if (t.sha256.size() == digest.size() && CRYPTO_memcmp(t.sha256.data(), digest.data(), digest.size()) == 0)
+    if (t.sha256.size() == digest.size() && sodium_memcmp(t.sha256.data(), digest.data(), digest.size()) == 0)
       match = &t;
   if (match == nullptr) return Status(StatusCode::kPermissionDenied, "the bearer token is not one this server knows");
   return Principal{.name = match->name, .workgroup = match->workgroup};

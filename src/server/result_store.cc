@@ -1,17 +1,16 @@
 #include "server/result_store.h"
 
-#include <filesystem>
-#include <fstream>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
+#include "core/env.h"
 #include "core/text.h"
 #include "query/format.h"
 
 namespace fleetlog {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr size_t kCsvChunkBytes = 64 << 10;
@@ -81,9 +80,8 @@ void AppendJsonValue(duck::QueryResult& r, size_t col, size_t row, duckdb_type t
 
 Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryResult& result,
                                            const ResultLimits& limits, const std::atomic<bool>* stop) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return IoError("cannot create the result folder {}: {}", dir, ec.message());
+  Env& env = *Env::Default();
+  RETURN_IF_ERROR(env.CreateDir(dir).WithContext("cannot create the result folder"));
   bool done = false;
   struct Cleanup {
     const std::string& dir;
@@ -93,8 +91,7 @@ Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryRe
     }
   } cleanup{dir, done};
 
-  std::ofstream out(dir + "/rows.jsonl", std::ios::binary | std::ios::trunc);
-  if (!out) return IoError("cannot write {}/rows.jsonl", dir);
+  ASSIGN_OR_RETURN(auto out, env.NewWritableFile(dir + "/rows.jsonl"));
   const size_t cols = result.column_count(), rows = result.row_count();
   json meta;
   meta["columns"] = json::array();
@@ -107,8 +104,7 @@ Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryRe
   int64_t bytes = 0;
   std::string page;
   const auto flush_page = [&]() -> Status {
-    out.write(page.data(), static_cast<std::streamsize>(page.size()));
-    if (!out) return IoError("cannot write {}/rows.jsonl (disk full?)", dir);
+    RETURN_IF_ERROR(out->Append(page));
     bytes += static_cast<int64_t>(page.size());
     offsets.push_back(bytes);
     page.clear();
@@ -129,23 +125,19 @@ Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryRe
     if (static_cast<int64_t>(row + 1) % limits.page_rows == 0) RETURN_IF_ERROR(flush_page());
   }
   if (!page.empty() || offsets.size() == 1) RETURN_IF_ERROR(flush_page());
-  out.close();
-  if (!out) return IoError("cannot write {}/rows.jsonl", dir);
+  RETURN_IF_ERROR(out->Close());
   meta["rows"] = rows;
   meta["bytes"] = bytes;
   meta["offsets"] = offsets;
-  std::ofstream meta_out(dir + "/meta.json", std::ios::binary | std::ios::trunc);
-  meta_out << meta.dump();
-  meta_out.close();
-  if (!meta_out) return IoError("cannot write {}/meta.json", dir);
+  RETURN_IF_ERROR(env.WriteFile(dir + "/meta.json", meta.dump(), {.sync = false}));
   done = true;
   return StoredResultInfo{.rows = static_cast<int64_t>(rows), .bytes = bytes};
 }
 
 Result<StoredResult> StoredResult::Open(const std::string& dir) {
-  std::ifstream in(dir + "/meta.json", std::ios::binary);
-  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  const json meta = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto text = Env::Default()->ReadFile(dir + "/meta.json");
+  if (!text.ok()) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  const json meta = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (meta.is_discarded() || !meta.is_object() || !meta.contains("offsets") || !meta["offsets"].is_array() ||
       meta["offsets"].size() < 2 || !meta.contains("columns") || !meta["columns"].is_array())
     return Error(StatusCode::kCorruption, "{}/meta.json is damaged", dir);
@@ -159,13 +151,13 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
 }
 
 Result<std::string> StoredResult::ReadPage(int page) const {
-  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
-  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
-  std::string text(static_cast<size_t>(end - begin), '\0');
-  in.seekg(begin);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (!in) return IoError("cannot read {}/rows.jsonl", dir_);
+  auto read = Env::Default()->ReadRange(dir_ + "/rows.jsonl", begin, end - begin);
+  if (!read.ok() && read.status().code() == StatusCode::kNotFound)
+    return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  if (!read.ok()) return read.status();
+  std::string text = std::move(read).value();
+  if (static_cast<int64_t>(text.size()) != end - begin) return IoError("cannot read {}/rows.jsonl: it is shorter than recorded", dir_);
   return text;
 }
 
@@ -187,7 +179,7 @@ std::string StoredResult::CsvHeader() const {
   return header + "\r\n";
 }
 
-Status StoredResult::AppendCsvLine(const std::string& line, std::string* out) const {
+Status StoredResult::AppendCsvLine(std::string_view line, std::string* out) const {
   CsvRow row(out);
   if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
   *out += "\r\n";
@@ -199,7 +191,7 @@ Result<std::string> StoredResult::PageCsv(int page) const {
   std::string csv = page == 0 ? CsvHeader() : "";
   for (size_t pos = 0; pos < text.size();) {
     const size_t end = text.find('\n', pos);
-    RETURN_IF_ERROR(AppendCsvLine(text.substr(pos, end - pos), &csv));
+    RETURN_IF_ERROR(AppendCsvLine(std::string_view(text).substr(pos, end - pos), &csv));
     if (end == std::string::npos) break;
     pos = end + 1;
   }
@@ -207,24 +199,35 @@ Result<std::string> StoredResult::PageCsv(int page) const {
 }
 
 Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink) const {
-  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);
-  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  Env& env = *Env::Default();
+  const std::string path = dir_ + "/rows.jsonl";
+  ASSIGN_OR_RETURN(const bool exists, env.FileExists(path));
+  if (!exists) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   std::string chunk = CsvHeader();
-  std::string line;
-  while (std::getline(in, line)) {
-    RETURN_IF_ERROR(AppendCsvLine(line, &chunk));
-    if (chunk.size() >= kCsvChunkBytes) {
-      if (!sink(chunk)) return Status::Ok();
-      chunk.clear();
+  // The stored rows in pieces: each complete line is one row.
+  std::string pending;
+  for (int64_t offset = 0;;) {
+    ASSIGN_OR_RETURN(std::string piece, env.ReadRange(path, offset, kCsvChunkBytes));
+    offset += static_cast<int64_t>(piece.size());
+    const bool last = piece.empty();
+    pending += piece;
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos || (last && start < pending.size());
+         start = nl + 1) {
+      if (nl == std::string::npos) nl = pending.size();
+      RETURN_IF_ERROR(AppendCsvLine(std::string_view(pending).substr(start, nl - start), &chunk));
+      if (chunk.size() >= kCsvChunkBytes) {
+        if (!sink(chunk)) return Status::Ok();
+        chunk.clear();
+      }
     }
+    pending.erase(0, std::min(start, pending.size()));
+    if (last) break;
   }
   if (!chunk.empty()) sink(chunk);
   return Status::Ok();
 }
 
-void RemoveStoredResult(const std::string& dir) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-}
+void RemoveStoredResult(const std::string& dir) { (void)Env::Default()->DeleteTree(dir); }
 
 }  // namespace fleetlog

@@ -66,7 +66,7 @@ class StoredResult {
  private:
   Result<std::string> ReadPage(int page) const;  // the stored lines, each ending in '\n'
   std::string CsvHeader() const;
-  Status AppendCsvLine(const std::string& line, std::string* out) const;
+  Status AppendCsvLine(std::string_view line, std::string* out) const;
 
   std::string dir_;
   std::vector<ResultColumn> columns_;

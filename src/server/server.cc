@@ -263,7 +263,7 @@ void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
 
 void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
   if (!options_.access_log) return;
-  json line = {{"ts", FormatTimestampIso(Timestamp::Now())},
+  json line = {{"ts", FormatTimestampIso(clock_->Now())},
                {"remote", req.remote_addr},
                {"method", req.method},
                {"path", req.path},

@@ -2,7 +2,7 @@
 // workgroup limits, tables, the fleet overview and the dashboard's files.
 #include "server/server.h"
 
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 #include "server/auth.h"
 
 namespace fleetlog::testing {

@@ -6,7 +6,7 @@
 // statement whose last record is not terminal was queued or running when the server
 // stopped: on restart it becomes ABORTED.
 #include <algorithm>
-#include <filesystem>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -93,9 +93,7 @@ void StatementService::Persist(const StatementPtr& st) {
   // never overwrites a newer one.
   std::lock_guard write(st->record_mu);
   if (version < st->record_written) return;
-  std::error_code ec;
-  std::filesystem::create_directories(options_.results_dir + "/" + st->id, ec);
-  Status s = WriteFileAtomically(RecordPath(st->id), text, 0600);
+  Status s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600});
   if (!s.ok()) {
     // The statement goes on in memory; only a restart would lose it.
     spdlog::warn("cannot record statement {} ({}); it will not survive a restart", st->id, s.message());
@@ -107,19 +105,23 @@ void StatementService::Persist(const StatementPtr& st) {
 }
 
 std::vector<StatementService::StatementPtr> StatementService::RestoreLocked() {
-  namespace fs = std::filesystem;
   std::vector<StatementPtr> restored, interrupted;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.results_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || !LooksLikeStatementId(name)) continue;
-    auto text = ReadFile(entry.path().string() + "/" + std::string(kRecordFile));
+  Env& env = *Env::Default();
+  auto files = env.ListFiles(options_.results_dir);
+  if (!files.ok()) spdlog::warn("cannot list the result folder: {}", files.status().message());
+  std::set<std::string> folders;  // one per statement
+  for (const auto& f : files.ok() ? *files : std::vector<FileInfo>{})
+    if (const size_t slash = f.name.find('/'); slash != std::string::npos) folders.insert(f.name.substr(0, slash));
+  for (const std::string& name : folders) {
+    if (!LooksLikeStatementId(name)) continue;
+    const std::string folder = options_.results_dir + "/" + name;
+    auto text = env.ReadFile(folder + "/" + std::string(kRecordFile));
     auto st = text.ok() ? ParseRecord(*text) : Result<StatementPtr>(text.status());
     if (!st.ok() || (*st)->id != name) {
       // Written by a version that died before its first record, or damaged: nothing to keep.
-      spdlog::warn("removing result folder {}: no readable statement record ({})", entry.path().string(),
+      spdlog::warn("removing result folder {}: no readable statement record ({})", folder,
                    st.ok() ? "another id" : st.status().message());
-      RemoveStoredResult(entry.path().string());
+      RemoveStoredResult(folder);
       continue;
     }
     restored.push_back(std::move(st).value());

@@ -127,21 +127,27 @@ void StatementService::Run(const StatementPtr& st) {
       sub.status = StatementStatus::kStarted;
       sub.started = st->updated = Now();
     }
-    Status status = engine ? CheckScanLimit(wg, *engine, sub.sql) : opened.status().WithContext("cannot open the query engine");
     StoredResultInfo stored;
     bool has_result = false;
-    if (status.ok() && !st->stop) {
-      auto result = engine->Run(sub.sql);
-      if (result.ok()) {
-        has_result = result->column_count() > 0;
-        if (has_result) {
-          auto written = WriteStoredResult(ResultDir(st->id, static_cast<int>(i)), *result, options_.limits, &st->stop);
-          if (written.ok()) stored = *written;
-          else status = written.status();
+    // No exception may leave a worker thread: one thrown here fails this statement only.
+    Status status;
+    try {
+      status = engine ? CheckScanLimit(wg, *engine, sub.sql) : opened.status().WithContext("cannot open the query engine");
+      if (status.ok() && !st->stop) {
+        auto result = engine->Run(sub.sql);
+        if (result.ok()) {
+          has_result = result->column_count() > 0;
+          if (has_result) {
+            auto written = WriteStoredResult(ResultDir(st->id, static_cast<int>(i)), *result, options_.limits, &st->stop);
+            if (written.ok()) stored = *written;
+            else status = written.status();
+          }
+        } else {
+          status = result.status();
         }
-      } else {
-        status = result.status();
       }
+    } catch (const std::exception& e) {
+      status = Internal("unexpected error: {}", e.what());
     }
     std::lock_guard lock(mu_);
     sub.ended = st->updated = Now();

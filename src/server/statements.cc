@@ -1,7 +1,6 @@
 #include "server/statements.h"
 
 #include <algorithm>
-#include <filesystem>
 
 #include "core/fs.h"
 
@@ -40,10 +39,7 @@ StatementService::StatementService(StatementServiceOptions options, StateStore* 
 StatementService::~StatementService() { Stop(); }
 
 Status StatementService::Start() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(options_.results_dir, ec);
-  if (ec) return IoError("cannot create the result folder {}: {}", options_.results_dir, ec.message());
+  RETURN_IF_ERROR(Env::Default()->CreateDir(options_.results_dir).WithContext("cannot create the result folder"));
   std::vector<StatementPtr> interrupted;
   {
     std::lock_guard lock(mu_);

@@ -1,6 +1,6 @@
 // The statements API end to end over HTTP: status transitions, results and paging, cancel,
 // idempotency, expiry and the result cap.
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {

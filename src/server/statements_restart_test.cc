@@ -3,7 +3,7 @@
 // back ABORTED, and damaged record folders are cleared without touching anything else.
 #include <fstream>
 
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {
@@ -72,16 +72,16 @@ TEST_F(RestartTest, StatementsCutOffByACrashComeBackAborted) {
   WaitFor(running, "PICKED");
   const std::string queued = Submit({{"sql", "SELECT 2"}, {"workgroup", "small"}});
   // What a process killed at this moment leaves behind: the records written at submit.
-  const std::string running_record = *ReadFile(RecordPath(running));
-  const std::string queued_record = *ReadFile(RecordPath(queued));
+  const std::string running_record = *Env::Default()->ReadFile(RecordPath(running));
+  const std::string queued_record = *Env::Default()->ReadFile(RecordPath(queued));
   EXPECT_NE(running_record.find("\"SUBMITTED\""), std::string::npos);
   gate_.Open();
   WaitFor(running);
   client_.reset();
   server_->Stop();
   server_.reset();
-  ASSERT_TRUE(WriteFileAtomically(RecordPath(running), running_record).ok());
-  ASSERT_TRUE(WriteFileAtomically(RecordPath(queued), queued_record).ok());
+  ASSERT_TRUE(Env::Default()->WriteFile(RecordPath(running), running_record).ok());
+  ASSERT_TRUE(Env::Default()->WriteFile(RecordPath(queued), queued_record).ok());
 
   StartServer();
   for (const std::string& id : {running, queued}) {
@@ -92,7 +92,7 @@ TEST_F(RestartTest, StatementsCutOffByACrashComeBackAborted) {
     EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 400);
   }
   // The new status is recorded, so a second restart agrees.
-  EXPECT_NE(ReadFile(RecordPath(running))->find("\"ABORTED\""), std::string::npos);
+  EXPECT_NE(Env::Default()->ReadFile(RecordPath(running))->find("\"ABORTED\""), std::string::npos);
   gate_.Open();
   EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT 3"}, {"workgroup", "small"}}))["status"], "FINISHED");
 }

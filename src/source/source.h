@@ -12,7 +12,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 #include "source/table_spec.h"
 
 namespace fleetlog {

@@ -8,7 +8,7 @@
 
 #include "core/config.h"
 #include "core/time.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 
 namespace fleetlog {
 

@@ -1,9 +1,9 @@
 // The SQLite-backed state store. WAL with synchronous=FULL: a returned Commit() survives a
 // power cut. One connection, guarded by a mutex; other processes (readers such as
 // `fleetlog query`) open their own connections, which WAL lets run beside the writer.
-#include <filesystem>
 #include <mutex>
 
+#include "core/env.h"
 #include "state/sqlite.h"
 #include "state/state_store.h"
 
@@ -52,7 +52,7 @@ std::optional<Timestamp> FromMicros(const std::optional<int64_t>& us) {
 
 class SqliteStateStore final : public StateStore {
  public:
-  explicit SqliteStateStore(Database db) : db_(std::move(db)) {}
+  SqliteStateStore(Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
 
   Result<int64_t> SchemaVersion() {
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare("PRAGMA user_version"));
@@ -248,7 +248,7 @@ class SqliteStateStore final : public StateStore {
   Result<int64_t> CommitLocked(const CommitRequest& request) {
     ASSIGN_OR_RETURN(int64_t run_id, InsertRun(request.run));
     ASSIGN_OR_RETURN(auto commit, db_.Prepare("INSERT INTO commits (committed_at, run_id) VALUES (?, ?)"));
-    commit.Bind(1, Timestamp::Now().micros()).Bind(2, run_id);
+    commit.Bind(1, clock_.Now().micros()).Bind(2, run_id);
     RETURN_IF_ERROR(commit.Run());
     const int64_t commit_id = db_.LastInsertId();
     for (const auto& f : request.add) {
@@ -269,7 +269,7 @@ class SqliteStateStore final : public StateStore {
       ASSIGN_OR_RETURN(auto stmt, db_.Prepare(fmt::format(
           "UPDATE files SET state = {}, retired_at = ? WHERE id = ? AND state IN ({}, {})", static_cast<int>(FileState::kRetired),
           static_cast<int>(FileState::kCommitted), static_cast<int>(FileState::kPublished))));
-      stmt.Bind(1, Timestamp::Now().micros()).Bind(2, id);
+      stmt.Bind(1, clock_.Now().micros()).Bind(2, id);
       RETURN_IF_ERROR(stmt.Run());
       if (sqlite3_changes(db_.raw()) != 1)
         return Error(StatusCode::kAlreadyExists, "file {} was already replaced by another commit", id);
@@ -279,7 +279,7 @@ class SqliteStateStore final : public StateStore {
           "INSERT INTO cursors (cluster, tbl, position, updated_at) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (cluster, tbl) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at"));
       stmt.Bind(1, request.cursor->cluster).Bind(2, request.cursor->table).Bind(3, request.cursor->position.micros());
-      stmt.Bind(4, Timestamp::Now().micros());
+      stmt.Bind(4, clock_.Now().micros());
       RETURN_IF_ERROR(stmt.Run());
     }
     return commit_id;
@@ -340,6 +340,7 @@ class SqliteStateStore final : public StateStore {
 
   std::mutex mu_;
   Database db_;
+  const Clock& clock_;
   int64_t version_ = 0;  // of the store's schema (kMigrations); set at open
 };
 
@@ -355,20 +356,17 @@ const char* FileStateName(FileState state) {
   return "?";
 }
 
-Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode) {
-  if (mode == OpenMode::kReadOnly && !std::filesystem::exists(path))
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode, Env* env) {
+  ASSIGN_OR_RETURN(const bool exists, env->FileExists(path));
+  if (mode == OpenMode::kReadOnly && !exists)
     return Error(StatusCode::kNotFound, "state store {} does not exist yet: run `fleetlog export` first", path);
-  if (mode == OpenMode::kReadWrite) {
-    std::error_code ec;
-    const auto dir = std::filesystem::path(path).parent_path();
-    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  }
+  if (mode == OpenMode::kReadWrite) RETURN_IF_ERROR(env->CreateDir(ParentDir(path)));
   const int flags = SQLITE_OPEN_READWRITE | (mode == OpenMode::kReadWrite ? SQLITE_OPEN_CREATE : 0);
   ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, flags));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
-  auto store = std::make_unique<SqliteStateStore>(std::move(db));
+  auto store = std::make_unique<SqliteStateStore>(std::move(db), env->clock());
   RETURN_IF_ERROR(mode == OpenMode::kReadWrite ? store->Migrate() : store->ReadSchemaVersion());
   return std::unique_ptr<StateStore>(std::move(store));
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/env.h"
 #include "core/status.h"
 #include "core/time.h"
 
@@ -120,8 +121,10 @@ class StateStore {
 
 enum class OpenMode { kReadWrite, kReadOnly };
 
-// Opens (creating and migrating when kReadWrite) the SQLite state store at `path`.
+// Opens (creating and migrating when kReadWrite) the SQLite state store at `path`, a local
+// file (SQLite does its own I/O); `env` makes its folder and gives the clock for commit times.
 // kReadOnly fails with kNotFound when the file does not exist.
-Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode);
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode,
+                                                         Env* env = Env::Default());
 
 }  // namespace fleetlog

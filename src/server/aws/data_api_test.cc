@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/sigv4.h"
-#include "server/api_test_fixture.h"
+#include "api_test_fixture.h"
 
 namespace fleetlog::testing {
 namespace {

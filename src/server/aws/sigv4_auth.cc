@@ -2,10 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include <cstdlib>
-
 #include "core/sigv4.h"
-#include "secrets/secret_store.h"
 
 namespace fleetlog {
 namespace {
@@ -39,32 +36,6 @@ std::string FormatAmzDate(Timestamp t) {
 int SkewMinutes(Duration skew) { return static_cast<int>(skew.micros() / 60'000'000); }
 
 }  // namespace
-
-Result<std::vector<AwsAccessKey>> ResolveAccessKeys(const std::vector<AccessKeyConfig>& keys, SecretStore* secrets) {
-  std::vector<AwsAccessKey> out;
-  for (const auto& k : keys) {
-    AwsAccessKey key{.name = k.name, .access_key_id = k.access_key_id, .workgroup = k.workgroup};
-    if (!k.secret_env.empty()) {
-      const char* value = std::getenv(k.secret_env.c_str());
-      if (value == nullptr || *value == '\0')
-        return InvalidArgument("access key \"{}\": the environment variable {} (secret_access_key_env) is not set",
-                               k.name, k.secret_env);
-      key.secret_access_key = value;
-    } else {
-      if (secrets == nullptr)
-        return InvalidArgument("access key \"{}\": its secret \"{}\" is in the secret store, which cannot be opened "
-                               "(no master key or state store yet: run `fleetlog init` and `fleetlog secrets set {}`)",
-                               k.name, k.secret_name, k.secret_name);
-      auto value = secrets->Get(k.secret_name);
-      if (!value.ok())
-        return InvalidArgument("access key \"{}\": cannot read secret \"{}\" ({}); store it with `fleetlog secrets set "
-                               "{}`", k.name, k.secret_name, value.status().message(), k.secret_name);
-      key.secret_access_key = std::move(value).value();
-    }
-    out.push_back(std::move(key));
-  }
-  return out;
-}
 
 SigV4Authenticator::SigV4Authenticator(std::vector<AwsAccessKey> keys, bool anonymous, std::string region,
                                        Duration clock_skew, const Clock* clock)

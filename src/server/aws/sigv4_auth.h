@@ -25,7 +25,6 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
 #include "core/time.h"
 #include "server/auth.h"
 #include "server/aws/aws_error.h"
@@ -33,20 +32,13 @@
 
 namespace fleetlog {
 
-// An access key with its secret, resolved from the secret store at start-up.
+// An access key with its secret, read from the secret store at start-up (cli/serve_command.cc).
 struct AwsAccessKey {
   std::string name;  // safe to log
   std::string access_key_id;
   std::string secret_access_key;
   std::string workgroup;
 };
-
-class SecretStore;
-
-// Reads each configured key's secret: from `secrets` (secret_access_key_secret) or the
-// environment (secret_access_key_env). `secrets` may be null when no key uses it. Fails with
-// kInvalidArgument naming the key whose secret is missing.
-Result<std::vector<AwsAccessKey>> ResolveAccessKeys(const std::vector<AccessKeyConfig>& keys, SecretStore* secrets);
 
 class SigV4Authenticator {
  public:

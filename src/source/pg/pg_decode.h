@@ -14,7 +14,7 @@
 #include <libpq-fe.h>
 
 #include "core/status.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 
 namespace fleetlog {
 

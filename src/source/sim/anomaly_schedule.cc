@@ -117,7 +117,7 @@ std::string AnomalyLabelsCsv(const std::vector<AnomalyLabel>& labels) {
 }
 
 Status WriteAnomalyLabelsCsv(const std::vector<AnomalyLabel>& labels, const std::string& path) {
-  return WriteFileAtomically(path, AnomalyLabelsCsv(labels)).WithContext("writing anomaly labels to " + path);
+  return Env::Default()->WriteFile(path, AnomalyLabelsCsv(labels)).WithContext("writing anomaly labels to " + path);
 }
 
 }  // namespace fleetlog

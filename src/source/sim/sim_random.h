@@ -9,18 +9,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/splitmix64.h"
+
 namespace fleetlog::sim {
 
-// The SplitMix64 finalizer: a bijective 64-bit mix with good avalanche.
-inline uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+inline uint64_t Mix64(uint64_t x) { return SplitMix64Mix(x); }
 
-inline uint64_t Hash(uint64_t a, uint64_t b) { return Mix64(a * 0x9e3779b97f4a7c15ULL + Mix64(b)); }
+inline uint64_t Hash(uint64_t a, uint64_t b) { return Mix64(a * kSplitMix64Gamma + Mix64(b)); }
 inline uint64_t Hash(uint64_t a, uint64_t b, uint64_t c) { return Hash(Hash(a, b), c); }
 inline uint64_t Hash(uint64_t a, uint64_t b, uint64_t c, uint64_t d) { return Hash(Hash(a, b, c), d); }
 
@@ -36,12 +31,9 @@ inline uint64_t ClusterSeed(uint64_t seed, std::string_view cluster) { return Ha
 
 class Rng {
  public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
+  explicit Rng(uint64_t seed) : gen_(seed) {}
 
-  uint64_t Next() {
-    state_ += 0x9e3779b97f4a7c15ULL;
-    return Mix64(state_);
-  }
+  uint64_t Next() { return gen_.Next(); }
   // Uniform in [0, 1).
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   // Uniform integer in [lo, hi). REQUIRES: lo < hi.
@@ -71,7 +63,7 @@ class Rng {
   }
 
  private:
-  uint64_t state_;
+  SplitMix64 gen_;
 };
 
 }  // namespace fleetlog::sim

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "core/status.h"
-#include "lake/row_batch.h"
+#include "core/row_batch.h"
 #include "source/sim/sim_workload.h"
 #include "source/source.h"
 

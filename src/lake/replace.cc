@@ -1,0 +1,165 @@
+#include "lake/replace.h"
+
+#include <set>
+
+#include "core/fs.h"
+
+namespace fleetlog::upkeep {
+namespace {
+
+using duck::QuoteString;
+
+constexpr const char* kIntentPrefix = "upkeep/pending/";
+
+std::string IntentKey(const std::string& path) { return kIntentPrefix + path; }
+
+// Best effort: a file left behind is an orphan that RecoverUpkeep or `verify` finds.
+void RemoveQuietly(Env& env, const std::string& path) { (void)env.DeleteFile(path); }
+
+// The columns of a Parquet file as DuckDB reads them, in SchemaToText's form, so that the
+// query engine can read files that share them without comparing every footer.
+Result<std::string> WrittenColumns(duck::Connection& conn, const std::string& path) {
+  ASSIGN_OR_RETURN(auto r, conn.Query(fmt::format("SELECT * FROM read_parquet({}) LIMIT 0", QuoteString(path))));
+  std::string out;
+  for (size_t c = 0; c < r.column_count(); ++c)
+    out += fmt::format("{}{} {}", c ? ", " : "", r.column_name(c), r.column_type_name(c));
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lake, int64_t memory_limit_bytes,
+                                                           int threads) {
+  RETURN_IF_ERROR(lake.Prepare());
+  ASSIGN_OR_RETURN(auto db, duck::Database::OpenInMemory({
+      {"memory_limit", std::to_string(memory_limit_bytes) + "B"},
+      {"threads", std::to_string(threads)},
+      {"temp_directory", lake.Abs(LakeLayout::TmpDir()) + "/upkeep"},
+      {"autoinstall_known_extensions", "false"},
+      {"autoload_known_extensions", "false"},
+      {"allow_community_extensions", "false"},
+      {"allow_unsigned_extensions", "false"},
+  }));
+  // The sandbox, as the query engine's: purge predicates are user SQL.
+  ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  RETURN_IF_ERROR(conn->Exec(fmt::format("SET allowed_directories = [{}]", QuoteString(lake.root() + "/"))));
+  RETURN_IF_ERROR(conn->Exec("SET enable_external_access = false"));
+  RETURN_IF_ERROR(conn->Exec("SET lock_configuration = true"));
+  return db;
+}
+
+std::string ParquetList(const LakeLayout& lake, const std::vector<CommittedFile>& files) {
+  std::string list = "[";
+  for (const auto& f : files) list += (list.size() > 1 ? ", " : "") + QuoteString(lake.Abs(f.path));
+  return list + "]";
+}
+
+Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, const std::string& table,
+                            const std::string& cluster, const std::string& dt, const std::string& select_sql) {
+  NewFile f;
+  f.table = table;
+  f.cluster = cluster;
+  f.dt = dt;
+  Env& env = lake.env();
+  f.path = LakeLayout::NewFilePath(table, cluster, dt, env.Now());
+  f.staging_path = LakeLayout::StagingPathFor(f.path);
+  const std::string staging = lake.Abs(f.staging_path);
+  const std::string local = env.LocalPath(staging);
+  if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
+  ASSIGN_OR_RETURN(auto copied, conn.Query(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd)", select_sql,
+                                                       QuoteString(local))));
+  f.rows = copied.row_count() > 0 ? copied.int64(0, 0) : 0;
+  auto columns = WrittenColumns(conn, local);
+  if (!columns.ok()) {
+    RemoveQuietly(env, staging);
+    return columns.status();
+  }
+  f.columns = std::move(columns).value();
+  Status synced = env.SyncFile(staging);
+  auto digest = synced.ok() ? DigestFile(env, staging) : Result<FileDigest>(synced);
+  if (!digest.ok()) {
+    RemoveQuietly(env, staging);
+    return digest.status();
+  }
+  f.bytes = digest->bytes;
+  f.checksum = digest->checksum;
+  return f;
+}
+
+void RemoveStagedFiles(const LakeLayout& lake, const std::vector<NewFile>& files) {
+  for (const auto& f : files) RemoveQuietly(lake.env(), lake.Abs(f.staging_path));
+}
+
+Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Replacement r) {
+  for (const auto& f : r.add) RETURN_IF_ERROR(state.PutValue(IntentKey(f.path), r.run.kind));
+  std::vector<std::string> placed;
+  Env& env = lake.env();
+  auto undo = [&](const Status& why) {
+    for (const auto& p : placed) RemoveQuietly(env, lake.Abs(p));
+    for (const auto& f : r.add) {
+      RemoveQuietly(env, lake.Abs(f.staging_path));
+      (void)state.DeleteValue(IntentKey(f.path));
+    }
+    return why;
+  };
+  if (!r.add.empty()) {
+    if (Status s = env.SyncDir(lake.Abs(LakeLayout::StagingDir())); !s.ok()) return undo(s);
+  }
+  for (auto& f : r.add) {
+    if (Status s = env.Publish(lake.Abs(f.staging_path), lake.Abs(f.path)); !s.ok()) return undo(s);
+    placed.push_back(f.path);
+    f.staging_path = f.path;  // already in place: the commit records it as published
+    CrashPoint(r.crash_prefix + "-placed");
+  }
+  CommitRequest request{.add = r.add, .retire = r.retire, .run = r.run};
+  auto commit = state.Commit(request);
+  if (!commit.ok()) return undo(commit.status());
+  CrashPoint(r.crash_prefix + "-committed");
+  for (const auto& f : r.add) (void)state.DeleteValue(IntentKey(f.path));
+  return commit;
+}
+
+Result<std::vector<std::string>> PendingReplacementPaths(StateStore& state) {
+  ASSIGN_OR_RETURN(auto keys, state.ListKeys(kIntentPrefix));
+  for (auto& k : keys) k = k.substr(std::string_view(kIntentPrefix).size());
+  return keys;
+}
+
+Result<int> RecoverUpkeep(StateStore& state, const LakeLayout& lake) {
+  ASSIGN_OR_RETURN(auto pending, PendingReplacementPaths(state));
+  if (pending.empty()) return 0;
+  ASSIGN_OR_RETURN(auto files, state.ListFiles({}));
+  std::set<std::string> known;
+  for (const auto& f : files) known.insert(f.path);
+  int removed = 0;
+  for (const auto& path : pending) {
+    if (!known.count(path)) {
+      ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(path)));
+      RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(path)).WithContext("removing an uncommitted upkeep file"));
+      if (existed) ++removed;
+    }
+    RETURN_IF_ERROR(state.DeleteValue(IntentKey(path)));
+  }
+  return removed;
+}
+
+Result<SweepReport> SweepRetired(StateStore& state, const LakeLayout& lake, Timestamp now, Duration grace) {
+  ASSIGN_OR_RETURN(auto retired, state.ListFiles({.states = {FileState::kRetired}}));
+  SweepReport report;
+  std::vector<int64_t> forget;
+  for (const auto& f : retired) {
+    if (!f.retired_at || now - *f.retired_at < grace) continue;
+    ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(f.path)));
+    RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(f.path)).WithContext("deleting a retired file"));
+    if (existed) {
+      ++report.files_deleted;
+      report.bytes_deleted += f.bytes;
+    }
+    forget.push_back(f.id);
+    CrashPoint("sweep-deleted");
+  }
+  if (!forget.empty()) RETURN_IF_ERROR(state.DeleteFiles(forget));
+  return report;
+}
+
+}  // namespace fleetlog::upkeep
