@@ -104,7 +104,7 @@ TEST(FaultInjectionTest, ExportCommitIsAllOrNothingAtEveryFault) {
                         {.table = "stl_query", .cluster = "c1", .partition_column = "endtime", .key = {"query"}});
     RETURN_IF_ERROR(window.Append(UpkeepLake::QueryRows(11, 40, start + Duration::Minutes(10))));
     ASSIGN_OR_RETURN(WindowCommitted done, window.Commit(faulty.env().clock(), {.cluster = "c1", .table = "stl_query"}, upper));
-    EXPECT_EQ(done.files.size(), 2u);
+    if (done.files.size() != 2) return Internal("committed {} files, not 2", done.files.size());
     return done.publish_error;
   };
   const Check check = [&](UpkeepLake& lake) {
@@ -130,9 +130,9 @@ TEST(FaultInjectionTest, CompactionReplacesAllOrNothingAtEveryFault) {
     for (int w = 0; w < 4; ++w) lake.WriteQueries("c1", w * 10 + 1, w * 10 + 10, kDay + Duration::Hours(w));
   };
   const Body body = [](UpkeepLake& lake, const LakeLayout& faulty) -> Status {
+    // CompactLake reports a partition it could not compact in its report, and goes on.
     ASSIGN_OR_RETURN(auto report, CompactLake(lake.state(), faulty, lake.config(), {}, faulty.env().Now()));
-    EXPECT_EQ(report.files_in, 4);
-    return Status::Ok();
+    return report.files_in == 4 ? Status::Ok() : Internal("{} files compacted, not 4", report.files_in);
   };
   const Check check = [](UpkeepLake& lake) {
     EXPECT_EQ(QueryIds(lake), Expected(1, 40));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "detect/random.h"
+#include "exporter/writer.h"
 #include "lake/commit_window.h"
 #include "query/engine.h"
 #include "test_util.h"

@@ -132,7 +132,9 @@ TEST_F(CycleTest, AFailingTableFailsAloneAndBacksOff) {
   for (const auto& r : first.runs) {
     const bool bad = r.cluster == "c1" && r.table == "stl_wlm_query";
     EXPECT_EQ(r.status, bad ? RunStatus::kFailed : RunStatus::kOk) << r.cluster << " " << r.table;
-    if (bad) EXPECT_NE(r.error.find("is failing"), std::string::npos) << r.error;
+    if (bad) {
+      EXPECT_NE(r.error.find("is failing"), std::string::npos) << r.error;
+    }
   }
   // The good tables of the same cluster and of the other committed.
   EXPECT_EQ(Ids("c1", "stl_query"), (std::vector<int64_t>{1}));
@@ -193,7 +195,9 @@ TEST_F(CycleTest, AnUnreachableClusterFailsEachOfItsTablesAndCallsBackForEach) {
   EXPECT_EQ(callbacks_, 4);
   for (const auto& r : report.runs) {
     EXPECT_EQ(r.status, r.cluster == "c1" ? RunStatus::kFailed : RunStatus::kOk);
-    if (r.cluster == "c1") EXPECT_NE(r.error.find("refuses connections"), std::string::npos) << r.error;
+    if (r.cluster == "c1") {
+      EXPECT_NE(r.error.find("refuses connections"), std::string::npos) << r.error;
+    }
   }
   EXPECT_EQ(Ids("c2", "stl_query"), (std::vector<int64_t>{2}));
 }

@@ -95,10 +95,13 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
   std::vector<std::string> placed;
   Env& env = lake.env();
   auto undo = [&](const Status& why) {
-    for (const auto& p : placed) RemoveQuietly(env, lake.Abs(p));
+    // A placed file that cannot be removed keeps its intent, so RecoverUpkeep removes it.
+    std::set<std::string> left;
+    for (const auto& p : placed)
+      if (!env.DeleteFile(lake.Abs(p)).ok()) left.insert(p);
     for (const auto& f : r.add) {
       RemoveQuietly(env, lake.Abs(f.staging_path));
-      (void)state.DeleteValue(IntentKey(f.path));
+      if (!left.count(f.path)) (void)state.DeleteValue(IntentKey(f.path));
     }
     return why;
   };

@@ -7,6 +7,8 @@
 #include <set>
 #include <string_view>
 
+#include "query/sql_lexer.h"
+
 namespace fleetlog {
 namespace {
 
@@ -30,24 +32,6 @@ const TextView kTextViews[] = {
 const char* const kCatalogWords[] = {"information_schema", "pg_catalog", "duckdb_tables", "duckdb_views",
                                      "duckdb_columns", "duckdb_dependencies", "show", "show_tables",
                                      "show_tables_expanded"};
-
-// The words of `sql` in lower case: runs of letters, digits and underscores. Every name a
-// statement can reach a table by (bare, quoted, qualified or in a string) is one of them.
-std::set<std::string> LowerWords(std::string_view sql) {
-  std::set<std::string> words;
-  std::string word;
-  for (char ch : sql) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_') {
-      word += static_cast<char>(std::tolower(c));
-    } else if (!word.empty()) {
-      words.insert(std::move(word));
-      word.clear();
-    }
-  }
-  if (!word.empty()) words.insert(std::move(word));
-  return words;
-}
 
 // Which tables get a view: all of them, or those a statement may read.
 class ViewSelection {

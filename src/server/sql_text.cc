@@ -5,91 +5,10 @@
 #include <regex>
 
 #include "duck/duck.h"
+#include "query/sql_lexer.h"
 
 namespace fleetlog {
 namespace {
-
-struct Token {
-  enum class Kind { kOther, kIdentifier, kQuotedIdentifier, kString, kComment, kParameter };
-  Kind kind = Kind::kOther;
-  size_t begin = 0, end = 0;
-  std::string name;  // identifier or parameter name
-};
-
-bool IsIdentStart(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return std::isalpha(u) || c == '_' || u >= 0x80;
-}
-bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '$'; }
-
-// Splits `sql` into tokens; only the kinds above matter, everything else is kOther.
-// An unterminated string or comment runs to the end (DuckDB will report it).
-std::vector<Token> Tokenize(std::string_view sql) {
-  std::vector<Token> out;
-  const size_t n = sql.size();
-  const auto at = [&](size_t k) { return k < n ? sql[k] : '\0'; };
-  size_t i = 0;
-  while (i < n) {
-    Token t{.begin = i};
-    const char c = sql[i];
-    if (c == '-' && at(i + 1) == '-') {
-      t.kind = Token::Kind::kComment;
-      while (i < n && sql[i] != '\n') ++i;
-    } else if (c == '/' && at(i + 1) == '*') {
-      t.kind = Token::Kind::kComment;
-      int depth = 0;
-      while (i < n) {
-        if (sql[i] == '/' && at(i + 1) == '*') depth++, i += 2;
-        else if (sql[i] == '*' && at(i + 1) == '/') { i += 2; if (--depth == 0) break; }
-        else ++i;
-      }
-    } else if (c == '\'' || ((c == 'e' || c == 'E') && at(i + 1) == '\'' && (i == 0 || !IsIdentChar(sql[i - 1])))) {
-      const bool backslash_escapes = c != '\'';
-      t.kind = Token::Kind::kString;
-      i += backslash_escapes ? 2 : 1;
-      while (i < n) {
-        if (backslash_escapes && sql[i] == '\\') i += 2;
-        else if (sql[i] == '\'' && at(i + 1) == '\'') i += 2;
-        else if (sql[i++] == '\'') break;
-      }
-    } else if (c == '"') {
-      t.kind = Token::Kind::kQuotedIdentifier;
-      ++i;
-      while (i < n) {
-        if (sql[i] == '"' && at(i + 1) == '"') t.name += '"', i += 2;
-        else if (sql[i] == '"') { ++i; break; }
-        else t.name += sql[i++];
-      }
-    } else if (c == '$' && (at(i + 1) == '$' || IsIdentStart(at(i + 1)))) {
-      size_t j = i + 1;
-      while (j < n && IsIdentChar(sql[j]) && sql[j] != '$') ++j;
-      if (at(j) == '$') {  // $tag$ ... $tag$
-        const std::string_view tag = sql.substr(i, j + 1 - i);
-        const size_t close = sql.find(tag, j + 1);
-        t.kind = Token::Kind::kString;
-        i = close == std::string_view::npos ? n : close + tag.size();
-      } else {
-        i = j;  // $name: a DuckDB prepared-statement parameter, not ours
-      }
-    } else if (IsIdentStart(c)) {
-      t.kind = Token::Kind::kIdentifier;
-      while (i < n && IsIdentChar(sql[i])) ++i;
-      t.name = std::string(sql.substr(t.begin, i - t.begin));
-    } else if (c == ':' && IsIdentStart(at(i + 1)) && (i == 0 || sql[i - 1] != ':')) {
-      t.kind = Token::Kind::kParameter;
-      ++i;
-      while (i < n && IsIdentChar(sql[i]) && sql[i] != '$') ++i;
-      t.name = std::string(sql.substr(t.begin + 1, i - t.begin - 1));
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
-      while (i < n && (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '.' || sql[i] == '_')) ++i;
-    } else {
-      ++i;
-    }
-    t.end = std::min(i, n);
-    out.push_back(std::move(t));
-  }
-  return out;
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
@@ -131,16 +50,16 @@ Result<std::string> BindParameters(std::string_view sql, const std::vector<SqlPa
   }
   std::string out;
   out.reserve(sql.size());
-  for (const Token& t : Tokenize(sql)) {
-    if (t.kind != Token::Kind::kParameter) {
+  for (const SqlToken& t : LexSql(sql)) {
+    if (t.kind != SqlToken::Kind::kParameter) {
       out.append(sql.substr(t.begin, t.end - t.begin));
       continue;
     }
-    auto it = literals.find(t.name);
+    auto it = literals.find(t.value);
     if (it == literals.end())
       return InvalidArgument("the SQL uses :{} but no parameter of that name is given (a colon before a name always "
-                             "marks a parameter; write \": {}\" with a space if you meant something else)", t.name, t.name);
-    used[t.name] = true;
+                             "marks a parameter; write \": {}\" with a space if you meant something else)", t.value, t.value);
+    used[t.value] = true;
     out += it->second;
   }
   for (const auto& [name, was_used] : used)
@@ -152,9 +71,9 @@ std::set<std::string> ReferencedNames(std::string_view sql, const std::vector<st
   std::map<std::string, std::string> by_lower;
   for (const auto& t : tables) by_lower.emplace(Lower(t), t);
   std::set<std::string> found;
-  for (const Token& t : Tokenize(sql)) {
-    if (t.kind != Token::Kind::kIdentifier && t.kind != Token::Kind::kQuotedIdentifier) continue;
-    if (auto it = by_lower.find(Lower(t.name)); it != by_lower.end()) found.insert(it->second);
+  for (const SqlToken& t : LexSql(sql)) {
+    if (t.kind != SqlToken::Kind::kIdentifier && t.kind != SqlToken::Kind::kQuotedIdentifier) continue;
+    if (auto it = by_lower.find(Lower(t.value)); it != by_lower.end()) found.insert(it->second);
   }
   return found;
 }

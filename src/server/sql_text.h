@@ -1,8 +1,8 @@
 // Reading user SQL without running it: binding named :parameters as quoted literals, and
 // finding which lake tables a statement names (for the workgroup's scan limit).
-// Both scan the text the way DuckDB's lexer does for what matters here: 'strings' (with ''
-// and E'\'' escapes), $tag$dollar strings$tag$, "quoted identifiers", -- and /* */ comments,
-// and `::` casts are never mistaken for parameters or table names.
+// Both read the text through the one SQL lexer (query/sql_lexer.h, DuckDB's lexical rules):
+// 'strings', E'strings', $tag$dollar strings$tag$, "quoted identifiers", -- and nested /* */
+// comments, and `::` casts are never mistaken for parameters or table names.
 // Thread-safety: pure functions.
 #pragma once
 

@@ -105,7 +105,10 @@ TEST_F(RestartTest, DamagedRecordsAreClearedAndOtherFilesKept) {
   const std::string damaged = "0123abcd-0000-4000-8000-000000000000";
   const std::string no_record = "0123abcd-0000-4000-8000-000000000001";
   std::filesystem::create_directories(results + damaged + "/1");
+  // What a crash before the first record leaves: a result page, no record. (Folders are
+  // reached through the Env, where a folder is its files: an empty one does not exist.)
   std::filesystem::create_directories(results + no_record + "/1");
+  std::ofstream(results + no_record + "/1/rows.jsonl") << "[1]\n";
   std::ofstream(results + damaged + "/statement.json") << "{\"version\": 1, \"id\": ";
   std::filesystem::create_directories(results + "notes");
   std::ofstream(results + "notes/keep.txt") << "mine";

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <set>
 
+#include "lake/commit.h"
 #include "upkeep/purge.h"
 #include "upkeep/policy.h"
 #include "upkeep_test_util.h"
