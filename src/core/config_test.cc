@@ -262,6 +262,41 @@ TEST(ConfigTest, ServerTokensAndWorkgroups) {
               HasSubstr("names workgroup \"nope\""));
 }
 
+TEST(ConfigTest, DataApiAccessKeysAndWorkgroupMapping) {
+  auto config = Parse(R"([server]
+[server.data_api]
+region = "eu-west-1"
+workgroups = { "prod-warehouse" = "small", "*" = "default" }
+[[server.access_key]]
+name = "analyst"
+access_key_id = "AKIAFLEETLOG0001"
+secret_access_key_secret = "analyst-aws"
+workgroup = "small"
+[[workgroup]]
+name = "small"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& s = *config->server;
+  EXPECT_TRUE(s.data_api.enabled);
+  EXPECT_EQ(s.data_api.path, "/");
+  EXPECT_EQ(s.data_api.region, "eu-west-1");
+  EXPECT_EQ(s.data_api.clock_skew, Duration::Minutes(5));
+  EXPECT_EQ(s.data_api.workgroups.at("prod-warehouse"), "small");
+  ASSERT_EQ(s.access_keys.size(), 1u);
+  EXPECT_EQ(s.access_keys[0].secret_name, "analyst-aws");
+  EXPECT_EQ(s.access_keys[0].workgroup, "small");
+
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\nsecret_access_key = \"x\"\n"),
+              HasSubstr("a literal secret_access_key is not allowed"));
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\n"),
+              HasSubstr("needs exactly one of secret_access_key_secret"));
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\nsecret_access_key_env = \"K\"\n"
+                      "workgroup = \"nope\"\n"),
+              HasSubstr("names workgroup \"nope\""));
+  EXPECT_THAT(ErrorOf("[server.data_api]\nworkgroups = { \"c\" = \"nope\" }\n"), HasSubstr("maps \"c\" to \"nope\""));
+  EXPECT_THAT(ErrorOf("[server.data_api]\npath = \"/v1/aws\"\n"), HasSubstr("may not be under /v1/"));
+}
+
 TEST(ConfigTest, ParsesByteSizes) {
   EXPECT_EQ(*ParseByteSize("1000"), 1000);
   EXPECT_EQ(*ParseByteSize("512MB"), 512'000'000);
