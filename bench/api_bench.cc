@@ -114,6 +114,8 @@ int Run(const std::string& dir, int seconds, int clients, const std::string& bin
   o.lake_root = dir + "/lake";
   o.engine_threads = 1;
   o.http_threads = 64;
+  o.query_worker = binary;  // statements run in `fleetlog query-worker` processes
+  if (binary.empty()) return std::fprintf(stderr, "api_bench run needs the fleetlog binary (query workers)\n"), 2;
   Server server(o, state->get());
   if (Status s = server.Start(); !s.ok()) return std::fprintf(stderr, "%s\n", s.message().c_str()), 1;
   const long rss_start = RssKb();

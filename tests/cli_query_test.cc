@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "test_util.h"
 
 namespace fleetlog {
@@ -141,17 +142,49 @@ TEST_F(CliQueryTest, CsvRoundTripIsExact) {
                  "csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "cluster,dt,query,userid,starttime,aborted,querytxt\r\n"
-            "alpha,2026-03-01,1,100,2026-03-01 00:00:00.000001,false,select 1\r\n"
-            "alpha,2026-03-01,2,,2026-03-01 23:59:59.999999,,\r\n"
+            "cluster,dt,query,userid,starttime,aborted,querytxt\n"
+            "alpha,2026-03-01,1,100,2026-03-01 00:00:00.000001,false,select 1\n"
+            "alpha,2026-03-01,2,,2026-03-01 23:59:59.999999,,\n"
             "alpha,2026-03-02,3,101,2026-03-02 12:34:56.789012,true,\"Gr\xC3\xBC\xC3\x9F" "e, \xE4\xB8\x96\xE7\x95\x8C "
-            "\xF0\x9F\x98\x80 \"\"quoted\"\"\nnew line, comma\ttab\"\r\n"
-            "beta-2,2026-03-02,4,102,2026-03-02 00:00:00,true,bad \xEF\xBF\xBD\xEF\xBF\xBD end \xEF\xBF\xBD\r\n"
-            "beta-2,2026-03-03,6,0,2026-03-03 00:00:00,false,\"\"\r\n");
+            "\xF0\x9F\x98\x80 \"\"quoted\"\"\nnew line, comma\ttab\"\n"
+            "beta-2,2026-03-02,4,102,2026-03-02 00:00:00,true,bad \xEF\xBF\xBD\xEF\xBF\xBD end \xEF\xBF\xBD\n"
+            "beta-2,2026-03-03,6,0,2026-03-03 00:00:00,false,\"\"\n");
   auto long_text = Query("SELECT querytxt FROM stl_query WHERE query = 5", "csv");
   ASSERT_EQ(long_text.exit_code, 0);
-  EXPECT_EQ(long_text.out, "querytxt\r\n" + LongText() + "\r\n");
+  EXPECT_EQ(long_text.out, "querytxt\n" + LongText() + "\n");
+  // --crlf: RFC 4180 line ends; a line break inside a quoted field stays as it is.
+  auto crlf = test::RunFleetlog({"--config", config_, "query", "--format", "csv", "--crlf",
+                                 "SELECT query, querytxt FROM stl_query WHERE query IN (1, 3) ORDER BY query"});
+  ASSERT_EQ(crlf.exit_code, 0) << crlf.err;
+  EXPECT_EQ(crlf.out, "query,querytxt\r\n1,select 1\r\n3,\"Gr\xC3\xBC\xC3\x9F" "e, \xE4\xB8\x96\xE7\x95\x8C "
+                      "\xF0\x9F\x98\x80 \"\"quoted\"\"\nnew line, comma\ttab\"\r\n");
+  // Without --format, a pipe (as here) gets CSV.
+  auto piped = test::RunFleetlog({"--config", config_, "query", "SELECT query FROM stl_query WHERE query < 3 ORDER BY 1"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, "query\n1\n2\n");
 }
+
+// Columns line up by display width: CJK and emoji take two columns, combining marks none.
+TEST_F(CliQueryTest, TableAlignsWideCharacters) {
+  auto r = Query("SELECT * FROM (VALUES ('\xE4\xB8\x96\xE7\x95\x8C', 1), ('ab', 22), ('\xF0\x9F\x98\x80x', 333), "
+                 "('e\xCC\x81', 4)) t(name, n) ORDER BY n", "table");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines;
+  for (size_t start = 0, end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1)
+    lines.push_back(r.out.substr(start, end - start));
+  ASSERT_EQ(lines.size(), 7u) << r.out;  // header, rule, 4 rows, footer
+  const size_t bar = DisplayWidth(lines[0].substr(0, lines[0].find('|')));
+  EXPECT_EQ(bar, DisplayWidth(" name "));  // 世界 is 4 columns wide, as wide as "name"
+  for (size_t i = 2; i < 6; ++i) {
+    EXPECT_EQ(DisplayWidth(lines[i].substr(0, lines[i].find('|'))), bar) << lines[i];
+    EXPECT_EQ(DisplayWidth(lines[i]), DisplayWidth(lines[0])) << lines[i];
+  }
+  EXPECT_EQ(lines[2], " \xE4\xB8\x96\xE7\x95\x8C |   1");
+  EXPECT_EQ(lines[3], " e\xCC\x81    |   4");
+  EXPECT_EQ(lines[5], " \xF0\x9F\x98\x80x  | 333");
+}
+
+
 
 TEST_F(CliQueryTest, EveryTableCarriesClusterAndDt) {
   json tables = QueryJson(
@@ -220,7 +253,7 @@ TEST_F(CliQueryTest, SqlFromStdinAndErrors) {
   options.stdin_data = "SELECT count(*) AS n FROM stl_query WHERE dt = DATE '2026-03-02'";
   auto r = test::RunFleetlog({"--config", config_, "query", "--format", "csv", "-"}, options);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "n\r\n2\r\n");
+  EXPECT_EQ(r.out, "n\n2\n");
 
   auto bad = Query("SELEC 1", "json");
   EXPECT_EQ(bad.exit_code, 1);
@@ -237,13 +270,13 @@ TEST(CliQueryEmptyLakeTest, QueryWithoutAnyExportWorks) {
   const std::string config = test::WriteMinimalConfig(dir.path());
   auto r = test::RunFleetlog({"--config", config, "query", "--format", "csv", "SELECT 42 AS answer"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "answer\r\n42\r\n");
+  EXPECT_EQ(r.out, "answer\n42\n");
   // FLEETLOG_CONFIG names the config when --config is absent.
   test::ProcessOptions options;
   options.env["FLEETLOG_CONFIG"] = config;
   auto env = test::RunFleetlog({"query", "--format", "csv", "SELECT 1 AS x"}, options);
   EXPECT_EQ(env.exit_code, 0) << env.err;
-  EXPECT_EQ(env.out, "x\r\n1\r\n");
+  EXPECT_EQ(env.out, "x\n1\n");
 }
 
 }  // namespace

@@ -5,20 +5,27 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/env.h"
 #include "core/status.h"
+#include "query/format.h"
+
+#include "source/source.h"
 
 namespace fleetlog {
 class Server;
 class StateStore;
 struct ServerOptions;
+class SecretStore;
 }  // namespace fleetlog
 
 namespace fleetlog::cli {
@@ -38,7 +45,23 @@ struct CommandRow {
   const char* name;
   const char* help;
   RegisterFn add;
+  const char* example = nullptr;  // one typical invocation, for --help and the man page (required)
 };
+
+// The one output flag of every command that prints data: --format table|json|csv, plus --json
+// as an alias of --format json where scripts already use it, and --crlf for RFC 4180 line ends.
+struct OutputFlags {
+  std::string format;  // empty: the command's default
+  bool json = false;
+  bool crlf = false;
+
+  OutputFormat Resolve(OutputFormat default_format) const;
+  FormatOptions format_options() const { return {.csv_line_end = crlf ? "\r\n" : "\n"}; }
+};
+void AddOutputFlags(CLI::App& app, OutputFlags* flags, bool json_alias = false);
+// One record of named values (a command's summary): JSON prints an object, CSV a header line
+// and one row. (The table form is each command's own sentence.)
+void PrintRecord(const nlohmann::ordered_json& record, OutputFormat format, const FormatOptions& options);
 
 // Loads the config named by the global options; on failure prints the problems.
 Result<Config> LoadConfigFor(const GlobalOptions& global);
@@ -57,6 +80,30 @@ Result<ServerOptions> ServerOptionsWithSecrets(const Config& config, StateStore*
 // Starts the HTTP server inside a writer process when the config has [server]; null otherwise.
 Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state);
 
+// True when `wanted` (a --cluster list) is empty or names `name`.
+inline bool Chosen(const std::vector<std::string>& wanted, const std::string& name) {
+  return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+}
+
+// Sources for commands that read clusters without writing the lake (check, running): the
+// state store read-only (for cursors and secrets), when one exists.
+class ClusterSources {
+ public:
+  static Result<ClusterSources> Open(const Config& config);
+  ClusterSources(ClusterSources&&) = default;
+  ~ClusterSources();
+  Result<std::unique_ptr<Source>> Make(const ClusterConfig& cluster);
+  StateStore* state() const { return state_.get(); }
+
+ private:
+  ClusterSources() = default;
+  const Config* config_ = nullptr;
+  std::unique_ptr<StateStore> state_;     // null before the first export
+  std::unique_ptr<SecretStore> secrets_;  // null without a master key
+};
+
+CommandAction AddCheck(CLI::App& app, const GlobalOptions& global);
+CommandAction AddRunning(CLI::App& app, const GlobalOptions& global);
 CommandAction AddInit(CLI::App& app, const GlobalOptions& global);
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global);
 CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global);
@@ -70,5 +117,8 @@ CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
 CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
 CommandAction AddDdl(CLI::App& app, const GlobalOptions& global);
+CommandAction AddCompletion(CLI::App& app, const GlobalOptions& global);
+CommandAction AddManPage(CLI::App& app, const GlobalOptions& global);
+CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace fleetlog::cli

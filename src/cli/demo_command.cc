@@ -32,11 +32,12 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
     const std::string cfg = *config_path;
     std::cout << fmt::format(
         "\ndone in {:.1f}s. Try next:\n"
-        "  fleetlog --config {} query \"select cluster, count(*) from stl_query group by all\"\n"
+        "  fleetlog --config {} query \"select cluster, family, count(*) from fleet_queries group by all\"\n"
         "  fleetlog --config {} query --format csv \"select * from stl_querytext_full limit 3\"\n"
         "  fleetlog --config {} status\n"
+        "  fleetlog --config {} running      # queries running now on the Serverless workgroups\n"
         "  fleetlog --config {} run          # keep exporting every 5 seconds\n",
-        (Env::Default()->Now() - started).seconds(), cfg, cfg, cfg, cfg);
+        (Env::Default()->Now() - started).seconds(), cfg, cfg, cfg, cfg, cfg);
     if (!opts->serve) return static_cast<int>(kExitOk);
     auto session = LakeSession::Open(*config);
     if (!session.ok()) return Fail(session.status());

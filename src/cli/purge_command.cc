@@ -13,7 +13,9 @@ CommandAction AddPurge(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--where", request->predicate,
                  "SQL expression over the table's columns (and cluster, dt) selecting the rows to remove")->required();
   app.add_flag("--dry-run", request->dry_run, "Count the rows and files that would change; change nothing");
-  return [&global, request] {
+  auto output = std::make_shared<OutputFlags>();
+  AddOutputFlags(app, output.get());
+  return [&global, request, output] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
     if (Status shape = upkeep::CheckPredicateShape(request->predicate); !shape.ok()) return Fail(shape);
@@ -24,6 +26,21 @@ CommandAction AddPurge(CLI::App& app, const GlobalOptions& global) {
     auto report = upkeep::PurgeRows(state, (*session)->lake(), *config, *request);
     if (!report.ok()) return Fail(report.status());
     for (const auto& w : report->warnings) std::cerr << "fleetlog: warning: " << w << "\n";
+    if (const OutputFormat format = output->Resolve(OutputFormat::kTable); format != OutputFormat::kTable) {
+      nlohmann::ordered_json record = {{"table", request->table},
+                                       {"dry_run", request->dry_run},
+                                       {"rows_matched", report->rows_matched},
+                                       {"rows_kept", report->rows_kept},
+                                       {"files_total", report->files_total},
+                                       {"files_affected", report->files_affected},
+                                       {"files_written", report->files_written},
+                                       {"rollup_days_rebuilt", report->rollup_days_rebuilt},
+                                       {"commit_id", report->commit_id ? nlohmann::ordered_json(*report->commit_id) : nullptr},
+                                       {"audit_key", report->audit_key.empty() ? nullptr : nlohmann::ordered_json(report->audit_key)}};
+      if (format == OutputFormat::kJson) record["affected_paths"] = report->affected_paths;
+      PrintRecord(record, format, output->format_options());
+      return static_cast<int>(kExitOk);
+    }
     if (request->dry_run) {
       std::cout << "would remove " << report->rows_matched << " rows of " << request->table << ", rewriting "
                 << report->files_affected << " of " << report->files_total << " files\n";

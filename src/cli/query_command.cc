@@ -1,8 +1,14 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <iterator>
 
 #include "cli/command.h"
+#include <spdlog/spdlog.h>
+
+#include "query/confine.h"
 #include "query/engine.h"
+#include "query/worker.h"
 #include "query/format.h"
 #include "state/state_store.h"
 
@@ -10,17 +16,17 @@ namespace fleetlog::cli {
 
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   struct Options {
-    std::string format = "table";
+    OutputFlags output;
     std::string sql;
   };
   auto opts = std::make_shared<Options>();
-  app.add_option("--format", opts->format, "table (default), csv or json")->check(CLI::IsMember({"table", "csv", "json"}));
+  AddOutputFlags(app, &opts->output);
   app.add_option("sql", opts->sql, "The SQL to run; - reads it from stdin")->required();
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    auto format = ParseOutputFormat(opts->format);
-    if (!format.ok()) return Fail(format.status());
+    // People at a terminal get an aligned table; a pipe gets CSV for the next program.
+    const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
     std::string sql = opts->sql;
     if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
@@ -32,14 +38,25 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
                           .memory_limit_bytes = config->query.memory_limit_bytes,
                           .threads = config->query.threads,
                           .views_for_sql = sql};
+    // As the server's query workers: once the views are made, this process may read their
+    // files only, and its memory is capped (stdout stays writable: it is already open).
+    options.confine = [&options](const std::vector<std::string>& files) -> Status {
+      // The limits first: they read /proc, which Landlock then closes.
+      const int64_t memory = options.memory_limit_bytes;
+      RETURN_IF_ERROR(LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/true).status());
+      ASSIGN_OR_RETURN(Confinement confined, ConfineToFiles(files));
+      if (!confined.note.empty()) spdlog::debug("{}", confined.note);
+      return Status::Ok();
+    };
     auto engine = QueryEngine::Open(options, state.get());
     if (!engine.ok()) return Fail(engine.status());
+    state.reset();
     auto result = (*engine)->Run(sql);
     if (!result.ok()) {
       std::cerr << "fleetlog: query failed: " << result.status().message() << "\n";
       return static_cast<int>(kExitFailed);
     }
-    WriteResult(*result, *format, std::cout);
+    WriteResult(*result, format, std::cout, opts->output.format_options());
     return static_cast<int>(kExitOk);
   };
 }

@@ -15,9 +15,11 @@ CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global) {
   CLI::App* set = app.add_subcommand("set", "Store a secret; the value is read from stdin, never from arguments");
   set->add_option("name", *name, "Secret name, as password_secret names it")->required();
   CLI::App* list = app.add_subcommand("list", "List secret names (never values)");
+  auto output = std::make_shared<OutputFlags>();
+  AddOutputFlags(*list, output.get());
   CLI::App* del = app.add_subcommand("delete", "Delete a secret");
   del->add_option("name", *name, "Secret name")->required();
-  return [&global, name, set, list, del]() -> int {
+  return [&global, name, set, list, del, output]() -> int {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
     auto key = MasterKey::Load(config->key_file);
@@ -35,7 +37,14 @@ CommandAction AddSecrets(CLI::App& app, const GlobalOptions& global) {
     } else if (list->parsed()) {
       auto names = secrets.List();
       if (!names.ok()) return Fail(names.status());
-      for (const auto& n : *names) std::cout << n << "\n";
+      const OutputFormat format = output->Resolve(OutputFormat::kTable);
+      if (format == OutputFormat::kTable) {  // a name per line, as `ls` prints
+        for (const auto& n : *names) std::cout << n << "\n";
+      } else {
+        Grid grid{.columns = {{"name"}}};
+        for (const auto& n : *names) grid.rows.push_back({n});
+        WriteGrid(grid, format, std::cout, output->format_options());
+      }
     } else if (del->parsed()) {
       if (Status s = secrets.Delete(*name); !s.ok()) return Fail(s);
       std::cout << "deleted secret " << *name << "\n";

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/command.h"
+#include "core/log_format.h"
 #include "secrets/secret_store.h"
 #include "server/server.h"
 #include "state/state_store.h"
@@ -70,6 +71,7 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global) {
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
+    UseJsonLogs(config->log.json);
     if (!config->server) config->server = ServerConfig{};  // `serve` without [server]: loopback defaults
     if (config->server->results_dir.empty())
       config->server->results_dir = std::filesystem::path(config->state_path).parent_path() / "results";

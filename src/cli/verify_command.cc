@@ -10,11 +10,13 @@ CommandAction AddVerify(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     bool repair = false;
     bool quick = false;
+    OutputFlags output;
   };
   auto opts = std::make_shared<Options>();
   app.add_flag("--repair", opts->repair,
                "Finish pending publishes and move damaged and orphan files to <lake>/_fleetlog/quarantine");
   app.add_flag("--quick", opts->quick, "Skip opening each file as Parquet (sizes and checksums only)");
+  AddOutputFlags(app, &opts->output);
   return [&global, opts] {
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
@@ -34,6 +36,31 @@ CommandAction AddVerify(CLI::App& app, const GlobalOptions& global) {
     if (opts->repair) {
       auto recovered = Recover(**state, lake);  // clears staging files no commit names
       if (!recovered.ok()) return Fail(recovered.status());
+    }
+    const int exit_code = report->clean() ? kExitOk : kExitFailed;
+    const OutputFormat format = opts->output.Resolve(OutputFormat::kTable);
+    if (format == OutputFormat::kJson) {
+      nlohmann::ordered_json issues = nlohmann::ordered_json::array();
+      for (const auto& i : report->issues)
+        issues.push_back({{"kind", upkeep::IssueKindName(i.kind)}, {"path", i.path}, {"file_id", i.file_id},
+                          {"detail", i.detail}, {"repair", i.repair.empty() ? nullptr : nlohmann::ordered_json(i.repair)}});
+      PrintRecord({{"clean", report->clean()},
+                   {"repair", opts->repair},
+                   {"files_checked", report->files_checked},
+                   {"bytes_checked", report->bytes_checked},
+                   {"upkeep_leftovers_removed", report->upkeep_leftovers_removed},
+                   {"in_progress", report->in_progress},
+                   {"issues", issues}},
+                  format, opts->output.format_options());
+      return exit_code;
+    }
+    if (format == OutputFormat::kCsv) {  // one line per problem
+      Grid grid{.columns = {{"kind"}, {"path"}, {"file_id", true}, {"detail"}, {"repair"}}};
+      for (const auto& i : report->issues)
+        grid.rows.push_back({upkeep::IssueKindName(i.kind), i.path, std::to_string(i.file_id), i.detail,
+                             i.repair.empty() ? std::nullopt : std::optional<std::string>(i.repair)});
+      WriteGrid(grid, format, std::cout, opts->output.format_options());
+      return exit_code;
     }
 
     std::cout << "checked " << report->files_checked << " files, " << report->bytes_checked << " bytes\n";

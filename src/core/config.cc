@@ -1,6 +1,9 @@
 #include "core/config.h"
 
+#include <libpq-fe.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -223,30 +226,63 @@ void CheckTableName(ConfigReader& r, const toml::node* where, const std::string&
   if (IsRedshiftTable(name) || custom_names.count(name)) return;
   std::string known;
   for (auto t : kRedshiftTableNames) known += fmt::format(" {}", t);
+  for (auto t : kSysTableNames) known += fmt::format(" {}", t);
   r.Fail(where, fmt::format("unknown table \"{}\" (known tables:{}, or the name of a [[custom]] query)", name, known));
 }
 
-// True when a libpq connection string carries a password: a password keyword, or the
-// user:password@ part of a postgres:// URI.
-bool DsnHoldsPassword(std::string_view dsn) {
-  // The keyword: "password" at the start or after a blank, then optional blanks and '='
-  // (a database named "password_tests" is not a password).
-  for (size_t at = dsn.find("password"); at != std::string_view::npos; at = dsn.find("password", at + 1)) {
-    if (at > 0 && dsn[at - 1] != ' ' && dsn[at - 1] != '\t') continue;
-    size_t i = at + 8;
-    while (i < dsn.size() && (dsn[i] == ' ' || dsn[i] == '\t')) ++i;
-    if (i < dsn.size() && dsn[i] == '=') return true;
+// Whether a libpq connection string carries a password, as libpq itself reads it (keyword
+// form, URI form with user:password@ or ?password=, any spacing or line breaks); an
+// unparseable string is an error.
+Result<bool> DsnHoldsPassword(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return InvalidArgument("{}", message);
   }
-  const size_t scheme = dsn.find("://");
-  if (scheme == std::string_view::npos) return false;
-  const std::string_view rest = dsn.substr(scheme + 3);
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
-  const size_t at = authority.rfind('@');
-  return at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos;
+  bool found = false;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o)
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr && *o->val != '\0') found = true;
+  PQconninfoFree(options);
+  return found;
+}
+
+// `views`: stl | sys | both for redshift and sim; Serverless workgroups have only SYS.
+void ReadViews(ConfigReader& r, const toml::table& t, ClusterConfig* c) {
+  if (c->kind == SourceKind::kRedshiftServerless) c->views = ViewFamily::kSys;
+  const toml::node* n = t.get("views");
+  if (n == nullptr) return;
+  std::string views;
+  r.ReadString(t, "views", &views);
+  if (c->kind == SourceKind::kPostgres)
+    return r.Fail(n, "\"views\" applies to Redshift clusters only (kind = \"redshift\", \"redshift-serverless\" or \"sim\")");
+  if (views == "stl") c->views = ViewFamily::kStl;
+  else if (views == "sys") c->views = ViewFamily::kSys;
+  else if (views == "both") c->views = ViewFamily::kBoth;
+  else return r.Fail(n, fmt::format("unknown views \"{}\" (use stl, sys or both)", views));
+  if (c->kind == SourceKind::kRedshiftServerless && c->views != ViewFamily::kSys)
+    r.Fail(n, "Redshift Serverless has only the SYS monitoring views: write views = \"sys\" or leave it out");
+}
+
+// A cluster's own `tables` must be tables it has.
+void CheckClusterTables(ConfigReader& r, const toml::node* where, const ClusterConfig& c) {
+  for (const auto& name : c.tables) {
+    if (!IsRedshiftTable(name) || ClusterHasSystemTable(c, name)) continue;
+    if (name == kServerlessOnlyTable)
+      r.Fail(where, fmt::format("cluster \"{}\" lists {}, which exists on Redshift Serverless only "
+                                "(kind = \"redshift-serverless\")", c.name, name));
+    else
+      r.Fail(where, fmt::format("cluster \"{}\" lists {}, but its views = \"{}\" does not have it (set views = "
+                                "\"{}\" or \"both\" on a provisioned cluster; Serverless has SYS views only)",
+                                c.name, name, ViewFamilyName(c.views), IsSysTable(name) ? "sys" : "stl"));
+  }
 }
 
 void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
-  r.CheckKeys(t, "[[cluster]]", {"name", "kind", "dsn", "password_secret", "password_env", "tables", "seed", "scale"});
+  r.CheckKeys(t, "[[cluster]]",
+              {"name", "kind", "views", "dsn", "password_secret", "password_env", "tables", "seed", "scale", "tags"});
   ClusterConfig c;
   c.line = static_cast<int>(t.source().begin.line);
   r.ReadString(t, "name", &c.name);
@@ -258,13 +294,16 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   std::string kind = "redshift";
   r.ReadString(t, "kind", &kind);
   if (kind == "redshift") c.kind = SourceKind::kRedshift;
+  else if (kind == "redshift-serverless") c.kind = SourceKind::kRedshiftServerless;
   else if (kind == "postgres") c.kind = SourceKind::kPostgres;
   else if (kind == "sim") c.kind = SourceKind::kSim;
-  else r.Fail(t.get("kind"), fmt::format("unknown kind \"{}\" (use redshift, postgres or sim)", kind));
+  else r.Fail(t.get("kind"), fmt::format("unknown kind \"{}\" (use redshift, redshift-serverless, postgres or sim)", kind));
+  ReadViews(r, t, &c);
   r.ReadString(t, "dsn", &c.dsn);
   r.ReadString(t, "password_secret", &c.password_secret);
   r.ReadString(t, "password_env", &c.password_env);
   r.ReadStrings(t, "tables", &c.tables);
+  r.ReadStrings(t, "tags", &c.tags);
   if (const auto* n = t.get("seed")) {
     if (!n->is_integer() || n->as_integer()->get() < 0) r.Fail(n, "\"seed\" must be a non-negative whole number");
     else c.seed = static_cast<uint64_t>(n->as_integer()->get());
@@ -276,7 +315,11 @@ void ReadCluster(ConfigReader& r, const toml::table& t, Config* config) {
   }
   if (c.kind != SourceKind::kSim && c.dsn.empty())
     r.Fail(&t, fmt::format("cluster \"{}\" needs a dsn, like dsn = \"host=... port=5439 dbname=dev user=fleetlog\"", c.name));
-  if (DsnHoldsPassword(c.dsn))
+  if (auto has_password = DsnHoldsPassword(c.dsn); !has_password.ok())
+    // libpq's message may quote the string, password and all: it is not repeated.
+    r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" is not a libpq connection string (keyword=value pairs, or "
+                                     "a postgresql:// URI)", c.name));
+  else if (*has_password)
     r.Fail(t.get("dsn"), fmt::format("the dsn of cluster \"{}\" holds a password: remove it and write password_secret = "
                                      "\"NAME\" (see `fleetlog secrets set`) or password_env = \"VAR\"", c.name));
   if (!c.password_secret.empty() && !c.password_env.empty())
@@ -359,7 +402,8 @@ void ReadDataApi(ConfigReader& r, const toml::table& server, ServerConfig* s) {
 
 void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.CheckKeys(t, "[server]", {"listen", "tls_cert", "tls_key", "results_dir", "result_ttl", "result_cap", "max_body",
-                              "request_timeout", "token", "data_api", "access_key"});
+                              "request_timeout", "token", "hosts", "origins", "memory_budget", "ready_max_lag",
+                              "data_api", "access_key"});
   ServerConfig s;
   r.ReadString(t, "listen", &s.listen);
   r.ReadString(t, "tls_cert", &s.tls_cert);
@@ -369,6 +413,13 @@ void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.ReadBytes(t, "result_cap", &s.result_cap_bytes);
   r.ReadBytes(t, "max_body", &s.max_body_bytes);
   r.ReadDuration(t, "request_timeout", &s.request_timeout);
+  r.ReadStrings(t, "hosts", &s.hosts);
+  r.ReadStrings(t, "origins", &s.origins);
+  r.ReadBytes(t, "memory_budget", &s.memory_budget_bytes);
+  for (const auto& o : s.origins)
+    if (!(o.starts_with("http://") || o.starts_with("https://")) || o.find('/', o.find("//") + 2) != std::string::npos)
+      r.Fail(t.get("origins"), fmt::format("[server] origins entry \"{}\" must be scheme://host[:port], no path", o));
+  r.ReadDuration(t, "ready_max_lag", &s.ready_max_lag);
   if (s.tls_cert.empty() != s.tls_key.empty()) r.Fail(&t, "[server] needs both tls_cert and tls_key, or neither");
   EachEntry(r, t, "token", [&](const toml::table& tok) {
     r.CheckKeys(tok, "[[server.token]]", {"name", "sha256", "workgroup"});
@@ -402,9 +453,123 @@ void ReadWorkgroup(ConfigReader& r, const toml::table& t, Config* config) {
   config->workgroups.push_back(std::move(w));
 }
 
+template <typename Enum, size_t N>
+bool ReadEnum(ConfigReader& r, const toml::table& t, std::string_view key,
+              const std::array<std::pair<std::string_view, Enum>, N>& names, Enum* out) {
+  auto text = r.String(t, key);
+  if (!text) return false;
+  for (const auto& [name, value] : names)
+    if (*text == name) {
+      *out = value;
+      return true;
+    }
+  std::string known;
+  for (const auto& [name, value] : names) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
+  r.Fail(t.get(key), fmt::format("unknown {} \"{}\" (use {})", key, *text, known));
+  return false;
+}
+
+constexpr std::array<std::pair<std::string_view, AlertSource>, 4> kAlertSources = {{
+    {"sql", AlertSource::kSql}, {"anomaly", AlertSource::kAnomaly}, {"export_lag", AlertSource::kExportLag},
+    {"failing_tables", AlertSource::kFailingTables}}};
+constexpr std::array<std::pair<std::string_view, AlertCondition>, 4> kAlertConditions = {{
+    {"above", AlertCondition::kAbove}, {"below", AlertCondition::kBelow}, {"equal", AlertCondition::kEqual},
+    {"absent", AlertCondition::kAbsent}}};
+constexpr std::array<std::pair<std::string_view, ReceiverKind>, 4> kReceiverKinds = {{
+    {"webhook", ReceiverKind::kWebhook}, {"slack", ReceiverKind::kSlack}, {"alertmanager", ReceiverKind::kAlertmanager},
+    {"email", ReceiverKind::kEmail}}};
+
+void ReadAlert(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[alert]]", {"name", "source", "sql", "value_column", "cluster", "condition", "threshold", "for",
+                               "interval", "repeat", "severity", "labels", "receivers", "summary"});
+  AlertRuleConfig a;
+  a.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &a.name);
+  if (a.name.empty()) return r.Fail(&t, "[[alert]] needs a name, like name = \"slow-queries\"");
+  if (!IsValidName(a.name)) r.Fail(t.get("name"), fmt::format("alert name \"{}\" may hold only a-z, 0-9, _ and -", a.name));
+  for (const auto& other : config->alerts)
+    if (other.name == a.name) r.Fail(t.get("name"), fmt::format("duplicate [[alert]] \"{}\" (line {})", a.name, other.line));
+  if (!t.get("source")) r.Fail(&t, fmt::format("[[alert]] \"{}\" needs a source: sql, anomaly, export_lag or failing_tables", a.name));
+  const bool source_known = ReadEnum(r, t, "source", kAlertSources, &a.source);
+  r.ReadString(t, "sql", &a.sql);
+  r.ReadString(t, "value_column", &a.value_column);
+  r.ReadString(t, "cluster", &a.cluster);
+  if (source_known && a.source == AlertSource::kSql && a.sql.empty())
+    r.Fail(&t, fmt::format("[[alert]] \"{}\" has source = \"sql\" but no sql: write a query returning a column \"{}\" "
+                           "and grouping columns", a.name, a.value_column));
+  if (a.source != AlertSource::kSql && t.get("sql"))
+    r.Fail(t.get("sql"), fmt::format("[[alert]] \"{}\": sql is only for source = \"sql\"", a.name));
+  if (!a.cluster.empty() && a.source != AlertSource::kAnomaly)
+    r.Fail(t.get("cluster"), "cluster is only for source = \"anomaly\" (filter in the SQL instead)");
+  ReadEnum(r, t, "condition", kAlertConditions, &a.condition);
+  if (const auto* n = t.get("threshold")) {
+    auto v = n->value<double>();
+    if (!v) r.Fail(n, "\"threshold\" must be a number");
+    else a.threshold = *v;
+  } else if (source_known && a.condition != AlertCondition::kAbsent && a.source != AlertSource::kAnomaly &&
+             a.source != AlertSource::kFailingTables) {
+    r.Fail(&t, fmt::format("[[alert]] \"{}\" needs a threshold for condition = \"{}\"", a.name,
+                           AlertConditionName(a.condition)));
+  }
+  r.ReadDuration(t, "for", &a.for_);
+  r.ReadDuration(t, "interval", &a.interval);
+  r.ReadDuration(t, "repeat", &a.repeat);
+  if (a.interval && *a.interval < Duration::Seconds(1)) r.Fail(t.get("interval"), "interval must be at least 1s");
+  if (a.repeat < Duration::Minutes(1)) r.Fail(t.get("repeat"), "repeat must be at least 1m");
+  r.ReadString(t, "severity", &a.severity);
+  if (a.severity.empty()) r.Fail(t.get("severity"), "severity must not be empty (e.g. \"critical\", \"warning\", \"info\")");
+  r.ReadString(t, "summary", &a.summary);
+  r.ReadStrings(t, "receivers", &a.receivers);
+  if (const auto* n = t.get("labels")) {
+    if (!n->is_table()) {
+      r.Fail(n, "\"labels\" must be a table, like labels = { team = \"dba\" }");
+    } else {
+      for (const auto& [k, v] : *n->as_table()) {
+        if (!v.is_string()) r.Fail(&v, fmt::format("label \"{}\" must be a string", k.str()));
+        else a.labels[std::string(k.str())] = v.as_string()->get();
+      }
+    }
+  }
+  config->alerts.push_back(std::move(a));
+}
+
+void ReadReceiver(ConfigReader& r, const toml::table& t, Config* config) {
+  r.CheckKeys(t, "[[receiver]]", {"name", "kind", "url", "url_secret", "from", "to", "username", "password_secret",
+                                  "starttls", "ca_file", "timeout", "max_attempts", "first_retry"});
+  ReceiverConfig c;
+  c.line = static_cast<int>(t.source().begin.line);
+  r.ReadString(t, "name", &c.name);
+  if (!IsValidName(c.name)) return r.Fail(&t, "[[receiver]] needs a name of a-z, 0-9, _ and -");
+  for (const auto& other : config->receivers)
+    if (other.name == c.name) r.Fail(t.get("name"), fmt::format("duplicate [[receiver]] \"{}\" (line {})", c.name, other.line));
+  if (!t.get("kind")) r.Fail(&t, fmt::format("[[receiver]] \"{}\" needs a kind: webhook, slack, alertmanager or email", c.name));
+  ReadEnum(r, t, "kind", kReceiverKinds, &c.kind);
+  r.ReadString(t, "url", &c.url);
+  r.ReadString(t, "url_secret", &c.url_secret);
+  r.ReadString(t, "from", &c.from);
+  r.ReadStrings(t, "to", &c.to);
+  r.ReadString(t, "username", &c.username);
+  r.ReadString(t, "password_secret", &c.password_secret);
+  r.ReadBool(t, "starttls", &c.starttls);
+  r.ReadString(t, "ca_file", &c.ca_file);
+  r.ReadDuration(t, "timeout", &c.timeout);
+  r.ReadDuration(t, "first_retry", &c.first_retry);
+  r.ReadInt(t, "max_attempts", &c.max_attempts, 1, 100);
+  if (c.url.empty() == c.url_secret.empty())
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\" needs exactly one of url and url_secret (a secret for a URL that "
+                           "carries a token: `fleetlog secrets set NAME`)", c.name));
+  if (!c.url.empty() && c.url.find("://") == std::string::npos)
+    r.Fail(t.get("url"), fmt::format("url \"{}\" needs a scheme, like https:// or smtp://", c.url));
+  if (c.kind == ReceiverKind::kEmail && (c.from.empty() || c.to.empty()))
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\" of kind email needs from and to (a list of addresses)", c.name));
+  if (c.kind != ReceiverKind::kEmail && (t.get("from") || t.get("to") || t.get("password_secret")))
+    r.Fail(&t, fmt::format("[[receiver]] \"{}\": from, to and password_secret are only for kind = \"email\"", c.name));
+  config->receivers.push_back(std::move(c));
+}
+
 void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_dir, Config* config) {
   r.CheckKeys(root, "the top level", {"lake", "state", "secrets", "export", "table", "cluster", "custom", "query",
-                                      "server", "workgroup", "detect", "upkeep"});
+                                      "server", "workgroup", "detect", "upkeep", "alert", "receiver", "alerting", "log"});
   config->lake_path = "./lake";
   config->state_path = "./fleetlog.db";
   config->key_file = "./fleetlog.key";
@@ -421,9 +586,10 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadString(*t, "key_file", &config->key_file);
   }
   config->export_.tables.assign(kRedshiftTableNames.begin(), kRedshiftTableNames.end());
+  config->export_.tables.insert(config->export_.tables.end(), kSysTableNames.begin(), kSysTableNames.end());
   if (const auto* t = Section(r, root, "export")) {
     r.CheckKeys(*t, "[export]", {"interval", "settle", "lookback", "initial_backfill", "tables", "parallelism",
-                                 "statement_timeout", "connect_timeout"});
+                                 "statement_timeout", "connect_timeout", "part", "part_rows"});
     auto& e = config->export_;
     r.ReadDuration(*t, "interval", &e.interval);
     r.ReadDuration(*t, "settle", &e.settle);
@@ -433,6 +599,9 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadDuration(*t, "connect_timeout", &e.connect_timeout);
     r.ReadStrings(*t, "tables", &e.tables);
     r.ReadInt(*t, "parallelism", &e.parallelism, 1, 256);
+    r.ReadDuration(*t, "part", &e.part);
+    r.ReadInt(*t, "part_rows", &e.part_rows, 1000, int64_t{1} << 40);
+    if (e.part < Duration::Minutes(1)) r.Fail(t->get("part"), "part must be at least 1m");
     if (e.interval < Duration::Seconds(1)) r.Fail(t->get("interval"), "interval must be at least 1s");
   }
   EachEntry(r, root, "custom", [&](const toml::table& t) { ReadCustom(r, t, config); });
@@ -449,8 +618,9 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
         r.Fail(&node, fmt::format("[table.{}] must be a table", name.str()));
         continue;
       }
-      r.CheckKeys(*node.as_table(), fmt::format("[table.{}]", name.str()), {"lookback", "keep"});
+      r.CheckKeys(*node.as_table(), fmt::format("[table.{}]", name.str()), {"lookback", "keep", "settle"});
       TableConfig tc;
+      r.ReadDuration(*node.as_table(), "settle", &tc.settle);
       r.ReadDuration(*node.as_table(), "lookback", &tc.lookback);
       r.ReadDuration(*node.as_table(), "keep", &tc.keep);
       config->table_overrides[std::string(name.str())] = tc;
@@ -458,8 +628,10 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
   }
   EachEntry(r, root, "cluster", [&](const toml::table& t) {
     ReadCluster(r, t, config);
-    if (const auto* tables = t.get("tables"); tables && !config->clusters.empty())
+    if (const auto* tables = t.get("tables"); tables && !config->clusters.empty()) {
       for (const auto& name : config->clusters.back().tables) CheckTableName(r, tables, name, custom_names);
+      CheckClusterTables(r, tables, config->clusters.back());
+    }
   });
   for (const auto& q : config->custom)
     if (!config->FindCluster(q.cluster))
@@ -503,6 +675,30 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     r.ReadInt(*t, "max_files_per_partition", &u.max_files_per_partition, 2, 100000);
     r.ReadDuration(*t, "rollup_keep", &u.rollup_keep);
   }
+  EachEntry(r, root, "receiver", [&](const toml::table& t) { ReadReceiver(r, t, config); });
+  EachEntry(r, root, "alert", [&](const toml::table& t) { ReadAlert(r, t, config); });
+  if (const toml::node* alerts = root.get("alert"); alerts && alerts->is_array()) {
+    const toml::array& entries = *alerts->as_array();
+    for (size_t i = 0; i < config->alerts.size() && i < entries.size(); ++i) {
+      const AlertRuleConfig& a = config->alerts[i];
+      for (const auto& name : a.receivers)
+        if (std::none_of(config->receivers.begin(), config->receivers.end(), [&](const auto& rc) { return rc.name == name; }))
+          r.Fail(&entries[i], fmt::format("[[alert]] \"{}\" names receiver \"{}\", which no [[receiver]] declares", a.name, name));
+      if (!a.cluster.empty() && !config->FindCluster(a.cluster))
+        r.Fail(&entries[i], fmt::format("[[alert]] \"{}\" names cluster \"{}\", which no [[cluster]] declares", a.name, a.cluster));
+    }
+  }
+  if (const auto* t = Section(r, root, "alerting")) {
+    r.CheckKeys(*t, "[alerting]", {"dashboard_url"});
+    r.ReadString(*t, "dashboard_url", &config->alerting.dashboard_url);
+  }
+  if (const auto* t = Section(r, root, "log")) {
+    r.CheckKeys(*t, "[log]", {"format"});
+    std::string format = "text";
+    r.ReadString(*t, "format", &format);
+    if (format != "text" && format != "json") r.Fail(t->get("format"), fmt::format("unknown log format \"{}\" (use text or json)", format));
+    config->log.json = format == "json";
+  }
 
   config->lake_path = Resolve(base_dir, config->lake_path);
   config->state_path = Resolve(base_dir, config->state_path);
@@ -511,6 +707,10 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     auto& s = *config->server;
     s.tls_cert = Resolve(base_dir, s.tls_cert);
     s.tls_key = Resolve(base_dir, s.tls_key);
+  }
+  for (auto& rc : config->receivers) rc.ca_file = Resolve(base_dir, rc.ca_file);
+  if (config->server) {
+    auto& s = *config->server;
     s.results_dir = s.results_dir.empty() ? (fs::path(config->state_path).parent_path() / "results").string()
                                           : Resolve(base_dir, s.results_dir);
   }
@@ -518,13 +718,48 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
 
 }  // namespace
 
+const char* AlertSourceName(AlertSource source) {
+  for (const auto& [name, value] : kAlertSources)
+    if (value == source) return name.data();
+  return "?";
+}
+const char* AlertConditionName(AlertCondition condition) {
+  for (const auto& [name, value] : kAlertConditions)
+    if (value == condition) return name.data();
+  return "?";
+}
+const char* ReceiverKindName(ReceiverKind kind) {
+  for (const auto& [name, value] : kReceiverKinds)
+    if (value == kind) return name.data();
+  return "?";
+}
+
 const char* SourceKindName(SourceKind kind) {
   switch (kind) {
     case SourceKind::kRedshift: return "redshift";
+    case SourceKind::kRedshiftServerless: return "redshift-serverless";
     case SourceKind::kPostgres: return "postgres";
     case SourceKind::kSim: return "sim";
   }
   return "?";
+}
+
+const char* ViewFamilyName(ViewFamily views) {
+  switch (views) {
+    case ViewFamily::kStl: return "stl";
+    case ViewFamily::kSys: return "sys";
+    case ViewFamily::kBoth: return "both";
+  }
+  return "?";
+}
+
+bool ClusterHasSystemTable(const ClusterConfig& cluster, std::string_view table) {
+  if (cluster.kind == SourceKind::kPostgres) return false;
+  if (IsStlTable(table)) return cluster.views != ViewFamily::kSys;
+  if (!IsSysTable(table) || cluster.views == ViewFamily::kStl) return false;
+  if (table == kServerlessOnlyTable)
+    return cluster.kind == SourceKind::kRedshiftServerless || cluster.kind == SourceKind::kSim;
+  return true;
 }
 
 const ClusterConfig* Config::FindCluster(std::string_view name) const {
@@ -535,10 +770,8 @@ const ClusterConfig* Config::FindCluster(std::string_view name) const {
 
 std::vector<std::string> Config::TablesOf(const ClusterConfig& cluster) const {
   std::vector<std::string> tables;
-  if (cluster.kind != SourceKind::kPostgres) {
-    for (const auto& t : cluster.tables.empty() ? export_.tables : cluster.tables)
-      if (IsRedshiftTable(t)) tables.push_back(t);
-  }
+  for (const auto& t : cluster.tables.empty() ? export_.tables : cluster.tables)
+    if (ClusterHasSystemTable(cluster, t)) tables.push_back(t);
   for (const auto& q : custom)
     if (q.cluster == cluster.name) tables.push_back(q.name);
   return tables;

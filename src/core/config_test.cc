@@ -1,9 +1,11 @@
 #include "core/config.h"
+#include "core/config_example.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "test_util.h"
 
@@ -37,7 +39,8 @@ TEST(ConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(config->export_.interval, Duration::Minutes(5));
   EXPECT_EQ(config->export_.lookback, Duration::Minutes(15));
   EXPECT_EQ(config->export_.initial_backfill, Duration::Days(7));
-  EXPECT_EQ(config->export_.tables.size(), 8u);
+  EXPECT_EQ(config->export_.tables.size(), 18u);  // both families; each cluster takes those it has
+  EXPECT_EQ(config->export_.part, Duration::Days(1));
   ASSERT_EQ(config->workgroups.size(), 1u);
   EXPECT_EQ(config->workgroups[0].name, "default");
 }
@@ -61,6 +64,7 @@ name = "sim-1"
 kind = "sim"
 seed = 7
 scale = 2.5
+tags = ["prod", "team:bi"]
 
 [[custom]]
 name = "sales_2000"
@@ -77,6 +81,8 @@ key = ["id"]
   EXPECT_EQ(config->clusters[1].kind, SourceKind::kSim);
   EXPECT_EQ(config->clusters[1].seed, 7u);
   EXPECT_DOUBLE_EQ(config->clusters[1].scale, 2.5);
+  EXPECT_TRUE(config->clusters[0].tags.empty());
+  EXPECT_EQ(config->clusters[1].tags, (std::vector<std::string>{"prod", "team:bi"}));
   EXPECT_EQ(config->table_overrides.at("stl_query").lookback, Duration::Hours(2));
   EXPECT_EQ(config->TablesOf(config->clusters[0]), (std::vector<std::string>{"stl_query", "sales_2000"}));
   EXPECT_EQ(config->TablesOf(config->clusters[1]), (std::vector<std::string>{"stl_query"}));
@@ -123,6 +129,60 @@ kind = "sim"
   EXPECT_THAT(msg, HasSubstr(std::string(kFile) + ":6: duplicate cluster \"a\""));
 }
 
+TEST(ConfigTest, ViewFamiliesDecideEachClustersTables) {
+  auto config = Parse(R"([[cluster]]
+name = "prov"
+dsn = "host=a"
+
+[[cluster]]
+name = "prov-sys"
+dsn = "host=b"
+views = "sys"
+
+[[cluster]]
+name = "serverless"
+kind = "redshift-serverless"
+dsn = "host=c"
+
+[[cluster]]
+name = "both"
+dsn = "host=d"
+views = "both"
+
+[[cluster]]
+name = "sim-sl"
+kind = "sim"
+views = "sys"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& c = config->clusters;
+  EXPECT_EQ(c[2].kind, SourceKind::kRedshiftServerless);
+  EXPECT_EQ(c[2].views, ViewFamily::kSys);
+  EXPECT_EQ(config->TablesOf(c[0]).size(), 8u);
+  EXPECT_EQ(config->TablesOf(c[0])[0], "stl_query");
+  EXPECT_EQ(config->TablesOf(c[1]).size(), 9u);  // no sys_serverless_usage on a provisioned cluster
+  EXPECT_EQ(config->TablesOf(c[1])[0], "sys_query_history");
+  EXPECT_EQ(config->TablesOf(c[2]).size(), 10u);
+  EXPECT_EQ(config->TablesOf(c[2]).back(), "sys_serverless_usage");
+  EXPECT_EQ(config->TablesOf(c[3]).size(), 17u);
+  EXPECT_EQ(config->TablesOf(c[4]).size(), 10u);
+}
+
+TEST(ConfigTest, ViewsMistakesSayWhereAndWhatToSet) {
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"redshift-serverless\"\ndsn = \"host=a\"\nviews = \"stl\"\n"),
+              HasSubstr(std::string(kFile) + ":5: Redshift Serverless has only the SYS monitoring views"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\ndsn = \"host=a\"\nviews = \"sql\"\n"),
+              HasSubstr(std::string(kFile) + ":4: unknown views \"sql\" (use stl, sys or both)"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"postgres\"\ndsn = \"host=a\"\nviews = \"sys\"\n"),
+              HasSubstr(":5: \"views\" applies to Redshift clusters only"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\nkind = \"redshift-serverless\"\ndsn = \"host=a\"\n"
+                      "tables = [\"stl_query\"]\n"),
+              HasSubstr(":5: cluster \"a\" lists stl_query, but its views = \"sys\" does not have it"));
+  EXPECT_THAT(ErrorOf("[[cluster]]\nname = \"a\"\ndsn = \"host=a\"\nviews = \"sys\"\ntables = [\"sys_serverless_usage\"]\n"),
+              HasSubstr(":5: cluster \"a\" lists sys_serverless_usage, which exists on Redshift Serverless only"));
+  EXPECT_THAT(ErrorOf("[export]\npart = \"10s\"\n"), HasSubstr(":2: part must be at least 1m"));
+}
+
 TEST(ConfigTest, UnknownTableInExportTables) {
   const std::string msg = ErrorOf("[export]\ninterval = \"5m\"\ntables = [\"stl_query\", \"stl_qurey\"]\n");
   EXPECT_THAT(msg, HasSubstr(std::string(kFile) + ":3: unknown table \"stl_qurey\""));
@@ -162,6 +222,21 @@ TEST(ConfigTest, PasswordInsideAUriDsnIsRefused) {
   EXPECT_THAT(msg, ::testing::Not(HasSubstr("hunter2")));
   // A user name without a password is fine.
   EXPECT_TRUE(Parse("[[cluster]]\nname = \"pw\"\ndsn = \"postgresql://fleetlog@pw:5439/dev\"\n").ok());
+}
+
+// Issue 11: libpq reads the dsn, so every spelling it accepts is caught.
+TEST(ConfigTest, PasswordInAnySpellingLibpqAcceptsIsRefused) {
+  for (const std::string dsn : {"postgresql://pw:5439/dev?password=hunter2", "postgres://u@pw/dev?sslmode=require&password=hunter2",
+                                "host=pw\\npassword=hunter2", "host=pw user=fleetlog\\tpassword = 'hunter2'",
+                                "host=pw  port=5439 password=hunter2", "postgresql://u:hunter2@pw/dev"}) {
+    const std::string msg = ErrorOf("[[cluster]]\nname = \"pw\"\ndsn = \"" + dsn + "\"\n");
+    EXPECT_THAT(msg, HasSubstr("holds a password")) << dsn;
+    EXPECT_THAT(msg, ::testing::Not(HasSubstr("hunter2"))) << dsn;
+  }
+  const std::string bad = ErrorOf("[[cluster]]\nname = \"pw\"\ndsn = \"host=pw hunter2\"\n");
+  EXPECT_THAT(bad, HasSubstr("not a libpq connection string"));
+  EXPECT_THAT(bad, ::testing::Not(HasSubstr("hunter2")));
+  EXPECT_TRUE(Parse("[[cluster]]\nname = \"pw\"\ndsn = \"host=pw dbname=password_tests\"\n").ok());
 }
 
 TEST(ConfigTest, BadTomlSaysWhere) {
@@ -248,6 +323,60 @@ TEST(ConfigTest, ExampleConfigLoads) {
   EXPECT_EQ(config->clusters[0].kind, SourceKind::kSim);
   EXPECT_EQ(config->table_overrides.at("stl_alert_event_log").lookback, Duration::Hours(6));
   EXPECT_EQ(config->query.memory_limit_bytes, 2'000'000'000);
+}
+
+// `fleetlog init` writes every section with its defaults commented: uncommented, they load
+// and equal the defaults the code uses, so the file never shows a stale default.
+TEST(ConfigTest, ExampleConfigCommentsShowTheDefaults) {
+  const std::string example = ExampleConfig("./lake", "/var/lib/fleetlog");
+  for (const char* section : {"[lake]", "[state]", "[secrets]", "[export]", "[query]", "# [server]", "# [[server.token]]",
+                              "# [server.data_api]", "# [[server.access_key]]",
+                              "# [[workgroup]]", "[detect]", "[upkeep]", "[[cluster]]", "# [[custom]]", "[table."})
+    EXPECT_NE(example.find(std::string("\n") + section), std::string::npos) << section;
+  std::string uncommented, line;
+  bool open = false;  // inside a block whose commented keys are defaults
+  std::istringstream in(example);
+  while (std::getline(in, line)) {
+    if (line.rfind("[", 0) == 0 || line.rfind("# [", 0) == 0) {
+      open = line.rfind("# [server]", 0) == 0 || line.rfind("# [server.data_api]", 0) == 0 ||
+             line.rfind("# [[workgroup]]", 0) == 0 ||
+             line.rfind("[detect]", 0) == 0 || line.rfind("[upkeep]", 0) == 0;
+      if (open && line[0] == '#') line = line.substr(2);
+    } else if (open && line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos &&
+               line.rfind("# tls_", 0) != 0) {
+      line = line.substr(2);
+    }
+    uncommented += line + "\n";
+  }
+  auto config = ParseConfig(uncommented, "/etc/fleetlog/fleetlog.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString() << "\n" << uncommented;
+  EXPECT_EQ(config->state_path, "/var/lib/fleetlog/fleetlog.db");
+  const UpkeepConfig upkeep;
+  EXPECT_TRUE(config->upkeep.enabled);
+  EXPECT_EQ(config->upkeep.every, upkeep.every);
+  EXPECT_EQ(config->upkeep.grace, upkeep.grace);
+  EXPECT_EQ(config->upkeep.target_file_bytes, upkeep.target_file_bytes);
+  EXPECT_EQ(config->upkeep.max_files_per_partition, upkeep.max_files_per_partition);
+  EXPECT_EQ(config->upkeep.rollup_keep, upkeep.rollup_keep);
+  EXPECT_EQ(config->detect.bucket, DetectConfig{}.bucket);
+  ASSERT_TRUE(config->server.has_value());
+  const ServerConfig server;
+  EXPECT_EQ(config->server->listen, server.listen);
+  EXPECT_EQ(config->server->result_ttl, server.result_ttl);
+  EXPECT_EQ(config->server->result_cap_bytes, server.result_cap_bytes);
+  EXPECT_EQ(config->server->max_body_bytes, server.max_body_bytes);
+  EXPECT_EQ(config->server->request_timeout, server.request_timeout);
+  EXPECT_EQ(config->server->data_api.enabled, server.data_api.enabled);
+  EXPECT_EQ(config->server->data_api.path, server.data_api.path);
+  EXPECT_EQ(config->server->data_api.region, server.data_api.region);
+  EXPECT_EQ(config->server->data_api.database, server.data_api.database);
+  EXPECT_EQ(config->server->data_api.clock_skew, server.data_api.clock_skew);
+  const WorkgroupConfig workgroup;
+  ASSERT_EQ(config->workgroups.size(), 1u);
+  EXPECT_EQ(config->workgroups[0].max_concurrent, workgroup.max_concurrent);
+  EXPECT_EQ(config->workgroups[0].max_queued, workgroup.max_queued);
+  EXPECT_EQ(config->workgroups[0].timeout, workgroup.timeout);
+  EXPECT_EQ(config->workgroups[0].memory_limit_bytes, workgroup.memory_limit_bytes);
 }
 
 TEST(ConfigTest, ServerTokensAndWorkgroups) {

@@ -1,10 +1,15 @@
 #include "core/fs.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <cstdlib>
 
 namespace fleetlog {
@@ -25,6 +30,35 @@ Result<FileDigest> DigestFile(Env& env, const std::string& path) {
   char hex[65];
   sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
   return FileDigest{hex, total};
+}
+
+Status WritePrivateFile(const std::string& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: a private file, never through a symlink
+  if (fd < 0) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = IoError("cannot write {}: {}", path, std::strerror(errno));
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  return Status::Ok();
+}
+
+Status CreatePrivateDirs(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::Ok();  // outside the Env: private local folders
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty() && parent != fs::path(dir)) RETURN_IF_ERROR(CreatePrivateDirs(parent.string()));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return IoError("cannot create the folder {}: {}", dir, std::strerror(errno));
+  return Status::Ok();
 }
 
 std::string RandomHex(size_t bytes) {

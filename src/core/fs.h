@@ -19,6 +19,12 @@ struct FileDigest {
   int64_t bytes = 0;
 };
 Result<FileDigest> DigestFile(Env& env, const std::string& path);
+// Writes `data` to a new or truncated file, private to this user (0600), not following a
+// symlink at `path`; no fsync. (The server's result files, which are local.)
+Status WritePrivateFile(const std::string& path, std::string_view data);
+// Creates `dir` and its missing parents private to this user (0700); an existing folder
+// keeps its mode.
+Status CreatePrivateDirs(const std::string& dir);
 // A random name part: 16 hex digits from the OS's CSPRNG.
 std::string RandomHex(size_t bytes = 8);
 

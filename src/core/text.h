@@ -14,6 +14,10 @@ bool IsValidUtf8(std::string_view text);
 std::string SanitizeUtf8(std::string_view text);
 // Removes trailing blanks: the padding of char(n) values.
 std::string_view TrimTrailingBlanks(std::string_view text);
+// Columns `text` takes on a terminal, with wcwidth semantics: East Asian wide and fullwidth
+// characters and emoji count 2, combining marks, zero-width and control characters 0, the rest 1.
+// A byte that does not begin a well-formed sequence counts 1 (it prints as U+FFFD).
+size_t DisplayWidth(std::string_view text);
 // Escapes `text` as the inside of a JSON string.
 void AppendJsonString(std::string* out, std::string_view text);
 

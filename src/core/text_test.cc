@@ -59,3 +59,23 @@ TEST(TextTest, JsonStrings) {
 
 }  // namespace
 }  // namespace fleetlog
+
+namespace fleetlog {
+namespace {
+
+TEST(TextTest, DisplayWidthCountsTerminalColumns) {
+  EXPECT_EQ(DisplayWidth(""), 0u);
+  EXPECT_EQ(DisplayWidth("abc"), 3u);
+  EXPECT_EQ(DisplayWidth("Gr\xC3\xBC\xC3\x9F" "e"), 5u);           // Grüße: Latin-1 letters are narrow
+  EXPECT_EQ(DisplayWidth("\xE4\xB8\x96\xE7\x95\x8C"), 4u);          // 世界: CJK ideographs are wide
+  EXPECT_EQ(DisplayWidth("\xED\x95\x9C\xEA\xB8\x80"), 4u);          // 한글: Hangul syllables are wide
+  EXPECT_EQ(DisplayWidth("\xEF\xBC\xA1"), 2u);                      // Ａ: fullwidth form
+  EXPECT_EQ(DisplayWidth("\xF0\x9F\x98\x80"), 2u);                  // 😀: emoji presentation
+  EXPECT_EQ(DisplayWidth("e\xCC\x81"), 1u);                         // e + combining acute
+  EXPECT_EQ(DisplayWidth("\xE2\x80\x8B"), 0u);                      // zero-width space
+  EXPECT_EQ(DisplayWidth("\xFF" "a"), 2u);                          // a bad byte prints as U+FFFD
+  EXPECT_EQ(DisplayWidth("\xEF\xBD\xA1"), 1u);                      // ｡ halfwidth: narrow
+}
+
+}  // namespace
+}  // namespace fleetlog

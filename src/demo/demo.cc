@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <mutex>
@@ -30,7 +31,8 @@ class SteppedClock final : public Clock {
 };
 
 std::string DemoConfig(const DemoOptions& o) {
-  std::string text = fmt::format(R"toml(# A demo workspace made by `fleetlog demo`: {} simulated Redshift clusters.
+  std::string text = fmt::format(R"toml(# A demo workspace made by `fleetlog demo`: {} simulated Redshift clusters,
+# every fourth a Serverless workgroup with the SYS monitoring views only.
 [lake]
 path = "./lake"
 
@@ -49,9 +51,12 @@ initial_backfill = "{}d"
 [table.stl_alert_event_log]
 lookback = "6h"
 )toml", o.clusters, o.days);
-  for (int i = 1; i <= o.clusters; ++i)
-    text += fmt::format("\n[[cluster]]\nname = \"sim-{}\"\nkind = \"sim\"\nseed = {}\nscale = {}\n", i, 1000 + i,
-                        i % 3 == 0 ? "2.0" : "1.0");
+  for (int i = 1; i <= o.clusters; ++i) {
+    const bool serverless = i % 4 == 0;
+    text += fmt::format("\n[[cluster]]\nname = \"sim-{}{}\"\nkind = \"sim\"\n{}seed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
+                        serverless ? "serverless-" : "", i, serverless ? "views = \"sys\"\n" : "", 1000 + i,
+                        i % 3 == 0 ? "2.0" : "1.0", serverless ? "staging" : "prod", i % 2 == 0 ? "team:bi" : "team:etl");
+  }
   if (o.serve) text += fmt::format("\n[server]\nlisten = \"{}\"\n", o.listen);
   return text;
 }
@@ -67,30 +72,35 @@ void DrawBar(std::ostream& out, size_t done, size_t total, int64_t rows, bool tt
 struct ReportQuery {
   const char* title;
   const char* sql;
+  const char* needs = nullptr;  // a table without which the section is left out
 };
 
+// Over the cross-fleet views, so provisioned (STL) clusters and Serverless (SYS) workgroups
+// show side by side.
 const ReportQuery kReport[] = {
     {"Queries per cluster per day",
-     "SELECT cluster, count(DISTINCT dt) AS days, count(*) AS queries, round(count(*) / count(DISTINCT dt)) AS per_day, "
-     "sum(CASE WHEN aborted = 1 THEN 1 ELSE 0 END) AS aborted, "
-     "round(avg(epoch(endtime) - epoch(starttime)), 2) AS avg_seconds FROM stl_query GROUP BY cluster ORDER BY cluster"},
+     "SELECT cluster, family, count(DISTINCT dt) AS days, count(*) AS queries, round(count(*) / count(DISTINCT dt)) AS per_day, "
+     "count(*) FILTER (WHERE status <> 'success') AS not_success, "
+     "round(avg(elapsed_us) / 1e6, 2) AS avg_seconds FROM fleet_queries GROUP BY ALL ORDER BY cluster"},
     {"Slowest queries",
      // The five slowest first, then the text of those five only: joining the reassembly
      // view would rebuild every statement of the fleet.
-     "WITH slow AS (SELECT cluster, query, querytxt, epoch(endtime) - epoch(starttime) AS seconds FROM stl_query "
-     "ORDER BY seconds DESC LIMIT 5), "
-     "text AS (SELECT t.cluster, t.query, string_agg(t.text, '' ORDER BY t.sequence) AS text FROM stl_querytext t "
-     "SEMI JOIN slow s ON s.cluster = t.cluster AND s.query = t.query GROUP BY ALL) "
-     "SELECT s.cluster, s.query, round(s.seconds / 60, 1) AS minutes, "
-     "left(regexp_replace(replace(coalesce(x.text, s.querytxt), '\\n', ' '), '\\s+', ' ', 'g'), 70) AS statement "
-     "FROM slow s LEFT JOIN text x ON x.cluster = s.cluster AND x.query = s.query ORDER BY s.seconds DESC"},
+     "WITH slow AS (SELECT cluster, family, query_id, query_text, elapsed_us / 1e6 AS seconds FROM fleet_queries "
+     "ORDER BY seconds DESC LIMIT 5) "
+     "SELECT s.cluster, s.family, s.query_id, round(s.seconds / 60, 1) AS minutes, "
+     "left(regexp_replace(replace(s.query_text, '\\n', ' '), '\\s+', ' ', 'g'), 70) AS statement "
+     "FROM slow s ORDER BY s.seconds DESC"},
     {"Worst queue waits (p95 per service class)",
      "SELECT cluster, service_class_name AS service_class, count(*) AS queries, "
-     "round(quantile_cont(total_queue_time, 0.95) / 1e6, 1) AS p95_wait_s, round(max(total_queue_time) / 1e6, 1) AS max_wait_s "
-     "FROM stl_wlm_query GROUP BY ALL ORDER BY p95_wait_s DESC LIMIT 6"},
+     "round(quantile_cont(queue_us, 0.95) / 1e6, 1) AS p95_wait_s, round(max(queue_us) / 1e6, 1) AS max_wait_s "
+     "FROM fleet_queries WHERE service_class_name IS NOT NULL GROUP BY ALL ORDER BY p95_wait_s DESC LIMIT 6"},
     {"Top alert events",
-     "SELECT split_part(trim(event), ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters FROM stl_alert_event_log "
+     "SELECT split_part(event, ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters FROM fleet_alerts "
      "GROUP BY 1 ORDER BY alerts DESC LIMIT 5"},
+    {"Serverless usage per workgroup per day",
+     "SELECT cluster, dt, count(*) AS billed_minutes, round(avg(compute_capacity), 1) AS avg_rpu, "
+     "sum(charged_seconds) AS charged_rpu_seconds FROM sys_serverless_usage GROUP BY ALL ORDER BY cluster, dt",
+     "sys_serverless_usage"},
 };
 
 }  // namespace
@@ -125,6 +135,7 @@ Status BackfillDemo(const Config& config, int days, std::ostream& progress) {
   // Each step exports one day; the first window reaches back one day from its upper bound.
   Config stepped = config;
   stepped.export_.initial_backfill = Duration::Days(1);
+  stepped.export_.part = Duration::Days(1);
   ExportContext ctx = session->export_context();
   ctx.config = &stepped;
   ctx.batch_rows = 16384;
@@ -160,6 +171,9 @@ Status PrintFleetReport(const Config& config, std::ostream& out) {
                                                    .threads = config.query.threads},
                                                   state.get()));
   for (const auto& q : kReport) {
+    const auto& tables = engine->tables();
+    if (q.needs && std::none_of(tables.begin(), tables.end(), [&](const LakeTable& t) { return t.name == q.needs; }))
+      continue;
     ASSIGN_OR_RETURN(auto result, engine->Run(q.sql));
     out << "\n== " << q.title << " ==\n";
     WriteResult(result, OutputFormat::kTable, out);

@@ -1,6 +1,7 @@
 #include "detect/fleet_detector.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,116 +9,19 @@
 #include <numeric>
 #include <span>
 
-#include "detect/blob.h"
+#include "detect/bucket_model.h"
 #include "detect/fleet_metrics.h"
-#include "detect/random_cut_forest.h"
-#include "detect/thresholder.h"
 #include "lake/commit_window.h"
 #include "query/engine.h"
 
 namespace fleetlog::detect {
 namespace {
 
-constexpr std::string_view kModelMagic = "FLDET\x01";
 // How far back a lost model is rebuilt from: about ten forest memories (1/time_decay inputs)
 // at the default bucket, bounded so that a re-derivation stays cheap.
 constexpr Duration kLongestReplay = Duration::Days(28);
-// The attribution names the largest part of the score, and any other metric with at least
-// this share of it, up to kMaxNamed metrics.
-constexpr double kNamedShare = 0.2;
-constexpr size_t kMaxNamed = 3;
 
 std::string ModelKey(const std::string& cluster) { return "rcf/" + cluster; }
-
-ForestOptions DetectorForestOptions() {
-  ForestOptions options;
-  options.dimensions = static_cast<int>(kFleetMetricCount);
-  return options;  // 50 trees, 256 points, shingle 1, box cache
-}
-
-// A cluster's model, and the end of the last bucket it has learned.
-struct ClusterModel {
-  RandomCutForest forest;
-  Thresholder thresholder;
-  Duration bucket;
-  Timestamp learned_through;
-
-  static ClusterModel New(Duration bucket, Timestamp start) {
-    return {std::move(RandomCutForest::Create(DetectorForestOptions())).value(), Thresholder(), bucket, start};
-  }
-
-  std::string Serialize() const {
-    BlobWriter out;
-    for (char c : kModelMagic) out.Put<char>(c);
-    out.Put<int64_t>(bucket.micros());
-    out.Put<int64_t>(learned_through.micros());
-    const std::string forest_blob = forest.Serialize();
-    const std::string thresholder_blob = thresholder.Serialize();
-    out.PutArray<char>(std::span<const char>(forest_blob.data(), forest_blob.size()));
-    out.PutArray<char>(std::span<const char>(thresholder_blob.data(), thresholder_blob.size()));
-    return out.Release();
-  }
-
-  static Result<ClusterModel> Deserialize(std::string_view blob) {
-    const Status corrupt(StatusCode::kCorruption, "fleet detector model: truncated or not a model");
-    if (!blob.starts_with(kModelMagic)) return corrupt;
-    BlobReader in(blob.substr(kModelMagic.size()));
-    int64_t bucket_us = 0, learned_us = 0;
-    std::vector<char> forest_blob, thresholder_blob;
-    if (!in.Get(&bucket_us) || !in.Get(&learned_us) || !in.GetArray(&forest_blob, blob.size()) ||
-        !in.GetArray(&thresholder_blob, blob.size()) || !in.empty() || bucket_us <= 0) {
-      return corrupt;
-    }
-    ASSIGN_OR_RETURN(RandomCutForest forest,
-                     RandomCutForest::Deserialize(std::string_view(forest_blob.data(), forest_blob.size())));
-    ASSIGN_OR_RETURN(Thresholder thresholder,
-                     Thresholder::Deserialize(std::string_view(thresholder_blob.data(), thresholder_blob.size())));
-    if (forest.options().dimensions != static_cast<int>(kFleetMetricCount)) return corrupt;
-    return ClusterModel{std::move(forest), thresholder, Duration::Micros(bucket_us), Timestamp::FromMicros(learned_us)};
-  }
-};
-
-struct ScoredBucket {
-  BucketMetrics metrics;
-  double score = 0, grade = 0;
-  std::string attribution;
-};
-
-std::array<double, kFleetMetricCount> Features(const BucketMetrics& m) {
-  std::array<double, kFleetMetricCount> x{};
-  for (size_t i = 0; i < kFleetMetricCount; ++i) x[i] = std::log1p(std::max(0.0, m.values[i]));
-  return x;
-}
-
-// "queue_wait_s high (83%), p95_runtime_s high (12%)": the metrics that make up the score.
-std::string DescribeAttribution(const DiVector& parts) {
-  const double total = parts.Total();
-  if (!(total > 0)) return "";
-  std::vector<size_t> order(kFleetMetricCount);
-  std::iota(order.begin(), order.end(), 0);
-  auto share = [&](size_t i) { return (parts.high[i] + parts.low[i]) / total; };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return share(a) > share(b); });
-  std::string text;
-  for (size_t k = 0; k < std::min(kMaxNamed, order.size()); ++k) {
-    const size_t i = order[k];
-    if (k > 0 && share(i) < kNamedShare) break;
-    text += fmt::format("{}{} {} ({:.0f}%)", k > 0 ? ", " : "", kFleetMetricNames[i],
-                        parts.high[i] >= parts.low[i] ? "high" : "low", 100 * share(i));
-  }
-  return text;
-}
-
-// Scores one bucket against what the model has learned, then learns it.
-Result<ScoredBucket> ScoreAndLearn(ClusterModel& model, const BucketMetrics& metrics, bool describe) {
-  ScoredBucket out{.metrics = metrics};
-  const auto x = Features(metrics);
-  out.score = model.forest.Score(x);
-  if (model.forest.ready()) out.grade = model.thresholder.GradeAndUpdate(out.score);
-  if (describe && out.score > 0) out.attribution = DescribeAttribution(model.forest.Attribution(x));
-  RETURN_IF_ERROR(model.forest.Update(x));
-  model.learned_through = metrics.start + model.bucket;
-  return out;
-}
 
 TableSchema AnomaliesSchema() {
   TableSchema schema = {{"bucket_start", ColumnType::kTimestamp}};
@@ -168,14 +72,14 @@ Result<std::optional<Timestamp>> ClosedUntil(const DetectContext& ctx, const Clu
 
 // The model to continue from `cursor` (the end of the last scored bucket), re-deriving it by
 // replay when the saved one is missing, behind, or made for another bucket size.
-Result<ClusterModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, const std::string& cluster,
+Result<BucketModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, const std::string& cluster,
                                std::optional<Timestamp> cursor, Timestamp first_bucket) {
   const Duration bucket = ctx.config.detect.bucket;
   const Timestamp resume = cursor ? *cursor : first_bucket;
   ASSIGN_OR_RETURN(std::optional<std::string> blob, ctx.state.GetValue(ModelKey(cluster)));
-  std::optional<ClusterModel> model;
+  std::optional<BucketModel> model;
   if (blob) {
-    auto saved = ClusterModel::Deserialize(*blob);
+    auto saved = BucketModel::Deserialize(*blob);
     if (!saved.ok()) {
       spdlog::warn("cluster {}: the saved anomaly model is unreadable ({}); rebuilding it", cluster,
                    saved.status().message());
@@ -185,13 +89,13 @@ Result<ClusterModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, co
   }
   if (!model) {
     const Timestamp replay_from = std::max(first_bucket, BucketStart(resume - kLongestReplay, bucket));
-    model.emplace(ClusterModel::New(bucket, std::min(replay_from, resume)));
+    model.emplace(BucketModel::New(bucket, std::min(replay_from, resume)));
   }
   if (model->learned_through < resume) {
     spdlog::info("cluster {}: re-deriving the anomaly model from {} to {}", cluster,
                  FormatTimestamp(model->learned_through), FormatTimestamp(resume));
     ASSIGN_OR_RETURN(auto replay, ReadBucketMetrics(engine, cluster, model->learned_through, resume, bucket));
-    for (const BucketMetrics& m : replay) RETURN_IF_ERROR(ScoreAndLearn(*model, m, false).status());
+    for (const BucketMetrics& m : replay) RETURN_IF_ERROR(model->ScoreAndLearn(m, false).status());
   }
   return std::move(model).value();
 }
@@ -208,12 +112,12 @@ Status DetectCluster(const DetectContext& ctx, QueryEngine& engine, const Cluste
 
   RunRecord run{.cluster = cluster.name, .table = kAnomaliesTable, .started_at = ctx.clock.Now(),
                 .window_lower = from, .window_upper = *closed, .kind = "detect"};
-  ASSIGN_OR_RETURN(ClusterModel model, LoadModel(ctx, engine, cluster.name, cursor, *first));
+  ASSIGN_OR_RETURN(BucketModel model, LoadModel(ctx, engine, cluster.name, cursor, *first));
   ASSIGN_OR_RETURN(std::vector<BucketMetrics> metrics, ReadBucketMetrics(engine, cluster.name, from, *closed, bucket));
   std::vector<ScoredBucket> scored;
   scored.reserve(metrics.size());
   for (const BucketMetrics& m : metrics) {
-    ASSIGN_OR_RETURN(ScoredBucket s, ScoreAndLearn(model, m, true));
+    ASSIGN_OR_RETURN(ScoredBucket s, model.ScoreAndLearn(m, true));
     scored.push_back(std::move(s));
   }
   run.rows_read = static_cast<int64_t>(scored.size());
@@ -225,6 +129,12 @@ Status DetectCluster(const DetectContext& ctx, QueryEngine& engine, const Cluste
   RETURN_IF_ERROR(window.Append(AnomalyRows(scored)));
   ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(ctx.clock, run, *closed));
   if (!committed.publish_error.ok()) spdlog::warn("cluster {}: {}", cluster.name, committed.publish_error.message());
+  if (!scored.empty()) {
+    const ScoredBucket& last = scored.back();
+    const nlohmann::json latest = {{"bucket_start", last.metrics.start.micros()}, {"score", last.score},
+                                   {"grade", last.grade}, {"attribution", last.attribution}};
+    RETURN_IF_ERROR(ctx.state.PutValue(kLatestBucketKeyPrefix + cluster.name, latest.dump()));
+  }
   // After the commit, not in it (see the header): a crash here costs a replay, not a row.
   return ctx.state.PutValue(ModelKey(cluster.name), model.Serialize());
 }

@@ -44,6 +44,9 @@
 namespace fleetlog::detect {
 
 inline constexpr const char* kAnomaliesTable = "anomalies";
+// The state store key (+ cluster) of the cluster's latest scored bucket, as JSON
+// {"bucket_start": µs, "score", "grade", "attribution"}: what /metrics shows without a query.
+inline constexpr const char* kLatestBucketKeyPrefix = "detect/latest/";
 
 // Scores the closed buckets of every configured cluster that come after its last scored
 // bucket, and commits them to the `anomalies` table. A cluster that fails does not stop the

@@ -11,6 +11,7 @@
 #include "lake/commit_window.h"
 #include "query/engine.h"
 #include "test_util.h"
+#include "upkeep_test_util.h"
 
 namespace fleetlog::detect {
 namespace {
@@ -100,20 +101,7 @@ class DetectorLake {
  public:
   // Rows of `sql` through a fresh query engine, "a|b|c" per row.
   std::vector<std::string> Rows(const std::string& sql) {
-    std::vector<std::string> out;
-    auto engine = QueryEngine::Open({.lake_root = config_.lake_path, .memory_limit_bytes = 256LL << 20, .threads = 1},
-                                    &session_->state());
-    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-    if (!engine.ok()) return out;
-    auto r = (*engine)->Run(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok()) return out;
-    for (size_t row = 0; row < r->row_count(); ++row) {
-      std::string line;
-      for (size_t c = 0; c < r->column_count(); ++c) line += (c ? "|" : "") + (r->is_null(c, row) ? "NULL" : r->text(c, row));
-      out.push_back(std::move(line));
-    }
-    return out;
+    return upkeep::testing::UpkeepLake::RowsOf(session_->state(), session_->lake(), sql);
   }
 
   Timestamp BucketAt(int i) const { return start_ + kBucket * i; }

@@ -270,6 +270,25 @@ Result<std::vector<duckdb_statement_type>> Connection::StatementTypes(std::strin
   return types;
 }
 
+Result<size_t> Connection::CountStatements(std::string_view sql) {
+  duckdb_extracted_statements extracted = nullptr;
+  const std::string text(sql);
+  const idx_t count = duckdb_extract_statements(conn_, text.c_str(), &extracted);
+  Result<size_t> out = static_cast<size_t>(count);
+  if (count == 0) {
+    const char* err = duckdb_extract_statements_error(extracted);
+    out = InvalidArgument("{}", err ? err : "no SQL statement given");
+  }
+  duckdb_destroy_extracted(&extracted);
+  return out;
+}
+
+Status Connection::ExecOne(std::string_view sql) {
+  ASSIGN_OR_RETURN(auto prepared, Prepare(sql));
+  auto result = prepared->Execute();
+  return result.ok() ? Status::Ok() : result.status();
+}
+
 Result<std::unique_ptr<Appender>> Appender::Open(Connection& conn, const std::string& table) {
   std::unique_ptr<Appender> app(new Appender());
   if (duckdb_appender_create(conn.raw(), nullptr, table.c_str(), &app->app_) != DuckDBSuccess)

@@ -117,8 +117,14 @@ class Connection {
   // hold every task. (duckdb_query() polls for tasks in a tight loop, which on a machine
   // with few cores takes CPU time from the threads doing the work.)
   Status ExecLong(std::string_view sql);
-  // Returns the type of each statement in `sql`, or the parser's error.
+  // Returns the type of each statement in `sql` (each is prepared, not run), or DuckDB's
+  // error: kPermissionDenied when the sandbox refused to prepare one.
   Result<std::vector<duckdb_statement_type>> StatementTypes(std::string_view sql);
+  // How many statements DuckDB's parser finds in `sql` (nothing is prepared); the parser's
+  // error when it finds none or cannot parse it.
+  Result<size_t> CountStatements(std::string_view sql);
+  // Prepares and runs exactly one statement; more than one is an error.
+  Status ExecOne(std::string_view sql);
   // Asks a running query on this connection to stop; it fails with an "interrupted" error.
   void Interrupt() { duckdb_interrupt(conn_); }
   duckdb_connection raw() const { return conn_; }

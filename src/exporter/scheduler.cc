@@ -6,10 +6,12 @@
 
 namespace fleetlog {
 
-void RunScheduler(LakeSession& session, const std::atomic<bool>& stop, const std::vector<AfterCycleTask>& tasks,
-                  int max_cycles) {
+int RunScheduler(LakeSession& session, const std::atomic<bool>& stop, const std::vector<AfterCycleTask>& tasks,
+                 int max_cycles) {
   const Duration interval = session.config().export_.interval;
-  for (int cycle = 1; !stop.load(); ++cycle) {
+  int cycle = 0;
+  while (!stop.load()) {
+    ++cycle;
     const Timestamp started = session.clock().Now();
     CycleReport report = RunCycle(session.export_context(), session.source_factory(),
                                   {.honour_backoff = true, .stop = &stop});
@@ -27,6 +29,7 @@ void RunScheduler(LakeSession& session, const std::atomic<bool>& stop, const std
     while (!stop.load() && session.clock().Now() < next)
       std::this_thread::sleep_for(std::min(std::chrono::microseconds(100'000), (next - session.clock().Now()).chrono()));
   }
+  return cycle;
 }
 
 }  // namespace fleetlog

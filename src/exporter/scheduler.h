@@ -18,8 +18,9 @@ struct AfterCycleTask {
   std::function<Status(LakeSession&, const CycleReport&)> run;
 };
 
-// Returns when `stop` turns true, or after `max_cycles` cycles when it is positive.
-void RunScheduler(LakeSession& session, const std::atomic<bool>& stop, const std::vector<AfterCycleTask>& tasks,
+// Returns when `stop` turns true, or after `max_cycles` cycles when it is positive; returns
+// the number of cycles it ran.
+int RunScheduler(LakeSession& session, const std::atomic<bool>& stop, const std::vector<AfterCycleTask>& tasks,
                   int max_cycles = 0);
 
 }  // namespace fleetlog

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "core/config.h"
@@ -17,16 +18,28 @@
 
 namespace fleetlog {
 
+// A long window's progress: [lower, done) of [lower, upper) is committed.
+struct PartProgress {
+  std::string cluster;
+  std::string table;
+  Timestamp lower, upper, done;
+  int64_t rows = 0;  // read in the part just committed
+};
+
 struct ExportContext {
   const Config* config = nullptr;
   StateStore* state = nullptr;
   LakeWriter* writer = nullptr;
   const Clock* clock = nullptr;  // for run times; the window comes from the source's clock
   size_t batch_rows = 8192;
+  // Called after each part of a window read in more than one part (any thread; the callee
+  // serialises). May be empty.
+  std::function<void(const PartProgress&)> on_part;
 };
 
-// Exports `spec` of `cluster` from `source` up to `upper`. Always returns the run it
-// recorded (status kOk or kFailed, with the error text); the Status is that of the run.
+// Exports `spec` of `cluster` from `source` up to `upper` minus the table's hold-back, in
+// parts of at most [export].part (each committed with its own run row and cursor). Returns
+// the whole window's totals (status kOk or kFailed, with the error text) and its Status.
 struct TableRun {
   RunRecord run;
   Status status;

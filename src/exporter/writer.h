@@ -27,6 +27,7 @@ class LakeSession {
   LakeWriter& writer() { return *writer_; }
   const LakeLayout& lake() const { return lake_; }
   const Clock& clock() const { return lake_.env().clock(); }
+  SecretStore* secrets() { return secrets_.get(); }  // null without a master key
   ExportContext export_context();
   SourceFactory source_factory();
 

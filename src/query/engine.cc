@@ -1,12 +1,16 @@
 #include "query/engine.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 #include <string_view>
 
+#include "query/fleet_views.h"
 #include "query/sql_lexer.h"
 
 namespace fleetlog {
@@ -47,6 +51,8 @@ class ViewSelection {
     if (!words_ || words_->count(table)) return true;
     for (const auto& v : kTextViews)
       if (table == v.table && words_->count(v.view)) return true;
+    for (const auto& v : FleetViews())
+      if (words_->count(v.name) && std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) return true;
     return false;
   }
 
@@ -74,63 +80,102 @@ std::string FilesRelation(const std::string& lake_root, const std::vector<const 
   return relation;
 }
 
-// Skips blanks and SQL comments from `pos`.
-size_t SkipBlanks(std::string_view sql, size_t pos) {
-  for (;;) {
-    while (pos < sql.size() && std::isspace(static_cast<unsigned char>(sql[pos]))) ++pos;
-    if (sql.substr(pos, 2) == "--") {
-      pos = sql.find('\n', pos);
-      if (pos == std::string_view::npos) return sql.size();
-    } else if (sql.substr(pos, 2) == "/*") {
-      pos = sql.find("*/", pos + 2);
-      if (pos == std::string_view::npos) return sql.size();
-      pos += 2;
-    } else {
-      return pos;
-    }
+// Where a statement may start in `sql`: each letter that follows a byte which cannot be part
+// of a word. Keywords are ASCII and a statement starts with one, so the statement an
+// EXPLAIN explains starts at one of these, whatever comments, quotes or nesting precede it.
+std::vector<size_t> WordStarts(std::string_view sql) {
+  std::vector<size_t> starts;
+  for (size_t i = 1; i < sql.size(); ++i) {
+    const auto prev = static_cast<unsigned char>(sql[i - 1]);
+    const bool prev_in_word = std::isalnum(prev) || prev == '_' || prev == '$' || prev >= 0x80;
+    if (std::isalpha(static_cast<unsigned char>(sql[i])) && !prev_in_word) starts.push_back(i);
   }
+  return starts;
 }
 
-// When sql[pos] starts the keyword `word` (any case), returns the position after it.
-std::optional<size_t> SkipKeyword(std::string_view sql, size_t pos, std::string_view word) {
-  if (sql.size() - pos < word.size()) return std::nullopt;
-  for (size_t i = 0; i < word.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(sql[pos + i])) != word[i]) return std::nullopt;
-  const size_t end = pos + word.size();
-  if (end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[end])) || sql[end] == '_')) return std::nullopt;
-  return end;
-}
-
-// The statement an EXPLAIN explains: `sql` after EXPLAIN, an optional ANALYZE and an optional
-// (options) list. Empty when `sql` does not have that shape.
-std::string_view ExplainedStatement(std::string_view sql) {
-  auto pos = SkipKeyword(sql, SkipBlanks(sql, 0), "EXPLAIN");
-  if (!pos) return {};
-  size_t p = SkipBlanks(sql, *pos);
-  if (auto a = SkipKeyword(sql, p, "ANALYZE")) p = SkipBlanks(sql, *a);
-  else if (auto b = SkipKeyword(sql, p, "ANALYSE")) p = SkipBlanks(sql, *b);
-  if (p < sql.size() && sql[p] == '(') {
-    const size_t close = sql.find(')', p);
-    if (close == std::string_view::npos) return {};
-    p = close + 1;
-  }
-  return sql.substr(p);
-}
+constexpr size_t kMaxExplainWords = 1000;
 
 const char* const kReadOnlyOnly =
     "only read-only queries run here (SELECT, WITH, EXPLAIN, DESCRIBE, SUMMARIZE); statements that write files, "
     "attach databases, load extensions or change settings are refused";
 
+bool ReadOnlyType(duckdb_statement_type type) {
+  return type == DUCKDB_STATEMENT_TYPE_SELECT || type == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+}
+
+// EXPLAIN ANALYZE runs the statement it explains, so that statement must be read-only too.
+// The C API names an EXPLAIN's type but not what it explains, so DuckDB's parser is asked
+// about every tail of the text that starts where a statement could start (see WordStarts):
+// the explained statement is one of them and parses alone to its own type. Any tail that
+// DuckDB reads as a statement other than a SELECT refuses the EXPLAIN. This can refuse an
+// EXPLAIN whose text holds such a statement inside a comment, never the other way round.
+Status CheckExplained(duck::Connection& conn, std::string_view sql) {
+  const std::vector<size_t> starts = WordStarts(sql);
+  if (starts.size() > kMaxExplainWords)
+    return Status(StatusCode::kPermissionDenied,
+                  fmt::format("EXPLAIN works on statements of at most {} words here; run the SELECT itself", kMaxExplainWords));
+  for (size_t start : starts) {
+    const std::string_view tail = sql.substr(start);
+    if (!conn.CountStatements(tail).ok()) continue;  // not a statement: a word inside the explained one
+    // A statement DuckDB parses but cannot prepare might be the explained one: refused.
+    auto types = conn.StatementTypes(tail);
+    if (!types.ok())
+      return Status(StatusCode::kPermissionDenied,
+                    fmt::format("EXPLAIN works on SELECT queries only; DuckDB cannot prepare part of this one ({})",
+                                types.status().message()));
+    for (auto t : *types)
+      if (!ReadOnlyType(t))
+        return Status(StatusCode::kPermissionDenied, std::string("EXPLAIN works on SELECT queries only; ") + kReadOnlyOnly);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::span<const TextView> TextViews() { return kTextViews; }
 
+Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state) {
+  LakeSnapshot snapshot;
+  if (state == nullptr) return snapshot;
+  ASSIGN_OR_RETURN(snapshot.files, state->ListFiles({.states = {FileState::kPublished}}));
+  ASSIGN_OR_RETURN(auto keys, state->ListKeys("schema/"));
+  for (const auto& key : keys) {
+    const std::string table = key.substr(7);
+    ASSIGN_OR_RETURN(snapshot.schemas[table], StoredSchema(*state, table));
+  }
+  return snapshot;
+}
+
+Status CheckLakeFile(const std::string& lake_root, const std::string& real_root, const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path relative(path);
+  bool plain = !path.empty() && relative.is_relative();
+  for (const auto& part : relative) plain = plain && part != ".." && part != ".";
+  std::error_code ec;
+  const std::string full = lake_root + "/" + path;
+  const auto status = fs::symlink_status(full, ec);
+  if (plain && !ec && fs::is_regular_file(status)) {  // outside the Env: the local file behind a committed path, not followed
+    const fs::path real = fs::canonical(full, ec);
+    if (!ec && real == fs::path(real_root) / relative) return Status::Ok();
+  }
+  return Status(StatusCode::kCorruption,
+                fmt::format("the committed file {} is not a regular file inside the lake (a symlink, or a path through "
+                            "one, or missing); it is not read: run `fleetlog verify`", full));
+}
+
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options, StateStore* state) {
+  ASSIGN_OR_RETURN(auto snapshot, LoadLakeSnapshot(state));
+  return Open(options, snapshot);
+}
+
+Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options, const LakeSnapshot& snapshot) {
   std::unique_ptr<QueryEngine> engine(new QueryEngine());
   ASSIGN_OR_RETURN(engine->db_, duck::Database::OpenInMemory({
       {"memory_limit", std::to_string(options.memory_limit_bytes) + "B"},
-      {"threads", std::to_string(options.threads)},
-      {"temp_directory", options.lake_root + "/" + LakeLayout::TmpDir() + "/query"},
+      // With a confine hook, DuckDB starts its threads only after it (see EngineOptions).
+      {"threads", options.confine ? "1" : std::to_string(options.threads)},
+      // No temp folder: DuckDB may write its spill files there, and so could COPY TO.
+      {"temp_directory", ""},
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
       {"allow_community_extensions", "false"},
@@ -139,68 +184,75 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
   ASSIGN_OR_RETURN(engine->conn_, duck::Connection::Open(engine->db_));
   auto& conn = *engine->conn_;
 
-  if (state != nullptr) {
-    ASSIGN_OR_RETURN(auto files, state->ListFiles({.states = {FileState::kPublished}}));
-    std::map<std::string, std::vector<const CommittedFile*>> by_table;
-    for (const auto& f : files) by_table[f.table].push_back(&f);
-    ASSIGN_OR_RETURN(auto keys, state->ListKeys("schema/"));
-    for (const auto& key : keys) by_table.try_emplace(key.substr(7));
-    const ViewSelection selection(options.views_for_sql);
-    std::set<std::string> viewed;
-    for (const auto& [table, table_files] : by_table) {
-      LakeTable info{.name = table};
-      ASSIGN_OR_RETURN(info.columns, StoredSchema(*state, table));
-      if (table_files.empty() && info.columns.empty()) continue;
-      for (const auto* f : table_files) {
-        info.files++;
-        info.rows += f->rows;
-        info.bytes += f->bytes;
-      }
-      engine->tables_.push_back(std::move(info));
-      if (!selection.Wants(table)) continue;
-      const std::string relation = table_files.empty() ? EmptyRelation(engine->tables_.back().columns)
-                                                       : FilesRelation(options.lake_root, table_files);
-      RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
-                          .WithContext("creating the view of " + table));
-      viewed.insert(table);
+  std::map<std::string, std::vector<const CommittedFile*>> by_table;
+  for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
+  for (const auto& [table, schema] : snapshot.schemas) by_table.try_emplace(table);
+  const ViewSelection selection(options.views_for_sql);
+  std::error_code ec;
+  const std::string real_root = std::filesystem::weakly_canonical(options.lake_root, ec).string();
+  std::set<std::string> viewed;
+  for (const auto& [table, table_files] : by_table) {
+    LakeTable info{.name = table};
+    if (auto it = snapshot.schemas.find(table); it != snapshot.schemas.end()) info.columns = it->second;
+    if (table_files.empty() && info.columns.empty()) continue;
+    for (const auto* f : table_files) {
+      info.files++;
+      info.rows += f->rows;
+      info.bytes += f->bytes;
     }
-    for (const auto& v : kTextViews) {
-      if (!viewed.count(v.table)) continue;
-      RETURN_IF_ERROR(conn.Exec(fmt::format(
-          "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
-          "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
-          v.view, v.group, v.table)));
+    engine->tables_.push_back(std::move(info));
+    if (!selection.Wants(table)) continue;
+    for (const auto* f : table_files) {
+      RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext("table " + table));
+      engine->readable_files_.push_back(options.lake_root + "/" + f->path);
+      engine->readable_bytes_ += f->bytes;
     }
+    const std::string relation = table_files.empty() ? EmptyRelation(engine->tables_.back().columns)
+                                                     : FilesRelation(options.lake_root, table_files);
+    RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
+                        .WithContext("creating the view of " + table));
+    viewed.insert(table);
+    engine->viewed_tables_.push_back(table);
+  }
+  for (const auto& v : kTextViews) {
+    if (!viewed.count(v.table)) continue;
+    RETURN_IF_ERROR(conn.Exec(fmt::format(
+        "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
+        "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
+        v.view, v.group, v.table)));
+    viewed.insert(v.view);
+  }
+  // A fleet view that cannot be made (a lake whose files lack a column it reads) is left
+  // out, quietly, rather than failing every query: a statement naming it says it does not exist.
+  for (const auto& v : FleetViews()) {
+    const std::string sql = FleetViewSql(v, viewed);
+    if (sql.empty()) continue;
+    if (Status s = conn.Exec(sql); !s.ok()) spdlog::debug("view {} is not available: {}", v.name, s.message());
   }
 
-  // The sandbox, in this order: after lock_configuration nothing can loosen it.
-  std::string allowed = QuoteString(options.lake_root + "/");
-  for (const auto& dir : options.extra_allowed_dirs) allowed += ", " + QuoteString(dir + "/");
-  RETURN_IF_ERROR(conn.Exec(fmt::format("SET allowed_directories = [{}]", allowed)));
+  if (options.confine) {
+    RETURN_IF_ERROR(options.confine(engine->readable_files_));
+    if (options.threads > 1) RETURN_IF_ERROR(conn.Exec(fmt::format("SET threads = {}", options.threads)));
+  }
+  // The sandbox, in this order: after lock_configuration nothing can loosen it. Exactly the
+  // files of the views may be opened; no folder, so nothing can be listed or created.
+  std::string allowed;
+  for (const auto& path : engine->readable_files_) allowed += (allowed.empty() ? "" : ", ") + QuoteString(path);
+  RETURN_IF_ERROR(conn.Exec(fmt::format("SET allowed_paths = [{}]", allowed)));
+  RETURN_IF_ERROR(conn.Exec("SET allowed_directories = []"));
   RETURN_IF_ERROR(conn.Exec("SET enable_external_access = false"));
   RETURN_IF_ERROR(conn.Exec("SET lock_configuration = true"));
   return engine;
 }
 
 Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
+  // What the statement is comes from DuckDB's parser alone.
+  ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
+  if (count != 1)
+    return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
   ASSIGN_OR_RETURN(auto types, conn_->StatementTypes(sql));
-  for (auto type : types) {
-    if (type != DUCKDB_STATEMENT_TYPE_SELECT && type != DUCKDB_STATEMENT_TYPE_EXPLAIN)
-      return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
-    if (type != DUCKDB_STATEMENT_TYPE_EXPLAIN) continue;
-    // EXPLAIN ANALYZE runs what it explains (a COPY into the lake, say), so the explained
-    // statement must pass the same check. It is found in the text, so EXPLAIN runs alone.
-    if (types.size() != 1)
-      return Status(StatusCode::kPermissionDenied, "run EXPLAIN on its own, not beside other statements");
-    const std::string_view explained = ExplainedStatement(sql);
-    auto inner = explained.empty() ? Result<std::vector<duckdb_statement_type>>(Status(StatusCode::kInvalidArgument, ""))
-                                   : conn_->StatementTypes(explained);
-    if (!inner.ok() || inner->empty() ||
-        std::any_of(inner->begin(), inner->end(), [](auto t) { return t != DUCKDB_STATEMENT_TYPE_SELECT; }))
-      return Status(StatusCode::kPermissionDenied, std::string("EXPLAIN works on SELECT queries only; ") + kReadOnlyOnly);
-  }
-  if (types.size() != 1)
-    return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", types.size());
+  if (types.size() != 1 || !ReadOnlyType(types[0])) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
+  if (types[0] == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));
   ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
   const size_t columns = prepared->column_count();
   bool readable = true;
@@ -222,9 +274,10 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
                           duck::QuoteIdent(prepared->column_name(c)));
   }
   prepared.reset();
-  Status view = conn_->Exec("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS " + sql);
+  // One statement each (ExecOne refuses more), so the user's text cannot add another.
+  Status view = conn_->ExecOne("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS " + sql);
   // DESCRIBE, SUMMARIZE and SHOW are not view bodies, but they are subqueries.
-  if (!view.ok()) view = conn_->Exec("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS SELECT * FROM (\n" + sql + "\n)");
+  if (!view.ok()) view = conn_->ExecOne("CREATE OR REPLACE TEMPORARY VIEW fleetlog_result AS SELECT * FROM (\n" + sql + "\n)");
   if (!view.ok())
     return InvalidArgument("the result has a column of type {} that fleetlog cannot show as text here; CAST it to VARCHAR "
                            "({})", names_before[static_cast<size_t>(std::find_if(types_before.begin(), types_before.end(),

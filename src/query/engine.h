@@ -1,15 +1,22 @@
 // The query engine: DuckDB in process, with one view per lake table over its published
 // files (hive partitioning gives every table `cluster` and `dt`), helper views that rebuild
 // full statement text, and a sandbox that is on before any user SQL runs:
-//   - only read-only statements (SELECT, EXPLAIN, DESCRIBE, SUMMARIZE) are accepted;
-//   - DuckDB may touch files only under the lake and the extra allowed folders
-//     (allowed_directories, then enable_external_access = false, then lock_configuration);
+//   - only read-only statements (SELECT, EXPLAIN of a SELECT, DESCRIBE, SUMMARIZE) are
+//     accepted, as DuckDB's own parser classifies them (never a scanner of fleetlog's);
+//   - DuckDB may open exactly the committed files its views read (allowed_paths, then
+//     enable_external_access = false, then lock_configuration): no folder may be listed,
+//     no other file read, nothing written (no temp_directory either, so nothing spills);
+//   - a committed file that is not a regular file inside the lake (a symlink, or a path
+//     through one) is refused, never followed;
 //   - no extension is installed or loaded; memory and threads are capped.
+// docs/security.md says what else bounds a statement (the worker process, Landlock, rlimits).
 // Views read only the files of the partitions a query's filters on `cluster` and `dt` keep.
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
 // Thread-safety: Run() from one thread at a time; Interrupt() from any thread.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -27,13 +34,17 @@ namespace fleetlog {
 
 struct EngineOptions {
   std::string lake_root;
-  std::vector<std::string> extra_allowed_dirs;  // e.g. the server's result folder
   int64_t memory_limit_bytes = 2LL << 30;
   int threads = 2;
   // When set, views are made only for the tables this SQL may read: those whose names, or
   // the names of the helper views over them, occur in it as words (every table when it
   // reads the catalog). Opening then costs the same whatever the size of the lake.
   std::optional<std::string> views_for_sql;
+  // When set, called once the views are made and before DuckDB starts its worker threads
+  // and locks its configuration, with the files the engine may read: the place to confine
+  // the process (query/confine.h), since a kernel restriction reaches only threads started
+  // after it. A failure fails Open().
+  std::function<Status(const std::vector<std::string>& readable_files)> confine;
 };
 
 struct LakeTable {
@@ -55,22 +66,40 @@ struct TextView {
 };
 std::span<const TextView> TextViews();
 
+// What the engine reads: the published files and the recorded schemas, as of one moment.
+struct LakeSnapshot {
+  std::vector<CommittedFile> files;              // published only
+  std::map<std::string, TableSchema> schemas;    // table -> recorded columns
+};
+// `state` may be null (an empty lake).
+Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state);
+
 class QueryEngine {
  public:
   // `state` may be null (an empty lake): then no table views exist.
   static Result<std::unique_ptr<QueryEngine>> Open(const EngineOptions& options, StateStore* state);
+  static Result<std::unique_ptr<QueryEngine>> Open(const EngineOptions& options, const LakeSnapshot& snapshot);
 
   // Runs user SQL under the sandbox. Fails with kPermissionDenied for statements that are
   // not read-only, and with DuckDB's own message for anything else it refuses.
   Result<duck::QueryResult> Run(const std::string& sql);
   void Interrupt() { conn_->Interrupt(); }
   const std::vector<LakeTable>& tables() const { return tables_; }
+  // The files this engine can open (those of the views it made), with their total size:
+  // every byte a statement can read is in them, however it names them.
+  const std::vector<std::string>& readable_files() const { return readable_files_; }
+  int64_t readable_bytes() const { return readable_bytes_; }
+  // The tables whose views were made, for messages about what a statement may read.
+  const std::vector<std::string>& viewed_tables() const { return viewed_tables_; }
 
  private:
   QueryEngine() = default;
   std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<LakeTable> tables_;
+  std::vector<std::string> readable_files_;
+  int64_t readable_bytes_ = 0;
+  std::vector<std::string> viewed_tables_;
 };
 
 }  // namespace fleetlog

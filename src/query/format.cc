@@ -8,13 +8,6 @@
 namespace fleetlog {
 namespace {
 
-// Display width in code points (good enough for aligned columns of mostly-ASCII logs).
-size_t Width(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
 std::string ForDisplay(std::string s) {
   std::string out;
   for (char c : s) {
@@ -26,36 +19,41 @@ std::string ForDisplay(std::string s) {
   return out;
 }
 
-void WriteTable(duck::QueryResult& r, std::ostream& out) {
-  const size_t cols = r.column_count(), rows = r.row_count();
-  std::vector<std::vector<std::string>> cells(rows, std::vector<std::string>(cols));
+// Cells already turned into display text; NULL is empty.
+void WriteTextTable(const std::vector<Grid::Column>& columns, const std::vector<std::vector<std::string>>& cells,
+                    std::ostream& out) {
+  const size_t cols = columns.size();
   std::vector<size_t> width(cols);
-  std::vector<bool> right(cols);
-  for (size_t c = 0; c < cols; ++c) {
-    width[c] = Width(r.column_name(c));
-    right[c] = IsNumericType(r.column_type(c));
-  }
-  for (size_t row = 0; row < rows; ++row)
-    for (size_t c = 0; c < cols; ++c) {
-      if (!r.is_null(c, row)) cells[row][c] = ForDisplay(r.text(c, row));
-      width[c] = std::max(width[c], Width(cells[row][c]));
-    }
+  for (size_t c = 0; c < cols; ++c) width[c] = DisplayWidth(columns[c].name);
+  for (const auto& row : cells)
+    for (size_t c = 0; c < cols; ++c) width[c] = std::max(width[c], DisplayWidth(row[c]));
   const auto pad = [&](const std::string& s, size_t c) {
-    const std::string fill(width[c] - Width(s), ' ');
-    return right[c] ? fill + s : s + fill;
+    const std::string fill(width[c] - DisplayWidth(s), ' ');
+    return columns[c].numeric ? fill + s : s + fill;
   };
   std::string line;
-  for (size_t c = 0; c < cols; ++c) line += (c ? " | " : " ") + pad(r.column_name(c), c);
+  for (size_t c = 0; c < cols; ++c) line += (c ? " | " : " ") + pad(columns[c].name, c);
   out << line << "\n";
   line.clear();
   for (size_t c = 0; c < cols; ++c) line += (c ? "-+-" : "-") + std::string(width[c], '-');
   out << line << "-\n";
-  for (size_t row = 0; row < rows; ++row) {
+  for (const auto& row : cells) {
     line.clear();
-    for (size_t c = 0; c < cols; ++c) line += (c ? " | " : " ") + pad(cells[row][c], c);
+    for (size_t c = 0; c < cols; ++c) line += (c ? " | " : " ") + pad(row[c], c);
     out << line << "\n";
   }
-  out << "(" << rows << (rows == 1 ? " row)\n" : " rows)\n");
+  out << "(" << cells.size() << (cells.size() == 1 ? " row)\n" : " rows)\n");
+}
+
+void WriteTable(duck::QueryResult& r, std::ostream& out) {
+  const size_t cols = r.column_count(), rows = r.row_count();
+  std::vector<Grid::Column> columns(cols);
+  for (size_t c = 0; c < cols; ++c) columns[c] = {r.column_name(c), IsNumericType(r.column_type(c))};
+  std::vector<std::vector<std::string>> cells(rows, std::vector<std::string>(cols));
+  for (size_t row = 0; row < rows; ++row)
+    for (size_t c = 0; c < cols; ++c)
+      if (!r.is_null(c, row)) cells[row][c] = ForDisplay(r.text(c, row));
+  WriteTextTable(columns, cells, out);
 }
 
 void AppendCsvField(std::string* out, const std::string& s) {
@@ -71,14 +69,14 @@ void AppendCsvField(std::string* out, const std::string& s) {
   *out += '"';
 }
 
-void WriteCsv(duck::QueryResult& r, std::ostream& out) {
+void WriteCsv(duck::QueryResult& r, std::ostream& out, const char* line_end) {
   const size_t cols = r.column_count(), rows = r.row_count();
   std::string line;
   for (size_t c = 0; c < cols; ++c) {
     if (c) line += ',';
     AppendCsvField(&line, r.column_name(c));
   }
-  out << line << "\r\n";
+  out << line << line_end;
   for (size_t row = 0; row < rows; ++row) {
     line.clear();
     for (size_t c = 0; c < cols; ++c) {
@@ -86,7 +84,7 @@ void WriteCsv(duck::QueryResult& r, std::ostream& out) {
       // An empty string is quoted ("") so that it differs from NULL (nothing).
       if (!r.is_null(c, row)) AppendCsvField(&line, r.text(c, row));
     }
-    out << line << "\r\n";
+    out << line << line_end;
   }
 }
 
@@ -135,11 +133,75 @@ bool IsNumericType(duckdb_type type) {
   }
 }
 
-void WriteResult(duck::QueryResult& result, OutputFormat format, std::ostream& out) {
+void WriteResult(duck::QueryResult& result, OutputFormat format, std::ostream& out, const FormatOptions& options) {
   switch (format) {
     case OutputFormat::kTable: return WriteTable(result, out);
-    case OutputFormat::kCsv: return WriteCsv(result, out);
+    case OutputFormat::kCsv: return WriteCsv(result, out, options.csv_line_end);
     case OutputFormat::kJson: return WriteJson(result, out);
+  }
+}
+
+void AppendRowJson(duck::QueryResult& r, size_t row, const std::vector<duckdb_type>& types, std::string* out) {
+  *out += '[';
+  for (size_t col = 0; col < types.size(); ++col) {
+    if (col) *out += ',';
+    if (r.is_null(col, row)) {
+      *out += "null";
+    } else if (IsNumericType(types[col]) || types[col] == DUCKDB_TYPE_BOOLEAN) {
+      const std::string v = r.text(col, row);
+      *out += (v == "nan" || v == "inf" || v == "-inf" || v.empty()) ? "null" : v;
+    } else {
+      AppendJsonString(out, r.text(col, row));
+    }
+  }
+  *out += ']';
+}
+
+void WriteGrid(const Grid& grid, OutputFormat format, std::ostream& out, const FormatOptions& options) {
+  const size_t cols = grid.columns.size();
+  std::string line;
+  switch (format) {
+    case OutputFormat::kTable: {
+      std::vector<std::vector<std::string>> cells;
+      for (const auto& row : grid.rows) {
+        auto& display = cells.emplace_back(cols);
+        for (size_t c = 0; c < cols; ++c)
+          if (row[c]) display[c] = ForDisplay(*row[c]);
+      }
+      return WriteTextTable(grid.columns, cells, out);
+    }
+    case OutputFormat::kCsv:
+      for (size_t c = 0; c < cols; ++c) {
+        if (c) line += ',';
+        AppendCsvField(&line, grid.columns[c].name);
+      }
+      out << line << options.csv_line_end;
+      for (const auto& row : grid.rows) {
+        line.clear();
+        for (size_t c = 0; c < cols; ++c) {
+          if (c) line += ',';
+          if (row[c]) AppendCsvField(&line, *row[c]);
+        }
+        out << line << options.csv_line_end;
+      }
+      return;
+    case OutputFormat::kJson:
+      out << "[";
+      for (size_t r = 0; r < grid.rows.size(); ++r) {
+        line = r ? ",\n{" : "\n{";
+        for (size_t c = 0; c < cols; ++c) {
+          if (c) line += ',';
+          AppendJsonString(&line, grid.columns[c].name);
+          line += ':';
+          const auto& v = grid.rows[r][c];
+          if (!v) line += "null";
+          else if (grid.columns[c].numeric) line += *v;
+          else AppendJsonString(&line, *v);
+        }
+        out << line << "}";
+      }
+      out << (grid.rows.empty() ? "]\n" : "\n]\n");
+      return;
   }
 }
 

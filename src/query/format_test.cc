@@ -23,7 +23,7 @@ class FormatTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return "";
     std::ostringstream out;
-    WriteResult(*r, format, out);
+    WriteResult(*r, format, out, {.csv_line_end = "\r\n"});  // RFC 4180 line ends, as --crlf asks
     return out.str();
   }
 
@@ -99,6 +99,25 @@ TEST(OutputFormatTest, Parses) {
   EXPECT_EQ(*ParseOutputFormat("csv"), OutputFormat::kCsv);
   EXPECT_EQ(*ParseOutputFormat("json"), OutputFormat::kJson);
   EXPECT_EQ(ParseOutputFormat("xml").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(GridTest, WritesTableCsvAndJson) {
+  Grid grid{.columns = {{"name"}, {"n", true}}};
+  grid.rows = {{"\xE4\xB8\x96\xE7\x95\x8C", "1"}, {"a,\"b\"", std::nullopt}, {std::nullopt, "22"}};
+  std::ostringstream table, csv, json;
+  WriteGrid(grid, OutputFormat::kTable, table);
+  WriteGrid(grid, OutputFormat::kCsv, csv);
+  WriteGrid(grid, OutputFormat::kJson, json);
+  EXPECT_EQ(table.str(),
+            " name  |  n\n"
+            "-------+----\n"
+            " \xE4\xB8\x96\xE7\x95\x8C  |  1\n"
+            " a,\"b\" |   \n"
+            "       | 22\n"
+            "(3 rows)\n");
+  EXPECT_EQ(csv.str(), "name,n\n\xE4\xB8\x96\xE7\x95\x8C,1\n\"a,\"\"b\"\"\",\n,22\n");
+  EXPECT_EQ(json.str(), "[\n{\"name\":\"\xE4\xB8\x96\xE7\x95\x8C\",\"n\":1},\n{\"name\":\"a,\\\"b\\\"\",\"n\":null},\n"
+                        "{\"name\":null,\"n\":22}\n]\n");
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // The handlers of the HTTP API: each turns one request into a call of the statement service
 // (or the state store) and its answer into JSON. Routing, authentication and logging are in
 // server.cc.
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "server/api_json.h"
@@ -14,7 +12,7 @@ namespace fleetlog {
 using nlohmann::json;
 
 
-Server::Reply Server::PostStatement(const Principal& who, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::PostStatement(const Principal& who, const HttpRequest& req, HttpResponse&) {
   auto request = ParseExecuteRequest(req.body, /*batch=*/false);
   if (!request.ok()) return Reply::Of(request.status());
   auto id = statements_->Execute(who, *request);
@@ -22,7 +20,7 @@ Server::Reply Server::PostStatement(const Principal& who, const httplib::Request
   return {200, {{"id", *id}}};
 }
 
-Server::Reply Server::PostBatch(const Principal& who, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::PostBatch(const Principal& who, const HttpRequest& req, HttpResponse&) {
   auto request = ParseExecuteRequest(req.body, /*batch=*/true);
   if (!request.ok()) return Reply::Of(request.status());
   auto id = statements_->Execute(who, *request);
@@ -30,13 +28,13 @@ Server::Reply Server::PostBatch(const Principal& who, const httplib::Request& re
   return {200, {{"id", *id}}};
 }
 
-Server::Reply Server::GetStatement(const Principal& who, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::GetStatement(const Principal& who, const HttpRequest& req, HttpResponse&) {
   auto info = statements_->Describe(who, req.matches[1]);
   if (!info.ok()) return Reply::Of(info.status());
   return {200, StatementJson(*info)};
 }
 
-Server::Reply Server::GetResult(const Principal& who, const httplib::Request& req, httplib::Response& res) {
+Server::Reply Server::GetResult(const Principal& who, const HttpRequest& req, HttpResponse& res) {
   const std::string id = req.matches[1];
   const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
   if (format != "json" && format != "csv") return Reply::Of(InvalidArgument("format must be json or csv"));
@@ -48,12 +46,18 @@ Server::Reply Server::GetResult(const Principal& who, const httplib::Request& re
     std::string file = id;
     std::replace(file.begin(), file.end(), ':', '_');
     res.set_header("Content-Disposition", "attachment; filename=\"" + file + ".csv\"");
-    res.set_chunked_content_provider("text/csv; charset=utf-8", [result](size_t, httplib::DataSink& sink) {
-      // A failure half-way can only cut the download short; the status line is already sent.
-      (void)result->StreamCsv([&sink](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
-      sink.done();
-      return true;
-    });
+    // The status line goes out first: a failure half-way cuts the stream without its last
+    // chunk, so the client sees an error instead of a download that looks complete.
+    auto reader = std::make_shared<std::optional<StoredResult::CsvReader>>();
+    res.status = 200;
+    res.set_header("Content-Type", "text/csv; charset=utf-8");
+    res.stream = [result, reader](std::string* chunk) -> Result<bool> {
+      if (!reader->has_value()) {
+        ASSIGN_OR_RETURN(auto csv, result->OpenCsv());
+        reader->emplace(std::move(csv));
+      }
+      return (**reader).Next(chunk);
+    };
     return {.written = true};
   }
 
@@ -78,14 +82,14 @@ Server::Reply Server::GetResult(const Principal& who, const httplib::Request& re
   return {.written = true};
 }
 
-Server::Reply Server::PostCancel(const Principal& who, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::PostCancel(const Principal& who, const HttpRequest& req, HttpResponse&) {
   const std::string id = req.matches[1];
   Status s = statements_->Cancel(who, id);
   if (!s.ok()) return Reply::Of(s);
   return {200, {{"id", id}, {"status", true}}};
 }
 
-Server::Reply Server::ListStatements(const Principal& who, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::ListStatements(const Principal& who, const HttpRequest& req, HttpResponse&) {
   StatementService::ListFilter filter;
   if (req.has_param("status")) {
     filter.status = ParseStatementStatus(req.get_param_value("status"));
@@ -109,7 +113,7 @@ Server::Reply Server::ListStatements(const Principal& who, const httplib::Reques
   return {200, std::move(out)};
 }
 
-Server::Reply Server::GetTables(const Principal&, const httplib::Request&, httplib::Response&) {
+Server::Reply Server::GetTables(const Principal&, const HttpRequest&, HttpResponse&) {
   auto tables = statements_->Tables();
   if (!tables.ok()) return Reply::Of(tables.status());
   json out = {{"tables", json::array()}};
@@ -118,7 +122,7 @@ Server::Reply Server::GetTables(const Principal&, const httplib::Request&, httpl
   return {200, std::move(out)};
 }
 
-Server::Reply Server::GetTable(const Principal&, const httplib::Request& req, httplib::Response&) {
+Server::Reply Server::GetTable(const Principal&, const HttpRequest& req, HttpResponse&) {
   auto tables = statements_->Tables();
   if (!tables.ok()) return Reply::Of(tables.status());
   const std::string name = req.matches[1];
@@ -133,14 +137,22 @@ Server::Reply Server::GetTable(const Principal&, const httplib::Request& req, ht
   return Reply::Of(Error(StatusCode::kNotFound, "no lake table \"{}\"", name));
 }
 
-Server::Reply Server::GetWorkgroups(const Principal& who, const httplib::Request&, httplib::Response&) {
+Server::Reply Server::GetWorkgroups(const Principal& who, const HttpRequest&, HttpResponse&) {
   json out = {{"workgroups", json::array()}};
   for (const auto& [config, counters] : statements_->WorkgroupStats())
     if (who.may_use(config.name)) out["workgroups"].push_back(WorkgroupJson(config, counters));
   return {200, std::move(out)};
 }
 
-Server::Reply Server::GetFleet(const Principal&, const httplib::Request&, httplib::Response&) {
+Server::Reply Server::GetRuns(const Principal&, const HttpRequest& req, HttpResponse&) {
+  std::map<std::string, std::string> query;
+  for (const auto& [name, value] : req.params) query.emplace(name, value);
+  auto runs = RecentRunsJson(state_, query);
+  if (!runs.ok()) return Reply::Of(runs.status());
+  return {200, std::move(runs).value()};
+}
+
+Server::Reply Server::GetFleet(const Principal&, const HttpRequest&, HttpResponse&) {
   auto fleet = FleetOverview(state_, options_.clusters, clock_->Now());
   if (!fleet.ok()) return Reply::Of(fleet.status());
   return {200, std::move(fleet).value()};

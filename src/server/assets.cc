@@ -27,21 +27,48 @@ constexpr Route kRoutes[] = {
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
-    {"/chart.umd.js", "chart.umd.js", "text/javascript; charset=utf-8"},
 };
 
 }  // namespace
 
 bool HasEmbeddedAssets() { return kEmbeddedFileCount > 0; }
 
-Result<Asset> FindAsset(std::string_view path, const std::string& web_dir) {
+bool AcceptsGzip(std::string_view accept_encoding) {
+  size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    size_t end = accept_encoding.find(',', start);
+    if (end == std::string_view::npos) end = accept_encoding.size();
+    std::string_view item = accept_encoding.substr(start, end - start);
+    const size_t semi = item.find(';');
+    std::string_view coding = item.substr(0, semi);
+    while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (coding == "gzip") {
+      if (semi == std::string_view::npos) return true;
+      std::string_view q = item.substr(semi + 1);
+      while (!q.empty() && q.front() == ' ') q.remove_prefix(1);
+      return !(q.rfind("q=0", 0) == 0 && q.find_first_not_of("q=0.", 0) == std::string_view::npos);
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool accept_gzip) {
   for (const auto& route : kRoutes) {
     if (route.url != path) continue;
     Asset asset{.content_type = std::string(route.content_type)};
     if (!web_dir.empty()) {
-      const std::string file = route.file == "chart.umd.js" ? web_dir + "/../node_modules/chart.js/dist/chart.umd.js"
-                                                            : web_dir + "/" + std::string(route.file);
+      // The script is bundled (web/bundle.mjs --watch writes it to web/dist for development).
+      const std::string file = route.file == "app.js" ? web_dir + "/dist/app.js" : web_dir + "/" + std::string(route.file);
       ASSIGN_OR_RETURN(asset.body, Env::Default()->ReadFile(file));
+      return asset;
+    }
+    const std::string gzipped = std::string(route.file) + ".gz";
+    for (size_t i = 0; accept_gzip && i < kEmbeddedFileCount; ++i) {
+      if (gzipped != kEmbeddedFiles[i].name) continue;
+      asset.body.assign(reinterpret_cast<const char*>(kEmbeddedFiles[i].data), kEmbeddedFiles[i].size);
+      asset.content_encoding = "gzip";
       return asset;
     }
     for (size_t i = 0; i < kEmbeddedFileCount; ++i) {

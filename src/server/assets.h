@@ -1,6 +1,7 @@
-// The dashboard's files: web/index.html, web/app.js, web/style.css and chart.js's UMD build,
-// compiled into the binary by cmake/EmbedAssets.cmake (so the page works offline), or read
-// from a folder while developing (`serve --web-dir web`).
+// The dashboard's files: web/index.html, web/style.css and app.js (web/src bundled with its npm
+// libraries by web/bundle.mjs, plus a gzip copy made at the same time), compiled into the
+// binary by cmake/EmbedAssets.cmake (so the page works offline), or read from a folder while
+// developing (`serve --web-dir web`).
 // Thread-safety: embedded assets are immutable; FindAsset() is safe from any thread.
 #pragma once
 
@@ -15,12 +16,17 @@ namespace fleetlog {
 struct Asset {
   std::string content_type;
   std::string body;
+  std::string content_encoding;  // "gzip" when `body` is the gzip copy; empty otherwise
 };
 
 // The asset served at URL `path` ("/" is index.html). From `web_dir` when it is not empty
-// (chart.umd.js then comes from web_dir/../node_modules/chart.js/dist), else embedded.
-// kNotFound for any other path, or when the binary was built without embedded assets.
-Result<Asset> FindAsset(std::string_view path, const std::string& web_dir);
+// (app.js then comes from web_dir/dist, written by `node web/bundle.mjs --watch`), else embedded.
+// With `accept_gzip`, the embedded gzip copy when there is one. kNotFound for any other path,
+// or when the binary was built without embedded assets.
+Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool accept_gzip = false);
+
+// Whether an Accept-Encoding header value accepts gzip (a "gzip" coding without q=0).
+bool AcceptsGzip(std::string_view accept_encoding);
 
 // True when the build embedded the dashboard.
 bool HasEmbeddedAssets();

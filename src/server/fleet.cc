@@ -6,6 +6,8 @@
 namespace fleetlog {
 namespace {
 
+constexpr const char* kRollupTable = "rollup_hourly";  // lake/upkeep/policy.h
+
 using nlohmann::json;
 
 json RunJson(const RunRecord& r) {
@@ -21,23 +23,44 @@ json RunJson(const RunRecord& r) {
 
 }  // namespace
 
-Result<json> FleetOverview(StateStore* state, const std::vector<std::string>& configured, Timestamp now) {
+Result<json> FleetOverview(StateStore* state, const std::vector<FleetCluster>& configured, Timestamp now) {
   struct TableRow {
     std::optional<CursorRecord> cursor;
     std::optional<RunRecord> run;
   };
   std::map<std::string, std::map<std::string, TableRow>> fleet;
-  for (const auto& name : configured) fleet[name];
+  std::map<std::string, const FleetCluster*> info;
+  std::map<std::string, std::string> rolled_up_to;
+  for (const auto& c : configured) {
+    fleet[c.name];
+    info[c.name] = &c;
+  }
   if (state != nullptr) {
+    ASSIGN_OR_RETURN(auto rollups, state->ListFiles({.table = kRollupTable, .states = {FileState::kPublished}}));
+    for (const auto& f : rollups) rolled_up_to[f.cluster] = std::max(rolled_up_to[f.cluster], f.dt);
     ASSIGN_OR_RETURN(auto cursors, state->ListCursors());
     for (auto& c : cursors) fleet[c.cluster][c.table].cursor = std::move(c);
     ASSIGN_OR_RETURN(auto runs, state->LatestRuns());
     for (auto& r : runs)
       if (r.kind == "export") fleet[r.cluster][r.table].run = std::move(r);
+    // The roll-ups and anomalies are derived tables, not exports: their cursors are no lag.
+    for (auto& [cluster, tables] : fleet) {
+      tables.erase(kRollupTable);
+      tables.erase("anomalies");
+    }
   }
   json clusters = json::array();
   for (const auto& [cluster, tables] : fleet) {
-    json c = {{"name", cluster}, {"tables", json::array()}, {"errors", 0}, {"max_lag_s", nullptr}, {"last_run_at", nullptr}};
+    const auto known = info.find(cluster);
+    json c = {{"name", cluster},
+              {"kind", known == info.end() ? "" : known->second->kind},
+              {"tags", known == info.end() ? std::vector<std::string>{} : known->second->tags},
+              {"tables", json::array()},
+              {"errors", 0},
+              {"max_lag_s", nullptr},
+              {"last_run_at", nullptr},
+              {"rolled_up_to", nullptr}};
+    if (auto r = rolled_up_to.find(cluster); r != rolled_up_to.end()) c["rolled_up_to"] = r->second;
     Timestamp last_run;
     double max_lag = -1;
     for (const auto& [table, row] : tables) {
@@ -60,6 +83,28 @@ Result<json> FleetOverview(StateStore* state, const std::vector<std::string>& co
     clusters.push_back(std::move(c));
   }
   return json{{"now", FormatTimestampIso(now)}, {"clusters", std::move(clusters)}};
+}
+
+Result<json> RecentRunsJson(StateStore* state, const std::map<std::string, std::string>& query) {
+  int limit = 500;
+  if (auto l = query.find("limit"); l != query.end()) {
+    const std::string& v = l->second;
+    limit = v.empty() || v.size() > 4 || !std::all_of(v.begin(), v.end(), ::isdigit) ? 0 : std::stoi(v);
+    if (limit < 1 || limit > 5000) return InvalidArgument("limit must be a whole number from 1 to 5000");
+  }
+  const auto cluster = query.find("cluster");
+  json runs = json::array();
+  if (state != nullptr) {
+    ASSIGN_OR_RETURN(auto recent, state->RecentRuns(limit, cluster == query.end() ? "" : cluster->second));
+    for (const auto& r : recent) {
+      json j = RunJson(r);
+      j["cluster"] = r.cluster;
+      j["table"] = r.table;
+      j["kind"] = r.kind;
+      runs.push_back(std::move(j));
+    }
+  }
+  return json{{"runs", std::move(runs)}};
 }
 
 }  // namespace fleetlog

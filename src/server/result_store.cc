@@ -1,16 +1,23 @@
 #include "server/result_store.h"
 
-#include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
-#include "core/env.h"
+#include "core/fs.h"
 #include "core/text.h"
 #include "query/format.h"
 
 namespace fleetlog {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr size_t kCsvChunkBytes = 64 << 10;
@@ -65,79 +72,92 @@ class CsvRow : public json::json_sax_t {
   int fields_ = 0;
 };
 
-void AppendJsonValue(duck::QueryResult& r, size_t col, size_t row, duckdb_type type, std::string* out) {
-  if (r.is_null(col, row)) {
-    *out += "null";
-  } else if (IsNumericType(type) || type == DUCKDB_TYPE_BOOLEAN) {
-    const std::string v = r.text(col, row);
-    *out += (v == "nan" || v == "inf" || v == "-inf" || v.empty()) ? "null" : v;
-  } else {
-    AppendJsonString(out, r.text(col, row));
-  }
+}  // namespace
+
+StoredResultWriter::StoredResultWriter(std::string dir, std::vector<ResultColumn> columns, const ResultLimits& limits)
+    : dir_(std::move(dir)), columns_(std::move(columns)), limits_(limits) {}
+
+StoredResultWriter::~StoredResultWriter() {
+  if (out_ != nullptr) std::fclose(out_);
+  if (!finished_) RemoveStoredResult(dir_);
 }
 
-}  // namespace
+Result<std::unique_ptr<StoredResultWriter>> StoredResultWriter::Create(const std::string& dir,
+                                                                       std::vector<ResultColumn> columns,
+                                                                       const ResultLimits& limits) {
+  std::unique_ptr<StoredResultWriter> w(new StoredResultWriter(dir, std::move(columns), limits));
+  RETURN_IF_ERROR(CreatePrivateDirs(dir));
+  const int fd = ::open((dir + "/rows.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: private, never through a symlink
+  if (fd < 0 || (w->out_ = ::fdopen(fd, "wb")) == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return IoError("cannot write {}/rows.jsonl: {}", dir, std::strerror(errno));
+  }
+  return w;
+}
+
+Status StoredResultWriter::FlushPage() {
+  if (std::fwrite(page_.data(), 1, page_.size(), out_) != page_.size())
+    return IoError("cannot write {}/rows.jsonl (disk full?)", dir_);
+  bytes_ += static_cast<int64_t>(page_.size());
+  offsets_.push_back(bytes_);
+  page_.clear();
+  return Status::Ok();
+}
+
+Status StoredResultWriter::AddRow(std::string_view row) {
+  if (row.size() < 2 || row.front() != '[' || row.back() != ']' || row.find('\n') != std::string_view::npos)
+    return Error(StatusCode::kCorruption, "a result row is not one JSON array");
+  if (bytes_ + static_cast<int64_t>(page_.size() + row.size() + 1) > limits_.cap_bytes)
+    return Error(StatusCode::kResourceExhausted,
+                 "the result is larger than the result cap of {} bytes (result_cap in [server]); "
+                 "aggregate, select fewer columns or add a LIMIT", limits_.cap_bytes);
+  page_.append(row);
+  page_ += '\n';
+  if (++rows_ % limits_.page_rows == 0) RETURN_IF_ERROR(FlushPage());
+  return Status::Ok();
+}
+
+Result<StoredResultInfo> StoredResultWriter::Finish() {
+  if (!page_.empty() || offsets_.size() == 1) RETURN_IF_ERROR(FlushPage());
+  const bool closed = std::fclose(out_) == 0;
+  out_ = nullptr;
+  if (!closed) return IoError("cannot write {}/rows.jsonl", dir_);
+  json meta;
+  meta["columns"] = json::array();
+  for (const auto& c : columns_) meta["columns"].push_back({{"name", c.name}, {"type", c.type}});
+  meta["rows"] = rows_;
+  meta["bytes"] = bytes_;
+  meta["offsets"] = offsets_;
+  RETURN_IF_ERROR(WritePrivateFile(dir_ + "/meta.json", meta.dump()));
+  finished_ = true;
+  return StoredResultInfo{.rows = rows_, .bytes = bytes_};
+}
 
 Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryResult& result,
                                            const ResultLimits& limits, const std::atomic<bool>* stop) {
-  Env& env = *Env::Default();
-  RETURN_IF_ERROR(env.CreateDir(dir).WithContext("cannot create the result folder"));
-  bool done = false;
-  struct Cleanup {
-    const std::string& dir;
-    const bool& done;
-    ~Cleanup() {
-      if (!done) RemoveStoredResult(dir);
-    }
-  } cleanup{dir, done};
-
-  ASSIGN_OR_RETURN(auto out, env.NewWritableFile(dir + "/rows.jsonl"));
   const size_t cols = result.column_count(), rows = result.row_count();
-  json meta;
-  meta["columns"] = json::array();
+  std::vector<ResultColumn> columns;
   std::vector<duckdb_type> types(cols);
   for (size_t c = 0; c < cols; ++c) {
     types[c] = result.column_type(c);
-    meta["columns"].push_back({{"name", result.column_name(c)}, {"type", result.column_type_name(c)}});
+    columns.push_back({result.column_name(c), result.column_type_name(c)});
   }
-  std::vector<int64_t> offsets{0};
-  int64_t bytes = 0;
-  std::string page;
-  const auto flush_page = [&]() -> Status {
-    RETURN_IF_ERROR(out->Append(page));
-    bytes += static_cast<int64_t>(page.size());
-    offsets.push_back(bytes);
-    page.clear();
-    if (stop != nullptr && stop->load()) return Status(StatusCode::kCancelled, "stopped while writing the result");
-    return Status::Ok();
-  };
+  ASSIGN_OR_RETURN(auto writer, StoredResultWriter::Create(dir, std::move(columns), limits));
+  std::string line;
   for (size_t row = 0; row < rows; ++row) {
-    page += '[';
-    for (size_t c = 0; c < cols; ++c) {
-      if (c) page += ',';
-      AppendJsonValue(result, c, row, types[c], &page);
-    }
-    page += "]\n";
-    if (bytes + static_cast<int64_t>(page.size()) > limits.cap_bytes)
-      return Error(StatusCode::kResourceExhausted,
-                   "the result is larger than the result cap of {} bytes (result_cap in [server]); "
-                   "aggregate, select fewer columns or add a LIMIT", limits.cap_bytes);
-    if (static_cast<int64_t>(row + 1) % limits.page_rows == 0) RETURN_IF_ERROR(flush_page());
+    line.clear();
+    AppendRowJson(result, row, types, &line);
+    RETURN_IF_ERROR(writer->AddRow(line));
+    if (stop != nullptr && row % 1024 == 0 && stop->load())
+      return Status(StatusCode::kCancelled, "stopped while writing the result");
   }
-  if (!page.empty() || offsets.size() == 1) RETURN_IF_ERROR(flush_page());
-  RETURN_IF_ERROR(out->Close());
-  meta["rows"] = rows;
-  meta["bytes"] = bytes;
-  meta["offsets"] = offsets;
-  RETURN_IF_ERROR(env.WriteFile(dir + "/meta.json", meta.dump(), {.sync = false}));
-  done = true;
-  return StoredResultInfo{.rows = static_cast<int64_t>(rows), .bytes = bytes};
+  return writer->Finish();
 }
 
 Result<StoredResult> StoredResult::Open(const std::string& dir) {
-  auto text = Env::Default()->ReadFile(dir + "/meta.json");
-  if (!text.ok()) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  const json meta = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  std::ifstream in(dir + "/meta.json", std::ios::binary);  // outside the Env: local result files
+  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  const json meta = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (meta.is_discarded() || !meta.is_object() || !meta.contains("offsets") || !meta["offsets"].is_array() ||
       meta["offsets"].size() < 2 || !meta.contains("columns") || !meta["columns"].is_array())
     return Error(StatusCode::kCorruption, "{}/meta.json is damaged", dir);
@@ -146,18 +166,27 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
   for (const auto& c : meta["columns"])
     r.columns_.push_back({c.value("name", std::string()), c.value("type", std::string())});
   r.rows_ = meta.value("rows", int64_t{0});
-  for (const auto& o : meta["offsets"]) r.offsets_.push_back(o.is_number_integer() ? o.get<int64_t>() : 0);
+  // Offsets must rise within the file, so a damaged meta.json cannot make a page read
+  // (and allocate) more than the file holds.
+  std::error_code ec;
+  const auto size = static_cast<int64_t>(fs::file_size(dir + "/rows.jsonl", ec));  // outside the Env: local result files
+  for (const auto& o : meta["offsets"]) {
+    const int64_t v = o.is_number_integer() ? o.get<int64_t>() : -1;
+    if (ec || v < (r.offsets_.empty() ? 0 : r.offsets_.back()) || v > size)
+      return Error(StatusCode::kCorruption, "{}/meta.json is damaged", dir);
+    r.offsets_.push_back(v);
+  }
   return r;
 }
 
 Result<std::string> StoredResult::ReadPage(int page) const {
+  std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
+  if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
-  auto read = Env::Default()->ReadRange(dir_ + "/rows.jsonl", begin, end - begin);
-  if (!read.ok() && read.status().code() == StatusCode::kNotFound)
-    return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  if (!read.ok()) return read.status();
-  std::string text = std::move(read).value();
-  if (static_cast<int64_t>(text.size()) != end - begin) return IoError("cannot read {}/rows.jsonl: it is shorter than recorded", dir_);
+  std::string text(static_cast<size_t>(end - begin), '\0');
+  in.seekg(begin);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (!in) return IoError("cannot read {}/rows.jsonl", dir_);
   return text;
 }
 
@@ -179,9 +208,9 @@ std::string StoredResult::CsvHeader() const {
   return header + "\r\n";
 }
 
-Status StoredResult::AppendCsvLine(std::string_view line, std::string* out) const {
+Status StoredResult::AppendCsvLine(const std::string& dir, std::string_view line, std::string* out) {
   CsvRow row(out);
-  if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
+  if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir);
   *out += "\r\n";
   return Status::Ok();
 }
@@ -191,43 +220,52 @@ Result<std::string> StoredResult::PageCsv(int page) const {
   std::string csv = page == 0 ? CsvHeader() : "";
   for (size_t pos = 0; pos < text.size();) {
     const size_t end = text.find('\n', pos);
-    RETURN_IF_ERROR(AppendCsvLine(std::string_view(text).substr(pos, end - pos), &csv));
+    RETURN_IF_ERROR(AppendCsvLine(dir_, std::string_view(text).substr(pos, end - pos), &csv));
     if (end == std::string::npos) break;
     pos = end + 1;
   }
   return csv;
 }
 
-Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink) const {
-  Env& env = *Env::Default();
-  const std::string path = dir_ + "/rows.jsonl";
-  ASSIGN_OR_RETURN(const bool exists, env.FileExists(path));
-  if (!exists) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  std::string chunk = CsvHeader();
-  // The stored rows in pieces: each complete line is one row.
-  std::string pending;
-  for (int64_t offset = 0;;) {
-    ASSIGN_OR_RETURN(std::string piece, env.ReadRange(path, offset, kCsvChunkBytes));
-    offset += static_cast<int64_t>(piece.size());
-    const bool last = piece.empty();
-    pending += piece;
-    size_t start = 0;
-    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos || (last && start < pending.size());
-         start = nl + 1) {
-      if (nl == std::string::npos) nl = pending.size();
-      RETURN_IF_ERROR(AppendCsvLine(std::string_view(pending).substr(start, nl - start), &chunk));
-      if (chunk.size() >= kCsvChunkBytes) {
-        if (!sink(chunk)) return Status::Ok();
-        chunk.clear();
-      }
-    }
-    pending.erase(0, std::min(start, pending.size()));
-    if (last) break;
-  }
-  if (!chunk.empty()) sink(chunk);
-  return Status::Ok();
+Result<StoredResult::CsvReader> StoredResult::OpenCsv() const {
+  CsvReader r;
+  r.dir_ = dir_;
+  r.in_ = std::make_shared<std::ifstream>(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
+  if (!*r.in_) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
+  r.header_ = CsvHeader();
+  return r;
 }
 
-void RemoveStoredResult(const std::string& dir) { (void)Env::Default()->DeleteTree(dir); }
+Result<bool> StoredResult::CsvReader::Next(std::string* chunk) {
+  if (done_) return false;
+  chunk->append(header_);
+  header_.clear();
+  std::string line;
+  while (chunk->size() < kCsvChunkBytes) {
+    if (!std::getline(*in_, line)) {
+      if (in_->bad()) return IoError("cannot read {}/rows.jsonl", dir_);
+      done_ = true;
+      return !chunk->empty();
+    }
+    RETURN_IF_ERROR(AppendCsvLine(dir_, line, chunk));
+  }
+  return true;
+}
+
+Status StoredResult::StreamCsv(const std::function<bool(std::string_view)>& sink) const {
+  ASSIGN_OR_RETURN(CsvReader reader, OpenCsv());
+  std::string chunk;
+  for (;;) {
+    chunk.clear();
+    ASSIGN_OR_RETURN(const bool more, reader.Next(&chunk));
+    if (!chunk.empty() && !sink(chunk)) return Status::Ok();
+    if (!more) return Status::Ok();
+  }
+}
+
+void RemoveStoredResult(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // outside the Env: local result files
+}
 
 }  // namespace fleetlog

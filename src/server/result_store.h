@@ -11,6 +11,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -35,9 +38,37 @@ struct StoredResultInfo {
   int64_t bytes = 0;  // of rows.jsonl
 };
 
-// Writes `result` into `dir` (created; must not exist). Fails with kResourceExhausted when
-// the rows exceed limits.cap_bytes, and with kCancelled when `*stop` becomes true; on
-// failure the folder is removed.
+// Writes one result row by row into `dir` (created private, 0700; must not exist): rows
+// come as JSON arrays, as AppendRowJson() makes them (the query worker sends them so).
+// The folder is removed unless Finish() succeeds.
+class StoredResultWriter {
+ public:
+  static Result<std::unique_ptr<StoredResultWriter>> Create(const std::string& dir, std::vector<ResultColumn> columns,
+                                                            const ResultLimits& limits);
+  ~StoredResultWriter();
+  StoredResultWriter(const StoredResultWriter&) = delete;
+  StoredResultWriter& operator=(const StoredResultWriter&) = delete;
+
+  // Fails with kResourceExhausted past limits.cap_bytes, kCorruption for a row that is not
+  // one JSON array on one line, kIoError when the disk refuses.
+  Status AddRow(std::string_view row_json);
+  Result<StoredResultInfo> Finish();
+
+ private:
+  StoredResultWriter(std::string dir, std::vector<ResultColumn> columns, const ResultLimits& limits);
+  Status FlushPage();
+  std::string dir_;
+  std::vector<ResultColumn> columns_;
+  ResultLimits limits_;
+  std::FILE* out_ = nullptr;
+  std::vector<int64_t> offsets_{0};
+  int64_t rows_ = 0, bytes_ = 0;
+  std::string page_;
+  bool finished_ = false;
+};
+
+// Writes `result` into `dir` through a StoredResultWriter. Fails with kResourceExhausted
+// when the rows exceed limits.cap_bytes, and with kCancelled when `*stop` becomes true.
 Result<StoredResultInfo> WriteStoredResult(const std::string& dir, duck::QueryResult& result,
                                            const ResultLimits& limits, const std::atomic<bool>* stop);
 
@@ -63,10 +94,26 @@ class StoredResult {
   // returns false.
   Status StreamCsv(const std::function<bool(std::string_view)>& sink) const;
 
+  // The same CSV, pulled a piece (about 64 KiB) at a time.
+  class CsvReader {
+   public:
+    // Appends the next piece to `*chunk`; false once everything was given.
+    Result<bool> Next(std::string* chunk);
+
+   private:
+    friend class StoredResult;
+    std::string dir_;
+    std::shared_ptr<std::ifstream> in_;  // outside the Env: local result files
+    std::string header_;
+    bool done_ = false;
+  };
+  Result<CsvReader> OpenCsv() const;
+
  private:
   Result<std::string> ReadPage(int page) const;  // the stored lines, each ending in '\n'
   std::string CsvHeader() const;
-  Status AppendCsvLine(std::string_view line, std::string* out) const;
+  // One stored line (a JSON array) of the result in `dir` as a CSV line with its CRLF.
+  static Status AppendCsvLine(const std::string& dir, std::string_view line, std::string* out);
 
   std::string dir_;
   std::vector<ResultColumn> columns_;

@@ -1,67 +1,33 @@
 #include "server/server.h"
 
-#include <httplib.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <chrono>
+#include <fstream>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "server/api_json.h"
 #include "server/assets.h"
 #include "server/fleet.h"
+#include "server/observability.h"
+#include "server/request_guard.h"
 
 namespace fleetlog {
 namespace {
 
 using nlohmann::json;
 
-// What the access log needs to know about the request this thread serves. cpp-httplib runs
-// pre-routing, the handler and the logger of one request on one thread, in that order.
-struct RequestContext {
-  std::chrono::steady_clock::time_point start;
-  Principal principal;
-  bool started = false;
-};
-thread_local RequestContext t_request;
-
-// cpp-httplib 0.11 is built with a listen backlog of 5: under a burst of connections the
-// kernel's accept queue overflows and clients see reset connections instead of answers.
-// listen() on a listening socket only changes its backlog, so find ours and raise it.
-void RaiseListenBacklog(int port) {
-  for (int fd = 0; fd < 1024; ++fd) {
-    int accepting = 0;
-    socklen_t len = sizeof accepting;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) continue;
-    sockaddr_storage addr{};
-    socklen_t addr_len = sizeof addr;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
-    const int bound = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                                 : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (bound == port) listen(fd, SOMAXCONN);
-  }
-}
-
-void SendJson(httplib::Response& res, int status, const json& body) {
+void SendJson(HttpResponse& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-PlainRequest ToPlain(const httplib::Request& req) {
-  PlainRequest plain{.method = req.method, .target = req.target, .body = req.body, .remote = req.remote_addr};
-  for (const auto& [name, value] : req.headers) plain.headers.emplace_back(name, value);
-  return plain;
-}
+// The principal a Data API request authenticated as, for its access-log line: the HTTP
+// server runs a request's handler and then its log callback on one thread, one call after
+// the other (http.h), so the handler leaves it here and LogAccess takes it.
+thread_local Principal t_principal;
 
-void SendPlain(httplib::Response& res, PlainResponse plain) {
-  res.status = plain.status;
-  for (const auto& [name, value] : plain.headers) res.set_header(name, value);
-  res.set_content(std::move(plain.body), plain.content_type.c_str());
-}
-
-// A regular expression that matches exactly `path` (cpp-httplib routes by regex).
+// A regular expression that matches exactly `path` (HttpRoutes route by regex).
 std::string ExactPathRegex(const std::string& path) {
   std::string out;
   for (char c : path) {
@@ -79,7 +45,9 @@ Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), Err
 ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
                   .engine_threads = config.query.threads};
-  for (const auto& c : config.clusters) o.clusters.push_back(c.name);
+  for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
+  o.tables = ExportedTables(config);
+  for (const auto& a : config.alerts) o.alert_rules[a.name] = a.severity;
   return o;
 }
 
@@ -103,13 +71,17 @@ Server::Server(ServerOptions options, StateStore* state)
     : options_(std::move(options)),
       state_(state),
       clock_(options_.clock ? options_.clock : &system_clock_),
-      auth_(options_.server.tokens) {
+      auth_(options_.server.tokens),
+      guard_(ParseListenAddress(options_.server.listen).ok() ? ParseListenAddress(options_.server.listen)->first : "",
+             options_.server.hosts, options_.server.origins) {
   StatementServiceOptions s{.lake_root = options_.lake_root,
                             .results_dir = options_.server.results_dir,
                             .workgroups = options_.workgroups,
                             .result_ttl = options_.server.result_ttl,
                             .limits = {.page_rows = options_.page_rows, .cap_bytes = options_.server.result_cap_bytes},
                             .engine_threads = options_.engine_threads,
+                            .query_worker = options_.query_worker,
+                            .memory_budget = options_.server.memory_budget_bytes,
                             .list_page_size = options_.list_page_size,
                             .clock = clock_,
                             .on_picked = options_.on_picked};
@@ -131,39 +103,39 @@ Status Server::Start() {
   if (!IsLoopbackHost(host) && !auth_.enabled())
     return InvalidArgument("refusing to listen on {} without API tokens: add [[server.token]] entries, or listen on "
                            "127.0.0.1", options_.server.listen);
+  HttpServerOptions http{.host = host,
+                         .port = port,
+                         .threads = std::max(options_.http_threads / 4, 2),
+                         .max_body_bytes = options_.server.max_body_bytes,
+                         .request_deadline_ms = options_.server.request_timeout.micros() / 1000,
+                         .idle_timeout_s = static_cast<int>(std::max<int64_t>(options_.server.request_timeout.micros() / 1000000, 1)),
+                         .screen = [this](const HttpRequest& req, HttpResponse& res) { return Screen(req, res); },
+                         .shape_error = [this](const HttpRequest& req, HttpResponse& res) { ShapeError(req, res); },
+                         .log = [this](const HttpRequest& req, const HttpResponse& res, int64_t bytes) {
+                           LogAccess(req, res, bytes);
+                         }};
   if (!options_.server.tls_cert.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(options_.server.tls_cert.c_str(), options_.server.tls_key.c_str());
-    if (!tls->is_valid())
+    const auto slurp = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);  // outside the Env: TLS files named in the config
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    http.tls_cert_pem = slurp(options_.server.tls_cert);
+    http.tls_key_pem = slurp(options_.server.tls_key);
+    if (http.tls_cert_pem.find("-----BEGIN") == std::string::npos || http.tls_key_pem.find("-----BEGIN") == std::string::npos)
       return InvalidArgument("cannot use the TLS certificate {} with key {}: check that both files exist, are PEM "
                              "and match", options_.server.tls_cert, options_.server.tls_key);
-    http_ = std::move(tls);
-  } else {
-    http_ = std::make_unique<httplib::Server>();
   }
-  const auto timeout = options_.server.request_timeout.chrono();
-  const size_t threads = static_cast<size_t>(std::max(options_.http_threads, 2));
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_->set_payload_max_length(static_cast<size_t>(options_.server.max_body_bytes));
-  http_->set_read_timeout(timeout);
-  http_->set_write_timeout(timeout);
-  http_->set_keep_alive_timeout(2);
-  http_->set_keep_alive_max_count(1000);
-  // Answers are small and come in several writes: without TCP_NODELAY a keep-alive client
-  // waits for Nagle's algorithm against its delayed ACK (~40 ms) on many of them.
-  http_->set_tcp_nodelay(true);
-  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) { LogAccess(req, res); });
-  Route();
   RETURN_IF_ERROR(statements_->Start());
-  port_ = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
-  if (port_ <= 0) {
+  auto started = HttpServer::Start(std::move(http), Routes());
+  if (!started.ok()) {
     statements_->Stop();
-    return IoError("cannot listen on {}: the address is in use or not this machine's", options_.server.listen);
+    if (started.status().code() == StatusCode::kInvalidArgument && !options_.server.tls_cert.empty())
+      return InvalidArgument("cannot use the TLS certificate {} with key {}: check that both files exist, are PEM "
+                             "and match", options_.server.tls_cert, options_.server.tls_key);
+    return IoError("cannot listen on {}: {}", options_.server.listen, started.status().message());
   }
-  RaiseListenBacklog(port_);
-  listener_ = std::thread([this] { http_->listen_after_bind(); });
-  // Until the listener runs, httplib's stop() would not stop it and Stop() would hang.
-  for (int waited_ms = 0; !http_->is_running() && waited_ms < 5000; ++waited_ms)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  http_ = std::move(started).value();
+  port_ = http_->port();
   running_ = true;
   return Status::Ok();
 }
@@ -171,77 +143,115 @@ Status Server::Start() {
 void Server::Stop() {
   if (!running_) return;
   running_ = false;
-  http_->stop();
-  listener_.join();
+  http_->Stop();
   statements_->Stop();
 }
 
-void Server::Route() {
-  auto& h = *http_;
-  h.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    t_request = {.start = std::chrono::steady_clock::now(), .principal = {}, .started = true};
-    if (data_api_ && req.method == "POST" && req.path == data_api_->path()) {
-      // The Data API signs the body, so only the header checks can come before reading it.
-      if (auto refused = data_api_->CheckHead(ToPlain(req))) {
-        SendPlain(res, std::move(*refused));
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
-    // Authenticate before the body is read, so an unknown client cannot make us read it.
-    auto who = auth_.Authenticate(req.get_header_value("Authorization"));
-    if (!who.ok()) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      SendJson(res, 401, ErrorJson(who.status()));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    t_request.principal = std::move(who).value();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  h.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (data_api_ && req.method == "POST" && req.path == data_api_->path()) {
-      const bool too_large = res.status == 413;
-      return SendPlain(res, AwsErrorResponse({res.status, too_large ? "RequestEntityTooLargeException" : "SerializationException",
-                                              too_large ? "the request body is larger than max_body in [server]"
-                                                        : "the request could not be read"}));
-    }
-    const char* what = res.status == 413   ? "the request body is larger than max_body in [server]"
-                       : res.status == 404 ? "no such path (see DESIGN.md, HTTP API contract)"
-                                           : "bad request";
-    SendJson(res, res.status, {{"error", what}, {"code", res.status == 413 ? "kResourceExhausted" : "kInvalidArgument"}});
-  });
-  h.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    SendJson(res, 500, {{"error", "internal error"}, {"code", "kInternal"}});
-  });
-
-  using Handler = Reply (Server::*)(const Principal&, const httplib::Request&, httplib::Response&);
-  const auto api = [this](Handler handler) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res, handler); };
-  };
-  h.Post("/v1/statements", api(&Server::PostStatement));
-  h.Post("/v1/statements/batch", api(&Server::PostBatch));
-  h.Get("/v1/statements", api(&Server::ListStatements));
-  h.Get(R"(/v1/statements/([^/]+))", api(&Server::GetStatement));
-  h.Get(R"(/v1/statements/([^/]+)/result)", api(&Server::GetResult));
-  h.Post(R"(/v1/statements/([^/]+)/cancel)", api(&Server::PostCancel));
-  h.Get("/v1/tables", api(&Server::GetTables));
-  h.Get(R"(/v1/tables/([^/]+))", api(&Server::GetTable));
-  h.Get("/v1/workgroups", api(&Server::GetWorkgroups));
-  h.Get("/v1/fleet", api(&Server::GetFleet));
-  if (data_api_)
-    h.Post(ExactPathRegex(data_api_->path()), [this](const httplib::Request& req, httplib::Response& res) {
-      HandleDataApi(req, res);
-    });
-  h.Get(R"(/|/index\.html|/app\.js|/style\.css|/chart\.umd\.js)",
-        [this](const httplib::Request& req, httplib::Response& res) { ServeAsset(req, res); });
+bool Server::IsDataApi(const HttpRequest& req) const {
+  return data_api_ != nullptr && req.method == "POST" && req.path == data_api_->path();
 }
 
-void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Reply (Server::*handler)(const Principal&, const httplib::Request&, httplib::Response&)) {
+bool Server::Screen(const HttpRequest& req, HttpResponse& res) {
+  const std::string host = req.get_header_value("Host"), origin = req.get_header_value("Origin"),
+                    type = req.get_header_value("Content-Type"), site = req.get_header_value("Sec-Fetch-Site");
+  const std::string length = req.get_header_value("Content-Length");
+  const bool data_api = IsDataApi(req);
+  const GuardVerdict verdict =
+      guard_.Check({.method = req.method,
+                    .host = host,
+                    .origin = origin,
+                    .content_type = type,
+                    .sec_fetch_site = site,
+                    .has_origin = req.has_header("Origin"),
+                    .has_body = (!length.empty() && length.find_first_not_of('0') != std::string::npos) ||
+                                req.has_header("Transfer-Encoding"),
+                    .body_type = data_api ? kAwsJsonContentType : "application/json"});
+  if (data_api) {
+    // Host and Origin as for every request, in the AWS error shape; then what the Data API
+    // checks before the body: target, content type, the signature's form and access key,
+    // and the body's declared size (the HTTP server enforces max_body either way).
+    if (!verdict.ok() && verdict.status != 415) {
+      res = AwsErrorResponse({verdict.status, verdict.status == 421 ? "MisdirectedRequestException" : "AccessDeniedException",
+                              verdict.message});
+      return true;
+    }
+    if (auto refused = data_api_->CheckHead(req)) {
+      res = std::move(*refused);
+      return true;
+    }
+    return false;
+  }
+  if (!verdict.ok()) {
+    SendJson(res, verdict.status,
+             {{"error", verdict.message}, {"code", verdict.status == 415 ? "kInvalidArgument" : "kPermissionDenied"}});
+    return true;
+  }
+  if (req.path.rfind("/v1/", 0) != 0) return false;
+  // The token, before the body is read, so an unknown client cannot make us read it.
+  auto who = auth_.Authenticate(req.get_header_value("Authorization"));
+  if (!who.ok()) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendJson(res, 401, ErrorJson(who.status()));
+    return true;
+  }
+  return false;
+}
+
+HttpRoutes Server::Routes() {
+  HttpRoutes h;
+  using Handler = Reply (Server::*)(const Principal&, const HttpRequest&, HttpResponse&);
+  const auto api = [this](Handler handler) {
+    return [this, handler](const HttpRequest& req, HttpResponse& res) { HandleApi(req, res, handler); };
+  };
+  h.Add("POST", "/v1/statements", api(&Server::PostStatement));
+  h.Add("POST", "/v1/statements/batch", api(&Server::PostBatch));
+  h.Add("GET", "/v1/statements", api(&Server::ListStatements));
+  h.Add("GET", R"(/v1/statements/([^/]+))", api(&Server::GetStatement));
+  h.Add("GET", R"(/v1/statements/([^/]+)/result)", api(&Server::GetResult));
+  h.Add("POST", R"(/v1/statements/([^/]+)/cancel)", api(&Server::PostCancel));
+  h.Add("GET", "/v1/tables", api(&Server::GetTables));
+  h.Add("GET", R"(/v1/tables/([^/]+))", api(&Server::GetTable));
+  h.Add("GET", "/v1/workgroups", api(&Server::GetWorkgroups));
+  h.Add("GET", "/v1/fleet", api(&Server::GetFleet));
+  h.Add("GET", "/v1/runs", api(&Server::GetRuns));
+  // Handlers over plain data (observability.h). Screen() has already checked the token for
+  // /v1/alerts; /metrics, /healthz and /readyz need none.
+  const auto plain = [](std::function<HttpResponse(const HttpRequest&)> handler) {
+    return [handler = std::move(handler)](const HttpRequest& req, HttpResponse& res) {
+      try {
+        res = handler(req);
+      } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
+        res = HttpResponse{};
+        SendJson(res, 500, ErrorJson(Internal("internal error: {}", e.what())));
+      }
+      res.set_header("Cache-Control", "no-store");
+    };
+  };
+  h.Add("GET", "/metrics", plain([this](const HttpRequest&) {
+    MetricsSnapshot snapshot = CollectMetrics(state_, options_.tables, options_.alert_rules, clock_->Now());
+    snapshot.workgroups = statements_->WorkgroupStats();
+    snapshot.http = http_counters_.Snapshot();
+    return MetricsAnswer(snapshot);
+  }));
+  h.Add("GET", "/healthz", plain([](const HttpRequest&) { return HealthzAnswer(); }));
+  h.Add("GET", "/readyz", plain([this](const HttpRequest&) {
+    return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
+  }));
+  h.Add("GET", "/v1/alerts", plain([this](const HttpRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
+  if (data_api_)
+    h.Add("POST", ExactPathRegex(data_api_->path()),
+          [this](const HttpRequest& req, HttpResponse& res) { HandleDataApi(req, res); });
+  h.Add("GET", R"(/|/index\.html|/app\.js|/style\.css)",
+        [this](const HttpRequest& req, HttpResponse& res) { ServeAsset(req, res); });
+  return h;
+}
+
+void Server::HandleApi(const HttpRequest& req, HttpResponse& res,
+                       Reply (Server::*handler)(const Principal&, const HttpRequest&, HttpResponse&)) {
   Reply reply;
   try {
-    reply = (this->*handler)(t_request.principal, req, res);
+    auto who = auth_.Authenticate(req.get_header_value("Authorization"));  // Screen() let it in
+    reply = who.ok() ? (this->*handler)(*who, req, res) : Reply::Of(who.status());
   } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
     reply = Reply::Of(Internal("internal error: {}", e.what()));
   }
@@ -249,30 +259,50 @@ void Server::HandleApi(const httplib::Request& req, httplib::Response& res, Repl
   res.set_header("Cache-Control", "no-store");
 }
 
-void Server::HandleDataApi(const httplib::Request& req, httplib::Response& res) {
-  SendPlain(res, data_api_->Handle(ToPlain(req), &t_request.principal));
+void Server::HandleDataApi(const HttpRequest& req, HttpResponse& res) {
+  res = data_api_->Handle(req, &t_principal);
   res.set_header("Cache-Control", "no-store");
 }
 
-void Server::ServeAsset(const httplib::Request& req, httplib::Response& res) {
-  auto asset = FindAsset(req.path, options_.web_dir);
-  if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
-  res.set_header("Cache-Control", "no-cache");
-  res.set_content(std::move(asset->body), asset->content_type.c_str());
+void Server::ShapeError(const HttpRequest& req, HttpResponse& res) const {
+  if (!IsDataApi(req)) return;
+  const json plain = json::parse(res.body, nullptr, false);
+  const std::string message = plain.is_object() && plain.contains("error") && plain["error"].is_string()
+                                  ? plain["error"].get<std::string>()
+                                  : "the request could not be read";
+  const char* code = res.status == 413   ? "RequestEntityTooLargeException"
+                     : res.status == 431 ? "RequestHeaderFieldsTooLargeException"
+                     : res.status >= 500 ? "InternalServerException"
+                                         : "SerializationException";
+  res = AwsErrorResponse({res.status, code, message});
 }
 
-void Server::LogAccess(const httplib::Request& req, const httplib::Response& res) {
+void Server::ServeAsset(const HttpRequest& req, HttpResponse& res) {
+  auto asset = FindAsset(req.path, options_.web_dir, AcceptsGzip(req.get_header_value("Accept-Encoding")));
+  if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("Vary", "Accept-Encoding");
+  if (!asset->content_encoding.empty()) res.set_header("Content-Encoding", asset->content_encoding);
+  res.set_content(std::move(asset->body), asset->content_type);
+}
+
+void Server::LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes) {
+  http_counters_.Add(RouteTemplate(req.path), req.method, res.status,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count());
+  std::string principal = std::move(t_principal.name);
+  t_principal = {};
   if (!options_.access_log) return;
+  if (req.path.rfind("/v1/", 0) == 0 && res.status != 401) {
+    if (auto who = auth_.Authenticate(req.get_header_value("Authorization")); who.ok()) principal = who->name;
+  }
   json line = {{"ts", FormatTimestampIso(clock_->Now())},
                {"remote", req.remote_addr},
                {"method", req.method},
                {"path", req.path},
                {"status", res.status},
-               {"bytes", res.body.size()},
-               {"principal", t_request.principal.name}};
-  if (t_request.started)
-    line["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_request.start).count();
-  t_request = {};
+               {"bytes", bytes},
+               {"principal", principal},
+               {"ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - req.received).count()}};
   options_.access_log->info(line.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

@@ -4,22 +4,26 @@
 //   POST /v1/statements, /v1/statements/batch      queue SQL (statements.h)
 //   GET  /v1/statements[/{id}[/result]]             list, describe, fetch results
 //   POST /v1/statements/{id}/cancel
-//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet
-//   GET  /, /app.js, /style.css, /chart.umd.js      the dashboard (assets.h)
+//   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet, /v1/runs (fleet.h)
+//   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
+//   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
+//   GET  /, /app.js, /style.css                     the dashboard (assets.h)
 //   POST [server.data_api] path (default /)          the Redshift Data API's own protocol
 //                                                    (aws/data_api.h), over the same statements
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
 // format=csv, which streams the whole result as one download (next_token does not apply).
-// Safety: refuses to listen on a non-loopback address without tokens; bodies over
-// max_body_bytes get 413, header lines over 8 KiB 400 (cpp-httplib's build limit), and
-// reads and writes time out after request_timeout. Every request is logged as one JSON line
+// Safety: refuses to listen on a non-loopback address without tokens; screens every request
+// before its body is read (request_guard.h, then the token); bodies over max_body_bytes get
+// 413; a request must arrive whole within request_timeout; headers are capped in bytes and
+// count (431), connections per client and in total (http.h). Every request is logged as one JSON line
 // on the access log: time, client address, method, path (no query string), status, bytes,
 // milliseconds and the token's name, never a token or header value.
 // Thread-safety: Start() and Stop() from one thread; requests are served on a bounded pool.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,16 +34,15 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "exporter/table_health.h"
 #include "server/auth.h"
 #include "server/aws/data_api.h"
+#include "server/fleet.h"
+#include "server/http.h"
+#include "server/metrics.h"
+#include "server/request_guard.h"
 #include "server/statements.h"
 #include "state/state_store.h"
-
-namespace httplib {
-class Server;
-class Request;
-class Response;
-}  // namespace httplib
 
 namespace fleetlog {
 
@@ -49,7 +52,10 @@ struct ServerOptions {
   std::vector<AwsAccessKey> access_keys;    // server.access_keys with their secrets (ResolveAccessKeys)
   std::string lake_root;
   int engine_threads = 2;
-  std::vector<std::string> clusters;  // configured cluster names, for the fleet overview
+  std::string query_worker;            // the fleetlog binary for query workers; empty: this one
+  std::vector<FleetCluster> clusters;  // configured clusters, for the fleet overview
+  std::vector<TableRef> tables;       // exported (cluster, table)s, for /metrics and /readyz
+  std::map<std::string, std::string> alert_rules;  // rule -> severity, for /metrics
   std::string web_dir;                // serve the dashboard from here instead of the embedded copy
   int page_rows = 1000;               // records per result page
   int list_page_size = 100;           // statements per page of GET /v1/statements
@@ -92,32 +98,40 @@ class Server {
     bool written = false;
     static Reply Of(const Status& s);
   };
-  void Route();
-  void HandleApi(const httplib::Request& req, httplib::Response& res,
-                 Reply (Server::*handler)(const Principal&, const httplib::Request&, httplib::Response&));
-  Reply PostStatement(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply PostBatch(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetStatement(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetResult(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply PostCancel(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply ListStatements(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetTables(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetTable(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetWorkgroups(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  Reply GetFleet(const Principal& who, const httplib::Request& req, httplib::Response& res);
-  void ServeAsset(const httplib::Request& req, httplib::Response& res);
-  void HandleDataApi(const httplib::Request& req, httplib::Response& res);
-  void LogAccess(const httplib::Request& req, const httplib::Response& res);
+  HttpRoutes Routes();
+  // Host, Origin and content type (request_guard.h), then the token for /v1/: answers and
+  // returns true when the request is refused. Runs before the body is read.
+  bool Screen(const HttpRequest& req, HttpResponse& res);
+  void HandleApi(const HttpRequest& req, HttpResponse& res,
+                 Reply (Server::*handler)(const Principal&, const HttpRequest&, HttpResponse&));
+  Reply PostStatement(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply PostBatch(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetStatement(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetResult(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply PostCancel(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply ListStatements(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetTables(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetTable(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetWorkgroups(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetFleet(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Reply GetRuns(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  void HandleDataApi(const HttpRequest& req, HttpResponse& res);
+  // The Data API's answers the HTTP server makes itself (413, ...), in the AWS error shape.
+  void ShapeError(const HttpRequest& req, HttpResponse& res) const;
+  bool IsDataApi(const HttpRequest& req) const;
+  void ServeAsset(const HttpRequest& req, HttpResponse& res);
+  void LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes);
 
   const ServerOptions options_;
   StateStore* const state_;
   SystemClock system_clock_;
   const Clock* const clock_;
   Authenticator auth_;
+  RequestGuard guard_;
   std::unique_ptr<StatementService> statements_;
+  HttpRequestCounters http_counters_;
   std::unique_ptr<DataApi> data_api_;  // null when [server.data_api] enabled = false
-  std::unique_ptr<httplib::Server> http_;
-  std::thread listener_;
+  std::unique_ptr<HttpServer> http_;
   int port_ = 0;
   bool running_ = false;
 };

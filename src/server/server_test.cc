@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include "api_test_fixture.h"
+#include "server/assets.h"
 #include "server/auth.h"
 
 namespace fleetlog::testing {
@@ -151,7 +152,10 @@ TEST_F(ApiTest, WorkgroupScanTimeAndMemoryLimits) {
   EXPECT_EQ(scan["status"], "FAILED");
   EXPECT_NE(scan["error"].get<std::string>().find("max_scan_bytes"), std::string::npos) << scan.dump();
   EXPECT_NE(scan["error"].get<std::string>().find("stl_query"), std::string::npos);
-  EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT 'stl_query'"}, {"workgroup", "tiny_scan"}}))["status"], "FINISHED");
+  // The bound counts every table a statement names anywhere, strings included (issue 11:
+  // query_table('stl_query') reads it), so only a statement that names none runs here.
+  EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT 'stl_query'"}, {"workgroup", "tiny_scan"}}))["status"], "FAILED");
+  EXPECT_EQ(WaitFor(Submit({{"sql", "SELECT 'no table'"}, {"workgroup", "tiny_scan"}}))["status"], "FINISHED");
 
   json slow = WaitFor(Submit({{"sql", kLongSql}, {"workgroup", "quick"}}));
   EXPECT_EQ(slow["status"], "FAILED");
@@ -182,12 +186,46 @@ TEST_F(ApiTest, TablesFleetAndDashboard) {
   EXPECT_EQ(fleet["clusters"][0]["tables"][0]["last_run"]["status"], "ok");
   EXPECT_EQ(fleet["clusters"][2]["tables"], json::array());  // gamma: configured, never run
 
-  for (const char* path : {"/", "/app.js", "/style.css", "/chart.umd.js"}) {
+  EXPECT_EQ(fleet["clusters"][0]["rolled_up_to"], nullptr);  // no upkeep has run
+
+  auto [runs_status, runs] = Get("/v1/runs?cluster=alpha&limit=10");
+  ASSERT_EQ(runs_status, 200) << runs.dump();
+  ASSERT_FALSE(runs["runs"].empty());
+  for (const auto& r : runs["runs"]) {
+    EXPECT_EQ(r["cluster"], "alpha");
+    EXPECT_EQ(r["kind"], "export");
+  }
+  EXPECT_EQ(Get("/v1/runs?cluster=gamma").second["runs"], json::array());
+  EXPECT_EQ(Get("/v1/runs?limit=0").first, 400);
+  EXPECT_EQ(Get("/v1/runs?limit=x").first, 400);
+  EXPECT_TRUE(fleet["clusters"][0].contains("kind") && fleet["clusters"][0]["tags"].is_array()) << fleet.dump();
+
+  // The embedded dashboard: the page, its style and one bundled script holding the libraries.
+  for (const char* path : {"/", "/app.js", "/style.css"}) {
     auto res = client_->Get(path);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200) << path;
     EXPECT_GT(res->body.size(), 100u) << path;
   }
+  auto script = client_->Get("/app.js");
+  ASSERT_TRUE(script);
+  EXPECT_GT(script->body.size(), 300000u) << "chart.js, luxon and CodeMirror are bundled into the one script";
+  EXPECT_EQ(client_->Get("/chart.umd.js")->status, 404) << "no separate library files";
+  auto zipped = client_->Get("/app.js", {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(zipped);
+  EXPECT_EQ(zipped->get_header_value("Content-Encoding"), "gzip") << "the gzip copy made at build time";
+  EXPECT_EQ(zipped->body, script->body) << "the same script once unzipped";
+  EXPECT_EQ(script->get_header_value("Content-Encoding"), "");
+}
+
+TEST(AssetsTest, AcceptsGzip) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("gzip, deflate, br, zstd"));
+  EXPECT_TRUE(AcceptsGzip("br;q=1.0, gzip;q=0.8"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("br, deflate"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("x-gzip"));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // statement whose last record is not terminal was queued or running when the server
 // stopped: on restart it becomes ABORTED.
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,33 @@ using nlohmann::json;
 constexpr std::string_view kRecordFile = "statement.json";
 constexpr int kRecordVersion = 1;
 constexpr std::string_view kInterrupted = "the server stopped before the statement ended; submit it again";
+constexpr size_t kMaxRecordSubs = 40;      // as a batch
+constexpr size_t kMaxRecordText = 4096;    // names, principals, client keys, digests
+
+}  // namespace
+
+// A record is read back from disk, where anything with the server's user's rights could
+// have changed it: it is checked against what this server would have written, not trusted.
+Status StatementService::ValidateRecordLocked(const Statement& st, const std::string& folder) const {
+  if (st.id != folder || !LooksLikeStatementId(st.id)) return InvalidArgument("the id does not match its folder");
+  if (workgroups_.Find(st.workgroup) == nullptr) return InvalidArgument("unknown workgroup \"{}\"", st.workgroup);
+  if (st.subs.empty() || st.subs.size() > kMaxRecordSubs || (!st.batch && st.subs.size() != 1))
+    return InvalidArgument("{} statements", st.subs.size());
+  for (const std::string* text : {&st.name, &st.principal, &st.client_key, &st.request_digest})
+    if (text->size() > kMaxRecordText) return InvalidArgument("a field is too long");
+  const Timestamp latest = Now() + Duration::Hours(24);
+  for (Timestamp t : {st.created, st.updated, st.picked, st.started, st.ended})
+    if (t.micros() < 0 || t > latest) return InvalidArgument("a time out of range");
+  for (const SubStatement& sub : st.subs) {
+    if (sub.rows < 0 || sub.bytes < 0) return InvalidArgument("negative counts");
+    if (sub.has_result && sub.status != StatementStatus::kFinished) return InvalidArgument("a result of an unfinished statement");
+    for (Timestamp t : {sub.started, sub.ended})
+      if (t.micros() < 0 || t > latest) return InvalidArgument("a time out of range");
+  }
+  return Status::Ok();
+}
+
+namespace {
 
 }  // namespace
 
@@ -93,7 +121,8 @@ void StatementService::Persist(const StatementPtr& st) {
   // never overwrites a newer one.
   std::lock_guard write(st->record_mu);
   if (version < st->record_written) return;
-  Status s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600});
+  Status s = CreatePrivateDirs(options_.results_dir + "/" + st->id);
+  if (s.ok()) s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600});
   if (!s.ok()) {
     // The statement goes on in memory; only a restart would lose it.
     spdlog::warn("cannot record statement {} ({}); it will not survive a restart", st->id, s.message());
@@ -117,10 +146,12 @@ std::vector<StatementService::StatementPtr> StatementService::RestoreLocked() {
     const std::string folder = options_.results_dir + "/" + name;
     auto text = env.ReadFile(folder + "/" + std::string(kRecordFile));
     auto st = text.ok() ? ParseRecord(*text) : Result<StatementPtr>(text.status());
-    if (!st.ok() || (*st)->id != name) {
-      // Written by a version that died before its first record, or damaged: nothing to keep.
-      spdlog::warn("removing result folder {}: no readable statement record ({})", folder,
-                   st.ok() ? "another id" : st.status().message());
+    const Status valid = st.ok() ? ValidateRecordLocked(**st, name) : st.status();
+    std::error_code link_ec;
+    if (!valid.ok() || std::filesystem::is_symlink(folder, link_ec)) {
+      // Written by a version that died before its first record, damaged, or not ours.
+      spdlog::warn("removing result folder {}: no valid statement record ({})", folder,
+                   valid.ok() ? "a symlink" : valid.message());
       RemoveStoredResult(folder);
       continue;
     }

@@ -11,14 +11,9 @@ namespace {
 
 constexpr auto kWatchdogTick = std::chrono::milliseconds(20);
 constexpr int kExpireEveryTicks = 50;  // about once a second
-
-// A "<table>_full" view (reassembled statement text) reads its table.
-std::string BaseTable(const std::string& name) {
-  constexpr std::string_view kSuffix = "_full";
-  if (name.size() > kSuffix.size() && name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0)
-    return name.substr(0, name.size() - kSuffix.size());
-  return name;
-}
+// How long a query worker may take to start (exec, open its engine) before the workgroup's
+// own time limit starts counting.
+constexpr Duration kWorkerStartLimit = Duration::Seconds(30);
 
 Outcome OutcomeOf(StatementStatus s) {
   return s == StatementStatus::kFinished ? Outcome::kFinished
@@ -32,9 +27,15 @@ void StatementService::WorkerLoop() {
   std::unique_lock lock(mu_);
   while (true) {
     std::optional<Workgroups::Picked> picked;
-    work_cv_.wait(lock, [&] { return stopping_ || (picked = workgroups_.Pick()).has_value(); });
+    // The budget counts workgroup memory limits; each worker may add its headroom on top.
+    work_cv_.wait(lock, [&] {
+      const int64_t free = memory_in_use_ == 0 ? INT64_MAX : memory_budget_ - memory_in_use_;
+      return stopping_ || (picked = workgroups_.Pick(free)).has_value();
+    });
     if (!picked) return;
     StatementPtr st = by_id_.at(picked->id);
+    const int64_t memory = workgroups_.Find(st->workgroup)->memory_limit_bytes;
+    memory_in_use_ += memory;
     st->status = StatementStatus::kPicked;
     st->picked = st->updated = Now();
     workgroups_.AddQueueWait(st->workgroup, st->picked - st->created);
@@ -42,13 +43,15 @@ void StatementService::WorkerLoop() {
     if (options_.on_picked) options_.on_picked(st->id);
     Run(st);
     lock.lock();
+    memory_in_use_ -= memory;
+    work_cv_.notify_all();  // a statement that did not fit may now
   }
 }
 
 void StatementService::RequestStopLocked(Statement& st, StopReason reason) {
   if (st.stop_reason == StopReason::kNone) st.stop_reason = reason;
   st.stop = true;
-  if (st.engine != nullptr) st.engine->Interrupt();
+  if (st.process != nullptr) st.process->Kill();
 }
 
 void StatementService::WatchdogLoop() {
@@ -58,9 +61,8 @@ void StatementService::WatchdogLoop() {
     const Timestamp now = Now();
     for (const auto& st : running_) {
       if (st->stop_reason == StopReason::kNone && now >= st->deadline) RequestStopLocked(*st, StopReason::kTimeout);
-      // Again every tick: an interrupt that arrives between two queries of an engine is
-      // forgotten when the next one starts.
-      else if (st->stop_reason != StopReason::kNone && st->engine != nullptr) st->engine->Interrupt();
+      // Again every tick: harmless for a worker already killed.
+      else if (st->stop_reason != StopReason::kNone && st->process != nullptr) st->process->Kill();
     }
     if (tick % kExpireEveryTicks == 0) {
       lock.unlock();
@@ -70,29 +72,55 @@ void StatementService::WatchdogLoop() {
   }
 }
 
-Status StatementService::CheckScanLimit(const WorkgroupConfig& wg, const QueryEngine& engine,
-                                        const std::string& sql) const {
-  if (wg.max_scan_bytes <= 0) return Status::Ok();
-  std::vector<std::string> names;
-  for (const auto& t : engine.tables()) {
-    names.push_back(t.name);
-    names.push_back(t.name + "_full");
-  }
-  int64_t bytes = 0;
-  std::string which;
-  for (const auto& name : ReferencedNames(sql, names)) {
-    for (const auto& t : engine.tables()) {
-      if (t.name != BaseTable(name) || which.find(" " + t.name + ",") != std::string::npos) continue;
-      bytes += t.bytes;
-      which += " " + t.name + ",";
+Status StatementService::RunSub(const StatementPtr& st, size_t i, QueryProcess& worker, StoredResultInfo* stored,
+                                bool* has_result) {
+  // A row may be as long as the whole result may be; the line bound keeps a worker from
+  // making this process buffer more.
+  const size_t max_line = static_cast<size_t>(std::max<int64_t>(options_.limits.cap_bytes, 1 << 20));
+  std::unique_ptr<StoredResultWriter> writer;
+  for (;;) {
+    auto event = worker.Next(max_line);
+    if (!event.ok()) return event.status();
+    if (!event->has_value()) {
+      const std::string how = worker.Reap();
+      return Status(StatusCode::kInternal,
+                    fmt::format("the query worker {} before the statement ended (its memory is capped at the "
+                                "workgroup's memory_limit plus a headroom, docs/security.md)", how));
+    }
+    WorkerEvent& e = **event;
+    switch (e.kind) {
+      case WorkerEvent::Kind::kConfined: {
+        if (!e.line.empty() && e.line.find("\"landlocked\":true") == std::string::npos)
+          spdlog::warn("query worker not confined by Landlock: {}", e.line);
+        // The time limit counts from here: starting a worker (exec, engine) is not the
+        // statement's time, and is bounded by kWorkerStartLimit instead.
+        std::lock_guard lock(mu_);
+        if (const WorkgroupConfig* wg = workgroups_.Find(st->workgroup)) st->deadline = Now() + wg->timeout;
+        break;
+      }
+      case WorkerEvent::Kind::kColumns: {
+        std::vector<ResultColumn> columns;
+        for (auto& [name, type] : e.columns) columns.push_back({std::move(name), std::move(type)});
+        *has_result = !columns.empty();
+        if (*has_result) {
+          ASSIGN_OR_RETURN(writer, StoredResultWriter::Create(ResultDir(st->id, static_cast<int>(i)), std::move(columns),
+                                                              options_.limits));
+        }
+        break;
+      }
+      case WorkerEvent::Kind::kRow:
+        if (!writer) return Status(StatusCode::kInternal, "the query worker sent a row before its columns");
+        RETURN_IF_ERROR(writer->AddRow(e.line));
+        break;
+      case WorkerEvent::Kind::kEnd:
+        if (writer) {
+          ASSIGN_OR_RETURN(*stored, writer->Finish());
+        }
+        return Status::Ok();
+      case WorkerEvent::Kind::kError:
+        return e.error;
     }
   }
-  if (bytes <= wg.max_scan_bytes) return Status::Ok();
-  which.pop_back();
-  return Error(StatusCode::kResourceExhausted,
-               "the statement may scan {} bytes (all files of{}), over the limit of {} bytes of workgroup \"{}\" "
-               "(max_scan_bytes); the estimate counts whole tables, so query a smaller workgroup's data or raise the limit",
-               bytes, which, wg.max_scan_bytes, wg.name);
 }
 
 void StatementService::Run(const StatementPtr& st) {
@@ -101,21 +129,35 @@ void StatementService::Run(const StatementPtr& st) {
     std::lock_guard lock(mu_);
     wg = *workgroups_.Find(st->workgroup);
   }
-  EngineOptions options{.lake_root = options_.lake_root,
-                        .extra_allowed_dirs = {options_.results_dir},
-                        .memory_limit_bytes = wg.memory_limit_bytes,
-                        .threads = options_.engine_threads,
-                        .views_for_sql = ""};
-  for (const auto& sub : st->subs) *options.views_for_sql += sub.sql + "\n";
-  auto opened = QueryEngine::Open(options, state_);
-  std::unique_ptr<QueryEngine> engine = opened.ok() ? std::move(opened).value() : nullptr;
+  WorkerRequest request{.engine = {.lake_root = options_.lake_root,
+                                   .memory_limit_bytes = wg.memory_limit_bytes,
+                                   .threads = options_.engine_threads,
+                                   .views_for_sql = ""},
+                        .max_scan_bytes = wg.max_scan_bytes,
+                        .workgroup = wg.name};
+  for (const auto& sub : st->subs) {
+    *request.engine.views_for_sql += sub.sql + "\n";
+    request.statements.push_back(sub.sql);
+  }
+  std::unique_ptr<QueryProcess> worker;
+  Status start_error;
+  if (auto snapshot = LoadLakeSnapshot(state_); snapshot.ok()) {
+    request.snapshot = std::move(snapshot).value();
+    auto started = QueryProcess::Start(options_.query_worker, EncodeWorkerRequest(request));
+    if (started.ok()) worker = std::move(started).value();
+    else start_error = started.status();
+  } else {
+    start_error = snapshot.status();
+  }
+  request = {};
   {
     std::lock_guard lock(mu_);
-    st->engine = engine.get();
+    st->process = worker.get();
     st->status = StatementStatus::kStarted;
     st->started = st->updated = Now();
-    st->deadline = st->started + wg.timeout;
+    st->deadline = st->started + wg.timeout + kWorkerStartLimit;
     running_.push_back(st);
+    if (st->stop && worker) worker->Kill();
   }
 
   size_t last = 0;
@@ -132,20 +174,8 @@ void StatementService::Run(const StatementPtr& st) {
     // No exception may leave a worker thread: one thrown here fails this statement only.
     Status status;
     try {
-      status = engine ? CheckScanLimit(wg, *engine, sub.sql) : opened.status().WithContext("cannot open the query engine");
-      if (status.ok() && !st->stop) {
-        auto result = engine->Run(sub.sql);
-        if (result.ok()) {
-          has_result = result->column_count() > 0;
-          if (has_result) {
-            auto written = WriteStoredResult(ResultDir(st->id, static_cast<int>(i)), *result, options_.limits, &st->stop);
-            if (written.ok()) stored = *written;
-            else status = written.status();
-          }
-        } else {
-          status = result.status();
-        }
-      }
+      status = worker ? RunSub(st, i, *worker, &stored, &has_result)
+                      : start_error.WithContext("cannot start the query worker");
     } catch (const std::exception& e) {
       status = Internal("unexpected error: {}", e.what());
     }
@@ -182,7 +212,7 @@ void StatementService::Run(const StatementPtr& st) {
 
   {
     std::lock_guard lock(mu_);
-    st->engine = nullptr;  // before `engine` is destroyed, so the watchdog no longer touches it
+    st->process = nullptr;  // before `worker` is destroyed, so the watchdog no longer touches it
     running_.erase(std::find(running_.begin(), running_.end(), st));
     for (size_t i = last + 1; i < st->subs.size(); ++i) {
       st->subs[i].status = StatementStatus::kAborted;

@@ -1,6 +1,14 @@
 #include "server/statements.h"
 
 #include <algorithm>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <filesystem>
 
 #include "core/fs.h"
 
@@ -34,12 +42,29 @@ StatementService::StatementService(StatementServiceOptions options, StateStore* 
     : options_(std::move(options)),
       state_(state),
       clock_(options_.clock ? options_.clock : &system_clock_),
-      workgroups_(options_.workgroups) {}
+      workgroups_(options_.workgroups) {
+  memory_budget_ = options_.memory_budget;
+  if (memory_budget_ <= 0) memory_budget_ = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
+}
 
 StatementService::~StatementService() { Stop(); }
 
 Status StatementService::Start() {
-  RETURN_IF_ERROR(Env::Default()->CreateDir(options_.results_dir).WithContext("cannot create the result folder"));
+  RETURN_IF_ERROR(CreatePrivateDirs(options_.results_dir).WithContext("the result folder"));
+  // One server per result folder: two would restore, expire and overwrite each other's
+  // statements. The lock is the kernel's, so it goes with the process however it ends.
+  if (lock_fd_ < 0) {
+    const std::string lock_path = options_.results_dir + "/.lock";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);  // outside the Env: flock, dropped by the kernel with the process
+    if (lock_fd_ < 0) return IoError("cannot open {}: {}", lock_path, std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock_fd_);
+      lock_fd_ = -1;
+      return Status(StatusCode::kUnavailable,
+                    fmt::format("another fleetlog server uses the result folder {}; give each server its own "
+                                "[server] results_dir", options_.results_dir));
+    }
+  }
   std::vector<StatementPtr> interrupted;
   {
     std::lock_guard lock(mu_);
@@ -82,6 +107,8 @@ void StatementService::Stop() {
   stop_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // another server may take the folder now
+  lock_fd_ = -1;
 }
 
 Result<std::string> StatementService::Execute(const Principal& who, const ExecuteRequest& request) {

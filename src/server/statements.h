@@ -1,20 +1,26 @@
 // Statements, after the Redshift Data API: SQL submitted to a workgroup, queued, run on a
-// bounded pool of workers, each statement in its own sandboxed QueryEngine over the state
-// store's current snapshot, and its result kept on disk for result_ttl.
+// bounded pool of workers, each statement (or batch) in a query worker process of its own
+// (query/worker.h: a sandboxed QueryEngine over the state store's current snapshot,
+// confined by the kernel), and its result written by this service, never by the
+// statement, and kept on disk for result_ttl.
 //
 // Lifecycle: SUBMITTED (queued) -> PICKED (a worker took it, the engine opens) -> STARTED
 // (SQL running) -> FINISHED | FAILED | ABORTED. Cancel makes a queued or running statement
-// ABORTED (a running one through QueryEngine::Interrupt); the workgroup's time limit
-// interrupts it and makes it FAILED with a message naming the limit.
+// ABORTED (a running one by killing its worker); the workgroup's time limit kills it the
+// same way (within a watchdog tick, 20 ms) and makes it FAILED with a message naming the
+// limit. Its memory is the worker's: the workgroup's memory_limit plus a stated headroom
+// (WorkerMemoryHeadroom), beyond which the worker's allocations fail. Statements start only
+// while the sum of their workers' memory stays within memory_budget (one always may run).
 //
 // A batch runs its statements in order on one engine; they are the sub-statements
 // "<id>:1".."<id>:n", the batch stops at the first that does not finish, and the batch's
 // status is that of the last one run.
 //
-// Scan limit: before a (sub-)statement runs, the bytes of the lake tables its SQL names
-// (every committed file of each, no partition pruning; a "<table>_full" text view counts as
-// its table) are summed; over the workgroup's max_scan_bytes the statement FAILS unrun.
-// This is an honest upper bound, not DuckDB's own estimate.
+// Scan limit: before a (sub-)statement runs, the bytes of every file its engine can open
+// (the committed files of the views made for the request; DuckDB may open no other file)
+// are summed; over the workgroup's max_scan_bytes the statement FAILS unrun. This bounds
+// what it reads however it names the files (query_table, quoting, computed names, globs).
+// A table named anywhere in the text, even in a string, gets a view and so counts.
 //
 // Statements live in memory and, with their results, under results_dir/<id>/: a record
 // (statement.json) is written when a statement is queued and when it ends, so Start()
@@ -38,6 +44,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "query/engine.h"
+#include "query/worker.h"
 #include "server/auth.h"
 #include "server/result_store.h"
 #include "server/sql_text.h"
@@ -83,6 +90,8 @@ struct StatementServiceOptions {
   Duration result_ttl = Duration::Hours(24);
   ResultLimits limits;
   int engine_threads = 2;      // DuckDB threads per running statement
+  std::string query_worker;    // the fleetlog binary that runs `query-worker`; empty: this one
+  int64_t memory_budget = 0;   // all running statements' memory together; 0: half of RAM
   int workers = 0;             // 0: the sum of max_concurrent, at most 32
   int list_page_size = 100;
   size_t max_retained = 10000;  // finished statements kept beyond this are forgotten, oldest first
@@ -156,7 +165,7 @@ class StatementService {
     std::vector<SubStatement> subs;
     StopReason stop_reason = StopReason::kNone;
     std::atomic<bool> stop{false};   // read by the result writer without the lock
-    QueryEngine* engine = nullptr;   // while running; Interrupt() only under mu_
+    QueryProcess* process = nullptr; // while running; Kill() only under mu_
     uint64_t record_version = 0;     // GUARDED_BY(mu_): records taken of this statement
     std::mutex record_mu;            // serialises writes of its record
     uint64_t record_written = 0;     // GUARDED_BY(record_mu)
@@ -174,6 +183,7 @@ class StatementService {
   std::string RecordPath(const std::string& id) const;
   static std::string RecordTextLocked(const Statement& st);
   static Result<StatementPtr> ParseRecord(std::string_view text);
+  Status ValidateRecordLocked(const Statement& st, const std::string& folder) const;
   // Writes the statement's record as it is now. Call without mu_ held.
   void Persist(const StatementPtr& st);
   // Loads the records under results_dir into the maps; returns the statements that were
@@ -183,7 +193,8 @@ class StatementService {
   void WorkerLoop();
   void WatchdogLoop();
   void Run(const StatementPtr& st);
-  Status CheckScanLimit(const WorkgroupConfig& wg, const QueryEngine& engine, const std::string& sql) const;
+  // Runs sub-statement `i` of `st` to its end in `worker` (the worker runs them in order).
+  Status RunSub(const StatementPtr& st, size_t i, QueryProcess& worker, StoredResultInfo* stored, bool* has_result);
   void RequestStopLocked(Statement& st, StopReason reason);
   std::string ResultDir(const std::string& id, int sub) const;
 
@@ -201,8 +212,11 @@ class StatementService {
   std::map<std::string, std::string> by_client_;   // client key -> id, GUARDED_BY(mu_)
   std::vector<StatementPtr> running_;              // GUARDED_BY(mu_)
   uint64_t next_seq_ = 1;                          // GUARDED_BY(mu_)
+  int64_t memory_budget_ = 0;                      // what running statements may hold together
+  int64_t memory_in_use_ = 0;                      // GUARDED_BY(mu_)
   bool started_ = false, stopping_ = false;        // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
+  int lock_fd_ = -1;  // flock()ed <results_dir>/.lock, held while the service lives
 };
 
 }  // namespace fleetlog

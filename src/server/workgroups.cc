@@ -30,10 +30,11 @@ Status Workgroups::Enqueue(const std::string& name, const std::string& id) {
   return InvalidArgument("unknown workgroup \"{}\"", name);
 }
 
-std::optional<Workgroups::Picked> Workgroups::Pick() {
+std::optional<Workgroups::Picked> Workgroups::Pick(int64_t memory_free) {
   for (size_t k = 0; k < groups_.size(); ++k) {
     auto& g = groups_[(next_turn_ + k) % groups_.size()];
     if (g.queue.empty() || g.counters.running >= g.config.max_concurrent) continue;
+    if (g.config.memory_limit_bytes > memory_free) continue;
     next_turn_ = (next_turn_ + k + 1) % groups_.size();
     Picked p{.workgroup = g.config.name, .id = std::move(g.queue.front())};
     g.queue.pop_front();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <deque>
 #include <map>
 #include <optional>
@@ -41,13 +42,14 @@ class Workgroups {
   // workgroup already holds max_concurrent + max_queued statements, with a message naming
   // the limits. REQUIRES: Find(name) != nullptr.
   Status Enqueue(const std::string& name, const std::string& id);
-  // Takes the next statement of a workgroup below its concurrency limit, moving it from
-  // queued to running; empty when none can start.
+  // Takes the next statement of a workgroup below its concurrency limit whose memory
+  // (memory_limit_bytes) is at most `memory_free`, moving it from queued to running;
+  // empty when none can start.
   struct Picked {
     std::string workgroup;
     std::string id;
   };
-  std::optional<Picked> Pick();
+  std::optional<Picked> Pick(int64_t memory_free = INT64_MAX);
   // Adds to the workgroup's total queue wait (the time a picked statement waited).
   void AddQueueWait(const std::string& name, Duration waited);
   // Removes a statement that is still queued (cancelled before it started); false when it

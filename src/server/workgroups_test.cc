@@ -35,5 +35,17 @@ TEST(WorkgroupsTest, WorkgroupsTakeTurns) {
   EXPECT_EQ(order, "a1 b1 a2 b2 ");
 }
 
+// Issue 11: the server's memory budget; a workgroup whose memory does not fit waits, others go.
+TEST(WorkgroupsTest, PickSkipsWorkgroupsOverTheFreeMemory) {
+  Workgroups w({{.name = "big", .memory_limit_bytes = 1LL << 30}, {.name = "small", .memory_limit_bytes = 64LL << 20}});
+  ASSERT_TRUE(w.Enqueue("big", "b1").ok());
+  ASSERT_TRUE(w.Enqueue("small", "s1").ok());
+  auto p = w.Pick(128LL << 20);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->id, "s1");
+  EXPECT_FALSE(w.Pick(128LL << 20).has_value());
+  EXPECT_EQ(w.Pick(1LL << 30)->id, "b1");
+}
+
 }  // namespace
 }  // namespace fleetlog

@@ -1,4 +1,4 @@
-// The eight Redshift STL tables fleetlog exports. Columns, types, cursors and keys follow
+// The eight Redshift STL tables fleetlog exports (the SYS views are in redshift_sys_tables.cc). Columns, types, cursors and keys follow
 // shared/reference/redshift-system-tables.md; the cursor is always a completion time so
 // that long-running queries are not lost (see "Behaviour that shapes the exporter").
 #include <algorithm>
@@ -14,7 +14,9 @@ constexpr ColumnType B = ColumnType::kInt64;
 constexpr ColumnType T = ColumnType::kTimestamp;
 constexpr ColumnType V = ColumnType::kVarchar;
 
-std::vector<TableSpec> BuildSpecs() {
+}  // namespace
+
+std::vector<TableSpec> StlTableSpecs() {
   std::vector<TableSpec> specs;
   specs.push_back({.name = "stl_query",
                    .columns = {{"userid", I}, {"query", I}, {"label", V}, {"xid", B}, {"pid", I}, {"database", V},
@@ -71,10 +73,12 @@ std::vector<TableSpec> BuildSpecs() {
   return specs;
 }
 
-}  // namespace
-
 const std::vector<TableSpec>& RedshiftTables() {
-  static const std::vector<TableSpec> specs = BuildSpecs();
+  static const std::vector<TableSpec> specs = [] {
+    std::vector<TableSpec> all = StlTableSpecs();
+    for (auto& spec : SysTableSpecs()) all.push_back(std::move(spec));
+    return all;
+  }();
   return specs;
 }
 
@@ -97,6 +101,12 @@ std::vector<TableSpec> TableSpecsFor(const Config& config, const ClusterConfig& 
   for (const auto& q : config.custom)
     if (q.cluster == cluster.name) specs.push_back(CustomTableSpec(q));
   return specs;
+}
+
+Duration EffectiveHoldBack(const Config& config, const TableSpec& spec) {
+  auto it = config.table_overrides.find(spec.name);
+  if (it != config.table_overrides.end() && it->second.settle) return *it->second.settle;
+  return spec.hold_back;
 }
 
 Duration EffectiveLookback(const Config& config, const TableSpec& spec) {

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -34,6 +35,20 @@ struct SourceQuery {
 // The column a child table's rows carry with their parent's cursor value.
 inline constexpr const char* kPartitionColumn = "__fleetlog_ts";
 
+// What `fleetlog check` learns of one table: the columns the source returns for it, and the
+// oldest value of its cursor column still held (unset for an empty table or no cursor).
+struct TableProbe {
+  TableSchema columns;
+  std::optional<Timestamp> oldest;
+};
+
+// Whether the login sees every user's rows in the system tables, and why.
+struct Visibility {
+  std::string user;  // the login
+  bool all_users = false;
+  std::string how;  // "superuser", "SYSLOG ACCESS UNRESTRICTED", "role sys:monitor", or why not
+};
+
 // Receives each batch; may move columns out of it. A non-ok Status stops the read.
 using BatchSink = std::function<Status(RowBatch& batch)>;
 
@@ -52,6 +67,12 @@ class Source {
   virtual Status Read(const SourceQuery& query, const BatchSink& sink) = 0;
   // Asks a running Read() to stop soon with kCancelled.
   virtual void Cancel() = 0;
+
+  // For `fleetlog check`. ProbeTable fails as Read() would (kNotFound, kPermissionDenied).
+  virtual Result<TableProbe> ProbeTable(const TableSpec& spec);
+  virtual Result<Visibility> ProbeVisibility();
+  // The TLS protocol of the connection ("TLSv1.3"), or empty when it is not encrypted.
+  virtual std::string TlsProtocol() { return ""; }
 };
 
 }  // namespace fleetlog

@@ -13,7 +13,8 @@ Result<std::unique_ptr<Source>> MakeSource(const Config& config, const ClusterCo
   PgSourceOptions options{.cluster = cluster.name,
                           .dsn = cluster.dsn,
                           .statement_timeout = config.export_.statement_timeout,
-                          .connect_timeout = config.export_.connect_timeout};
+                          .connect_timeout = config.export_.connect_timeout,
+                          .redshift = cluster.kind == SourceKind::kRedshift || cluster.kind == SourceKind::kRedshiftServerless};
   if (!cluster.password_secret.empty()) {
     if (secrets == nullptr)
       return Error(StatusCode::kNotFound, "cluster {} names password_secret \"{}\" but the secret store has no master key",

@@ -194,6 +194,22 @@ class SqliteStateStore final : public StateStore {
     return QueryRuns(fmt::format("{} WHERE (?1 = '' OR cluster = ?1) ORDER BY id DESC LIMIT {}", kRunColumns, limit), cluster);
   }
 
+  Result<std::vector<RunTotals>> ListRunTotals() override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
+        "SELECT cluster, tbl, kind, status, count(*), sum(rows_written), sum(bytes_written), "
+        "sum(finished_at - started_at) FROM runs GROUP BY cluster, tbl, kind, status ORDER BY cluster, tbl, kind, status"));
+    std::vector<RunTotals> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.push_back({.cluster = stmt.Text(0), .table = stmt.Text(1), .kind = stmt.Text(2),
+                     .status = stmt.Int(3) == 0 ? RunStatus::kOk : RunStatus::kFailed, .runs = stmt.Int(4),
+                     .rows_written = stmt.Int(5), .bytes_written = stmt.Int(6), .duration = Duration::Micros(stmt.Int(7))});
+    }
+    return out;
+  }
+
   Result<int> FailureStreak(const std::string& cluster, const std::string& table) override {
     std::lock_guard lock(mu_);
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare(

@@ -67,6 +67,16 @@ struct RunRecord {
   std::string kind = "export";  // export | compact | purge | ...
 };
 
+// Sums over every recorded run of one (cluster, table, kind, status): counters for /metrics.
+struct RunTotals {
+  std::string cluster, table, kind;
+  RunStatus status = RunStatus::kOk;
+  int64_t runs = 0;
+  int64_t rows_written = 0;
+  int64_t bytes_written = 0;
+  Duration duration;  // summed finished_at - started_at
+};
+
 struct CursorRecord {
   std::string cluster;
   std::string table;
@@ -109,6 +119,8 @@ class StateStore {
   virtual Result<std::vector<RunRecord>> LatestRuns() = 0;
   // The newest `limit` runs, newest first, optionally for one cluster.
   virtual Result<std::vector<RunRecord>> RecentRuns(int limit, const std::string& cluster = "") = 0;
+  // Totals of every run ever recorded, by (cluster, table, kind, status).
+  virtual Result<std::vector<RunTotals>> ListRunTotals() = 0;
   // Consecutive failed runs of (cluster, table) since its last success: for back-off.
   virtual Result<int> FailureStreak(const std::string& cluster, const std::string& table) = 0;
 

@@ -1,5 +1,7 @@
 #include "upkeep/verify.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -8,6 +10,8 @@
 
 namespace fleetlog::upkeep {
 namespace {
+
+namespace fs = std::filesystem;
 
 // Moves a lake file to <lake>/_fleetlog/quarantine/<path> (a fresh name if taken); returns
 // the new lake-relative path.
@@ -96,6 +100,29 @@ Result<std::vector<std::string>> FilesUnderTables(const LakeLayout& lake) {
   return out;
 }
 
+// Symbolic links (at any depth, a table folder itself included; never followed) and
+// entries that are neither folders nor regular files, in a local lake's table folders.
+// An object-store lake has neither.
+std::vector<std::pair<IssueKind, std::string>> LocalOddities(const LakeLayout& lake) {
+  std::vector<std::pair<IssueKind, std::string>> out;
+  std::error_code ec;
+  const fs::path root(lake.root());
+  if (!fs::is_directory(root, ec)) return out;  // outside the Env: symlinks exist only in a local lake
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();  // outside the Env: listing links without following them
+       it.increment(ec)) {
+    if (it.depth() == 0 && it->path().filename() == "_fleetlog") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code type_ec;
+    const std::string relative = it->path().lexically_relative(root).string();  // never through a link
+    if (it->is_symlink(type_ec)) out.emplace_back(IssueKind::kSymlink, relative);
+    else if (it.depth() > 0 && !it->is_directory(type_ec) && !it->is_regular_file(type_ec))
+      out.emplace_back(IssueKind::kForeign, relative);
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* IssueKindName(IssueKind kind) {
@@ -106,6 +133,8 @@ const char* IssueKindName(IssueKind kind) {
     case IssueKind::kChecksum: return "checksum";
     case IssueKind::kUnreadable: return "unreadable";
     case IssueKind::kUnpublished: return "unpublished";
+    case IssueKind::kSymlink: return "symlink";
+    case IssueKind::kForeign: return "foreign";
   }
   return "?";
 }
@@ -135,8 +164,22 @@ Result<VerifyReport> VerifyLake(StateStore& state, const LakeLayout& lake, const
 
   ASSIGN_OR_RETURN(auto pending_paths, PendingReplacementPaths(state));
   const std::set<std::string> pending(pending_paths.begin(), pending_paths.end());
+  std::set<std::string> odd;  // reported here, not again as orphans
+  for (auto& [kind, path] : LocalOddities(lake)) {
+    report.issues.push_back({kind, path, 0,
+                             kind == IssueKind::kSymlink ? "a symbolic link in the lake; queries never follow it"
+                                                         : "not a regular Parquet file; queries never read it",
+                             ""});
+    odd.insert(path);
+  }
   ASSIGN_OR_RETURN(auto under_tables, FilesUnderTables(lake));
   for (const auto& path : under_tables) {
+    if (odd.count(path) || std::any_of(odd.begin(), odd.end(), [&](const std::string& o) { return path.starts_with(o + "/"); }))
+      continue;
+    if (!path.ends_with(".parquet")) {
+      report.issues.push_back({IssueKind::kForeign, path, 0, "not a regular Parquet file; queries never read it", ""});
+      continue;
+    }
     if (known.count(path)) continue;
     if (pending.count(path)) {
       report.in_progress.push_back(path);

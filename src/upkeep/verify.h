@@ -6,6 +6,9 @@
 //   checksum       a file whose BLAKE2b-256 differs from the recorded checksum
 //   unreadable     a file DuckDB cannot read as Parquet, or whose row count differs
 //   unpublished    a committed file still in staging (a publish that did not finish)
+//   symlink        a symbolic link anywhere under the lake's table folders (never followed:
+//                  queries refuse files reached through one)
+//   foreign        something in a table folder that is not a regular *.parquet file
 // With repair (REQUIRES the lake's WriterLock): unfinished publishes are finished, files that
 // upkeep placed but never committed are removed (their rows are in the files they were to
 // replace), damaged files and orphans are moved to <lake>/_fleetlog/quarantine/<path> and
@@ -25,7 +28,7 @@
 
 namespace fleetlog::upkeep {
 
-enum class IssueKind { kMissing, kOrphan, kSize, kChecksum, kUnreadable, kUnpublished };
+enum class IssueKind { kMissing, kOrphan, kSize, kChecksum, kUnreadable, kUnpublished, kSymlink, kForeign };
 const char* IssueKindName(IssueKind kind);
 
 struct VerifyIssue {

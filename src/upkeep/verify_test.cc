@@ -67,6 +67,19 @@ TEST_F(VerifyTest, FindsOrphanFile) {
   EXPECT_EQ(Found(Verify()), (std::vector<std::pair<IssueKind, std::string>>{{IssueKind::kOrphan, orphan}}));
 }
 
+// Issue 11: symlinks (to a file or as a folder) and files that are not Parquet are reported.
+TEST_F(VerifyTest, FindsSymlinksAndForeignFiles) {
+  const std::string link = "stl_query/cluster=c1/dt=2025-05-02/evil.parquet";
+  fs::create_symlink("/etc/passwd", lake_.lake().Abs(link));
+  const std::string planted = "stl_query/cluster=c1/dt=2025-05-02/a.csv";
+  ASSERT_TRUE(test::WriteFile(lake_.lake().Abs(planted), "42\n"));
+  const std::string folder_link = "stl_linked";
+  fs::create_directory_symlink("/etc", lake_.lake().Abs(folder_link));
+  EXPECT_EQ(Found(Verify()), (std::vector<std::pair<IssueKind, std::string>>{{IssueKind::kSymlink, folder_link},
+                                                                           {IssueKind::kSymlink, link},
+                                                                           {IssueKind::kForeign, planted}}));
+}
+
 TEST_F(VerifyTest, FindsFlippedByte) {
   {
     std::fstream f(Abs(files_[2]), std::ios::in | std::ios::out | std::ios::binary);

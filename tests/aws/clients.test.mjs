@@ -222,6 +222,55 @@ test('JavaScript SDK: every operation', async () => {
   await rejectsWith(jsClient('not-the-secret').send(new ListDatabasesCommand(conn)), 'InvalidSignatureException');
 });
 
+// One service, two protocols: a statement submitted through /v1/ (no [[server.token]] here,
+// so loopback /v1/ is open) is the same statement through the SDK, and the other way round.
+async function v1(path, body) {
+  const res = await fetch(base + path, body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${path}: ${text}`);
+  return JSON.parse(text);
+}
+
+async function v1Wait(id) {
+  for (;;) {
+    const d = await v1(`/v1/statements/${id}`);
+    if (['FINISHED', 'FAILED', 'ABORTED'].includes(d.status)) return d;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('JavaScript SDK and /v1/: one service, two protocols', async () => {
+  const client = jsClient();
+  // /v1/ -> the Data API: the same status, row count and rows.
+  const { id } = await v1('/v1/statements', { sql: 'SELECT cluster, count(*) AS n FROM stl_query GROUP BY 1 ORDER BY 1' });
+  const viaV1 = await v1Wait(id);
+  assert.equal(viaV1.status, 'FINISHED');
+  const viaAws = await client.send(new DescribeStatementCommand({ Id: id }));
+  assert.equal(viaAws.Status, viaV1.status);
+  assert.equal(viaAws.ResultRows, viaV1.result_rows);
+  const awsRows = (await client.send(new GetStatementResultCommand({ Id: id }))).Records;
+  const v1Rows = (await v1(`/v1/statements/${id}/result`)).records;
+  assert.equal(awsRows.length, clusters);
+  assert.deepEqual(awsRows.map((r) => [r[0].stringValue, r[1].longValue]), v1Rows);
+  // The Data API -> /v1/, a failure included.
+  const sent = await client.send(new ExecuteStatementCommand({ Database: 'fleetlog', Sql: 'SELECT 6 * 7 AS answer' }));
+  assert.equal((await waitDone(client, sent.Id)).Status, 'FINISHED');
+  assert.equal((await v1Wait(sent.Id)).status, 'FINISHED');
+  assert.deepEqual((await v1(`/v1/statements/${sent.Id}/result`)).records, [[42]]);
+  const bad = await client.send(new ExecuteStatementCommand({ Database: 'fleetlog', Sql: 'SELECT nothing FROM nowhere' }));
+  const badAws = await waitDone(client, bad.Id);
+  const badV1 = await v1Wait(bad.Id);
+  assert.equal(badAws.Status, 'FAILED');
+  assert.equal(badV1.status, 'FAILED');
+  assert.equal(badV1.error, badAws.Error);
+  // Both lists hold both statements, newest first.
+  const awsList = (await client.send(new ListStatementsCommand({ MaxResults: 3 }))).Statements.map((s) => s.Id);
+  const v1List = (await v1('/v1/statements')).statements.slice(0, 3).map((s) => s.id);
+  assert.deepEqual(awsList, [bad.Id, sent.Id, id]);
+  assert.deepEqual(v1List, awsList);
+});
+
 // Bad input, signed correctly by the SDK: a middleware changes the request before signing.
 test('JavaScript SDK: malformed JSON, unknown targets, wrong content types and oversized bodies', async () => {
   const tampered = (change) => {

@@ -43,6 +43,7 @@ class ExportFixture : public ::testing::Test {
   // padding removed except in pieces), sorted: from the source, and from the lake.
   std::vector<std::string> SourceRows(const std::string& db, const std::string& table) const;
   std::vector<std::string> LakeRows(const Config& config, const std::string& cluster, const std::string& table) const;
+  // Every system table `cluster` exports, row for row.
   void ExpectLakeEqualsSource(const Config& config, const std::string& cluster, const std::string& db) const;
 
   PgHarness* pg_ = nullptr;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "source/pg/pg_error.h"
+#include "support/service_process.h"
 
 namespace fleetlog::integration {
 namespace {
@@ -82,22 +83,6 @@ std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-}
-
-// A loopback port nobody listens on right now (the server may still lose a race for it;
-// StartOnPort's caller retries).
-Result<int> FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return IoError("socket: {}", std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  close(fd);
-  if (!ok) return IoError("cannot find a free loopback port: {}", std::strerror(errno));
-  return static_cast<int>(ntohs(addr.sin_port));
 }
 
 std::string Tail(const std::string& path, size_t bytes) {
@@ -189,7 +174,7 @@ Status PgHarness::Initialize() {
 
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort());
+    ASSIGN_OR_RETURN(const int port, test::FreeLoopbackPort());
     started = StartOnPort(port);
     if (started.ok()) break;
   }
@@ -265,6 +250,17 @@ Status PgHarness::Exec(std::string_view dbname, std::string_view sql) const {
   PQclear(result);
   PQfinish(conn);
   return status;
+}
+
+Result<int> PgHarness::QueryInt(std::string_view dbname, std::string_view sql) const {
+  PGconn* conn = PQconnectdb(AdminConnInfo(dbname).c_str());
+  PGresult* result = PQexec(conn, std::string(sql).c_str());
+  Result<int> out = Error(StatusCode::kInternal, "test server, database {}: {}", dbname, PQerrorMessage(conn));
+  if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1 && PQnfields(result) == 1)
+    out = std::atoi(PQgetvalue(result, 0, 0));
+  PQclear(result);
+  PQfinish(conn);
+  return out;
 }
 
 Status PgHarness::CreateDatabase(std::string_view name) const {

@@ -54,6 +54,8 @@ class PgHarness {
   // Runs `sql` (one or more statements) in `dbname` as the superuser. Errors carry the
   // server's message and the code of its SQLSTATE.
   Status Exec(std::string_view dbname, std::string_view sql) const;
+  // The single integer `sql` returns in `dbname`, run as the superuser.
+  Result<int> QueryInt(std::string_view dbname, std::string_view sql) const;
   // Creates an empty database `name` whose tables, created by Exec(), kUser may read.
   Status CreateDatabase(std::string_view name) const;
   // CreateDatabase() with a fresh name derived from `hint` (e.g. the test's name); returns the name.

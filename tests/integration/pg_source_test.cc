@@ -319,6 +319,20 @@ TEST_F(PgSourceTest, NowIsTheSourceClockInUtc) {
   EXPECT_LT(std::llabs((*now - Timestamp::Now()).micros()), Duration::Seconds(5).micros());
 }
 
+// Issue 11: a stock PostgreSQL (kind = "postgres") has no getdate().
+TEST_F(PgSourceTest, NowWorksOnStockPostgresqlWithoutGetdate) {
+  auto db = pg_->CreateUniqueDatabase("stock");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  PgSourceOptions options = Options();
+  options.dsn = pg_->Dsn(*db);
+  options.redshift = false;
+  auto now = MakePgSource(options)->Now();
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_LT(std::llabs((*now - Timestamp::Now()).micros()), Duration::Seconds(5).micros());
+  options.redshift = true;
+  EXPECT_FALSE(MakePgSource(options)->Now().ok()) << "the stock database really has no getdate()";
+}
+
 TEST_F(PgSourceTest, StoppedServerIsUnavailableAndReconnectsWhenBack) {
   Exec("INSERT INTO stl_query (query, endtime) VALUES (1, '2024-05-01 10:00:00')");
   auto source = MakePgSource(Options());

@@ -82,8 +82,8 @@ class ApiTest : public ::testing::Test {
                     {.name = "quick", .timeout = Duration::Millis(300), .memory_limit_bytes = 64LL << 20}};
     o.lake_root = dir_ + "/lake";
     o.engine_threads = 1;
-    o.clusters = {"alpha", "beta", "gamma"};
-    o.web_dir = std::string(FLEETLOG_SOURCE_DIR) + "/web";  // the embedded copy may not be built in
+    o.query_worker = FLEETLOG_BINARY;
+    o.clusters = {{.name = "alpha"}, {.name = "beta"}, {.name = "gamma"}};
     o.page_rows = 10;
     o.list_page_size = 3;
     o.clock = &clock_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/time.h"
 #include "lake/layout.h"
 #include "core/row_batch.h"
 #include "state/state_store.h"
@@ -93,5 +94,15 @@ struct LakeWriteResult {
 };
 Result<LakeWriteResult> WriteToLake(StateStore& state, const LakeLayout& lake, const LakeWrite& what,
                                     const RowBatch& batch);
+
+// A clock that always says `now`.
+class FixedClock final : public Clock {
+ public:
+  explicit FixedClock(Timestamp now) : now_(now) {}
+  Timestamp Now() const override { return now_; }
+
+ private:
+  Timestamp now_;
+};
 
 }  // namespace fleetlog::test

@@ -19,17 +19,20 @@ AwsError AwsErrorFromStatus(const Status& status, const std::string& resource_id
   }
 }
 
-PlainResponse AwsErrorResponse(const AwsError& error) {
+HttpResponse AwsErrorResponse(const AwsError& error) {
   nlohmann::json body = error.members;
   body["__type"] = error.code;
   body["Message"] = error.message;
-  return {.status = error.http_status,
-          .content_type = kAwsJsonContentType,
-          .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  HttpResponse response;
+  response.status = error.http_status;
+  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kAwsJsonContentType);
+  return response;
 }
 
-PlainResponse AwsJsonResponse(std::string body) {
-  return {.status = 200, .content_type = kAwsJsonContentType, .body = std::move(body)};
+HttpResponse AwsJsonResponse(std::string body) {
+  HttpResponse response;
+  response.set_content(std::move(body), kAwsJsonContentType);
+  return response;
 }
 
 }  // namespace fleetlog

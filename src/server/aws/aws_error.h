@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "server/aws/plain_http.h"
+#include "server/http.h"
 
 namespace fleetlog {
 
@@ -32,9 +32,9 @@ struct AwsError {
 AwsError AwsErrorFromStatus(const Status& status, const std::string& resource_id = "");
 
 // The response for `error`, with the protocol's content type.
-PlainResponse AwsErrorResponse(const AwsError& error);
+HttpResponse AwsErrorResponse(const AwsError& error);
 // A 200 response carrying `body`.
-PlainResponse AwsJsonResponse(std::string body);
+HttpResponse AwsJsonResponse(std::string body);
 
 inline constexpr const char* kAwsJsonContentType = "application/x-amz-json-1.1";
 

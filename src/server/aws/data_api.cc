@@ -63,24 +63,24 @@ DataApi::Operation DataApi::FindOperation(const std::string& target) {
   return nullptr;
 }
 
-std::optional<PlainResponse> DataApi::CheckHead(const PlainRequest& head) const {
-  const std::string target = head.Header("X-Amz-Target");
+std::optional<HttpResponse> DataApi::CheckHead(const HttpRequest& head) const {
+  const std::string target = head.get_header_value("X-Amz-Target");
   if (FindOperation(target) == nullptr)
     return AwsErrorResponse({400, "UnknownOperationException",
                              target.empty() ? "the X-Amz-Target header is missing: send RedshiftData.<Operation>"
                                             : "unknown operation \"" + target + "\" (this endpoint serves RedshiftData.*)"});
-  if (!IsJsonContentType(head.Header("Content-Type")))
+  if (!IsJsonContentType(head.get_header_value("Content-Type")))
     return AwsErrorResponse({415, "UnsupportedMediaTypeException",
                              fmt::format("Content-Type must be {}, not \"{}\"", kAwsJsonContentType,
-                                         head.Header("Content-Type"))});
+                                         head.get_header_value("Content-Type"))});
   if (auto error = auth_.CheckHeaders(head)) return AwsErrorResponse(*error);
   return std::nullopt;
 }
 
-PlainResponse DataApi::Handle(const PlainRequest& request, Principal* who) {
-  PlainResponse response = [&] {
+HttpResponse DataApi::Handle(const HttpRequest& request, Principal* who) {
+  HttpResponse response = [&] {
     if (auto early = CheckHead(request)) return *early;
-    const std::string target = request.Header("X-Amz-Target");
+    const std::string target = request.get_header_value("X-Amz-Target");
     const json in = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
     const bool parsed = !in.is_discarded() && in.is_object();
     const bool execute = target == "RedshiftData.ExecuteStatement" || target == "RedshiftData.BatchExecuteStatement";
@@ -97,7 +97,7 @@ PlainResponse DataApi::Handle(const PlainRequest& request, Principal* who) {
     if (reply.error) return AwsErrorResponse(*reply.error);
     return AwsJsonResponse(reply.body.dump(-1, ' ', false, json::error_handler_t::replace));
   }();
-  response.headers.emplace_back("x-amzn-RequestId", NewRequestId());
+  response.set_header("x-amzn-RequestId", NewRequestId());
   return response;
 }
 

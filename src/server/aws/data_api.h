@@ -15,7 +15,7 @@
 //   - The lake is one database ([server.data_api] database) with one schema, "public": its
 //     tables (type TABLE) and the text-reassembly views (type VIEW).
 //   - A SQL error is not an HTTP error: the statement FAILS and DescribeStatement says why.
-// Handlers take and return plain data (plain_http.h); the HTTP server only routes to Handle().
+// Handlers take and return plain data (server/http.h); the HTTP server only routes to Handle().
 // Thread-safety: safe for concurrent use.
 #pragma once
 
@@ -28,7 +28,6 @@
 
 #include "core/config.h"
 #include "server/aws/aws_error.h"
-#include "server/aws/plain_http.h"
 #include "server/aws/sigv4_auth.h"
 #include "server/statements.h"
 
@@ -50,9 +49,9 @@ class DataApi {
   const std::string& path() const { return options_.config.path; }
   // Checks that need no body (target, content type, the signature's form and access key):
   // the answer to send without reading the body, or nullopt.
-  std::optional<PlainResponse> CheckHead(const PlainRequest& head) const;
+  std::optional<HttpResponse> CheckHead(const HttpRequest& head) const;
   // Answers one request. `who` receives the authenticated principal (for the access log).
-  PlainResponse Handle(const PlainRequest& request, Principal* who);
+  HttpResponse Handle(const HttpRequest& request, Principal* who);
 
  private:
   struct Reply {  // an operation's JSON output, or its error

@@ -261,6 +261,53 @@ TEST_F(DataApiTest, ErrorsAreAwsShaped) {
   EXPECT_EQ(cases[8].answer.body["ResourceId"], "00000000-0000-0000-0000-000000000000");
 }
 
+// SigV4 covers the request target as sent and every value of a repeated header: the server
+// hands both over unchanged (HttpRequest::target, HttpRequest::header_fields).
+TEST_F(DataApiTest, SignaturesCoverTheQueryStringAndRepeatedHeadersAsSent) {
+  const auto send = [&](const std::string& signed_query, const std::string& sent_query,
+                        const std::vector<std::pair<std::string, std::string>>& extra, bool drop_last_extra) {
+    const std::string body = "{}";
+    sigv4::Request r{.method = "POST", .path = "/", .query = sigv4::ParseQuery(signed_query)};
+    r.headers = {{"Host", "127.0.0.1:" + std::to_string(server_->port())},
+                 {"Content-Type", "application/x-amz-json-1.1"},
+                 {"X-Amz-Target", "RedshiftData.ListDatabases"}};
+    r.headers.insert(r.headers.end(), extra.begin(), extra.end());
+    r.payload_hash = sigv4::Sha256Hex(body);
+    sigv4::Sign(&r, {.access_key_id = kKeyId, .secret_access_key = kSecret}, "us-east-1", "redshift-data",
+                sigv4::AmzDateNow(), sigv4::PathRule::kGeneric);
+    if (drop_last_extra) r.headers.erase(r.headers.begin() + static_cast<long>(3 + extra.size() - 1));
+    httplib::Headers headers;
+    for (const auto& [k, v] : r.headers)
+      if (k != "Content-Type") headers.emplace(k, v);
+    auto res = client_->Post(("/" + (sent_query.empty() ? "" : "?" + sent_query)).c_str(), headers, body,
+                             "application/x-amz-json-1.1");
+    return res ? std::make_pair(res->status, json::parse(res->body, nullptr, false)) : std::make_pair(-1, json());
+  };
+  const std::vector<std::pair<std::string, std::string>> twice = {{"X-Fleetlog-Tag", "a"}, {"X-Fleetlog-Tag", "b c"}};
+  auto ok = send("path=%2Fx%20y&b=1", "path=%2Fx%20y&b=1", twice, false);
+  EXPECT_EQ(ok.first, 200) << ok.second.dump();
+  auto other_query = send("path=%2Fx%20y&b=1", "path=%2Fx%20y&b=2", twice, false);
+  EXPECT_EQ(other_query.first, 400);
+  EXPECT_EQ(other_query.second.value("__type", ""), "InvalidSignatureException");
+  auto one_value_dropped = send("", "", twice, true);
+  EXPECT_EQ(one_value_dropped.first, 400);
+  EXPECT_EQ(one_value_dropped.second.value("__type", ""), "InvalidSignatureException");
+}
+
+// The screens every request passes (Host, Origin) answer Data API requests in its own shape.
+TEST_F(DataApiTest, HostAndOriginScreensAnswerInTheAwsShape) {
+  httplib::Headers headers = {{"Host", "rebound.example:8080"}, {"X-Amz-Target", "RedshiftData.ListDatabases"}};
+  auto res = client_->Post("/", headers, "{}", "application/x-amz-json-1.1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 421);
+  EXPECT_EQ(json::parse(res->body).value("__type", ""), "MisdirectedRequestException") << res->body;
+  headers = {{"Origin", "https://elsewhere.example"}, {"X-Amz-Target", "RedshiftData.ListDatabases"}};
+  res = client_->Post("/", headers, "{}", "application/x-amz-json-1.1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  EXPECT_EQ(json::parse(res->body).value("__type", ""), "AccessDeniedException") << res->body;
+}
+
 TEST_F(DataApiTest, BadSqlFailsTheStatementNotTheCall) {
   const std::string id = Execute({{"Sql", "SELEC nonsense"}});
   auto d = WaitAws(id);

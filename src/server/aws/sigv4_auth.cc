@@ -51,9 +51,9 @@ const AwsAccessKey* SigV4Authenticator::FindKey(const std::string& access_key_id
   return match;
 }
 
-std::optional<AwsError> SigV4Authenticator::CheckHeaders(const PlainRequest& head) const {
+std::optional<AwsError> SigV4Authenticator::CheckHeaders(const HttpRequest& head) const {
   if (anonymous_) return std::nullopt;
-  const std::string header = head.Header("Authorization");
+  const std::string header = head.get_header_value("Authorization");
   if (header.empty()) return AwsError{403, "MissingAuthenticationTokenException", "Missing Authentication Token"};
   auto parsed = sigv4::ParseAuthorization(header);
   if (!parsed.ok())
@@ -63,19 +63,19 @@ std::optional<AwsError> SigV4Authenticator::CheckHeaders(const PlainRequest& hea
   return std::nullopt;
 }
 
-std::optional<AwsError> SigV4Authenticator::Verify(const PlainRequest& request, bool replay_sensitive, Principal* who) {
+std::optional<AwsError> SigV4Authenticator::Verify(const HttpRequest& request, bool replay_sensitive, Principal* who) {
   if (anonymous_) {
     *who = Principal{.name = "anonymous"};
     return std::nullopt;
   }
   if (auto error = CheckHeaders(request)) return error;
-  auto auth = sigv4::ParseAuthorization(request.Header("Authorization"));
+  auto auth = sigv4::ParseAuthorization(request.get_header_value("Authorization"));
   const AwsAccessKey* key = FindKey(auth->access_key_id);
   if (auth->scope.service != kService)
     return InvalidSignature(fmt::format("Credential should be scoped to correct service: '{}'. ", kService));
   if (auth->scope.region != region_)
     return InvalidSignature(fmt::format("Credential should be scoped to a valid region, not '{}'. ", auth->scope.region));
-  const std::string amz_date = request.Header("X-Amz-Date");
+  const std::string amz_date = request.get_header_value("X-Amz-Date");
   if (amz_date.empty())
     return Incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
   const auto when = ParseAmzDate(amz_date);
@@ -88,10 +88,10 @@ std::optional<AwsError> SigV4Authenticator::Verify(const PlainRequest& request, 
     return InvalidSignature(fmt::format("Signature not yet current: {} is still later than {} ({} + {} min.)", amz_date,
                                         FormatAmzDate(now + clock_skew_), FormatAmzDate(now), SkewMinutes(clock_skew_)));
 
-  sigv4::Request received{.method = request.method, .path = request.Path()};
-  if (const size_t q = request.target.find('?'); q != std::string::npos)
-    received.query = sigv4::ParseQuery(std::string_view(request.target).substr(q + 1));
-  received.headers = request.headers;
+  const size_t q = request.target.find('?');
+  sigv4::Request received{.method = request.method, .path = request.target.substr(0, q)};
+  if (q != std::string::npos) received.query = sigv4::ParseQuery(std::string_view(request.target).substr(q + 1));
+  received.headers = request.header_fields;
   received.payload_hash = sigv4::Sha256Hex(request.body);
   // The window was checked above, with AWS's messages; Verify checks the signature itself.
   const int window_seconds = static_cast<int>(clock_skew_.micros() / 1'000'000) + 1;

@@ -28,7 +28,7 @@
 #include "core/time.h"
 #include "server/auth.h"
 #include "server/aws/aws_error.h"
-#include "server/aws/plain_http.h"
+#include "server/http.h"
 
 namespace fleetlog {
 
@@ -47,9 +47,9 @@ class SigV4Authenticator {
 
   // The checks that need no body: the Authorization header's form and its access key.
   // Returns the error to answer with, or nullopt to read the body and call Verify().
-  std::optional<AwsError> CheckHeaders(const PlainRequest& head) const;
+  std::optional<AwsError> CheckHeaders(const HttpRequest& head) const;
   // Verifies the whole request; on success sets `*who`. `replay_sensitive`: see above.
-  std::optional<AwsError> Verify(const PlainRequest& request, bool replay_sensitive, Principal* who);
+  std::optional<AwsError> Verify(const HttpRequest& request, bool replay_sensitive, Principal* who);
 
  private:
   const AwsAccessKey* FindKey(const std::string& access_key_id) const;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <strings.h>
+
 #include <functional>
 
 #include "core/sigv4.h"
@@ -31,7 +33,13 @@ struct Signing {
   std::string amz_date = "20261201T120000Z";
 };
 
-PlainRequest Signed(const Signing& s) {
+// The request as the HTTP server hands it over: header_fields as received, headers from them.
+void IndexHeaders(HttpRequest* r) {
+  r->headers.clear();
+  for (const auto& [k, v] : r->header_fields) r->headers[k] = v;
+}
+
+HttpRequest Signed(const Signing& s) {
   sigv4::Request r{.method = "POST", .path = s.path};
   r.headers = {{"Host", "127.0.0.1:8080"},
                {"Content-Type", "application/x-amz-json-1.1"},
@@ -39,17 +47,21 @@ PlainRequest Signed(const Signing& s) {
   r.payload_hash = sigv4::Sha256Hex(s.body);
   sigv4::Sign(&r, {.access_key_id = s.key_id, .secret_access_key = s.secret}, s.region, s.service, s.amz_date,
               sigv4::PathRule::kGeneric);
-  PlainRequest p{.method = "POST", .target = s.path, .headers = r.headers, .body = s.body};
-  p.headers.emplace_back("amz-sdk-invocation-id", "added after signing, as clients do");
+  HttpRequest p{.method = "POST", .path = s.path, .target = s.path, .header_fields = r.headers, .body = s.body};
+  p.header_fields.emplace_back("amz-sdk-invocation-id", "added after signing, as clients do");
+  IndexHeaders(&p);
   return p;
 }
 
-void SetHeader(PlainRequest* r, std::string_view name, const std::string& value) {
-  for (auto& [k, v] : r->headers)
+void SetHeader(HttpRequest* r, std::string_view name, const std::string& value) {
+  for (auto& [k, v] : r->header_fields)
     if (strcasecmp(k.c_str(), std::string(name).c_str()) == 0) v = value;
+  IndexHeaders(r);
 }
-void RemoveHeader(PlainRequest* r, std::string_view name) {
-  std::erase_if(r->headers, [&](const auto& h) { return strcasecmp(h.first.c_str(), std::string(name).c_str()) == 0; });
+void RemoveHeader(HttpRequest* r, std::string_view name) {
+  std::erase_if(r->header_fields,
+                [&](const auto& h) { return strcasecmp(h.first.c_str(), std::string(name).c_str()) == 0; });
+  IndexHeaders(r);
 }
 
 class SigV4AuthTest : public ::testing::Test {
@@ -80,7 +92,7 @@ TEST_F(SigV4AuthTest, AcceptsRequestsSignedAnywhereInsideTheClockSkewWindow) {
 TEST_F(SigV4AuthTest, RefusesEachTamperedRequest) {
   struct Case {
     const char* what;
-    std::function<PlainRequest()> request;
+    std::function<HttpRequest()> request;
     const char* code;
     int http;
   };
@@ -91,7 +103,7 @@ TEST_F(SigV4AuthTest, RefusesEachTamperedRequest) {
        "IncompleteSignatureException", 400},
       {"Authorization without a Signature", [] {
          auto r = Signed({});
-         std::string a = r.Header("Authorization");
+         std::string a = r.get_header_value("Authorization");
          SetHeader(&r, "Authorization", a.substr(0, a.find(", Signature=")));
          return r; }, "IncompleteSignatureException", 400},
       {"an access key nobody configured", [] { return Signed({.key_id = "AKIAUNKNOWN000000000"}); },
@@ -107,11 +119,17 @@ TEST_F(SigV4AuthTest, RefusesEachTamperedRequest) {
       {"the Host changed", [] { auto r = Signed({}); SetHeader(&r, "Host", "evil.example:8080"); return r; },
        "InvalidSignatureException", 400},
       {"the path changed", [] { auto r = Signed({}); r.target = "/other"; return r; }, "InvalidSignatureException", 400},
+      {"a query string added", [] { auto r = Signed({}); r.target = "/?Action=x"; return r; }, "InvalidSignatureException", 400},
+      {"a signed header repeated with another value", [] {
+         auto r = Signed({});
+         r.header_fields.emplace_back("X-Amz-Target", "RedshiftData.CancelStatement");
+         IndexHeaders(&r);
+         return r; }, "InvalidSignatureException", 400},
       {"a signed header removed", [] { auto r = Signed({}); RemoveHeader(&r, "Content-Type"); return r; },
        "InvalidSignatureException", 400},
       {"the signature's last digit changed", [] {
          auto r = Signed({});
-         std::string a = r.Header("Authorization");
+         std::string a = r.get_header_value("Authorization");
          a.back() = a.back() == '0' ? '1' : '0';
          SetHeader(&r, "Authorization", a);
          return r; }, "InvalidSignatureException", 400},
@@ -151,12 +169,12 @@ TEST_F(SigV4AuthTest, CheckHeadersRefusesWhatNeedsNoBodyBeforeItIsRead) {
 TEST_F(SigV4AuthTest, AReplayedExecuteWithoutClientTokenIsRefusedButPollingMayRepeat) {
   auto auth = Make();
   Principal who;
-  const PlainRequest execute = Signed({});
+  const HttpRequest execute = Signed({});
   EXPECT_FALSE(auth.Verify(execute, /*replay_sensitive=*/true, &who));
   const auto replay = auth.Verify(execute, true, &who);
   ASSERT_TRUE(replay.has_value());
   EXPECT_EQ(replay->code, "InvalidSignatureException");
-  const PlainRequest describe = Signed({.body = R"({"Id":"x"})", .target = "RedshiftData.DescribeStatement"});
+  const HttpRequest describe = Signed({.body = R"({"Id":"x"})", .target = "RedshiftData.DescribeStatement"});
   EXPECT_FALSE(auth.Verify(describe, false, &who));
   EXPECT_FALSE(auth.Verify(describe, false, &who));
   // Once the original is outside the window, it is refused as expired, not remembered.

@@ -106,7 +106,14 @@ Status PgStatementError(const PGconn* conn, const PGresult* result, const PgErro
   const StatusCode code = StatusCodeForSqlstate(sqlstate);
   switch (code) {
     case StatusCode::kNotFound:
-      return Error(code, "table {} does not exist on cluster {} ({})", context.table, context.cluster, message);
+      return Error(code, "table {} does not exist on cluster {} ({}; a Serverless or Multi-AZ cluster has only the SYS "
+                   "views: set kind = \"redshift-serverless\" or views = \"sys\"; otherwise leave {} out of the "
+                   "cluster's tables)", context.table, context.cluster, message, context.table);
+    case StatusCode::kPermissionDenied:
+      return Error(code, "cluster {}: the user may not read {} ({}; run `fleetlog check --cluster {}`, then grant it: "
+                   "GRANT ROLE \"sys:monitor\" TO <user>, or ALTER USER <user> SYSLOG ACCESS UNRESTRICTED on a "
+                   "provisioned cluster; some SYS views need a superuser)", context.cluster, context.table, message,
+                   context.cluster);
     case StatusCode::kTimeout:
       if (context.cancel_requested)
         return Error(StatusCode::kCancelled, "cluster {}: {} was cancelled", context.cluster, what);
@@ -114,6 +121,10 @@ Status PgStatementError(const PGconn* conn, const PGresult* result, const PgErro
                    "[export].statement_timeout or shorten the window)",
                    context.cluster, what, FormatDuration(context.statement_timeout), message);
     default:
+      if (sqlstate == "42703")  // undefined_column: the view no longer has a column we window or key by
+        return Error(code, "cluster {}: {} failed: {} (the view's columns changed at the source; `fleetlog check "
+                     "--cluster {}` lists what is missing; leave the table out of the cluster's tables until fleetlog "
+                     "knows the new layout) [SQLSTATE 42703]", context.cluster, what, message, context.cluster);
       return Error(code, "cluster {} ({}): {} failed: {}{}", context.cluster, context.host, what, message,
                    sqlstate.empty() ? std::string() : fmt::format(" [SQLSTATE {}]", sqlstate));
   }

@@ -26,6 +26,9 @@ std::string_view WithoutTrailingSemicolons(std::string_view sql) {
   return sql;
 }
 
+// " AND (filter)" for a spec's row filter, or nothing.
+std::string AndFilter(const std::string& filter) { return filter.empty() ? "" : fmt::format(" AND ({})", filter); }
+
 }  // namespace
 
 std::string QuotePgIdentifier(std::string_view name) {
@@ -47,17 +50,17 @@ Result<std::string> RenderWindowSelect(const TableSpec& spec, Timestamp lower, T
     const std::string key = QuotePgIdentifier(spec.parent_key);
     const std::string cursor = QuotePgIdentifier(spec.parent_cursor);
     return fmt::format(
-        "SELECT t.*, p.{1} AS {2} FROM {3} t JOIN (SELECT {0}, MAX({1}) AS {1} FROM {4} WHERE {5} GROUP BY {0}) p "
+        "SELECT t.*, p.{1} AS {2} FROM {3} t JOIN (SELECT {0}, MAX({1}) AS {1} FROM {4} WHERE {5}{6} GROUP BY {0}) p "
         "ON p.{0} = t.{0}",
         key, cursor, QuotePgIdentifier(kPartitionColumn), QuotePgIdentifier(spec.name),
-        QuotePgIdentifier(spec.parent), WindowCondition(spec.parent_cursor, lower, upper));
+        QuotePgIdentifier(spec.parent), WindowCondition(spec.parent_cursor, lower, upper), AndFilter(spec.parent_filter));
   }
   if (spec.cursor.empty()) return InvalidArgument("table {}: no cursor column to select a window by", spec.name);
   if (!spec.sql.empty())
     return fmt::format("SELECT * FROM (\n{}\n) AS fleetlog_custom WHERE {}", WithoutTrailingSemicolons(spec.sql),
                        WindowCondition(spec.cursor, lower, upper));
-  return fmt::format("SELECT * FROM {} WHERE {}", QuotePgIdentifier(spec.name),
-                     WindowCondition(spec.cursor, lower, upper));
+  return fmt::format("SELECT * FROM {} WHERE {}{}", QuotePgIdentifier(spec.name),
+                     WindowCondition(spec.cursor, lower, upper), AndFilter(spec.filter));
 }
 
 }  // namespace fleetlog

@@ -26,6 +26,25 @@ TEST(PgQueryTest, ChildTableJoinsOneParentRowPerKey) {
             "t.\"query\"");
 }
 
+TEST(PgQueryTest, SysHistoryTakesTerminalRowsOnly) {
+  auto sql = RenderWindowSelect(*FindRedshiftTable("sys_query_history"), kLower, kUpper);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql,
+            "SELECT * FROM \"sys_query_history\" WHERE \"end_time\" >= '2024-05-01 10:00:00'::timestamp AND "
+            "\"end_time\" < '2024-05-01 10:05:00.250000'::timestamp AND (status IN ('success', 'failed', 'canceled', "
+            "'cancelled'))");
+}
+
+TEST(PgQueryTest, SysTextTakesThePiecesOfFinishedQueries) {
+  auto sql = RenderWindowSelect(*FindRedshiftTable("sys_query_text"), kLower, kUpper);
+  ASSERT_TRUE(sql.ok());
+  EXPECT_EQ(*sql,
+            "SELECT t.*, p.\"end_time\" AS \"__fleetlog_ts\" FROM \"sys_query_text\" t JOIN (SELECT \"query_id\", "
+            "MAX(\"end_time\") AS \"end_time\" FROM \"sys_query_history\" WHERE \"end_time\" >= "
+            "'2024-05-01 10:00:00'::timestamp AND \"end_time\" < '2024-05-01 10:05:00.250000'::timestamp AND (status IN "
+            "('success', 'failed', 'canceled', 'cancelled')) GROUP BY \"query_id\") p ON p.\"query_id\" = t.\"query_id\"");
+}
+
 TEST(PgQueryTest, CustomQueryIsWrappedWithoutItsSemicolon) {
   TableSpec spec{.name = "sales", .cursor = "sale time", .sql = "select * from sales -- all of them\n ;  \n"};
   auto sql = RenderWindowSelect(spec, kLower, kUpper);

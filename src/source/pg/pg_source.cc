@@ -84,8 +84,14 @@ class PgSource final : public Source {
   Result<Timestamp> Now() override;
   Status Read(const SourceQuery& query, const BatchSink& sink) override;
   void Cancel() override;
+  Result<TableProbe> ProbeTable(const TableSpec& spec) override;
+  Result<Visibility> ProbeVisibility() override;
+  std::string TlsProtocol() override;
 
  private:
+  // The first value of `sql`'s result, or nothing when it fails or is empty or NULL (a
+  // catalog relation that this server does not have).
+  std::optional<std::string> FirstValue(const std::string& sql);
   PgErrorContext ErrorContext(std::string_view table) const {
     return {.cluster = options_.cluster,
             .host = host_,
@@ -181,13 +187,14 @@ Status PgSource::Connect() {
 
 Result<Timestamp> PgSource::Now() {
   if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
-  ASSIGN_OR_RETURN(PgResult result, Execute("SELECT getdate()", PGRES_TUPLES_OK, {}));
+  const char* clock = options_.redshift ? "SELECT getdate()" : "SELECT (now() AT TIME ZONE 'UTC')::timestamp";
+  ASSIGN_OR_RETURN(PgResult result, Execute(clock, PGRES_TUPLES_OK, {}));
   const std::string_view text =
       PQntuples(result.get()) == 1 && PQnfields(result.get()) == 1 ? PQgetvalue(result.get(), 0, 0) : "";
   int64_t micros = 0;
   if (!ParsePgTimestamp(text, &micros))
-    return Error(StatusCode::kCorruption, "cluster {}: getdate() returned \"{}\", not a timestamp", options_.cluster,
-                 text);
+    return Error(StatusCode::kCorruption, "cluster {}: {} returned \"{}\", not a timestamp", options_.cluster,
+                 clock, text);
   return Timestamp::FromMicros(micros);
 }
 
@@ -281,6 +288,64 @@ void PgSource::Cancel() {
   char error[256];
   // Best effort: if the request does not arrive, the flag still stops the read between batches.
   PQcancel(cancel_, error, sizeof error);
+}
+
+std::optional<std::string> PgSource::FirstValue(const std::string& sql) {
+  PgResult r(PQexec(conn_.get(), sql.c_str()));
+  if (r == nullptr || PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) < 1 || PQnfields(r.get()) < 1 ||
+      PQgetisnull(r.get(), 0, 0))
+    return std::nullopt;
+  std::string value = PQgetvalue(r.get(), 0, 0);
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  return value;
+}
+
+Result<TableProbe> PgSource::ProbeTable(const TableSpec& spec) {
+  if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
+  const std::string table = QuotePgIdentifier(spec.name);
+  ASSIGN_OR_RETURN(PgResult columns, Execute(fmt::format("SELECT * FROM {} WHERE false", table), PGRES_TUPLES_OK,
+                                             spec.name));
+  TableProbe probe;
+  probe.columns = PgResultDecoder(columns.get(), spec.keep_padding).schema();
+  if (spec.cursor.empty() || FindColumn(probe.columns, spec.cursor) < 0) return probe;
+  ASSIGN_OR_RETURN(PgResult oldest, Execute(fmt::format("SELECT min({}) FROM {}", QuotePgIdentifier(spec.cursor), table),
+                                            PGRES_TUPLES_OK, spec.name));
+  int64_t micros = 0;
+  if (PQntuples(oldest.get()) == 1 && !PQgetisnull(oldest.get(), 0, 0) &&
+      ParsePgTimestamp(PQgetvalue(oldest.get(), 0, 0), &micros))
+    probe.oldest = Timestamp::FromMicros(micros);
+  return probe;
+}
+
+// Redshift shows every user's rows to a superuser, to a user with SYSLOG ACCESS UNRESTRICTED
+// (pg_user_info.syslogaccess) and to holders of the sys:monitor role (svv_user_grants). A
+// PostgreSQL stand-in may define those catalog relations; a server without them answers no.
+Result<Visibility> PgSource::ProbeVisibility() {
+  if (conn_ == nullptr) RETURN_IF_ERROR(OpenConnection());
+  Visibility v;
+  v.user = FirstValue("SELECT current_user").value_or("?");
+  if (FirstValue("SELECT usesuper FROM pg_user WHERE usename = current_user") == "t") {
+    v.all_users = true;
+    v.how = "superuser";
+  } else if (FirstValue("SELECT upper(trim(syslogaccess)) FROM pg_user_info WHERE usename = current_user") ==
+             "UNRESTRICTED") {
+    v.all_users = true;
+    v.how = "SYSLOG ACCESS UNRESTRICTED";
+  } else if (auto role = FirstValue(
+                 "SELECT min(trim(role_name)) FROM svv_user_grants WHERE trim(user_name) = current_user AND "
+                 "trim(role_name) IN ('sys:monitor', 'sys:operator', 'sys:dba', 'sys:superuser')")) {
+    v.all_users = true;
+    v.how = "role " + *role;
+  } else {
+    v.how = "not a superuser, SYSLOG ACCESS is not UNRESTRICTED and no sys:monitor role";
+  }
+  return v;
+}
+
+std::string PgSource::TlsProtocol() {
+  if (conn_ == nullptr || !PQsslInUse(conn_.get())) return "";
+  const char* protocol = PQsslAttribute(conn_.get(), "protocol");
+  return protocol ? protocol : "TLS";
 }
 
 }  // namespace

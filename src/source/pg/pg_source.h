@@ -30,6 +30,9 @@ struct PgSourceOptions {
   std::string password;       // passed to libpq as a keyword of its own; empty: libpq's defaults
   Duration statement_timeout;  // zero: none
   Duration connect_timeout;    // zero: libpq's default (none); rounded up to whole seconds
+  // How the source's clock is read: Redshift's getdate() (UTC), or, for PostgreSQL, which
+  // has no getdate(), now() in UTC.
+  bool redshift = true;
 };
 
 // Does not connect: the first Connect(), Now() or Read() does.

@@ -215,7 +215,12 @@ std::optional<SimTable> SimTableNamed(std::string_view name) {
       {"stl_query", SimTable::kQuery},         {"stl_querytext", SimTable::kQueryText},
       {"stl_explain", SimTable::kExplain},     {"stl_wlm_query", SimTable::kWlmQuery},
       {"stl_scan", SimTable::kScan},           {"stl_alert_event_log", SimTable::kAlertEventLog},
-      {"stl_ddltext", SimTable::kDdlText},     {"stl_utilitytext", SimTable::kUtilityText}};
+      {"stl_ddltext", SimTable::kDdlText},     {"stl_utilitytext", SimTable::kUtilityText},
+      {"sys_query_history", SimTable::kSysQueryHistory}, {"sys_query_text", SimTable::kSysQueryText},
+      {"sys_query_detail", SimTable::kSysQueryDetail},   {"sys_query_explain", SimTable::kSysQueryExplain},
+      {"sys_load_history", SimTable::kSysLoadHistory},   {"sys_serverless_usage", SimTable::kSysServerlessUsage},
+      {"sys_unload_history", SimTable::kSysEmpty},       {"sys_connection_log", SimTable::kSysEmpty},
+      {"sys_session_history", SimTable::kSysEmpty},      {"sys_transaction_history", SimTable::kSysEmpty}};
   for (const auto& [n, t] : kNames)
     if (n == name) return t;
   return std::nullopt;
@@ -234,6 +239,7 @@ Status BatchWriter::Flush() {
 
 Status AppendMinuteRows(SimTable table, const Workload& workload, const SimMinute& minute, const RowWindow& window,
                         BatchWriter& out) {
+  if (IsSysSimTable(table)) return AppendSysMinuteRows(table, workload, minute, window, /*running=*/false, out);
   if (table == SimTable::kDdlText || table == SimTable::kUtilityText) {
     for (const SimStatement& s : minute.statements)
       if (s.utility == (table == SimTable::kUtilityText) && InWindow(s.end_us, s.end_us, window))

@@ -14,7 +14,12 @@
 
 namespace fleetlog::sim {
 
-enum class SimTable { kQuery, kQueryText, kExplain, kWlmQuery, kScan, kAlertEventLog, kDdlText, kUtilityText };
+enum class SimTable {
+  kQuery, kQueryText, kExplain, kWlmQuery, kScan, kAlertEventLog, kDdlText, kUtilityText,
+  // SYS views (sim_sys_rows.cc); kSysEmpty: views a simulated workgroup has but leaves empty.
+  kSysQueryHistory, kSysQueryText, kSysQueryDetail, kSysQueryExplain, kSysLoadHistory, kSysServerlessUsage, kSysEmpty
+};
+inline bool IsSysSimTable(SimTable t) { return t >= SimTable::kSysQueryHistory; }
 // The table the sim knows by `name`, or nullopt.
 std::optional<SimTable> SimTableNamed(std::string_view name);
 
@@ -49,5 +54,10 @@ class BatchWriter {
 // explain) get the parent's endtime as a last column, kPartitionColumn.
 Status AppendMinuteRows(SimTable table, const Workload& workload, const SimMinute& minute, const RowWindow& window,
                         BatchWriter& out);
+
+// The same for a SYS view. With `running`, the sys_query_history rows of queries that
+// started in the window and are still queued or running at window.now.
+Status AppendSysMinuteRows(SimTable table, const Workload& workload, const SimMinute& minute, const RowWindow& window,
+                           bool running, BatchWriter& out);
 
 }  // namespace fleetlog::sim

@@ -35,6 +35,20 @@ class SimSource final : public Source {
   Status Connect() override { return Status::Ok(); }
   Result<Timestamp> Now() override { return options_.clock->Now(); }
   void Cancel() override { cancelled_.store(true); }
+  // A simulated cluster holds every table of both families, shows every user's rows and
+  // keeps seven days, as Redshift does.
+  Result<TableProbe> ProbeTable(const TableSpec& spec) override {
+    const TableSpec* canonical = FindRedshiftTable(spec.name);
+    if (canonical == nullptr)
+      return Error(StatusCode::kNotFound, "cluster {}: table {} does not exist on a simulated cluster",
+                   options_.cluster, spec.name);
+    TableProbe probe{.columns = canonical->columns};
+    if (!canonical->cursor.empty()) probe.oldest = options_.clock->Now() - Duration::Days(7);
+    return probe;
+  }
+  Result<Visibility> ProbeVisibility() override {
+    return Visibility{.user = "sim", .all_users = true, .how = "simulated cluster"};
+  }
 
   Status Read(const SourceQuery& query, const BatchSink& sink) override {
     cancelled_.store(false);
@@ -55,12 +69,16 @@ class SimSource final : public Source {
     sim::BatchWriter out(std::move(schema), query.batch_rows, sink);
     const sim::RowWindow window{query.lower.micros(), query.upper.micros(), options_.clock->Now().micros()};
     if (window.lower >= window.upper) return Status::Ok();
+    const bool running = query.spec->filter == kSysQueryLive;  // RunningQueriesSpec()
 
     for (int64_t minute : MinutesToScan(window)) {
       if (cancelled_.load()) {
         return Error(StatusCode::kCancelled, "cluster {}: read of {} cancelled", options_.cluster, query.spec->name);
       }
-      RETURN_IF_ERROR(sim::AppendMinuteRows(*table, workload_, *MinuteAt(minute), window, out));
+      if (running)
+        RETURN_IF_ERROR(sim::AppendSysMinuteRows(*table, workload_, *MinuteAt(minute), window, true, out));
+      else
+        RETURN_IF_ERROR(sim::AppendMinuteRows(*table, workload_, *MinuteAt(minute), window, out));
     }
     return out.Flush();
   }

@@ -1,6 +1,8 @@
 // The simulated Redshift fleet: the `kind = "sim"` Source. Each simulated cluster produces
 // the eight STL tables as a real cluster would (same columns, cursors, keys, late rows,
-// 200-character text pieces), through the same Source interface as libpq, so the demo and
+// 200-character text pieces), and the SYS monitoring views of a Serverless workgroup
+// (sim_sys_rows.cc: running queries that finish later, usage rows whose charged seconds are
+// filled in later, 4000-character text pieces), through the same Source interface as libpq, so the demo and
 // the benchmarks drive the real export, commit, lake and query path.
 //
 // What the data looks like: a daily and weekly load cycle (business-hours dashboards and
@@ -40,7 +42,8 @@ struct SimOptions {
   std::shared_ptr<const Clock> clock;  // Now() of the source; null: the system clock
 };
 
-// A simulated cluster. Connect() always succeeds. Read() answers the eight Redshift tables
+// A simulated cluster. Connect() always succeeds. Read() answers the Redshift tables of both
+// families and RunningQueriesSpec()
 // (kNotFound for any other name) and refuses custom queries (spec->sql non-empty) with
 // kInvalidArgument. Batches hold at most query.batch_rows rows with exactly the spec's
 // columns, plus kPartitionColumn for child tables; the sink is not called for an empty result.

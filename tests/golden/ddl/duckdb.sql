@@ -32,6 +32,46 @@ CREATE OR REPLACE VIEW "stl_utilitytext" AS
 SELECT * FROM read_parquet('/srv/fleetlog/lake/stl_utilitytext/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
                            hive_types = {'cluster': VARCHAR, 'dt': DATE});
 
+CREATE OR REPLACE VIEW "sys_query_history" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_query_history/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_query_text" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_query_text/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_query_detail" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_query_detail/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_query_explain" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_query_explain/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_load_history" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_load_history/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_unload_history" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_unload_history/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_connection_log" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_connection_log/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_session_history" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_session_history/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_transaction_history" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_transaction_history/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
+CREATE OR REPLACE VIEW "sys_serverless_usage" AS
+SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_serverless_usage/*/*/*.parquet', hive_partitioning = true, union_by_name = true,
+                           hive_types = {'cluster': VARCHAR, 'dt': DATE});
+
 CREATE OR REPLACE VIEW "stl_querytext_full" AS
 SELECT "cluster", "query",
        any_value("userid") AS "userid",

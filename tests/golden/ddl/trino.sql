@@ -188,6 +188,272 @@ WITH (
 
 CALL system.sync_partition_metadata('fleetlog', 'stl_utilitytext', 'FULL');
 
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_query_history" (
+  "user_id" integer,
+  "query_id" bigint,
+  "query_label" varchar,
+  "transaction_id" bigint,
+  "session_id" integer,
+  "database_name" varchar,
+  "query_type" varchar,
+  "status" varchar,
+  "result_cache_hit" boolean,
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "elapsed_time" bigint,
+  "queue_time" bigint,
+  "execution_time" bigint,
+  "error_message" varchar,
+  "returned_rows" bigint,
+  "returned_bytes" bigint,
+  "query_text" varchar,
+  "redshift_version" varchar,
+  "usage_limit" varchar,
+  "compute_type" varchar,
+  "compile_time" bigint,
+  "planning_time" bigint,
+  "lock_wait_time" bigint,
+  "service_class_id" integer,
+  "service_class_name" varchar,
+  "query_priority" varchar,
+  "short_query_accelerated" varchar,
+  "user_query_hash" varchar,
+  "generic_query_hash" varchar,
+  "query_hash_version" integer,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_query_history/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_query_history', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_query_text" (
+  "user_id" integer,
+  "query_id" bigint,
+  "transaction_id" bigint,
+  "session_id" integer,
+  "start_time" timestamp,
+  "sequence" integer,
+  "text" varchar,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_query_text/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_query_text', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_query_detail" (
+  "user_id" integer,
+  "query_id" bigint,
+  "child_query_sequence" integer,
+  "stream_id" integer,
+  "segment_id" integer,
+  "step_id" integer,
+  "step_name" varchar,
+  "table_id" integer,
+  "table_name" varchar,
+  "is_rrscan" varchar,
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "duration" bigint,
+  "alert" varchar,
+  "input_bytes" bigint,
+  "input_rows" bigint,
+  "output_bytes" bigint,
+  "output_rows" bigint,
+  "blocks_read" bigint,
+  "blocks_write" bigint,
+  "spilled_block_local_disk" bigint,
+  "spilled_block_remote_disk" bigint,
+  "data_skewness" bigint,
+  "time_skewness" bigint,
+  "metrics_level" varchar,
+  "plan_node_id" integer,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_query_detail/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_query_detail', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_query_explain" (
+  "user_id" integer,
+  "query_id" bigint,
+  "child_query_sequence" integer,
+  "plan_node_id" integer,
+  "plan_parent_id" integer,
+  "plan_node" varchar,
+  "node_info" varchar,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_query_explain/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_query_explain', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_load_history" (
+  "user_id" integer,
+  "query_id" bigint,
+  "transaction_id" bigint,
+  "session_id" integer,
+  "database_name" varchar,
+  "status" varchar,
+  "table_name" varchar,
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "duration" bigint,
+  "data_source" varchar,
+  "file_format" varchar,
+  "loaded_rows" bigint,
+  "loaded_bytes" bigint,
+  "source_file_count" integer,
+  "source_file_bytes" bigint,
+  "file_count_scanned" integer,
+  "file_bytes_scanned" bigint,
+  "error_count" bigint,
+  "copy_job_id" bigint,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_load_history/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_load_history', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_unload_history" (
+  "user_id" integer,
+  "query_id" bigint,
+  "transaction_id" bigint,
+  "session_id" integer,
+  "database_name" varchar,
+  "status" varchar,
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "duration" bigint,
+  "unloaded_location" varchar,
+  "unloaded_rows" bigint,
+  "unloaded_files_count" integer,
+  "unloaded_files_size" bigint,
+  "file_format" varchar,
+  "compression_type" varchar,
+  "error_message" varchar,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_unload_history/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_unload_history', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_connection_log" (
+  "event" varchar,
+  "record_time" timestamp,
+  "remote_host" varchar,
+  "remote_port" varchar,
+  "session_id" integer,
+  "database_name" varchar,
+  "user_name" varchar,
+  "auth_method" varchar,
+  "duration" bigint,
+  "ssl_version" varchar,
+  "ssl_cipher" varchar,
+  "application_name" varchar,
+  "os_version" varchar,
+  "driver_version" varchar,
+  "plugin_name" varchar,
+  "protocol_version" integer,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_connection_log/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_connection_log', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_session_history" (
+  "user_id" varchar,
+  "session_id" integer,
+  "database_name" varchar,
+  "status" varchar,
+  "session_timeout" integer,
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_session_history/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_session_history', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_transaction_history" (
+  "user_id" integer,
+  "transaction_id" bigint,
+  "isolation_level" varchar,
+  "status" varchar,
+  "transaction_start_time" timestamp,
+  "commit_start_time" timestamp,
+  "commit_end_time" timestamp,
+  "blocks_committed" bigint,
+  "undo_transaction_id" bigint,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_transaction_history/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_transaction_history', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "fleetlog"."sys_serverless_usage" (
+  "start_time" timestamp,
+  "end_time" timestamp,
+  "compute_seconds" double,
+  "compute_capacity" double,
+  "data_storage" integer,
+  "cross_region_transferred_data" bigint,
+  "charged_seconds" integer,
+  "cluster" varchar,
+  "dt" date
+)
+WITH (
+  external_location = 's3://fleetlog-lake/prod/sys_serverless_usage/',
+  format = 'PARQUET',
+  partitioned_by = ARRAY['cluster', 'dt']
+);
+
+CALL system.sync_partition_metadata('fleetlog', 'sys_serverless_usage', 'FULL');
+
 CREATE OR REPLACE VIEW "stl_querytext_full" AS
 SELECT "cluster", "query",
        arbitrary("userid") AS "userid",

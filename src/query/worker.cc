@@ -1,0 +1,309 @@
+#include "query/worker.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "query/confine.h"
+#include "query/format.h"
+
+namespace fleetlog {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kWriteChunk = 64 << 10;
+
+StatusCode CodeNamed(const std::string& name) {
+  for (int c = 0; c <= static_cast<int>(StatusCode::kInternal); ++c)
+    if (name == StatusCodeName(static_cast<StatusCode>(c))) return static_cast<StatusCode>(c);
+  return StatusCode::kInternal;
+}
+
+// Buffered writes to a pipe; a failed write (the parent went away) ends the process.
+class Output {
+ public:
+  explicit Output(int fd) : fd_(fd) {}
+  ~Output() { Flush(); }
+  void Line(std::string_view text) {
+    buffer_.append(text);
+    buffer_ += '\n';
+    if (buffer_.size() >= kWriteChunk) Flush();
+  }
+  void Event(const json& event) { Line(event.dump(-1, ' ', false, json::error_handler_t::replace)); }
+  void Flush() {
+    size_t done = 0;
+    while (done < buffer_.size()) {
+      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(3);
+      done += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+int Fail(Output& out, const Status& s) {
+  out.Event({{"event", "error"}, {"code", StatusCodeName(s.code())}, {"message", s.message()}});
+  out.Flush();
+  return 1;
+}
+
+}  // namespace
+
+int64_t WorkerMemoryHeadroom(int64_t memory_limit_bytes) { return (128LL << 20) + memory_limit_bytes / 4; }
+
+std::string EncodeWorkerRequest(const WorkerRequest& r) {
+  json files = json::array();
+  for (const auto& f : r.snapshot.files) files.push_back({f.table, f.path, f.rows, f.bytes, f.columns});
+  json schemas = json::object();
+  for (const auto& [table, schema] : r.snapshot.schemas) schemas[table] = SchemaToText(schema);
+  json out = {{"lake_root", r.engine.lake_root}, {"memory_limit_bytes", r.engine.memory_limit_bytes},
+              {"threads", r.engine.threads}, {"statements", r.statements}, {"max_scan_bytes", r.max_scan_bytes},
+              {"workgroup", r.workgroup}, {"files", std::move(files)}, {"schemas", std::move(schemas)}};
+  if (r.engine.views_for_sql) out["views_for_sql"] = *r.engine.views_for_sql;
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("the worker request is not JSON");
+  try {
+    WorkerRequest r;
+    r.engine.lake_root = j.at("lake_root").get<std::string>();
+    r.engine.memory_limit_bytes = j.at("memory_limit_bytes").get<int64_t>();
+    r.engine.threads = j.at("threads").get<int>();
+    if (j.contains("views_for_sql")) r.engine.views_for_sql = j.at("views_for_sql").get<std::string>();
+    r.statements = j.at("statements").get<std::vector<std::string>>();
+    r.max_scan_bytes = j.at("max_scan_bytes").get<int64_t>();
+    r.workgroup = j.at("workgroup").get<std::string>();
+    for (const auto& f : j.at("files")) {
+      CommittedFile file;
+      file.table = f.at(0).get<std::string>();
+      file.path = f.at(1).get<std::string>();
+      file.rows = f.at(2).get<int64_t>();
+      file.bytes = f.at(3).get<int64_t>();
+      file.columns = f.at(4).get<std::string>();
+      r.snapshot.files.push_back(std::move(file));
+    }
+    for (const auto& [table, schema] : j.at("schemas").items()) {
+      ASSIGN_OR_RETURN(r.snapshot.schemas[table], SchemaFromText(schema.get<std::string>()));
+    }
+    return r;
+  } catch (const std::exception& e) {
+    return InvalidArgument("bad worker request: {}", e.what());
+  }
+}
+
+Status CheckScanLimit(const QueryEngine& engine, int64_t max_scan_bytes, const std::string& workgroup) {
+  if (max_scan_bytes <= 0 || engine.readable_bytes() <= max_scan_bytes) return Status::Ok();
+  std::string which;
+  for (const auto& t : engine.viewed_tables()) which += (which.empty() ? "" : ", ") + t;
+  return Error(StatusCode::kResourceExhausted,
+               "the statement can read {} bytes (every committed file of {}), over the limit of {} bytes of workgroup "
+               "\"{}\" (max_scan_bytes); the engine can open no other file, so this bounds what it reads: query "
+               "fewer tables or raise the limit", engine.readable_bytes(), which, max_scan_bytes, workgroup);
+}
+
+int RunQueryWorker(int in_fd, int out_fd) {
+  Output out(out_fd);
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(in_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Fail(out, IoError("cannot read the request: {}", std::strerror(errno)));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  auto request = DecodeWorkerRequest(text);
+  if (!request.ok()) return Fail(out, request.status());
+  text.clear();
+  // Before any user SQL, and before DuckDB starts its threads: from here on the process
+  // can read the views' files and nothing else, and write only to the pipes it holds.
+  Confinement confined;
+  int64_t limit = 0;
+  request->engine.confine = [&](const std::vector<std::string>& files) -> Status {
+    // The limits first: they read /proc, which Landlock then closes.
+    const int64_t memory = request->engine.memory_limit_bytes;
+    ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/false));
+    ASSIGN_OR_RETURN(confined, ConfineToFiles(files));
+    return Status::Ok();
+  };
+  auto engine = QueryEngine::Open(request->engine, request->snapshot);
+  if (!engine.ok()) return Fail(out, engine.status().WithContext("cannot open the query engine"));
+  request->snapshot = {};
+  out.Event({{"event", "confined"}, {"landlock_abi", confined.landlock_abi}, {"landlocked", confined.landlocked},
+             {"network_blocked", confined.network_blocked}, {"note", confined.note}, {"data_limit", limit}});
+  out.Flush();  // the server starts the statement's clock when it reads this
+
+  for (const auto& sql : request->statements) {
+    if (Status s = CheckScanLimit(**engine, request->max_scan_bytes, request->workgroup); !s.ok()) return Fail(out, s);
+    auto result = (*engine)->Run(sql);
+    if (!result.ok()) return Fail(out, result.status());
+    const size_t cols = result->column_count(), rows = result->row_count();
+    json columns = json::array();
+    std::vector<duckdb_type> types(cols);
+    for (size_t c = 0; c < cols; ++c) {
+      types[c] = result->column_type(c);
+      columns.push_back({result->column_name(c), result->column_type_name(c)});
+    }
+    out.Event({{"event", "columns"}, {"columns", std::move(columns)}});
+    std::string line;
+    for (size_t row = 0; row < rows; ++row) {
+      line.clear();
+      AppendRowJson(*result, row, types, &line);
+      out.Line(line);
+    }
+    out.Event({{"event", "end"}, {"rows", rows}});
+    out.Flush();
+  }
+  return 0;
+}
+
+Result<std::unique_ptr<QueryProcess>> QueryProcess::Start(const std::string& binary, const std::string& request) {
+  const std::string path = binary.empty() ? "/proc/self/exe" : binary;
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return IoError("pipe: {}", std::strerror(errno));
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]), ::close(in[1]);
+    return IoError("pipe: {}", std::strerror(errno));
+  }
+  // Everything the child needs is made before fork(): after it, only async-signal-safe calls.
+  const char* argv[] = {path.c_str(), "query-worker", nullptr};
+  const char* envp[] = {"LC_ALL=C", nullptr};  // nothing of ours (no secrets in variables)
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
+    return IoError("cannot start the query worker: fork: {}", std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Dies with the thread that started it, so a crashed server leaves no worker behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0) _exit(127);
+    // No descriptor of the server (sockets, the state store, results) reaches the worker.
+    ::close_range(3, ~0U, 0);
+    ::execve(path.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+    _exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  std::unique_ptr<QueryProcess> p(new QueryProcess());
+  p->pid_ = pid;
+  p->out_fd_ = out[0];
+  // The worker reads the whole request before it writes, so this cannot deadlock.
+  size_t done = 0;
+  Status sent;
+  ::signal(SIGPIPE, SIG_IGN);  // a worker that died early is an error here, not our end
+  while (done < request.size()) {
+    const ssize_t n = ::write(in[1], request.data() + done, request.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      sent = IoError("cannot send the request to the query worker: {}", std::strerror(errno));
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(in[1]);
+  if (!sent.ok()) return sent.WithContext("the worker " + p->Reap());
+  return p;
+}
+
+QueryProcess::~QueryProcess() {
+  Reap();
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+Result<std::optional<WorkerEvent>> QueryProcess::Next(size_t max_line) {
+  size_t newline;
+  while ((newline = buffer_.find('\n')) == std::string::npos) {
+    if (eof_) return std::optional<WorkerEvent>();
+    if (buffer_.size() > max_line)
+      return Error(StatusCode::kResourceExhausted, "a result row is longer than {} bytes", max_line);
+    char buf[1 << 16];
+    const ssize_t n = ::read(out_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      eof_ = true;
+      continue;
+    }
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+  WorkerEvent e;
+  e.line = buffer_.substr(0, newline);
+  buffer_.erase(0, newline + 1);
+  if (!e.line.empty() && e.line.front() == '[') return std::optional<WorkerEvent>(std::move(e));
+  const json j = json::parse(e.line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("event"))
+    return Error(StatusCode::kInternal, "the query worker sent something that is not an event");
+  const std::string kind = j.value("event", "");
+  if (kind == "confined") {
+    e.kind = WorkerEvent::Kind::kConfined;
+  } else if (kind == "columns") {
+    e.kind = WorkerEvent::Kind::kColumns;
+    for (const auto& c : j.value("columns", json::array()))
+      if (c.is_array() && c.size() == 2 && c[0].is_string() && c[1].is_string())
+        e.columns.emplace_back(c[0].get<std::string>(), c[1].get<std::string>());
+  } else if (kind == "end") {
+    e.kind = WorkerEvent::Kind::kEnd;
+    e.rows = j.value("rows", int64_t{0});
+  } else if (kind == "error") {
+    e.kind = WorkerEvent::Kind::kError;
+    e.error = Status(CodeNamed(j.value("code", "")), j.value("message", "the query worker failed"));
+  } else {
+    return Error(StatusCode::kInternal, "the query worker sent an unknown event \"{}\"", kind);
+  }
+  return std::optional<WorkerEvent>(std::move(e));
+}
+
+void QueryProcess::Kill() {
+  std::lock_guard lock(mu_);
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
+}
+
+std::string QueryProcess::Reap() {
+  pid_t pid;
+  int status = 0;
+  rusage usage{};
+  bool reaped = false;
+  {
+    std::lock_guard lock(mu_);
+    pid = pid_;
+    if (pid <= 0) return "was reaped";
+    // Still running (say, a batch that stopped early): it has nothing more to give.
+    reaped = ::wait4(pid, &status, WNOHANG, &usage) == pid;
+    if (reaped) pid_ = -1;
+    else ::kill(pid, SIGKILL);
+  }
+  // Kill() may still send SIGKILL until pid_ is cleared: the pid cannot be reused before
+  // this wait4() returns, so that signal reaches our worker (or its zombie) only.
+  if (!reaped) {
+    while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    std::lock_guard lock(mu_);
+    pid_ = -1;
+  }
+  peak_rss_bytes_ = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended";
+}
+
+}  // namespace fleetlog

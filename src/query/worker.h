@@ -1,0 +1,94 @@
+// The query worker: user SQL runs in a child process of its own, one per statement or
+// batch, never in the process that holds the state store, the results and the HTTP server.
+//
+// The parent (QueryProcess) starts `<fleetlog binary> query-worker`, writes one request
+// (the engine options, the snapshot of committed files, the statements) to its stdin, and
+// reads events from its stdout, one per line:
+//   {"event":"confined",...}            what confinement the kernel applied (once)
+//   {"event":"columns","columns":[..]}  a statement's result starts
+//   [v1,v2,...]                          one row, as AppendRowJson() writes it
+//   {"event":"end","rows":N}            the statement finished
+//   {"event":"error","code":C,"message":M}  the statement failed; the worker then exits
+// The worker opens its engine (DuckDB's sandbox: exactly the views' files), then confines
+// itself (Landlock: read those files only, write nothing, no TCP; RLIMIT_DATA: the
+// workgroup's memory plus a stated headroom; no files written, no core dumps) before it
+// runs any user SQL. It writes nothing but its stdout: the parent writes the results.
+// The parent bounds time by SIGKILL, which also serves cancel and shutdown.
+// Thread-safety: QueryProcess::Kill() from any thread; everything else from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "query/engine.h"
+
+namespace fleetlog {
+
+struct WorkerRequest {
+  EngineOptions engine;
+  LakeSnapshot snapshot;
+  std::vector<std::string> statements;
+  int64_t max_scan_bytes = 0;  // 0: no limit
+  std::string workgroup;       // for messages
+};
+
+// Memory the worker may use beyond the engine's memory_limit: DuckDB's own structures,
+// strings built outside its buffer pool, the result being read. docs/security.md states it.
+int64_t WorkerMemoryHeadroom(int64_t memory_limit_bytes);
+
+std::string EncodeWorkerRequest(const WorkerRequest& request);
+Result<WorkerRequest> DecodeWorkerRequest(std::string_view text);
+
+// The worker's main: reads the request from `in_fd` to its end, writes events to `out_fd`.
+// Returns the process exit code (0 when every statement finished).
+int RunQueryWorker(int in_fd, int out_fd);
+
+// Fails with kResourceExhausted when the engine can read more than `max_scan_bytes`.
+Status CheckScanLimit(const QueryEngine& engine, int64_t max_scan_bytes, const std::string& workgroup);
+
+struct WorkerEvent {
+  enum class Kind { kConfined, kColumns, kRow, kEnd, kError };
+  Kind kind = Kind::kRow;
+  std::string line;  // the row (kRow) or the raw event
+  std::vector<std::pair<std::string, std::string>> columns;  // kColumns: name, type
+  int64_t rows = 0;                                          // kEnd
+  Status error;                                              // kError
+};
+
+class QueryProcess {
+ public:
+  // Starts `binary query-worker` and sends it `request`. `binary` empty: /proc/self/exe.
+  static Result<std::unique_ptr<QueryProcess>> Start(const std::string& binary, const std::string& request);
+  ~QueryProcess();
+  QueryProcess(const QueryProcess&) = delete;
+  QueryProcess& operator=(const QueryProcess&) = delete;
+
+  // The next event; nullopt when the worker closed its output (it ended or was killed).
+  // A line longer than `max_line` bytes is kResourceExhausted.
+  Result<std::optional<WorkerEvent>> Next(size_t max_line);
+  // SIGKILL, unless the worker was already reaped. Any thread; idempotent.
+  void Kill();
+  // Kills it if still running, reaps it, and describes how it ended ("exit 0", "killed by
+  // signal 9", ...).
+  std::string Reap();
+  // The largest resident set the worker reached, in bytes (after Reap()).
+  int64_t peak_rss_bytes() const { return peak_rss_bytes_; }
+
+ private:
+  QueryProcess() = default;
+  std::mutex mu_;
+  pid_t pid_ = -1;  // GUARDED_BY(mu_); -1 once reaped
+  int out_fd_ = -1;
+  std::string buffer_;
+  bool eof_ = false;
+  int64_t peak_rss_bytes_ = 0;
+};
+
+}  // namespace fleetlog

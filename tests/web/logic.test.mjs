@@ -1,0 +1,79 @@
+// Unit tests of the dashboard's pure logic (no browser): URL state, ranges and buckets,
+// statement shapes, the roll-up cut and the panels' SQL run against nothing but its text.
+//   node --test tests/web/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+globalThis.location = { pathname: '/', search: '' };
+const { readUrl, urlOf, rangeOf, bucketFor, DEFAULTS } = await import('../../web/src/state.js');
+const { shapeOf, literalFreePrefix, formatSql, fmtSeconds, fmtShare } = await import('../../web/src/format.js');
+const { rollupCut, metricsSql } = await import('../../web/src/panels.js');
+
+test('the URL holds the state and gives it back', () => {
+  const s = { ...DEFAULTS, p: 'query', cluster: 'sim-2', query: '123', range: '7d', tz: 'utc', sql: "SELECT 'a&b' -- x" };
+  const url = urlOf(s);
+  assert.equal(url.startsWith('/?'), true);
+  assert.deepEqual(readUrl(url.slice(1)), s);
+  assert.equal(urlOf(DEFAULTS), '/', 'defaults leave the URL bare');
+  assert.equal(readUrl('?range=bogus').range, DEFAULTS.range, 'an unknown range falls back');
+  assert.equal(readUrl('?range=custom&from=x&to=y').range, DEFAULTS.range, 'a custom range needs valid times');
+});
+
+test('ranges end now unless custom, and buckets keep charts to a bounded number of points', () => {
+  const now = new Date('2026-12-01T10:00:30Z');
+  const r = rangeOf({ ...DEFAULTS, range: '24h' }, now);
+  assert.equal(r.live, true);
+  assert.equal(r.to.toISOString(), '2026-12-01T10:01:00.000Z');
+  assert.equal(r.to - r.from, 24 * 3600e3);
+  const c = rangeOf({ ...DEFAULTS, range: 'custom', from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }, now);
+  assert.equal(c.live, false);
+  assert.equal(bucketFor(r, 48), 1800);
+  assert.equal(bucketFor({ from: new Date(0), to: new Date(30 * 86400e3) }, 48), 86400);
+  assert.equal(bucketFor({ from: new Date(0), to: new Date(30 * 86400e3) }, 120), 6 * 3600);
+});
+
+test('a statement shape ignores literals, blanks and case', () => {
+  const a = "SELECT * FROM sales WHERE id = 42 AND region = 'eu-west'  AND x > 3.5";
+  const b = "select *  from sales where id = 7 and region = 'us''east' and x > 10";
+  assert.equal(shapeOf(a), shapeOf(b));
+  assert.notEqual(shapeOf(a), shapeOf('SELECT * FROM sales WHERE id = 42'));
+  assert.equal(literalFreePrefix(a), 'SELECT * FROM sales WHERE id = ');
+  assert.ok(b.toLowerCase().startsWith(literalFreePrefix(b).toLowerCase()));
+  assert.equal(shapeOf('SELECT col1 FROM t2'), 'select col1 from t2', 'digits inside names are not literals');
+});
+
+test('formatting', () => {
+  assert.equal(formatSql("select a, b from t where x = 'from here' and y = 1 order by a"),
+               "SELECT a, b\nFROM t\nWHERE x = 'from here'\n  AND y = 1\nORDER BY a");
+  assert.equal(fmtSeconds(0.25), '250 ms');
+  assert.equal(fmtSeconds(90), '90.0 s');
+  assert.equal(fmtSeconds(3 * 3600), '3.0 h');
+  assert.equal(fmtShare(0.05), '5.0%');
+});
+
+test('the roll-up cut: roll-ups up to the oldest newest day, raw tables for clusters without', () => {
+  const fleet = { clusters: [{ name: 'a', rolled_up_to: '2026-11-29' }, { name: 'b', rolled_up_to: '2026-11-28' }, { name: 'c', rolled_up_to: null }] };
+  assert.deepEqual(rollupCut(fleet), { cut: '2026-11-28', raw: ['c'] });
+  assert.deepEqual(rollupCut(fleet, new Set(['a'])), { cut: '2026-11-29', raw: [] });
+  const tables = new Set(['stl_query', 'stl_wlm_query', 'stl_scan', 'rollup_hourly']);
+  const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') };
+  const sql = metricsSql({ range, bucketS: 86400, tables, cut: '2026-11-28', rawClusters: ['c'] });
+  assert.match(sql, /FROM rollup_hourly WHERE .*dt BETWEEN DATE '2026-11-01' AND DATE '2026-11-28'/s);
+  assert.match(sql, /cluster NOT IN \('c'\)/);
+  assert.match(sql, /dt > DATE '2026-11-28' OR cluster IN \('c'\)/);
+  const raw = metricsSql({ range, bucketS: 86400, tables, cut: null });
+  assert.doesNotMatch(raw, /rollup_hourly/, 'no cut: raw tables only');
+  const short = metricsSql({ range: { from: range.from, to: new Date('2026-11-01T06:00:00Z') }, bucketS: 300, tables, cut: '2026-11-28' });
+  assert.doesNotMatch(short, /rollup_hourly/, 'buckets under an hour come from raw tables');
+});
+
+test('packed metrics: one row per cluster, NULLs kept', async () => {
+  const { packedMetricsSql, unpackMetrics } = await import('../../web/src/panels.js');
+  const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
+  assert.match(packedMetricsSql({ range, bucketS: 3600, tables: new Set(['stl_query']), cut: null }), /GROUP BY cluster/);
+  assert.deepEqual(unpackMetrics('3600,10,1,2,0.5,;7200,3,0,0,,1.25'), [
+    { t: 3600, q: 10, aborted: 1, disk: 2, run: 0.5, queue: null },
+    { t: 7200, q: 3, aborted: 0, disk: 0, run: null, queue: 1.25 },
+  ]);
+  assert.deepEqual(unpackMetrics(null), []);
+});
