@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "test_util.h"
 
 namespace fleetlog {
@@ -115,6 +117,63 @@ TEST_F(CliSecurityTest, UnknownTableAndClusterNamesAreUsageErrors) {
   EXPECT_EQ(by_cluster.exit_code, 2) << by_cluster.err;
   auto known = test::RunFleetlog({"--config", config_, "compact", "--table", "stl_query", "--dry-run"});
   EXPECT_EQ(known.exit_code, 0) << known.err;
+}
+
+// After a full disk, `status` showed the tables whose export failed as "never" run, with no
+// error: the record of the failure could not be written either. The disk is a small tmpfs in
+// a user and mount namespace (`unshare -Urm`), so the whole scenario runs in one shell there.
+TEST(CliFullDiskTest, StatusNamesTheFailureAndTheNextExportLosesNothing) {
+  if (!test::HaveProgram("unshare") ||
+      test::RunProcess({"unshare", "-Urm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"}).exit_code != 0)
+    GTEST_SKIP() << "this machine does not allow a tmpfs in a user namespace (unshare -Urm)";
+  test::TempDir dir;
+  const std::string disk = dir.Sub("disk");
+  fs::create_directories(disk);
+  const std::string config =
+      test::WriteMinimalConfig(disk, "[[cluster]]\nname = \"sim-a\"\nkind = \"sim\"\nscale = 0.05\n\n"
+                                     "[[cluster]]\nname = \"sim-b\"\nkind = \"sim\"\nscale = 0.05\n");
+  const std::string fleetlog = test::FleetlogBinary() + " --config " + config;
+  const std::string script =
+      "mount -t tmpfs -o size=48m tmpfs " + disk + " || exit 90\n" +
+      // The config lived on the folder the tmpfs now covers: write it again.
+      "cp " + dir.Sub("fleetlog.toml.copy") + " " + config + "\n" +
+      fleetlog + " export --cluster sim-a >/dev/null 2>&1; echo \"first=$?\"\n" +
+      "dd if=/dev/zero of=" + disk + "/filler bs=64k 2>/dev/null; echo\n" +
+      fleetlog + " export --cluster sim-b >/dev/null 2>&1; echo \"full=$?\"\n" +
+      "echo '--- status full'\n" + fleetlog + " status --format json\n" +
+      "rm " + disk + "/filler\n" +
+      fleetlog + " export --cluster sim-b >/dev/null 2>&1; echo \"freed=$?\"\n" +
+      "echo '--- status freed'\n" + fleetlog + " status --format json\n";
+  fs::copy_file(config, dir.Sub("fleetlog.toml.copy"));
+  auto r = test::RunProcess({"unshare", "-Urm", "sh", "-c", script});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("first=0"));
+  EXPECT_THAT(r.out, HasSubstr("full=1"));
+  EXPECT_THAT(r.out, HasSubstr("freed=0"));
+  // The JSON array printed after `header`.
+  const auto status_after = [&](const std::string& header) {
+    const size_t from = r.out.find(header + "\n[");
+    const size_t to = r.out.find("\n]", from);
+    if (from == std::string::npos || to == std::string::npos) return nlohmann::json();
+    return nlohmann::json::parse(r.out.substr(from + header.size(), to + 2 - from - header.size()));
+  };
+  const auto full = status_after("--- status full"), freed = status_after("--- status freed");
+  ASSERT_TRUE(full.is_array() && freed.is_array()) << r.out << r.err;
+  // The failures are recorded in the reserve's space; tables after the first failure may
+  // then succeed in what the reserve freed, which is fine: nothing is committed twice or lost.
+  int failed = 0;
+  for (const auto& t : full) {
+    ASSERT_FALSE(t["last_run"].is_null()) << t.dump();  // never "never"
+    if (t["cluster"] == "sim-a") {
+      EXPECT_EQ(t["last_run"]["status"], "ok") << t.dump();
+    }
+    if (t["cluster"] != "sim-b" || t["last_run"]["status"] != "failed") continue;
+    EXPECT_THAT(t["last_error"].get<std::string>(), HasSubstr("space")) << t.dump();
+    ++failed;
+  }
+  EXPECT_GT(failed, 0) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("reserve")) << r.err;  // status warns that failures may be missing
+  for (const auto& t : freed) EXPECT_EQ(t["last_run"]["status"], "ok") << t.dump();
 }
 
 }  // namespace

@@ -1,6 +1,13 @@
 // The SQLite-backed state store. WAL with synchronous=FULL: a returned Commit() survives a
 // power cut. One connection, guarded by a mutex; other processes (readers such as
 // `fleetlog query`) open their own connections, which WAL lets run beside the writer.
+//
+// A writer keeps a reserve file beside the store (<path>.reserve). When the disk fills, the
+// export's writes fail and so would the record of that failure, leaving `status` showing the
+// tables as never run; instead RecordRun frees the reserve and records the failure in its space.
+// The next writer to open the store on a disk with room makes the reserve again.
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 
 #include "core/env.h"
@@ -50,9 +57,22 @@ std::optional<Timestamp> FromMicros(const std::optional<int64_t>& us) {
   return us ? std::optional(Timestamp::FromMicros(*us)) : std::nullopt;
 }
 
+// Room for the failure records of a cycle of a large fleet, WAL frames included.
+constexpr size_t kReserveBytes = 8 << 20;
+
 class SqliteStateStore final : public StateStore {
  public:
-  SqliteStateStore(Database db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+  SqliteStateStore(Database db, Env* env, std::string reserve_path)
+      : db_(std::move(db)), clock_(env->clock()), env_(env), reserve_path_(std::move(reserve_path)) {}
+
+  // Makes the reserve file when it is missing; a full disk leaves it missing (and is
+  // reported by the writes that follow, not here).
+  void KeepReserve() {
+    auto exists = env_->FileExists(reserve_path_);
+    if (!exists.ok() || *exists) return;
+    if (Status s = env_->WriteFile(reserve_path_, std::string(kReserveBytes, '\0'), {.mode = 0600}); !s.ok())
+      spdlog::warn("cannot make the state store's reserve {}: {}", reserve_path_, s.message());
+  }
 
   Result<int64_t> SchemaVersion() {
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare("PRAGMA user_version"));
@@ -99,6 +119,13 @@ class SqliteStateStore final : public StateStore {
 
   Result<int64_t> RecordRun(const RunRecord& run) override {
     std::lock_guard lock(mu_);
+    auto id = InsertRun(run);
+    if (id.ok() || id.status().code() != StatusCode::kResourceExhausted) return id;
+    auto exists = env_->FileExists(reserve_path_);
+    if (!exists.ok() || !*exists) return id;
+    spdlog::error("the disk holding the state store is full: freeing its {} MiB reserve to record the failure; "
+                  "free space on that disk", kReserveBytes >> 20);
+    if (Status s = env_->DeleteFile(reserve_path_); !s.ok()) return id;
     return InsertRun(run);
   }
 
@@ -357,6 +384,8 @@ class SqliteStateStore final : public StateStore {
   std::mutex mu_;
   Database db_;
   const Clock& clock_;
+  Env* const env_;
+  const std::string reserve_path_;
   int64_t version_ = 0;  // of the store's schema (kMigrations); set at open
 };
 
@@ -379,11 +408,18 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path
   if (mode == OpenMode::kReadWrite) RETURN_IF_ERROR(env->CreateDir(ParentDir(path)));
   const int flags = SQLITE_OPEN_READWRITE | (mode == OpenMode::kReadWrite ? SQLITE_OPEN_CREATE : 0);
   ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, flags));
-  RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+  if (mode == OpenMode::kReadWrite) {
+    // WAL is recorded in the file, so readers need not set it (setting it writes). The -wal and
+    // -shm files stay after the writer closes, so a reader needs no new space on a full disk.
+    RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = WAL"));
+    int persist = 1;
+    sqlite3_file_control(db.raw(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  }
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
-  auto store = std::make_unique<SqliteStateStore>(std::move(db), env->clock());
+  auto store = std::make_unique<SqliteStateStore>(std::move(db), env, path + ".reserve");
   RETURN_IF_ERROR(mode == OpenMode::kReadWrite ? store->Migrate() : store->ReadSchemaVersion());
+  if (mode == OpenMode::kReadWrite) store->KeepReserve();
   return std::unique_ptr<StateStore>(std::move(store));
 }
 

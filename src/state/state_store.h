@@ -135,7 +135,8 @@ enum class OpenMode { kReadWrite, kReadOnly };
 
 // Opens (creating and migrating when kReadWrite) the SQLite state store at `path`, a local
 // file (SQLite does its own I/O); `env` makes its folder and gives the clock for commit times.
-// kReadOnly fails with kNotFound when the file does not exist.
+// kReadOnly fails with kNotFound when the file does not exist. kReadWrite keeps an 8 MiB
+// reserve file at `path`.reserve that RecordRun frees to record a failure on a full disk.
 Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode,
                                                          Env* env = Env::Default());
 
