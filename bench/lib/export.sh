@@ -87,7 +87,7 @@ section_export() {
   if [[ $s == FAILED ]]; then
     echo
     echo "== export: $rows stl_query rows, PostgreSQL -> lake =="
-    export_failed "export time vs wire (psql \\copy to /dev/null)" "${dn_s[0]}s" "<= 1.5"
+    export_failed "export time vs wire (psql \\copy to /dev/null)" "${dn_s[0]}s" "<= 1.1"
     export_failed "export time vs csv|gzip" "${gz_s[0]}s" "< 1.0"
     note "fleetlog peak RSS before failing: ${rss} MB"
     pg postgres -c "DROP DATABASE $db"
@@ -104,8 +104,8 @@ section_export() {
   fl=$(echo "${fl_s[*]}" | median); dn=$(echo "${dn_s[*]}" | median); gz=$(echo "${gz_s[*]}" | median)
   echo
   echo "== export: $rows stl_query rows, PostgreSQL -> lake (median of $reps) =="
-  result "export time vs wire (psql \\copy to /dev/null)" "${fl}s" "${dn}s" "$(calc "$fl / $dn" 2)" "<= 1.5" \
-    "$(met_if "$fl <= 1.5 * $dn")"
+  result "export time vs wire (psql \\copy to /dev/null)" "${fl}s" "${dn}s" "$(calc "$fl / $dn" 2)" "<= 1.1" \
+    "$(met_if "$fl <= 1.1 * $dn")"
   result "export time vs csv|gzip" "${fl}s" "${gz}s" "$(calc "$fl / $gz" 2)" "< 1.0" "$(met_if "$fl < $gz")"
   result "export rows/s vs wire" "$(calc "$rows / $fl" 0)" "$(calc "$rows / $dn" 0)" "$(calc "$dn / $fl" 2)" "none" -
   note "csv|gzip: $(calc "$rows / $gz" 0) rows/s; output sizes: lake ${lake_mb} MB (zstd Parquet), csv.gz ${csv_mb} MB; fleetlog peak RSS $(echo "${fl_rss[*]}" | maximum) MB, CPU of the last run $(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$dir/time.log") s (user+sys)"

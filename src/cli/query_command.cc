@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <chrono>
 #include <iostream>
 #include <iterator>
 
@@ -10,6 +11,7 @@
 #include "query/engine.h"
 #include "query/worker.h"
 #include "query/format.h"
+#include "source/table_spec.h"
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
@@ -23,6 +25,12 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   AddOutputFlags(app, &opts->output);
   app.add_option("sql", opts->sql, "The SQL to run; - reads it from stdin")->required();
   return [&global, opts] {
+    // Where start-up goes, with --verbose: each phase's wall time since the command began.
+    const auto began = std::chrono::steady_clock::now();
+    const auto phase = [&began](const char* what) {
+      spdlog::debug("query: {} after {:.1f} ms", what,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count());
+    };
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
     // People at a terminal get an aligned table; a pipe gets CSV for the next program.
@@ -37,7 +45,8 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     EngineOptions options{.lake_root = config->lake_path,
                           .memory_limit_bytes = config->query.memory_limit_bytes,
                           .threads = config->query.threads,
-                          .views_for_sql = sql};
+                          .views_for_sql = sql,
+                          .cursor_columns = FileRangeColumns(*config)};
     // As the server's query workers: once the views are made, this process may read their
     // files only, and its memory is capped (stdout stays writable: it is already open).
     options.confine = [&options](const std::vector<std::string>& files) -> Status {
@@ -48,10 +57,16 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
       if (!confined.note.empty()) spdlog::debug("{}", confined.note);
       return Status::Ok();
     };
-    auto engine = QueryEngine::Open(options, state.get());
-    if (!engine.ok()) return Fail(engine.status());
+    phase("config and state store opened");
+    auto snapshot = LoadLakeSnapshot(state.get());
+    if (!snapshot.ok()) return Fail(snapshot.status());
     state.reset();
+    phase("snapshot of committed files loaded");
+    auto engine = QueryEngine::Open(options, *snapshot);
+    if (!engine.ok()) return Fail(engine.status());
+    phase("engine open (views made, process confined)");
     auto result = (*engine)->Run(sql);
+    phase("statement run");
     if (!result.ok()) {
       std::cerr << "fleetlog: query failed: " << result.status().message() << "\n";
       return static_cast<int>(kExitFailed);

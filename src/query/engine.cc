@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "query/fleet_views.h"
+#include "query/prune.h"
 #include "query/sql_lexer.h"
 
 namespace fleetlog {
@@ -48,11 +49,19 @@ class ViewSelection {
   }
 
   bool Wants(const std::string& table) const {
-    if (!words_ || words_->count(table)) return true;
+    return !words_ || words_->count(table) || ReadThroughView(table, *words_);
+  }
+
+  // Whether the statement may read `table` through a helper or fleet view named anywhere in
+  // it (yes when it reads the catalog).
+  bool MayReadThroughView(const std::string& table) const { return !words_ || ReadThroughView(table, *words_); }
+
+  // Whether one of `names` is a helper or fleet view that reads `table`.
+  static bool ReadThroughView(const std::string& table, const std::set<std::string>& names) {
     for (const auto& v : kTextViews)
-      if (table == v.table && words_->count(v.view)) return true;
+      if (table == v.table && names.count(v.view)) return true;
     for (const auto& v : FleetViews())
-      if (words_->count(v.name) && std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) return true;
+      if (names.count(v.name) && std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) return true;
     return false;
   }
 
@@ -183,6 +192,13 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
   }));
   ASSIGN_OR_RETURN(engine->conn_, duck::Connection::Open(engine->db_));
   auto& conn = *engine->conn_;
+  // Committed files never change, so their footers may be kept between statements: an
+  // engine that lives on (the server's query workers) reads each footer once.
+  RETURN_IF_ERROR(conn.Exec("SET parquet_metadata_cache = true"));
+
+  StatementRanges ranges;
+  if (options.views_for_sql && !options.cursor_columns.empty())
+    ranges = RangesOf(conn, *options.views_for_sql, options.cursor_columns);
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
@@ -202,13 +218,21 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
     }
     engine->tables_.push_back(std::move(info));
     if (!selection.Wants(table)) continue;
-    for (const auto* f : table_files) {
+    std::vector<const CommittedFile*> read = table_files;
+    if (auto bounded = ranges.bounded.find(table);
+        bounded != ranges.bounded.end() && !ranges.table_function && !selection.MayReadThroughView(table) &&
+        !ViewSelection::ReadThroughView(table, ranges.names)) {
+      read = PruneFiles(table_files, bounded->second);
+      // None can hold a row the statement reads; one keeps the view's columns as they are.
+      if (read.empty() && !table_files.empty()) read.push_back(table_files.front());
+    }
+    for (const auto* f : read) {
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext("table " + table));
       engine->readable_files_.push_back(options.lake_root + "/" + f->path);
       engine->readable_bytes_ += f->bytes;
     }
-    const std::string relation = table_files.empty() ? EmptyRelation(engine->tables_.back().columns)
-                                                     : FilesRelation(options.lake_root, table_files);
+    const std::string relation = read.empty() ? EmptyRelation(engine->tables_.back().columns)
+                                              : FilesRelation(options.lake_root, read);
     RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
                         .WithContext("creating the view of " + table));
     viewed.insert(table);
@@ -283,8 +307,12 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
                            "({})", names_before[static_cast<size_t>(std::find_if(types_before.begin(), types_before.end(),
                                [](duckdb_type t) { return !duck::IsReadableAsText(t); }) - types_before.begin())],
                            view.message());
-  ASSIGN_OR_RETURN(auto result, conn_->Query("SELECT " + select + " FROM fleetlog_result"));
-  result.DeclareTypes(std::move(types_before), std::move(names_before));
+  auto result = conn_->Query("SELECT " + select + " FROM fleetlog_result");
+  // The result is materialised: the view, which holds the user's text, goes now, so that
+  // the next statement of a kept engine cannot read it in duckdb_views().
+  RETURN_IF_ERROR(conn_->Exec("DROP VIEW IF EXISTS temp.fleetlog_result"));
+  if (!result.ok()) return result.status();
+  result->DeclareTypes(std::move(types_before), std::move(names_before));
   return result;
 }
 

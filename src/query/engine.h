@@ -10,7 +10,8 @@
 //     through one) is refused, never followed;
 //   - no extension is installed or loaded; memory and threads are capped.
 // docs/security.md says what else bounds a statement (the worker process, Landlock, rlimits).
-// Views read only the files of the partitions a query's filters on `cluster` and `dt` keep.
+// Views read only the files of the partitions a query's filters on `cluster` and `dt` keep,
+// and, given the tables' cursor columns, the files its filters on them can need (prune.h).
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
 // Thread-safety: Run() from one thread at a time; Interrupt() from any thread.
 #pragma once
@@ -40,6 +41,10 @@ struct EngineOptions {
   // the names of the helper views over them, occur in it as words (every table when it
   // reads the catalog). Opening then costs the same whatever the size of the lake.
   std::optional<std::string> views_for_sql;
+  // Tables whose committed files record the range of this column (min_cursor, max_cursor):
+  // with views_for_sql, a view reads only the files the statement can need by its filters
+  // on that column (query/prune.h); other tables, and other statements, read every file.
+  std::map<std::string, std::string> cursor_columns;
   // When set, called once the views are made and before DuckDB starts its worker threads
   // and locks its configuration, with the files the engine may read: the place to confine
   // the process (query/confine.h), since a kernel restriction reaches only threads started

@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -55,10 +57,88 @@ class Output {
   std::string buffer_;
 };
 
-int Fail(Output& out, const Status& s) {
+void SendError(Output& out, const Status& s) {
   out.Event({{"event", "error"}, {"code", StatusCodeName(s.code())}, {"message", s.message()}});
+}
+
+int Fail(Output& out, const Status& s) {
+  SendError(out, s);
   out.Flush();
   return 1;
+}
+
+// Lines from a descriptor: the request, then (a long-lived worker) one job per line.
+class LineInput {
+ public:
+  explicit LineInput(int fd) : fd_(fd) {}
+  // The next line without its newline; nullopt at the end of the input (a last line without
+  // a newline is still a line).
+  Result<std::optional<std::string>> Next() {
+    for (;;) {
+      if (const size_t newline = buffer_.find('\n', scanned_); newline != std::string::npos) {
+        std::string line = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        scanned_ = 0;
+        return std::optional(std::move(line));
+      }
+      scanned_ = buffer_.size();
+      if (eof_) {
+        if (buffer_.empty()) return std::optional<std::string>();
+        scanned_ = 0;
+        return std::optional(std::exchange(buffer_, std::string()));
+      }
+      char buf[1 << 16];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return IoError("cannot read the request: {}", std::strerror(errno));
+      if (n == 0) eof_ = true;
+      buffer_.append(buf, static_cast<size_t>(std::max<ssize_t>(n, 0)));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+  size_t scanned_ = 0;  // bytes of buffer_ known to hold no newline
+  bool eof_ = false;
+};
+
+// Runs one job's statements in order on `engine`, stopping at the first that fails.
+void RunJob(QueryEngine& engine, const WorkerRequest& request, const std::vector<std::string>& statements,
+            Output& out) {
+  for (const auto& sql : statements) {
+    if (Status s = CheckScanLimit(engine, request.max_scan_bytes, request.workgroup); !s.ok()) return SendError(out, s);
+    auto result = engine.Run(sql);
+    if (!result.ok()) return SendError(out, result.status());
+    const size_t cols = result->column_count(), rows = result->row_count();
+    json columns = json::array();
+    std::vector<duckdb_type> types(cols);
+    for (size_t c = 0; c < cols; ++c) {
+      types[c] = result->column_type(c);
+      columns.push_back({result->column_name(c), result->column_type_name(c)});
+    }
+    out.Event({{"event", "columns"}, {"columns", std::move(columns)}});
+    std::string line;
+    for (size_t row = 0; row < rows; ++row) {
+      line.clear();
+      AppendRowJson(*result, row, types, &line);
+      out.Line(line);
+    }
+    out.Event({{"event", "end"}, {"rows", rows}});
+    out.Flush();
+  }
+}
+
+// Writes all of `data` to a pipe.
+Status WriteAll(int fd, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return IoError("cannot send the request to the query worker: {}", std::strerror(errno));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -117,20 +197,19 @@ Status CheckScanLimit(const QueryEngine& engine, int64_t max_scan_bytes, const s
                "fewer tables or raise the limit", engine.readable_bytes(), which, max_scan_bytes, workgroup);
 }
 
+std::string EncodeWorkerJob(const std::vector<std::string>& statements) {
+  return json{{"statements", statements}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 int RunQueryWorker(int in_fd, int out_fd) {
   Output out(out_fd);
-  std::string text;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(in_fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Fail(out, IoError("cannot read the request: {}", std::strerror(errno)));
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  auto request = DecodeWorkerRequest(text);
+  LineInput in(in_fd);
+  auto first = in.Next();
+  if (!first.ok()) return Fail(out, first.status());
+  if (!first->has_value()) return Fail(out, InvalidArgument("the worker request is empty"));
+  auto request = DecodeWorkerRequest(**first);
   if (!request.ok()) return Fail(out, request.status());
-  text.clear();
+  first = std::optional<std::string>();
   // Before any user SQL, and before DuckDB starts its threads: from here on the process
   // can read the views' files and nothing else, and write only to the pipes it holds.
   Confinement confined;
@@ -149,31 +228,25 @@ int RunQueryWorker(int in_fd, int out_fd) {
              {"network_blocked", confined.network_blocked}, {"note", confined.note}, {"data_limit", limit}});
   out.Flush();  // the server starts the statement's clock when it reads this
 
-  for (const auto& sql : request->statements) {
-    if (Status s = CheckScanLimit(**engine, request->max_scan_bytes, request->workgroup); !s.ok()) return Fail(out, s);
-    auto result = (*engine)->Run(sql);
-    if (!result.ok()) return Fail(out, result.status());
-    const size_t cols = result->column_count(), rows = result->row_count();
-    json columns = json::array();
-    std::vector<duckdb_type> types(cols);
-    for (size_t c = 0; c < cols; ++c) {
-      types[c] = result->column_type(c);
-      columns.push_back({result->column_name(c), result->column_type_name(c)});
-    }
-    out.Event({{"event", "columns"}, {"columns", std::move(columns)}});
-    std::string line;
-    for (size_t row = 0; row < rows; ++row) {
-      line.clear();
-      AppendRowJson(*result, row, types, &line);
-      out.Line(line);
-    }
-    out.Event({{"event", "end"}, {"rows", rows}});
+  std::vector<std::string> statements = std::move(request->statements);
+  for (;;) {
+    RunJob(**engine, *request, statements, out);
+    out.Event({{"event", "ready"}});
     out.Flush();
+    auto line = in.Next();
+    if (!line.ok()) return Fail(out, line.status());
+    if (!line->has_value()) return 0;  // the parent closed our input: nothing more to run
+    const json job = json::parse(**line, nullptr, false);
+    if (job.is_discarded() || !job.is_object() || !job.contains("statements") || !job["statements"].is_array())
+      return Fail(out, InvalidArgument("the worker job is not {{\"statements\": [...]}}"));
+    statements.clear();
+    for (const auto& sql : job["statements"])
+      if (sql.is_string()) statements.push_back(sql.get<std::string>());
   }
-  return 0;
 }
 
-Result<std::unique_ptr<QueryProcess>> QueryProcess::Start(const std::string& binary, const std::string& request) {
+Result<std::unique_ptr<QueryProcess>> QueryProcess::Start(const std::string& binary, const std::string& request,
+                                                          bool keep_input_open) {
   const std::string path = binary.empty() ? "/proc/self/exe" : binary;
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return IoError("pipe: {}", std::strerror(errno));
@@ -209,24 +282,21 @@ Result<std::unique_ptr<QueryProcess>> QueryProcess::Start(const std::string& bin
   p->pid_ = pid;
   p->out_fd_ = out[0];
   // The worker reads the whole request before it writes, so this cannot deadlock.
-  size_t done = 0;
-  Status sent;
   ::signal(SIGPIPE, SIG_IGN);  // a worker that died early is an error here, not our end
-  while (done < request.size()) {
-    const ssize_t n = ::write(in[1], request.data() + done, request.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      sent = IoError("cannot send the request to the query worker: {}", std::strerror(errno));
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(in[1]);
+  Status sent = WriteAll(in[1], request + "\n");
+  if (keep_input_open && sent.ok()) p->in_fd_ = in[1];
+  else ::close(in[1]);
   if (!sent.ok()) return sent.WithContext("the worker " + p->Reap());
   return p;
 }
 
+Status QueryProcess::Send(const std::string& job) {
+  if (in_fd_ < 0) return Status(StatusCode::kInternal, "this query worker takes no further jobs");
+  return WriteAll(in_fd_, job + "\n");
+}
+
 QueryProcess::~QueryProcess() {
+  if (in_fd_ >= 0) ::close(in_fd_);  // a long-lived worker ends at the end of its input
   Reap();
   if (out_fd_ >= 0) ::close(out_fd_);
 }
@@ -264,6 +334,8 @@ Result<std::optional<WorkerEvent>> QueryProcess::Next(size_t max_line) {
   } else if (kind == "end") {
     e.kind = WorkerEvent::Kind::kEnd;
     e.rows = j.value("rows", int64_t{0});
+  } else if (kind == "ready") {
+    e.kind = WorkerEvent::Kind::kReady;
   } else if (kind == "error") {
     e.kind = WorkerEvent::Kind::kError;
     e.error = Status(CodeNamed(j.value("code", "")), j.value("message", "the query worker failed"));

@@ -2,13 +2,17 @@
 // batch, never in the process that holds the state store, the results and the HTTP server.
 //
 // The parent (QueryProcess) starts `<fleetlog binary> query-worker`, writes one request
-// (the engine options, the snapshot of committed files, the statements) to its stdin, and
-// reads events from its stdout, one per line:
+// (the engine options, the snapshot of committed files, the statements) to its stdin as one
+// line, and reads events from its stdout, one per line:
 //   {"event":"confined",...}            what confinement the kernel applied (once)
 //   {"event":"columns","columns":[..]}  a statement's result starts
 //   [v1,v2,...]                          one row, as AppendRowJson() writes it
 //   {"event":"end","rows":N}            the statement finished
-//   {"event":"error","code":C,"message":M}  the statement failed; the worker then exits
+//   {"event":"error","code":C,"message":M}  the statement failed; the rest of the job is not run
+//   {"event":"ready"}                    the job (the request's statements) is over
+// A worker whose stdin stays open is long-lived: after `ready` it reads the next job, one
+// line {"statements":[...]} (EncodeWorkerJob), runs it on the same engine, and so on until
+// its stdin closes. Its engine, and so its snapshot and the files it may read, never change.
 // The worker opens its engine (DuckDB's sandbox: exactly the views' files), then confines
 // itself (Landlock: read those files only, write nothing, no TCP; RLIMIT_DATA: the
 // workgroup's memory plus a stated headroom; no files written, no core dumps) before it
@@ -45,6 +49,8 @@ int64_t WorkerMemoryHeadroom(int64_t memory_limit_bytes);
 
 std::string EncodeWorkerRequest(const WorkerRequest& request);
 Result<WorkerRequest> DecodeWorkerRequest(std::string_view text);
+// The line that gives a long-lived worker its next statements (run in order, as a batch).
+std::string EncodeWorkerJob(const std::vector<std::string>& statements);
 
 // The worker's main: reads the request from `in_fd` to its end, writes events to `out_fd`.
 // Returns the process exit code (0 when every statement finished).
@@ -54,7 +60,7 @@ int RunQueryWorker(int in_fd, int out_fd);
 Status CheckScanLimit(const QueryEngine& engine, int64_t max_scan_bytes, const std::string& workgroup);
 
 struct WorkerEvent {
-  enum class Kind { kConfined, kColumns, kRow, kEnd, kError };
+  enum class Kind { kConfined, kColumns, kRow, kEnd, kError, kReady };
   Kind kind = Kind::kRow;
   std::string line;  // the row (kRow) or the raw event
   std::vector<std::pair<std::string, std::string>> columns;  // kColumns: name, type
@@ -65,7 +71,9 @@ struct WorkerEvent {
 class QueryProcess {
  public:
   // Starts `binary query-worker` and sends it `request`. `binary` empty: /proc/self/exe.
-  static Result<std::unique_ptr<QueryProcess>> Start(const std::string& binary, const std::string& request);
+  // With `keep_input_open` the worker is long-lived: Send() gives it further jobs.
+  static Result<std::unique_ptr<QueryProcess>> Start(const std::string& binary, const std::string& request,
+                                                     bool keep_input_open = false);
   ~QueryProcess();
   QueryProcess(const QueryProcess&) = delete;
   QueryProcess& operator=(const QueryProcess&) = delete;
@@ -73,6 +81,8 @@ class QueryProcess {
   // The next event; nullopt when the worker closed its output (it ended or was killed).
   // A line longer than `max_line` bytes is kResourceExhausted.
   Result<std::optional<WorkerEvent>> Next(size_t max_line);
+  // Sends a long-lived worker its next job (EncodeWorkerJob); call after its `ready`.
+  Status Send(const std::string& job);
   // SIGKILL, unless the worker was already reaped. Any thread; idempotent.
   void Kill();
   // Kills it if still running, reaps it, and describes how it ended ("exit 0", "killed by
@@ -85,6 +95,7 @@ class QueryProcess {
   QueryProcess() = default;
   std::mutex mu_;
   pid_t pid_ = -1;  // GUARDED_BY(mu_); -1 once reaped
+  int in_fd_ = -1;  // a long-lived worker's stdin; -1 when closed
   int out_fd_ = -1;
   std::string buffer_;
   bool eof_ = false;

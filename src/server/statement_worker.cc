@@ -27,10 +27,16 @@ void StatementService::WorkerLoop() {
   std::unique_lock lock(mu_);
   while (true) {
     std::optional<Workgroups::Picked> picked;
-    // The budget counts workgroup memory limits; each worker may add its headroom on top.
+    // The budget counts workgroup memory limits, of running and of kept idle workers; each
+    // worker may add its headroom on top. Idle workers are ended while a statement waits
+    // for their memory.
     work_cv_.wait(lock, [&] {
-      const int64_t free = memory_in_use_ == 0 ? INT64_MAX : memory_budget_ - memory_in_use_;
-      return stopping_ || (picked = workgroups_.Pick(free)).has_value();
+      if (stopping_) return true;
+      for (;;) {
+        const int64_t used = memory_in_use_ + pool_.IdleMemory();
+        if ((picked = workgroups_.Pick(used == 0 ? INT64_MAX : memory_budget_ - used))) return true;
+        if (!pool_.EvictIdle()) return false;
+      }
     });
     if (!picked) return;
     StatementPtr st = by_id_.at(picked->id);
@@ -73,7 +79,8 @@ void StatementService::WatchdogLoop() {
 }
 
 Status StatementService::RunSub(const StatementPtr& st, size_t i, QueryProcess& worker, StoredResultInfo* stored,
-                                bool* has_result) {
+                                bool* has_result, bool* in_step) {
+  *in_step = false;
   // A row may be as long as the whole result may be; the line bound keeps a worker from
   // making this process buffer more.
   const size_t max_line = static_cast<size_t>(std::max<int64_t>(options_.limits.cap_bytes, 1 << 20));
@@ -113,12 +120,16 @@ Status StatementService::RunSub(const StatementPtr& st, size_t i, QueryProcess& 
         RETURN_IF_ERROR(writer->AddRow(e.line));
         break;
       case WorkerEvent::Kind::kEnd:
+        *in_step = true;
         if (writer) {
           ASSIGN_OR_RETURN(*stored, writer->Finish());
         }
         return Status::Ok();
       case WorkerEvent::Kind::kError:
+        *in_step = true;
         return e.error;
+      case WorkerEvent::Kind::kReady:
+        return Status(StatusCode::kInternal, "the query worker ended the job before the statement");
     }
   }
 }
@@ -129,38 +140,26 @@ void StatementService::Run(const StatementPtr& st) {
     std::lock_guard lock(mu_);
     wg = *workgroups_.Find(st->workgroup);
   }
-  WorkerRequest request{.engine = {.lake_root = options_.lake_root,
-                                   .memory_limit_bytes = wg.memory_limit_bytes,
-                                   .threads = options_.engine_threads,
-                                   .views_for_sql = ""},
-                        .max_scan_bytes = wg.max_scan_bytes,
-                        .workgroup = wg.name};
-  for (const auto& sub : st->subs) {
-    *request.engine.views_for_sql += sub.sql + "\n";
-    request.statements.push_back(sub.sql);
-  }
-  std::unique_ptr<QueryProcess> worker;
+  std::vector<std::string> statements;
+  for (const auto& sub : st->subs) statements.push_back(sub.sql);
+  WorkerPool::Lease lease;
   Status start_error;
-  if (auto snapshot = LoadLakeSnapshot(state_); snapshot.ok()) {
-    request.snapshot = std::move(snapshot).value();
-    auto started = QueryProcess::Start(options_.query_worker, EncodeWorkerRequest(request));
-    if (started.ok()) worker = std::move(started).value();
-    else start_error = started.status();
-  } else {
-    start_error = snapshot.status();
-  }
-  request = {};
+  if (auto acquired = pool_.Acquire(wg, statements); acquired.ok()) lease = std::move(acquired).value();
+  else start_error = acquired.status();
+  QueryProcess* const worker = lease.process.get();
   {
     std::lock_guard lock(mu_);
-    st->process = worker.get();
+    st->process = worker;
     st->status = StatementStatus::kStarted;
     st->started = st->updated = Now();
-    st->deadline = st->started + wg.timeout + kWorkerStartLimit;
+    // A kept worker's engine is open already: no `confined` event starts the clock.
+    st->deadline = st->started + wg.timeout + (lease.reused ? Duration() : kWorkerStartLimit);
     running_.push_back(st);
     if (st->stop && worker) worker->Kill();
   }
 
   size_t last = 0;
+  bool in_step = worker != nullptr;  // whether the worker may run another job afterwards
   for (size_t i = 0; i < st->subs.size(); ++i) {
     last = i;
     SubStatement& sub = st->subs[i];
@@ -174,10 +173,11 @@ void StatementService::Run(const StatementPtr& st) {
     // No exception may leave a worker thread: one thrown here fails this statement only.
     Status status;
     try {
-      status = worker ? RunSub(st, i, *worker, &stored, &has_result)
+      status = worker ? RunSub(st, i, *worker, &stored, &has_result, &in_step)
                       : start_error.WithContext("cannot start the query worker");
     } catch (const std::exception& e) {
       status = Internal("unexpected error: {}", e.what());
+      in_step = false;
     }
     std::lock_guard lock(mu_);
     sub.ended = st->updated = Now();
@@ -210,9 +210,23 @@ void StatementService::Run(const StatementPtr& st) {
     }
   }
 
+  // The worker runs another statement only if this one's job finished in step and
+  // unstopped (its last event read is the job's `ready`). After a failure it is not kept:
+  // an engine that ran out of memory, say, is not trusted with the next statement.
+  bool reusable = in_step && lease.pooled;
   {
     std::lock_guard lock(mu_);
-    st->process = nullptr;  // before `worker` is destroyed, so the watchdog no longer touches it
+    reusable = reusable && st->subs[last].status == StatementStatus::kFinished;
+  }
+  if (reusable) {
+    auto ready = worker->Next(1 << 20);
+    reusable = ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady;
+  }
+  {
+    std::lock_guard lock(mu_);
+    // A stop requested until here may have killed the worker: it is not kept.
+    reusable = reusable && st->stop_reason == StopReason::kNone;
+    st->process = nullptr;  // before the worker is kept or ended, so the watchdog no longer touches it
     running_.erase(std::find(running_.begin(), running_.end(), st));
     for (size_t i = last + 1; i < st->subs.size(); ++i) {
       st->subs[i].status = StatementStatus::kAborted;
@@ -223,6 +237,8 @@ void StatementService::Run(const StatementPtr& st) {
     workgroups_.Finish(st->workgroup, OutcomeOf(st->status));
     spdlog::debug("statement {} {} in workgroup {}", st->id, StatementStatusName(st->status), st->workgroup);
   }
+  if (reusable) pool_.Release(std::move(lease));
+  lease = {};
   Persist(st);
 }
 

@@ -19,6 +19,12 @@ constexpr size_t kMaxBatch = 40;  // as the Redshift Data API
 constexpr size_t kMaxName = 500;
 constexpr size_t kMaxClientToken = 64;
 
+int MostConcurrent(const std::vector<WorkgroupConfig>& workgroups) {
+  int most = 1;
+  for (const auto& wg : workgroups) most = std::max(most, wg.max_concurrent);
+  return most;
+}
+
 const char* const kStatusNames[] = {"SUBMITTED", "PICKED", "STARTED", "FINISHED", "ABORTED", "FAILED"};
 
 std::string NewStatementId() {
@@ -42,7 +48,12 @@ StatementService::StatementService(StatementServiceOptions options, StateStore* 
     : options_(std::move(options)),
       state_(state),
       clock_(options_.clock ? options_.clock : &system_clock_),
-      workgroups_(options_.workgroups) {
+      workgroups_(options_.workgroups),
+      // As many idle workers per workgroup as statements may run in one at a time (the
+      // dashboard asks for its panels together); their memory counts against the budget.
+      pool_({.binary = options_.query_worker, .lake_root = options_.lake_root, .threads = options_.engine_threads,
+             .max_idle_per_workgroup = MostConcurrent(options_.workgroups)},
+            state) {
   memory_budget_ = options_.memory_budget;
   if (memory_budget_ <= 0) memory_budget_ = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;
 }
@@ -107,6 +118,8 @@ void StatementService::Stop() {
   stop_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  while (pool_.EvictIdle()) {
+  }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // another server may take the folder now
   lock_fd_ = -1;
 }

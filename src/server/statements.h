@@ -1,8 +1,9 @@
 // Statements, after the Redshift Data API: SQL submitted to a workgroup, queued, run on a
-// bounded pool of workers, each statement (or batch) in a query worker process of its own
-// (query/worker.h: a sandboxed QueryEngine over the state store's current snapshot,
-// confined by the kernel), and its result written by this service, never by the
-// statement, and kept on disk for result_ttl.
+// bounded pool of workers, each statement (or batch) in a query worker process (query/
+// worker.h: a sandboxed QueryEngine over the state store's current snapshot, confined by
+// the kernel) that runs one statement at a time and is kept for the workgroup's next
+// statement while the snapshot is current (server/worker_pool.h), and its result written by
+// this service, never by the statement, and kept on disk for result_ttl.
 //
 // Lifecycle: SUBMITTED (queued) -> PICKED (a worker took it, the engine opens) -> STARTED
 // (SQL running) -> FINISHED | FAILED | ABORTED. Cancel makes a queued or running statement
@@ -10,7 +11,8 @@
 // same way (within a watchdog tick, 20 ms) and makes it FAILED with a message naming the
 // limit. Its memory is the worker's: the workgroup's memory_limit plus a stated headroom
 // (WorkerMemoryHeadroom), beyond which the worker's allocations fail. Statements start only
-// while the sum of their workers' memory stays within memory_budget (one always may run).
+// while the sum of their workers' memory, idle kept workers included, stays within
+// memory_budget (one always may run): idle workers are ended to make room.
 //
 // A batch runs its statements in order on one engine; they are the sub-statements
 // "<id>:1".."<id>:n", the batch stops at the first that does not finish, and the batch's
@@ -18,7 +20,9 @@
 //
 // Scan limit: before a (sub-)statement runs, the bytes of every file its engine can open
 // (the committed files of the views made for the request; DuckDB may open no other file)
-// are summed; over the workgroup's max_scan_bytes the statement FAILS unrun. This bounds
+// are summed; over the workgroup's max_scan_bytes the statement FAILS unrun. (A workgroup
+// whose limit is below the whole lake gets a fresh worker per statement, with views for the
+// tables the statement names only, so that this sum is the statement's.) This bounds
 // what it reads however it names the files (query_table, quoting, computed names, globs).
 // A table named anywhere in the text, even in a string, gets a view and so counts.
 //
@@ -49,6 +53,7 @@
 #include "server/result_store.h"
 #include "server/sql_text.h"
 #include "server/workgroups.h"
+#include "server/worker_pool.h"
 #include "state/state_store.h"
 
 namespace fleetlog {
@@ -140,6 +145,8 @@ class StatementService {
   Result<StoredResult> GetResult(const Principal& who, const std::string& id);
 
   std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> WorkgroupStats();
+  // Query worker processes started so far (kept workers serve many statements each).
+  int64_t WorkersStarted() { return pool_.workers_started(); }
   // The lake's tables, from a fresh engine over the current snapshot.
   Result<std::vector<LakeTable>> Tables();
   // Forgets ended statements older than result_ttl and removes their results; returns how
@@ -194,7 +201,10 @@ class StatementService {
   void WatchdogLoop();
   void Run(const StatementPtr& st);
   // Runs sub-statement `i` of `st` to its end in `worker` (the worker runs them in order).
-  Status RunSub(const StatementPtr& st, size_t i, QueryProcess& worker, StoredResultInfo* stored, bool* has_result);
+  // `*in_step` says whether the worker's output ended where the sub-statement's did (its
+  // `end` or `error` event), so that it may run more.
+  Status RunSub(const StatementPtr& st, size_t i, QueryProcess& worker, StoredResultInfo* stored, bool* has_result,
+                bool* in_step);
   void RequestStopLocked(Statement& st, StopReason reason);
   std::string ResultDir(const std::string& id, int sub) const;
 
@@ -217,6 +227,7 @@ class StatementService {
   bool started_ = false, stopping_ = false;        // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
   int lock_fd_ = -1;  // flock()ed <results_dir>/.lock, held while the service lives
+  WorkerPool pool_;   // after the threads' members: ended once Stop() joined them
 };
 
 }  // namespace fleetlog

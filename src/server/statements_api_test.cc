@@ -190,6 +190,41 @@ TEST_F(ApiTest, BatchRunsInOrderAndStopsAtTheFirstFailure) {
   EXPECT_EQ(f["sub_statements"][2]["status"], "ABORTED");
 }
 
+TEST_F(ApiTest, StatementsReuseWorkersUntilACommitWhichDoesNotWaitForRunningOnes) {
+  StartServer();
+  const std::string count = "SELECT count(*) AS n FROM stl_query";
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = Submit({{"sql", count}});
+    ASSERT_EQ(WaitFor(id)["status"], "FINISHED");
+    EXPECT_EQ(Get("/v1/statements/" + id + "/result").second["records"], (json{{240}}));
+  }
+  EXPECT_EQ(server_->statements().WorkersStarted(), 1);  // one worker served all three
+
+  // A batch whose first statement has answered and whose second runs until cancelled.
+  auto [status, body] = Post("/v1/statements/batch", json{{"sqls", {count, kLongSql}}}.dump());
+  ASSERT_EQ(status, 200) << body.dump();
+  const std::string running = body["id"];
+  ASSERT_EQ(WaitFor(running + ":1", "FINISHED")["status"], "FINISHED");
+
+  // The commit returns while the batch runs; new statements see it at once, in new workers.
+  LakeLayout lake(dir_ + "/lake");
+  auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(CommitTestQueries(**writer, *state_, "gamma", 30, *ParseTimestamp("2026-01-10 00:00:00")).ok());
+  const std::string after = Submit({{"sql", count}});
+  ASSERT_EQ(WaitFor(after)["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + after + "/result").second["records"], (json{{270}}));
+
+  // The batch still runs: the commit neither waited for it nor stopped it. (That a running
+  // statement's answer is its own snapshot's: WorkerPoolTest.CommitDuringARunningStatement...)
+  EXPECT_EQ(Describe(running + ":2")["status"], "STARTED");
+  EXPECT_EQ(Post("/v1/statements/" + running + "/cancel", "").first, 200);
+  EXPECT_EQ(WaitFor(running)["status"], "ABORTED");
+  const std::string last = Submit({{"sql", count}});
+  ASSERT_EQ(WaitFor(last)["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + last + "/result").second["records"], (json{{270}}));
+}
+
 TEST_F(ApiTest, ListFiltersAndPages) {
   StartServer();
   for (int i = 0; i < 5; ++i) WaitFor(Submit({{"sql", "SELECT " + std::to_string(i)}, {"name", "report-" + std::to_string(i)}}));

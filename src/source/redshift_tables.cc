@@ -103,6 +103,17 @@ std::vector<TableSpec> TableSpecsFor(const Config& config, const ClusterConfig& 
   return specs;
 }
 
+std::map<std::string, std::string> FileRangeColumns(const Config& config) {
+  std::map<std::string, std::string> columns;
+  // As the exporter partitions (exporter/table_export.cc): by the table's own cursor only.
+  const auto add = [&columns](const TableSpec& spec) {
+    if (spec.parent.empty() && !spec.cursor.empty()) columns[spec.name] = spec.cursor;
+  };
+  for (const auto& spec : RedshiftTables()) add(spec);
+  for (const auto& q : config.custom) add(CustomTableSpec(q));
+  return columns;
+}
+
 Duration EffectiveHoldBack(const Config& config, const TableSpec& spec) {
   auto it = config.table_overrides.find(spec.name);
   if (it != config.table_overrides.end() && it->second.settle) return *it->second.settle;

@@ -4,6 +4,7 @@
 // Thread-safety: immutable values.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ TableSpec RunningQueriesSpec();
 
 // The specs a cluster exports, in export order (parents before their children).
 std::vector<TableSpec> TableSpecsFor(const Config& config, const ClusterConfig& cluster);
+
+// Table -> the column whose range each of its committed files records (min_cursor,
+// max_cursor): the cursor of every table that has its own (children of a parent record the
+// parent's instead, so they are absent), the Redshift tables' and the [[custom]] queries'.
+std::map<std::string, std::string> FileRangeColumns(const Config& config);
 
 // How long rows of `spec` wait after the cycle's upper bound: [table.NAME].settle when
 // set, else the spec's hold_back.

@@ -107,6 +107,7 @@ class SqliteStateStore final : public StateStore {
 
   Result<int64_t> Commit(const CommitRequest& request) override {
     std::lock_guard lock(mu_);
+    ++writes_;
     RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
     auto result = CommitLocked(request);
     if (!result.ok()) {
@@ -119,6 +120,7 @@ class SqliteStateStore final : public StateStore {
 
   Result<int64_t> RecordRun(const RunRecord& run) override {
     std::lock_guard lock(mu_);
+    ++writes_;
     auto id = InsertRun(run);
     if (id.ok() || id.status().code() != StatusCode::kResourceExhausted) return id;
     auto exists = env_->FileExists(reserve_path_);
@@ -258,6 +260,7 @@ class SqliteStateStore final : public StateStore {
 
   Status PutValue(const std::string& key, const std::string& value) override {
     std::lock_guard lock(mu_);
+    ++writes_;
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"));
     stmt.Bind(1, key).BindBlob(2, value);
     return stmt.Run();
@@ -265,9 +268,18 @@ class SqliteStateStore final : public StateStore {
 
   Status DeleteValue(const std::string& key) override {
     std::lock_guard lock(mu_);
+    ++writes_;
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare("DELETE FROM kv WHERE key = ?"));
     stmt.Bind(1, key);
     return stmt.Run();
+  }
+
+  // SQLite's data_version moves when another connection commits; writes_ counts this one's.
+  Result<std::string> ChangeMark() override {
+    std::lock_guard lock(mu_);
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("PRAGMA data_version"));
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    return fmt::format("{}.{}", row ? stmt.Int(0) : -1, writes_);
   }
 
   Result<std::vector<std::string>> ListKeys(const std::string& prefix) override {
@@ -369,6 +381,7 @@ class SqliteStateStore final : public StateStore {
   }
 
   Status UpdateEach(const std::vector<int64_t>& ids, const std::string& sql) {
+    ++writes_;
     RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
     for (int64_t id : ids) {
       auto stmt = db_.Prepare(sql);
@@ -387,6 +400,7 @@ class SqliteStateStore final : public StateStore {
   Env* const env_;
   const std::string reserve_path_;
   int64_t version_ = 0;  // of the store's schema (kMigrations); set at open
+  uint64_t writes_ = 0;  // GUARDED_BY(mu_): changes made through this connection
 };
 
 }  // namespace

@@ -129,6 +129,11 @@ class StateStore {
   virtual Status PutValue(const std::string& key, const std::string& value) = 0;
   virtual Status DeleteValue(const std::string& key) = 0;
   virtual Result<std::vector<std::string>> ListKeys(const std::string& prefix) = 0;
+
+  // A cheap mark of the store's contents: it differs between two calls whenever anything
+  // may have changed in between (through this object or any other connection), so a reader
+  // that keeps what it loaded reloads only when the mark moves. Empty: unknown (reload).
+  virtual Result<std::string> ChangeMark() { return std::string(); }
 };
 
 enum class OpenMode { kReadWrite, kReadOnly };

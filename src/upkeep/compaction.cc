@@ -74,12 +74,17 @@ Result<PartitionCompaction> CompactFiles(StateStore& state, const LakeLayout& la
   const Timestamp started = lake.env().Now();
   int64_t rows = 0, bytes = 0;
   std::optional<Timestamp> min_cursor, max_cursor;
+  bool ranges_known = true;
   for (const auto& f : files) {
     rows += f.rows;
     bytes += f.bytes;
+    ranges_known = ranges_known && f.min_cursor && f.max_cursor;
     if (f.min_cursor && (!min_cursor || *f.min_cursor < *min_cursor)) min_cursor = f.min_cursor;
     if (f.max_cursor && (!max_cursor || *f.max_cursor > *max_cursor)) max_cursor = f.max_cursor;
   }
+  // A range must cover every row (queries skip files by it): one input without its range
+  // leaves the merged file's range unknown.
+  if (!ranges_known) min_cursor = max_cursor = std::nullopt;
   const int64_t outputs = std::max<int64_t>(1, (bytes + target_file_bytes - 1) / std::max<int64_t>(1, target_file_bytes));
   ASSIGN_OR_RETURN(auto staged, StageMerged(conn, lake, files, OrderBy(sort_columns), rows, outputs));
 

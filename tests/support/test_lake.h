@@ -44,25 +44,30 @@ inline const TableSchema kTestQuerySchema = {
     {"userid", ColumnType::kInt32},      {"query", ColumnType::kInt32},     {"querytxt", ColumnType::kVarchar},
     {"starttime", ColumnType::kTimestamp}, {"endtime", ColumnType::kTimestamp}, {"aborted", ColumnType::kInt32}};
 
+// Commits `rows` rows of stl_query for `cluster` into the lake at `root` (already prepared),
+// one query a minute from `start`.
+inline Status CommitTestQueries(LakeWriter& writer, StateStore& state, const std::string& cluster, int rows,
+                                Timestamp start) {
+  return CommitTestRows(writer, state, "stl_query", cluster, kTestQuerySchema, "endtime", {"query", "starttime"},
+                        start + Duration::Minutes(rows + 1), [&](RowBatch& b) {
+    for (int i = 0; i < rows; ++i) {
+      const int64_t begin = start.micros() + int64_t{i} * 60'000'000;
+      b.column(0).AppendInt(100 + i % 3);
+      b.column(1).AppendInt(i + 1);
+      b.column(2).AppendString("select " + std::to_string(i) + " from sales where note = 'it''s'");
+      b.column(3).AppendInt(begin);
+      b.column(4).AppendInt(begin + (i % 10 + 1) * 1'000'000);
+      b.column(5).AppendInt(i % 17 == 0);
+    }
+  });
+}
+
 // Commits `rows` rows of stl_query per cluster ("alpha", "beta"), one query a minute from `start`.
 inline Status WriteTestLake(const std::string& root, StateStore& state, int rows, Timestamp start) {
   LakeLayout lake(root);
   RETURN_IF_ERROR(lake.Prepare());
   ASSIGN_OR_RETURN(auto writer, LakeWriter::Open(lake, 256LL << 20, 1));
-  for (const char* cluster : {"alpha", "beta"}) {
-    RETURN_IF_ERROR(CommitTestRows(*writer, state, "stl_query", cluster, kTestQuerySchema, "endtime",
-                                   {"query", "starttime"}, start + Duration::Minutes(rows + 1), [&](RowBatch& b) {
-      for (int i = 0; i < rows; ++i) {
-        const int64_t begin = start.micros() + int64_t{i} * 60'000'000;
-        b.column(0).AppendInt(100 + i % 3);
-        b.column(1).AppendInt(i + 1);
-        b.column(2).AppendString("select " + std::to_string(i) + " from sales where note = 'it''s'");
-        b.column(3).AppendInt(begin);
-        b.column(4).AppendInt(begin + (i % 10 + 1) * 1'000'000);
-        b.column(5).AppendInt(i % 17 == 0);
-      }
-    }));
-  }
+  for (const char* cluster : {"alpha", "beta"}) RETURN_IF_ERROR(CommitTestQueries(*writer, state, cluster, rows, start));
   return Status::Ok();
 }
 

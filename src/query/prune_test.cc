@@ -1,0 +1,214 @@
+// File pruning: what bounds a statement sets, and, differentially, that an engine whose
+// views read the pruned files answers every query exactly as one reading every file.
+#include "query/prune.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "core/fs.h"
+#include "query/engine.h"
+#include "test_lake.h"
+
+namespace fleetlog {
+namespace {
+
+const std::map<std::string, std::string> kCursors = {
+    {"stl_query", "endtime"}, {"stl_wlm_query", "service_class_end_time"}, {"stl_alert_event_log", "event_time"}};
+
+int64_t Micros(const char* at) { return ParseTimestamp(at)->micros(); }
+
+class RangesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = duck::Database::OpenInMemory({{"autoload_known_extensions", "false"},
+                                            {"autoinstall_known_extensions", "false"}});
+    ASSERT_TRUE(db.ok());
+    auto conn = duck::Connection::Open(*db);
+    ASSERT_TRUE(conn.ok());
+    db_ = *db;
+    conn_ = std::move(conn).value();
+  }
+  StatementRanges Of(const std::string& sql) { return RangesOf(*conn_, sql, kCursors); }
+
+  std::shared_ptr<duck::Database> db_;
+  std::unique_ptr<duck::Connection> conn_;
+};
+
+TEST_F(RangesTest, BoundsFromTopLevelComparisonsWithConstants) {
+  auto r = Of("SELECT count(*) FROM stl_query WHERE endtime >= TIMESTAMP '2026-01-10' - INTERVAL '1 day' "
+              "AND cluster = 'a' AND endtime < '2026-01-10 06:00:00'");
+  ASSERT_EQ(r.bounded.count("stl_query"), 1u);
+  ASSERT_EQ(r.bounded["stl_query"].size(), 1u);
+  EXPECT_EQ(r.bounded["stl_query"][0].lower, Micros("2026-01-09 00:00:00"));
+  EXPECT_EQ(r.bounded["stl_query"][0].upper, Micros("2026-01-10 06:00:00"));
+
+  auto flipped = Of("SELECT 1 FROM STL_QUERY q WHERE DATE '2026-01-05' <= q.EndTime");
+  ASSERT_EQ(flipped.bounded.count("stl_query"), 1u);
+  EXPECT_EQ(flipped.bounded["stl_query"][0].lower, Micros("2026-01-05 00:00:00"));
+  EXPECT_FALSE(flipped.bounded["stl_query"][0].upper);
+
+  // Both sides of a join, each by its own alias; every reference of a table must be bounded.
+  auto join = Of("SELECT 1 FROM stl_query q JOIN stl_wlm_query w USING (cluster, query) "
+                 "WHERE q.endtime = TIMESTAMP '2026-01-02 03:04:05' AND w.service_class_end_time > '2026-01-01'");
+  EXPECT_EQ(join.bounded["stl_query"][0].lower, Micros("2026-01-02 03:04:05"));
+  EXPECT_EQ(join.bounded["stl_query"][0].upper, Micros("2026-01-02 03:04:05"));
+  EXPECT_EQ(join.bounded["stl_wlm_query"][0].lower, Micros("2026-01-01 00:00:00"));
+
+  auto two = Of("WITH a AS (SELECT * FROM stl_query WHERE endtime >= '2026-01-03'), "
+                "b AS (SELECT * FROM stl_query WHERE endtime <= '2026-01-01') SELECT * FROM a UNION ALL SELECT * FROM b");
+  ASSERT_EQ(two.bounded["stl_query"].size(), 2u);
+  EXPECT_TRUE(two.names.count("a"));
+}
+
+TEST_F(RangesTest, AnythingInDoubtSetsNoBound) {
+  const char* unbounded[] = {
+      "SELECT 1 FROM stl_query WHERE endtime >= '2026-01-01' OR query = 3",            // OR
+      "SELECT 1 FROM stl_query WHERE endtime >= now() - INTERVAL 1 HOUR",              // the clock
+      "SELECT 1 FROM stl_query WHERE endtime >= (SELECT max(endtime) FROM stl_query)",  // not constant; 2nd reference
+      "SELECT 1 FROM stl_query q, stl_wlm_query w WHERE endtime >= '2026-01-01'",       // unqualified in a join
+      "SELECT 1 FROM stl_query WHERE starttime >= '2026-01-01'",                        // not the cursor
+      "SELECT 1 FROM stl_query WHERE endtime >= '2026-01-01' UNION ALL SELECT 1 FROM stl_query",
+      "SELECT 1 FROM stl_wlm_query w ASOF JOIN stl_query q ON w.exec_start_time >= q.endtime "
+      "WHERE q.endtime <= '2026-01-01'",                                                // ASOF picks by what is there
+      "SELECT 1 FROM stl_query USING SAMPLE 10 WHERE endtime >= '2026-01-01'",
+      "SELECT 1 FROM main.stl_query WHERE endtime >= '2026-01-01'",
+      "SELECT 1 FROM stl_query WHERE endtime::DATE >= '2026-01-01'",
+      "SELECT 1 FROM stl_query WHERE endtime >= 42",
+      "EXPLAIN SELECT 1 FROM stl_query WHERE endtime >= '2026-01-01'",
+      "SELECT 1 FROM stl_query WHERE endtime >= '2026-01-01'; SELECT 2",
+  };
+  for (const char* sql : unbounded) EXPECT_EQ(Of(sql).bounded.count("stl_query"), 0u) << sql;
+  EXPECT_TRUE(Of("SELECT * FROM query_table('stl_query') WHERE endtime > '2026-01-01'").table_function);
+}
+
+TEST(PruneFilesTest, KeepsFilesThatMeetARangeAndFilesWithoutOne) {
+  CommittedFile day1, day2, unknown;
+  day1.min_cursor = *ParseTimestamp("2026-01-01 00:00:00");
+  day1.max_cursor = *ParseTimestamp("2026-01-01 23:59:59");
+  day2.min_cursor = *ParseTimestamp("2026-01-02 00:00:00");
+  day2.max_cursor = *ParseTimestamp("2026-01-02 23:59:59");
+  const std::vector<const CommittedFile*> all = {&day1, &day2, &unknown};
+  using V = std::vector<const CommittedFile*>;
+  EXPECT_EQ(PruneFiles(all, {{.lower = Micros("2026-01-02 00:00:00")}}), (V{&day2, &unknown}));
+  EXPECT_EQ(PruneFiles(all, {{.upper = Micros("2026-01-01 23:59:59")}}), (V{&day1, &unknown}));
+  EXPECT_EQ(PruneFiles(all, {{.lower = Micros("2026-01-03 00:00:00")}}), (V{&unknown}));
+  EXPECT_EQ(PruneFiles(all, {{.upper = Micros("2025-12-01 00:00:00")}, {.lower = Micros("2026-01-02 12:00:00")}}),
+            (V{&day2, &unknown}));
+}
+
+// The same queries through an engine that prunes and one that reads every file.
+class PruneDifferentialTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("fleetlog-prune-" + RandomHex())).string();
+    std::filesystem::create_directories(dir_);
+    auto state = OpenSqliteStateStore(dir_ + "/state.db", OpenMode::kReadWrite);
+    ASSERT_TRUE(state.ok());
+    state_ = std::move(state).value();
+    // Three clusters, four days ending at end_: one file per table, cluster and day.
+    ASSERT_TRUE(testing::WriteDashboardLake(dir_ + "/lake", *state_, {"alpha", "beta", "gamma"}, 96, end_, 600).ok());
+    auto snapshot = LoadLakeSnapshot(state_.get());
+    ASSERT_TRUE(snapshot.ok());
+    snapshot_ = std::move(snapshot).value();
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // The rows of `sql`, each as its columns' text joined, sorted; and the files it could read.
+  std::pair<std::vector<std::string>, size_t> Run(const std::string& sql, bool prune) {
+    EngineOptions options{.lake_root = dir_ + "/lake", .memory_limit_bytes = 256LL << 20, .threads = 1,
+                          .views_for_sql = sql};
+    if (prune) options.cursor_columns = kCursors;
+    auto engine = QueryEngine::Open(options, snapshot_);
+    EXPECT_TRUE(engine.ok()) << engine.status().message();
+    if (!engine.ok()) return {};
+    auto result = (*engine)->Run(sql);
+    EXPECT_TRUE(result.ok()) << sql << ": " << result.status().message();
+    if (!result.ok()) return {};
+    std::vector<std::string> rows;
+    for (size_t r = 0; r < result->row_count(); ++r) {
+      std::string row;
+      for (size_t c = 0; c < result->column_count(); ++c)
+        row += (result->is_null(c, r) ? std::string("NULL") : result->text(c, r)) + "|";
+      rows.push_back(std::move(row));
+    }
+    std::sort(rows.begin(), rows.end());
+    return {rows, (*engine)->readable_files().size()};
+  }
+
+  // Expects equal rows; returns whether pruning read fewer files.
+  bool Same(const std::string& sql) {
+    auto [plain, all_files] = Run(sql, false);
+    auto [pruned, some_files] = Run(sql, true);
+    EXPECT_EQ(pruned, plain) << sql;
+    EXPECT_LE(some_files, all_files) << sql;
+    return some_files < all_files;
+  }
+
+  std::string dir_;
+  Timestamp end_ = *ParseTimestamp("2026-01-10 00:00:00");
+  std::unique_ptr<StateStore> state_;
+  LakeSnapshot snapshot_;
+};
+
+TEST_F(PruneDifferentialTest, DiagnosticQueriesAnswerAsAPlainScan) {
+  // The diagnostic queries of bench/lib/queries.sh over the tables this lake has.
+  const std::string end = "TIMESTAMP '2026-01-10 00:00:00'";
+  EXPECT_TRUE(Same("SELECT cluster, date_trunc('hour', endtime) AS hour, count(*) AS queries FROM stl_query "
+                   "WHERE endtime >= " + end + " - INTERVAL '1 day' GROUP BY 1, 2"));
+  EXPECT_TRUE(Same(
+      "WITH top AS (SELECT cluster, query, starttime, endtime - starttime AS duration FROM stl_query "
+      "WHERE endtime >= " + end + " - INTERVAL '1 day' ORDER BY duration DESC, cluster, query LIMIT 20) "
+      "SELECT top.*, left(t.text, 100) AS text FROM top LEFT JOIN (SELECT cluster, query, string_agg(text, '' ORDER BY "
+      "sequence) AS text FROM stl_querytext WHERE query IN (SELECT query FROM top) GROUP BY 1, 2) t USING (cluster, query)"));
+  Same("SELECT cluster, service_class, CAST(service_class_end_time AS DATE) AS day, count(*) AS queries, "
+       "quantile_cont(total_queue_time, 0.95) / 1e6 AS p95_wait_s FROM stl_wlm_query GROUP BY 1, 2, 3");
+  Same("SELECT split_part(trim(event), ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters, "
+       "count(DISTINCT query) AS queries FROM stl_alert_event_log GROUP BY 1");
+  Same("SELECT text FROM stl_querytext_full WHERE cluster = 'beta' AND query = 17");
+  EXPECT_TRUE(Same(
+      "SELECT q.query, q.starttime, q.endtime, w.service_class, w.total_queue_time, w.total_exec_time, "
+      "left(q.querytxt, 60) AS statement FROM stl_query q LEFT JOIN stl_wlm_query w ON w.cluster = q.cluster AND "
+      "w.query = q.query WHERE q.cluster = 'alpha' AND q.endtime >= " + end + " - INTERVAL '2 hours' "
+      "AND q.endtime < " + end + " - INTERVAL '1 hour'"));
+}
+
+TEST_F(PruneDifferentialTest, RandomFiltersAnswerAsAPlainScan) {
+  std::mt19937 random(18);  // fixed: a failure names the query, and reruns the same
+  const char* ops[] = {">=", ">", "<=", "<", "="};
+  const auto at = [&] {
+    // Mostly inside the lake's four days, sometimes outside, sometimes a row's exact time.
+    const int64_t span = 120LL * 3600 * 1'000'000;
+    const int64_t us = end_.micros() - span + static_cast<int64_t>(random() % static_cast<uint64_t>(span + 3600LL * 1'000'000));
+    return "TIMESTAMP '" + FormatTimestamp(Timestamp::FromMicros(us - us % 60'000'000)) + "'";
+  };
+  int pruned = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string a = at(), b = at(), op1 = ops[random() % 5], op2 = ops[random() % 5];
+    const std::string sql = [&]() -> std::string {
+      switch (i % 5) {
+        case 0: return "SELECT cluster, count(*), min(endtime), max(endtime) FROM stl_query WHERE endtime " + op1 + " " + a +
+                       " GROUP BY 1";
+        case 1: return "SELECT cluster, query FROM stl_query WHERE " + a + " " + op1 + " endtime AND endtime " + op2 + " " +
+                       b;
+        case 2: return "SELECT q.cluster, q.query, w.total_queue_time FROM stl_query q JOIN stl_wlm_query w "
+                       "ON w.cluster = q.cluster AND w.query = q.query WHERE q.endtime " + op1 + " " + a +
+                       " AND w.service_class_end_time " + op2 + " " + b;
+        case 3: return "SELECT count(*) FROM stl_query WHERE endtime " + op1 + " " + a + " OR endtime " + op2 + " " + b;
+        default: return "SELECT e.cluster, count(*) FROM stl_alert_event_log e WHERE e.event_time " + op1 + " " + a +
+                        " AND e.query > 5 GROUP BY 1 UNION ALL SELECT cluster, count(*) FROM stl_query WHERE endtime " + op2 +
+                        " " + b + " GROUP BY 1";
+      }
+    }();
+    pruned += Same(sql);
+  }
+  EXPECT_GT(pruned, 10);  // the filters did let files be skipped
+}
+
+}  // namespace
+}  // namespace fleetlog

@@ -1,0 +1,99 @@
+// Query workers kept between statements. A worker (query/worker.h) opens its engine once,
+// over one snapshot of the lake, and is confined to that snapshot's files; kept alive, the
+// next statement of its workgroup pays neither a process start nor the engine's opening
+// (views, the catalog, Parquet footers, which the engine caches), only its own work.
+//
+// Snapshots: each Acquire() asks the state store whether anything changed (ChangeMark())
+// and reloads the snapshot only then. A new snapshot (a commit, a compaction) starts a new
+// generation: statements already running keep the worker and the snapshot they started
+// with (files are immutable, so their answer is that snapshot's), are not waited for, and
+// their workers are dropped when they end; idle workers of an older generation are dropped
+// at once. New statements get workers over the new snapshot.
+//
+// A worker is kept only after a job that ended cleanly (its `ready` event read); a worker
+// that was killed (cancel, time limit) or left mid-result is dropped. (The statement
+// service also drops one whose statement failed.) At most
+// `max_idle_per_workgroup` idle workers are kept per workgroup; each holds up to its
+// workgroup's memory limit, which IdleMemory() reports so that the caller can count it
+// against its memory budget and EvictIdle() when it needs it back.
+//
+// A workgroup with max_scan_bytes smaller than the whole snapshot gets a one-shot worker
+// per statement instead, as before: its engine has views only for the tables the statement
+// names, so the bytes it can read bound the scan (CheckScanLimit).
+// Thread-safety: every method is safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "query/engine.h"
+#include "query/worker.h"
+#include "state/state_store.h"
+
+namespace fleetlog {
+
+struct WorkerPoolOptions {
+  std::string binary;  // the fleetlog binary that runs `query-worker`; empty: this one
+  std::string lake_root;
+  int threads = 2;     // DuckDB threads per worker
+  int max_idle_per_workgroup = 1;
+};
+
+class WorkerPool {
+ public:
+  // `state` may be null (an empty lake) and must outlive the pool.
+  WorkerPool(WorkerPoolOptions options, StateStore* state);
+  ~WorkerPool();  // kills the idle workers
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  struct Lease {
+    std::unique_ptr<QueryProcess> process;
+    std::string workgroup;
+    uint64_t generation = 0;
+    int64_t memory = 0;    // the workgroup's memory limit when the worker started
+    bool pooled = false;   // a long-lived worker that Release() may keep
+    bool reused = false;   // it ran an earlier job: no `confined` event comes before this one
+  };
+
+  // A worker running `statements` (a batch, in order) for workgroup `wg` over the current
+  // snapshot: an idle worker of the current generation when there is one, else a new one.
+  // Fails when the snapshot cannot be loaded or no worker can be started.
+  Result<Lease> Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements);
+  // Hands back a worker whose job ended with its `ready` event: kept while its snapshot is
+  // current and its workgroup has room, else ended.
+  void Release(Lease lease);
+
+  // The memory limits of the idle workers, summed.
+  int64_t IdleMemory();
+  // Ends the least recently used idle worker; false when there is none.
+  bool EvictIdle();
+
+  // Workers started since the pool was made, and snapshot generations seen: for tests and
+  // /metrics.
+  int64_t workers_started();
+  uint64_t generation();
+
+ private:
+  // Reloads the snapshot when the store's mark moved; a changed snapshot is a new generation,
+  // and the idle workers of the old one move to `doomed`, for the caller to end unlocked.
+  Status RefreshLocked(std::vector<Lease>* doomed);
+
+  const WorkerPoolOptions options_;
+  StateStore* const state_;
+  std::mutex mu_;
+  std::string mark_;                                 // GUARDED_BY(mu_): ChangeMark() of snapshot_
+  std::shared_ptr<const LakeSnapshot> snapshot_;     // GUARDED_BY(mu_)
+  int64_t snapshot_bytes_ = 0;                       // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;                          // GUARDED_BY(mu_)
+  std::list<Lease> idle_;                            // GUARDED_BY(mu_); least recently used first
+  int64_t workers_started_ = 0;                      // GUARDED_BY(mu_)
+};
+
+}  // namespace fleetlog

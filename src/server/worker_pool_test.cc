@@ -1,0 +1,223 @@
+// Kept query workers: reuse while the snapshot holds, a new snapshot on commit that neither
+// waits for nor changes a running statement, and the cases that must not keep a worker.
+#include "server/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "query/format.h"
+#include "test_lake.h"
+
+namespace fleetlog {
+namespace {
+
+using nlohmann::json;
+
+class WorkerPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("fleetlog-pool-" + RandomHex())).string();
+    std::filesystem::create_directories(dir_);
+    auto state = OpenSqliteStateStore(dir_ + "/state.db", OpenMode::kReadWrite);
+    ASSERT_TRUE(state.ok()) << state.status().message();
+    state_ = std::move(state).value();
+    ASSERT_TRUE(testing::WriteTestLake(dir_ + "/lake", *state_, 120, start_).ok());  // 2 clusters x 120 rows
+    pool_ = std::make_unique<WorkerPool>(
+        WorkerPoolOptions{.binary = FLEETLOG_BINARY, .lake_root = dir_ + "/lake", .threads = 1}, state_.get());
+  }
+  void TearDown() override {
+    pool_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Commits `rows` more stl_query rows of cluster "gamma".
+  void CommitMore(int rows) {
+    LakeLayout lake(dir_ + "/lake");
+    auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+    ASSERT_TRUE(writer.ok());
+    Status s = testing::CommitTestQueries(**writer, *state_, "gamma", rows, start_);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  // Reads one statement's events: its rows (as JSON lines) until `end`; fails on `error`.
+  static std::vector<std::string> ReadStatement(QueryProcess& worker, size_t limit = SIZE_MAX) {
+    std::vector<std::string> rows;
+    for (;;) {
+      auto e = worker.Next(1 << 20);
+      EXPECT_TRUE(e.ok() && e->has_value()) << (e.ok() ? "the worker ended" : e.status().message());
+      if (!e.ok() || !e->has_value()) return rows;
+      const WorkerEvent& event = **e;
+      if (event.kind == WorkerEvent::Kind::kRow) rows.push_back(event.line);
+      EXPECT_NE(event.kind, WorkerEvent::Kind::kError) << event.error.message();
+      if (event.kind == WorkerEvent::Kind::kEnd || event.kind == WorkerEvent::Kind::kError || rows.size() >= limit)
+        return rows;
+    }
+  }
+  static bool ReadReady(QueryProcess& worker) {
+    auto e = worker.Next(1 << 20);
+    return e.ok() && e->has_value() && (*e)->kind == WorkerEvent::Kind::kReady;
+  }
+  // The single value a one-row, one-column statement returned.
+  int64_t CountOf(WorkerPool::Lease& lease) {
+    auto rows = ReadStatement(*lease.process);
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? -1 : json::parse(rows[0])[0].get<int64_t>();
+  }
+
+  std::string dir_;
+  Timestamp start_ = *ParseTimestamp("2026-01-10 00:00:00");
+  std::unique_ptr<StateStore> state_;
+  std::unique_ptr<WorkerPool> pool_;
+  WorkgroupConfig wg_{.name = "default", .memory_limit_bytes = 256LL << 20};
+};
+
+TEST_F(WorkerPoolTest, KeepsTheWorkerWhileTheSnapshotHolds) {
+  const std::vector<std::string> count = {"SELECT count(*) FROM stl_query"};
+  auto first = pool_->Acquire(wg_, count);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_TRUE(first->pooled);
+  EXPECT_FALSE(first->reused);
+  EXPECT_EQ(CountOf(*first), 240);
+  ASSERT_TRUE(ReadReady(*first->process));
+  pool_->Release(std::move(first).value());
+  EXPECT_EQ(pool_->IdleMemory(), wg_.memory_limit_bytes);
+
+  // A failing statement leaves the kept worker usable.
+  auto second = pool_->Acquire(wg_, {"SELECT no_such_column FROM stl_query"});
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->reused);
+  auto e = second->process->Next(1 << 20);
+  ASSERT_TRUE(e.ok() && e->has_value());
+  EXPECT_EQ((*e)->kind, WorkerEvent::Kind::kError);
+  ASSERT_TRUE(ReadReady(*second->process));
+  pool_->Release(std::move(second).value());
+
+  auto third = pool_->Acquire(wg_, {"SELECT count(*) FROM stl_query WHERE cluster = 'alpha'"});
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->reused);
+  EXPECT_EQ(CountOf(*third), 120);
+  EXPECT_EQ(pool_->workers_started(), 1);
+}
+
+TEST_F(WorkerPoolTest, CommitDuringARunningStatementNeitherBlocksItNorChangesItsAnswer) {
+  // A statement with a large result: its worker blocks on the pipe until it is read.
+  auto running = pool_->Acquire(wg_, {"SELECT q.cluster, q.query, r.i FROM stl_query q, range(1000) r(i)"});
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  ASSERT_EQ(ReadStatement(*running->process, 10).size(), 10u);  // it is running, mid-result
+
+  CommitMore(30);  // returns while the statement runs: nothing waits for it
+
+  // A new statement sees the commit, in a worker over the new snapshot.
+  auto after = pool_->Acquire(wg_, {"SELECT count(*) FROM stl_query"});
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->reused);
+  EXPECT_GT(after->generation, running->generation);
+  EXPECT_EQ(CountOf(*after), 270);
+  ASSERT_TRUE(ReadReady(*after->process));
+
+  // The running statement answers from the snapshot it started with.
+  EXPECT_EQ(ReadStatement(*running->process).size() + 10, 240u * 1000u);
+  ASSERT_TRUE(ReadReady(*running->process));
+  pool_->Release(std::move(running).value());  // an older snapshot: not kept
+  EXPECT_EQ(pool_->IdleMemory(), 0);
+  pool_->Release(std::move(after).value());
+  EXPECT_EQ(pool_->IdleMemory(), wg_.memory_limit_bytes);
+  EXPECT_EQ(pool_->workers_started(), 2);
+
+  // A change that leaves the published files as they were keeps the generation and worker.
+  ASSERT_TRUE(state_->PutValue("unrelated", "x").ok());
+  auto again = pool_->Acquire(wg_, {"SELECT count(*) FROM stl_query"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(CountOf(*again), 270);
+}
+
+TEST_F(WorkerPoolTest, ScanLimitedWorkgroupsGetAWorkerPerStatement) {
+  WorkgroupConfig limited = wg_;
+  limited.name = "limited";
+  limited.max_scan_bytes = 1;  // below the lake: the bound must be the statement's tables
+  auto lease = pool_->Acquire(limited, {"SELECT 42"});
+  ASSERT_TRUE(lease.ok());
+  EXPECT_FALSE(lease->pooled);
+  EXPECT_EQ(CountOf(*lease), 42);  // names no table, so it reads nothing
+  ASSERT_TRUE(ReadReady(*lease->process));
+  pool_->Release(std::move(lease).value());
+  EXPECT_EQ(pool_->IdleMemory(), 0);
+
+  auto over = pool_->Acquire(limited, {"SELECT count(*) FROM stl_query"});
+  ASSERT_TRUE(over.ok());
+  auto e = over->process->Next(1 << 20);
+  while (e.ok() && e->has_value() && (*e)->kind == WorkerEvent::Kind::kConfined) e = over->process->Next(1 << 20);
+  ASSERT_TRUE(e.ok() && e->has_value());
+  EXPECT_EQ((*e)->kind, WorkerEvent::Kind::kError);
+  EXPECT_EQ((*e)->error.code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(WorkerPoolTest, EvictsIdleWorkersOnRequest) {
+  auto lease = pool_->Acquire(wg_, {"SELECT 1"});
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(CountOf(*lease), 1);
+  ASSERT_TRUE(ReadReady(*lease->process));
+  pool_->Release(std::move(lease).value());
+  EXPECT_EQ(pool_->IdleMemory(), wg_.memory_limit_bytes);
+  EXPECT_TRUE(pool_->EvictIdle());
+  EXPECT_FALSE(pool_->EvictIdle());
+  EXPECT_EQ(pool_->IdleMemory(), 0);
+}
+
+// The engine a kept worker holds answers as a fresh engine reading every file: each query,
+// run first on a new worker and then on the same worker kept, against a plain in-process
+// engine over the same snapshot.
+TEST_F(WorkerPoolTest, KeptEnginesAnswerAsAPlainScan) {
+  ASSERT_TRUE(testing::WriteDashboardLake(dir_ + "/lake", *state_, {"gamma", "delta"}, 48,
+                                          *ParseTimestamp("2026-01-12 00:00:00"), 300).ok());
+  const std::string end = "TIMESTAMP '2026-01-12 00:00:00'";
+  const std::vector<std::string> queries = {
+      "SELECT cluster, date_trunc('hour', endtime) AS hour, count(*) AS queries FROM stl_query "
+      "WHERE endtime >= " + end + " - INTERVAL '1 day' GROUP BY 1, 2 ORDER BY 1, 2",
+      "WITH top AS (SELECT cluster, query, starttime, endtime - starttime AS duration FROM stl_query "
+      "WHERE endtime >= " + end + " - INTERVAL '1 day' ORDER BY duration DESC, cluster, query LIMIT 20) "
+      "SELECT top.*, left(t.text, 100) AS text FROM top LEFT JOIN (SELECT cluster, query, string_agg(text, '' ORDER BY "
+      "sequence) AS text FROM stl_querytext WHERE query IN (SELECT query FROM top) GROUP BY 1, 2) t USING (cluster, query) "
+      "ORDER BY duration DESC, cluster, query",
+      "SELECT cluster, service_class, CAST(service_class_end_time AS DATE) AS day, count(*) AS queries, "
+      "quantile_cont(total_queue_time, 0.95) / 1e6 AS p95_wait_s FROM stl_wlm_query GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+      "SELECT split_part(trim(event), ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters "
+      "FROM stl_alert_event_log GROUP BY 1 ORDER BY 2 DESC, 1",
+      "SELECT text FROM stl_querytext_full WHERE cluster = 'gamma' AND query = 17",
+      "SELECT q.query, q.endtime, w.service_class, w.total_queue_time, left(q.querytxt, 60) AS statement "
+      "FROM stl_query q LEFT JOIN stl_wlm_query w ON w.cluster = q.cluster AND w.query = q.query "
+      "WHERE q.cluster = 'delta' AND q.endtime >= " + end + " - INTERVAL '2 hours' ORDER BY 1, 2",
+  };
+  auto snapshot = LoadLakeSnapshot(state_.get());
+  ASSERT_TRUE(snapshot.ok());
+  auto plain = QueryEngine::Open({.lake_root = dir_ + "/lake", .memory_limit_bytes = 256LL << 20, .threads = 1},
+                                 *snapshot);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  for (const auto& sql : queries) {
+    auto expected = (*plain)->Run(sql);
+    ASSERT_TRUE(expected.ok()) << sql << ": " << expected.status().message();
+    std::vector<duckdb_type> types;
+    for (size_t c = 0; c < expected->column_count(); ++c) types.push_back(expected->column_type(c));
+    std::vector<std::string> want(expected->row_count());
+    for (size_t r = 0; r < want.size(); ++r) AppendRowJson(*expected, r, types, &want[r]);
+    ASSERT_FALSE(want.empty()) << sql;
+    for (int run = 0; run < 2; ++run) {
+      auto lease = pool_->Acquire(wg_, {sql});
+      ASSERT_TRUE(lease.ok());
+      EXPECT_EQ(lease->reused, run > 0 || sql != queries.front()) << sql;  // only the very first starts one
+      EXPECT_EQ(ReadStatement(*lease->process), want) << sql;
+      ASSERT_TRUE(ReadReady(*lease->process));
+      pool_->Release(std::move(lease).value());
+    }
+  }
+  EXPECT_EQ(pool_->workers_started(), 1);
+}
+
+}  // namespace
+}  // namespace fleetlog
