@@ -47,6 +47,8 @@ const std::vector<CommandRow>& CommandTable() {
       {"verify", "Check the lake against the catalog; --repair quarantines what is damaged", AddVerify,
        "fleetlog verify --quick --format json"},
       {"restore", "Rebuild the local state of an S3 lake from the lake itself", AddRestore, "fleetlog restore"},
+      {"ddl", "Print the statements that register the lake's tables in Athena, Glue, Trino, Spark or DuckDB", AddDdl,
+       "fleetlog ddl --engine athena --location s3://my-bucket/fleetlog/lake"},
       {"alerts", "Alert states, broken rules and silences; `alerts silence` mutes notifications", AddAlerts,
        "fleetlog alerts silence --rule queue-wait --match cluster=product-warehouse --for 2h"},
       {"secrets", "Store, list and delete encrypted secrets", AddSecrets,

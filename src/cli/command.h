@@ -26,6 +26,7 @@
 namespace fleetlog {
 class Server;
 class StateStore;
+struct ServerOptions;
 class SecretStore;
 }  // namespace fleetlog
 
@@ -78,6 +79,10 @@ int Fail(const Status& status);
 void InstallStopHandlers();
 const std::atomic<bool>& StopRequested();
 
+// The server's options from `config`, with the Data API's access keys and their secrets
+// (read through the secret store of `state`, which may be null).
+Result<ServerOptions> ServerOptionsWithSecrets(const Config& config, StateStore* state);
+
 // Starts the HTTP server inside a writer process when the config has [server]; null otherwise.
 Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state);
 
@@ -118,6 +123,7 @@ CommandAction AddServe(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompact(CLI::App& app, const GlobalOptions& global);
 CommandAction AddPurge(CLI::App& app, const GlobalOptions& global);
 CommandAction AddVerify(CLI::App& app, const GlobalOptions& global);
+CommandAction AddDdl(CLI::App& app, const GlobalOptions& global);
 CommandAction AddCompletion(CLI::App& app, const GlobalOptions& global);
 CommandAction AddManPage(CLI::App& app, const GlobalOptions& global);
 CommandAction AddAlerts(CLI::App& app, const GlobalOptions& global);

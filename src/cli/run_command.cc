@@ -145,7 +145,8 @@ const std::atomic<bool>& StopRequested() { return g_stop; }
 
 Result<std::unique_ptr<Server>> StartServerIfConfigured(const Config& config, StateStore* state) {
   if (!config.server) return std::unique_ptr<Server>();
-  auto server = std::make_unique<Server>(ServerOptionsFromConfig(config), state);
+  ASSIGN_OR_RETURN(ServerOptions options, ServerOptionsWithSecrets(config, state));
+  auto server = std::make_unique<Server>(std::move(options), state);
   RETURN_IF_ERROR(server->Start());
   spdlog::info("serving the API and dashboard on {} (port {})", config.server->listen, server->port());
   return server;

@@ -353,9 +353,61 @@ void ReadCustom(ConfigReader& r, const toml::table& t, Config* config) {
   config->custom.push_back(std::move(q));
 }
 
+void ReadDataApi(ConfigReader& r, const toml::table& server, ServerConfig* s) {
+  if (const auto* t = Section(r, server, "data_api")) {
+    auto& d = s->data_api;
+    r.CheckKeys(*t, "[server.data_api]", {"enabled", "path", "region", "database", "clock_skew", "workgroups"});
+    r.ReadBool(*t, "enabled", &d.enabled);
+    r.ReadString(*t, "path", &d.path);
+    r.ReadString(*t, "region", &d.region);
+    r.ReadString(*t, "database", &d.database);
+    r.ReadDuration(*t, "clock_skew", &d.clock_skew);
+    if (d.path.empty() || d.path.front() != '/') r.Fail(t->get("path"), "[server.data_api] path must start with /");
+    if (d.path.rfind("/v1/", 0) == 0) r.Fail(t->get("path"), "[server.data_api] path may not be under /v1/");
+    if (d.region.empty()) r.Fail(t->get("region"), "[server.data_api] region may not be empty (e.g. \"us-east-1\")");
+    if (const toml::node* n = t->get("workgroups")) {
+      if (!n->is_table()) {
+        r.Fail(n, "[server.data_api] workgroups must be a table of names, like { \"prod-cluster\" = \"default\" }");
+      } else {
+        for (const auto& [name, value] : *n->as_table()) {
+          if (!value.is_string()) r.Fail(&value, fmt::format("workgroups.\"{}\" must name a [[workgroup]]", name.str()));
+          else d.workgroups[std::string(name.str())] = value.as_string()->get();
+        }
+      }
+    }
+  }
+  EachEntry(r, server, "access_key", [&](const toml::table& k) {
+    r.CheckKeys(k, "[[server.access_key]]",
+                {"name", "access_key_id", "secret_access_key_secret", "secret_access_key_env", "workgroup"});
+    if (k.get("secret_access_key"))
+      r.Fail(k.get("secret_access_key"), "a literal secret_access_key is not allowed: store it with `fleetlog secrets "
+                                         "set NAME` and write secret_access_key_secret = \"NAME\"");
+    AccessKeyConfig a;
+    r.ReadString(k, "name", &a.name);
+    r.ReadString(k, "access_key_id", &a.access_key_id);
+    r.ReadString(k, "secret_access_key_secret", &a.secret_name);
+    r.ReadString(k, "secret_access_key_env", &a.secret_env);
+    r.ReadString(k, "workgroup", &a.workgroup);
+    if (a.workgroup.empty()) a.workgroup = "default";
+    if (a.name.empty()) a.name = a.access_key_id;
+    const bool id_ok = a.access_key_id.size() >= 4 && a.access_key_id.size() <= 128 &&
+                       std::all_of(a.access_key_id.begin(), a.access_key_id.end(),
+                                   [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; });
+    if (!id_ok) r.Fail(&k, "[[server.access_key]] access_key_id must be 4 to 128 letters and digits, like AKIAFLEETLOG0001");
+    if (a.secret_name.empty() == a.secret_env.empty())
+      r.Fail(&k, fmt::format("access key \"{}\" needs exactly one of secret_access_key_secret = \"NAME\" (the secret "
+                             "store) or secret_access_key_env = \"VAR\"", a.name));
+    for (const auto& other : s->access_keys)
+      if (other.access_key_id == a.access_key_id)
+        r.Fail(&k, fmt::format("duplicate access_key_id \"{}\"", a.access_key_id));
+    s->access_keys.push_back(std::move(a));
+  });
+}
+
 void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
   r.CheckKeys(t, "[server]", {"listen", "tls_cert", "tls_key", "results_dir", "result_ttl", "result_cap", "max_body",
-                              "request_timeout", "token", "hosts", "origins", "memory_budget", "ready_max_lag"});
+                              "request_timeout", "token", "hosts", "origins", "memory_budget", "ready_max_lag",
+                              "data_api", "access_key"});
   ServerConfig s;
   r.ReadString(t, "listen", &s.listen);
   r.ReadString(t, "tls_cert", &s.tls_cert);
@@ -386,6 +438,7 @@ void ReadServer(ConfigReader& r, const toml::table& t, Config* config) {
     std::transform(a.sha256.begin(), a.sha256.end(), a.sha256.begin(), [](char ch) { return static_cast<char>(std::tolower(ch)); });
     s.tokens.push_back(std::move(a));
   });
+  ReadDataApi(r, t, &s);
   config->server = std::move(s);
 }
 
@@ -620,6 +673,17 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
     for (const auto& tok : config->server->tokens)
       if (std::none_of(config->workgroups.begin(), config->workgroups.end(), [&](const auto& w) { return w.name == tok.workgroup; }))
         r.Fail(root.get("server"), fmt::format("token \"{}\" names workgroup \"{}\", which no [[workgroup]] declares", tok.name, tok.workgroup));
+  if (config->server) {
+    const auto declared = [&](const std::string& name) {
+      return std::any_of(config->workgroups.begin(), config->workgroups.end(), [&](const auto& w) { return w.name == name; });
+    };
+    for (const auto& key : config->server->access_keys)
+      if (!declared(key.workgroup))
+        r.Fail(root.get("server"), fmt::format("access key \"{}\" names workgroup \"{}\", which no [[workgroup]] declares", key.name, key.workgroup));
+    for (const auto& [from, to] : config->server->data_api.workgroups)
+      if (!declared(to))
+        r.Fail(root.get("server"), fmt::format("[server.data_api] workgroups maps \"{}\" to \"{}\", which no [[workgroup]] declares", from, to));
+  }
   if (const auto* t = Section(r, root, "detect")) {
     r.CheckKeys(*t, "[detect]", {"enabled", "bucket"});
     r.ReadBool(*t, "enabled", &config->detect.enabled);

@@ -86,6 +86,30 @@ struct ApiToken {
   std::string workgroup;
 };
 
+// [[server.access_key]]: an AWS access key id for the Redshift Data API endpoint, bound to one
+// workgroup like a token. The secret access key is read from the secret store (or an
+// environment variable) when the server starts; it never appears in the config.
+struct AccessKeyConfig {
+  std::string name;           // safe to log
+  std::string access_key_id;  // what clients put in AWS_ACCESS_KEY_ID
+  std::string secret_name;    // secret_access_key_secret: a name in the secret store, or
+  std::string secret_env;     // secret_access_key_env: an environment variable
+  std::string workgroup;
+};
+
+// [server.data_api]: the Redshift Data API's own wire protocol (AWS JSON 1.1 with Signature
+// Version 4) beside /v1/, over the same statements.
+struct DataApiConfig {
+  bool enabled = true;
+  std::string path = "/";               // where POSTs with X-Amz-Target land
+  std::string region = "us-east-1";     // signatures must be scoped to this region
+  std::string database = "fleetlog";    // the one database ListDatabases names: the lake
+  Duration clock_skew = Duration::Minutes(5);
+  // ClusterIdentifier or WorkgroupName -> fleetlog workgroup; "*" maps every other name.
+  // A name not mapped must be a workgroup's own name.
+  std::map<std::string, std::string> workgroups;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";
   std::string tls_cert;
@@ -107,6 +131,8 @@ struct ServerConfig {
   // this machine's memory.
   int64_t memory_budget_bytes = 0;
   Duration ready_max_lag = Duration::Hours(1);  // GET /readyz fails past this export lag
+  DataApiConfig data_api;
+  std::vector<AccessKeyConfig> access_keys;
 };
 
 struct WorkgroupConfig {

@@ -94,6 +94,23 @@ threads = 2
 # sha256 = "<64 hex digits>"
 # workgroup = "default"
 
+# The Redshift Data API's own wire protocol (the AWS CLI, boto3, the SDKs), beside /v1/.
+# [server.data_api]
+# enabled = true
+# path = "/"               # where POSTs with X-Amz-Target land
+# region = "us-east-1"     # requests must be signed for this region
+# database = "fleetlog"    # the one database ListDatabases names: the lake
+# clock_skew = "5m"        # how far a request's X-Amz-Date may be from this clock
+# workgroups = {{ "prod-warehouse" = "default" }}  # ClusterIdentifier / WorkgroupName -> workgroup
+
+# An AWS access key for the Data API, bound to a workgroup; its secret access key is in the
+# secret store (`fleetlog secrets set analyst-aws`) or in the variable secret_access_key_env names.
+# [[server.access_key]]
+# name = "analyst"
+# access_key_id = "AKIAFLEETLOG00000001"
+# secret_access_key_secret = "analyst-aws"
+# workgroup = "default"
+
 # Statement queues of the HTTP API; "default" always exists.
 # [[workgroup]]
 # name = "default"

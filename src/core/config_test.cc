@@ -330,6 +330,7 @@ TEST(ConfigTest, ExampleConfigLoads) {
 TEST(ConfigTest, ExampleConfigCommentsShowTheDefaults) {
   const std::string example = ExampleConfig("./lake", "/var/lib/fleetlog");
   for (const char* section : {"[lake]", "[state]", "[secrets]", "[export]", "[query]", "# [server]", "# [[server.token]]",
+                              "# [server.data_api]", "# [[server.access_key]]",
                               "# [[workgroup]]", "[detect]", "[upkeep]", "[[cluster]]", "# [[custom]]", "[table."})
     EXPECT_NE(example.find(std::string("\n") + section), std::string::npos) << section;
   std::string uncommented, line;
@@ -337,7 +338,8 @@ TEST(ConfigTest, ExampleConfigCommentsShowTheDefaults) {
   std::istringstream in(example);
   while (std::getline(in, line)) {
     if (line.rfind("[", 0) == 0 || line.rfind("# [", 0) == 0) {
-      open = line.rfind("# [server]", 0) == 0 || line.rfind("# [[workgroup]]", 0) == 0 ||
+      open = line.rfind("# [server]", 0) == 0 || line.rfind("# [server.data_api]", 0) == 0 ||
+             line.rfind("# [[workgroup]]", 0) == 0 ||
              line.rfind("[detect]", 0) == 0 || line.rfind("[upkeep]", 0) == 0;
       if (open && line[0] == '#') line = line.substr(2);
     } else if (open && line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos &&
@@ -364,6 +366,11 @@ TEST(ConfigTest, ExampleConfigCommentsShowTheDefaults) {
   EXPECT_EQ(config->server->result_cap_bytes, server.result_cap_bytes);
   EXPECT_EQ(config->server->max_body_bytes, server.max_body_bytes);
   EXPECT_EQ(config->server->request_timeout, server.request_timeout);
+  EXPECT_EQ(config->server->data_api.enabled, server.data_api.enabled);
+  EXPECT_EQ(config->server->data_api.path, server.data_api.path);
+  EXPECT_EQ(config->server->data_api.region, server.data_api.region);
+  EXPECT_EQ(config->server->data_api.database, server.data_api.database);
+  EXPECT_EQ(config->server->data_api.clock_skew, server.data_api.clock_skew);
   const WorkgroupConfig workgroup;
   ASSERT_EQ(config->workgroups.size(), 1u);
   EXPECT_EQ(config->workgroups[0].max_concurrent, workgroup.max_concurrent);
@@ -382,6 +389,41 @@ TEST(ConfigTest, ServerTokensAndWorkgroups) {
   EXPECT_EQ(config->workgroups[1].memory_limit_bytes, 512'000'000);
   EXPECT_THAT(ErrorOf("[server]\n[[server.token]]\nname = \"ci\"\nsha256 = \"" + sha + "\"\nworkgroup = \"nope\"\n"),
               HasSubstr("names workgroup \"nope\""));
+}
+
+TEST(ConfigTest, DataApiAccessKeysAndWorkgroupMapping) {
+  auto config = Parse(R"([server]
+[server.data_api]
+region = "eu-west-1"
+workgroups = { "prod-warehouse" = "small", "*" = "default" }
+[[server.access_key]]
+name = "analyst"
+access_key_id = "AKIAFLEETLOG0001"
+secret_access_key_secret = "analyst-aws"
+workgroup = "small"
+[[workgroup]]
+name = "small"
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const auto& s = *config->server;
+  EXPECT_TRUE(s.data_api.enabled);
+  EXPECT_EQ(s.data_api.path, "/");
+  EXPECT_EQ(s.data_api.region, "eu-west-1");
+  EXPECT_EQ(s.data_api.clock_skew, Duration::Minutes(5));
+  EXPECT_EQ(s.data_api.workgroups.at("prod-warehouse"), "small");
+  ASSERT_EQ(s.access_keys.size(), 1u);
+  EXPECT_EQ(s.access_keys[0].secret_name, "analyst-aws");
+  EXPECT_EQ(s.access_keys[0].workgroup, "small");
+
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\nsecret_access_key = \"x\"\n"),
+              HasSubstr("a literal secret_access_key is not allowed"));
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\n"),
+              HasSubstr("needs exactly one of secret_access_key_secret"));
+  EXPECT_THAT(ErrorOf("[server]\n[[server.access_key]]\naccess_key_id = \"AKIA0001\"\nsecret_access_key_env = \"K\"\n"
+                      "workgroup = \"nope\"\n"),
+              HasSubstr("names workgroup \"nope\""));
+  EXPECT_THAT(ErrorOf("[server.data_api]\nworkgroups = { \"c\" = \"nope\" }\n"), HasSubstr("maps \"c\" to \"nope\""));
+  EXPECT_THAT(ErrorOf("[server.data_api]\npath = \"/v1/aws\"\n"), HasSubstr("may not be under /v1/"));
 }
 
 TEST(ConfigTest, ParsesByteSizes) {

@@ -118,6 +118,17 @@ TEST(SigV4Test, HeaderValuesTrimmedAndCollapsed) {  // get-header-value-trim
   EXPECT_EQ(SuiteSignature(request), "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736");
 }
 
+// A header sent more than once is signed as its values joined with ',' in the order received,
+// which is why a verifier needs every header field as received, not one value per name.
+TEST(SigV4Test, RepeatedHeadersJoinedInOrder) {  // get-header-key-duplicate, get-header-value-order
+  Request duplicate = SuiteRequest("GET", "/");
+  for (const char* v : {"value2", "value2", "value1"}) duplicate.headers.emplace_back("My-Header1", v);
+  EXPECT_EQ(SuiteSignature(duplicate), "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea");
+  Request order = SuiteRequest("GET", "/");
+  for (const char* v : {"value4", "value1", "value3", "value2"}) order.headers.emplace_back("My-Header1", v);
+  EXPECT_EQ(SuiteSignature(order), "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01");
+}
+
 TEST(SigV4Test, FormBody) {  // post-x-www-form-urlencoded
   Request request = SuiteRequest("POST", "/");
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");

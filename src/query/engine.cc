@@ -28,13 +28,7 @@ std::string EmptyRelation(const TableSchema& schema) {
   return "SELECT " + cols + "NULL::VARCHAR AS cluster, NULL::DATE AS dt WHERE false";
 }
 
-// Rebuilds statements from 200-character pieces: pieces concatenated as stored (trailing
-// blanks of a non-final piece are content), then the two characters \n turned into newlines.
-const struct {
-  const char* table;
-  const char* view;
-  const char* group;
-} kTextViews[] = {
+const TextView kTextViews[] = {
     {"stl_querytext", "stl_querytext_full", "cluster, query"},
     {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
     {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
@@ -147,6 +141,8 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
 }
 
 }  // namespace
+
+std::span<const TextView> TextViews() { return kTextViews; }
 
 Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state) {
   LakeSnapshot snapshot;

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,17 @@ struct LakeTable {
   int64_t rows = 0;
   int64_t bytes = 0;
 };
+
+// A helper view that rebuilds statements from 200-character pieces: the pieces of each group
+// concatenated in `sequence` order as stored (trailing blanks of a non-final piece are
+// content), then the two characters \n turned into newlines. Its columns: the group's, then
+// userid, text, pieces (the count) and dt (the first piece's).
+struct TextView {
+  const char* table;  // "stl_querytext"
+  const char* view;   // "stl_querytext_full"
+  const char* group;  // "cluster, query": the columns that identify one statement
+};
+std::span<const TextView> TextViews();
 
 // What the engine reads: the published files and the recorded schemas, as of one moment.
 struct LakeSnapshot {

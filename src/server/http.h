@@ -35,8 +35,13 @@ struct CaseInsensitiveLess {
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;    // without the query string, percent-decoded
+  // The request target exactly as on the request line: path and query string, still
+  // percent-encoded (what a signature over the request, like SigV4's, covers).
+  std::string target;
   std::multimap<std::string, std::string> params;  // the query string, decoded
-  std::map<std::string, std::string, CaseInsensitiveLess> headers;
+  std::map<std::string, std::string, CaseInsensitiveLess> headers;  // a repeated name: its last value
+  // Every header field as received: names as sent, in order, repeats kept.
+  std::vector<std::pair<std::string, std::string>> header_fields;
   std::string body;
   std::string remote_addr;
   std::vector<std::string> matches;  // [0] the path, then the route's capture groups
@@ -101,6 +106,10 @@ struct HttpServerOptions {
   // Called once a request's headers are in, before its body is read: may answer it (return
   // true with `response` set) to refuse it, or return false to go on.
   std::function<bool(const HttpRequest& request, HttpResponse& response)> screen;
+  // Called on each answer the server makes itself (404 for no route, 413, 431, 500), with
+  // `response` holding its status and a JSON body: may rewrite it into the client's
+  // protocol (the Redshift Data API's errors, for instance). Limits are enforced either way.
+  std::function<void(const HttpRequest& request, HttpResponse& response)> shape_error;
   // Called after each response is queued, with the bytes of its body (0 for streams).
   std::function<void(const HttpRequest&, const HttpResponse&, int64_t bytes)> log;
 };

@@ -71,6 +71,7 @@ struct Connection {
 // One request, from its first access-handler call to its completion.
 struct Exchange {
   HttpRequest request;
+  bool begun = false;      // Begin() ran
   bool answered = false;   // a response was queued
   bool too_large = false;  // the body passed max_body while arriving
 };
@@ -102,6 +103,7 @@ class MhdServer final : public HttpServer {
   void Stop() override;
 
  private:
+  static void* LogUri(void* cls, const char* uri, MHD_Connection* connection);
   static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url, const char* method,
                            const char* version, const char* upload_data, size_t* upload_data_size, void** con_cls);
   static void Completed(void* cls, MHD_Connection* connection, void** con_cls, MHD_RequestTerminationCode toe);
@@ -110,8 +112,13 @@ class MhdServer final : public HttpServer {
   static void FreeStream(void* cls) { delete static_cast<Stream*>(cls); }
 
   MHD_Result Begin(MHD_Connection* connection, const char* url, const char* method, Exchange* ex);
+  std::string TooLarge() const {
+    return "the request body is larger than max_body in [server] (" + std::to_string(options_.max_body_bytes) + " bytes)";
+  }
   MHD_Result Finish(MHD_Connection* connection, Exchange* ex);
   MHD_Result Queue(MHD_Connection* connection, Exchange* ex, HttpResponse& response, bool close);
+  // An answer the server makes itself: a JSON error, reshaped by options_.shape_error.
+  MHD_Result Refuse(MHD_Connection* connection, Exchange* ex, int status, std::string_view message, bool close);
   void Answering(MHD_Connection* connection);
   void ReaperLoop();
 
@@ -126,15 +133,23 @@ class MhdServer final : public HttpServer {
   std::thread reaper_;
 };
 
+// Called with the request target as the client sent it, before the library decodes it and
+// splits off the query string; the Exchange made here is the access handler's *con_cls.
+void* MhdServer::LogUri(void*, const char* uri, MHD_Connection*) {
+  auto* ex = new Exchange();
+  ex->request.target = uri;
+  return ex;
+}
+
 MHD_Result MhdServer::Access(void* cls, MHD_Connection* connection, const char* url, const char* method, const char*,
                              const char* upload_data, size_t* upload_data_size, void** con_cls) {
   auto* self = static_cast<MhdServer*>(cls);
-  if (*con_cls == nullptr) {
-    auto* ex = new Exchange();
-    *con_cls = ex;
+  if (*con_cls == nullptr) *con_cls = new Exchange();  // LogUri always makes one; kept for safety
+  auto* ex = static_cast<Exchange*>(*con_cls);
+  if (!ex->begun) {
+    ex->begun = true;
     return self->Begin(connection, url, method, ex);
   }
-  auto* ex = static_cast<Exchange*>(*con_cls);
   if (*upload_data_size > 0) {
     // The body arrives in pieces; past max_body the rest is read and dropped (the deadline
     // bounds how long), then 413.
@@ -170,6 +185,7 @@ MHD_Result MhdServer::Begin(MHD_Connection* connection, const char* url, const c
         auto* k = static_cast<Collect*>(c);
         ++*k->count;
         k->req->headers[key] = value ? value : "";
+        k->req->header_fields.emplace_back(key, value ? value : "");
         return MHD_YES;
       },
       &collect);
@@ -187,47 +203,44 @@ MHD_Result MhdServer::Begin(MHD_Connection* connection, const char* url, const c
     else if (sa->sa_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, text, sizeof text);
     req.remote_addr = text;
   }
+  if (req.target.empty()) req.target = url;  // without LogUri: the decoded path
+  if (count > options_.max_headers)
+    return Refuse(connection, ex, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                  "too many header fields (at most " + std::to_string(options_.max_headers) + ")", true);
   HttpResponse refusal;
-  if (count > options_.max_headers) {
-    refusal.status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
-    refusal.set_content(JsonError(refusal.status, "too many header fields (at most " + std::to_string(options_.max_headers) + ")"),
-                        "application/json");
-    return Queue(connection, ex, refusal, true);
-  }
   if (options_.screen && options_.screen(req, refusal)) return Queue(connection, ex, refusal, true);
   const std::string length = req.get_header_value("Content-Length");
   if (!length.empty() && (length.size() > 18 || std::stoll("0" + length.substr(0, length.find_first_not_of("0123456789"))) >
-                                                    options_.max_body_bytes)) {
-    refusal.status = MHD_HTTP_CONTENT_TOO_LARGE;
-    refusal.set_content(JsonError(413, "the request body is larger than max_body in [server] (" +
-                                           std::to_string(options_.max_body_bytes) + " bytes)"),
-                        "application/json");
-    return Queue(connection, ex, refusal, true);
-  }
+                                                    options_.max_body_bytes))
+    return Refuse(connection, ex, MHD_HTTP_CONTENT_TOO_LARGE, TooLarge(), true);
   return MHD_YES;
 }
 
-MHD_Result MhdServer::Finish(MHD_Connection* connection, Exchange* ex) {
+MHD_Result MhdServer::Refuse(MHD_Connection* connection, Exchange* ex, int status, std::string_view message, bool close) {
   HttpResponse response;
-  if (ex->too_large) {
-    response.status = 413;
-    response.set_content(JsonError(413, "the request body is larger than max_body in [server] (" +
-                                            std::to_string(options_.max_body_bytes) + " bytes)"),
-                         "application/json");
-    return Queue(connection, ex, response, true);
+  response.status = status;
+  response.set_content(JsonError(status, message), "application/json");
+  if (options_.shape_error) {
+    try {
+      options_.shape_error(ex->request, response);
+    } catch (const std::exception&) {  // the edge: keep the plain JSON answer
+      response = HttpResponse{};
+      response.status = status;
+      response.set_content(JsonError(status, message), "application/json");
+    }
   }
+  return Queue(connection, ex, response, close);
+}
+
+MHD_Result MhdServer::Finish(MHD_Connection* connection, Exchange* ex) {
+  if (ex->too_large) return Refuse(connection, ex, 413, TooLarge(), true);
   const HttpHandler* handler = routes_.Find(&ex->request);
-  if (handler == nullptr) {
-    response.status = 404;
-    response.set_content(JsonError(404, "no such path (see DESIGN.md, HTTP API contract)"), "application/json");
-    return Queue(connection, ex, response, false);
-  }
+  if (handler == nullptr) return Refuse(connection, ex, 404, "no such path (see DESIGN.md, HTTP API contract)", false);
+  HttpResponse response;
   try {
     (*handler)(ex->request, response);
   } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
-    response = HttpResponse{};
-    response.status = 500;
-    response.set_content(JsonError(500, std::string("internal error: ") + e.what()), "application/json");
+    return Refuse(connection, ex, 500, std::string("internal error: ") + e.what(), false);
   }
   return Queue(connection, ex, response, false);
 }
@@ -347,6 +360,7 @@ Status MhdServer::Start() {
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(memory), nullptr},
       {MHD_OPTION_LISTEN_BACKLOG_SIZE, SOMAXCONN, nullptr},
       {MHD_OPTION_STRICT_FOR_CLIENT, 1, nullptr},
+      {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&MhdServer::LogUri), this},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&MhdServer::Completed), this},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&MhdServer::Notify), this},
   };

@@ -60,9 +60,9 @@ GuardVerdict RequestGuard::Check(const GuardedRequest& r) const {
   std::string type = Lower(r.content_type.substr(0, r.content_type.find(';')));
   type.erase(0, type.find_first_not_of(" \t"));
   type.erase(type.find_last_not_of(" \t") + 1);
-  if ((r.has_body || !r.content_type.empty()) && type != "application/json")
-    return {415, "send the body as JSON with the header Content-Type: application/json (curl: -H "
-                 "'Content-Type: application/json')"};
+  if ((r.has_body || !r.content_type.empty()) && type != r.body_type)
+    return {415, "send the body as JSON with the header Content-Type: " + std::string(r.body_type) +
+                     " (curl: -H 'Content-Type: " + std::string(r.body_type) + "')"};
   return {};
 }
 

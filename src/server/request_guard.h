@@ -7,8 +7,8 @@
 //     from this server's own origin or one of [server] origins, and must not be marked
 //     cross-site by Sec-Fetch-Site;
 //   - a state-changing request with a body (or any Content-Type) must declare
-//     Content-Type: application/json, which a page cannot send to another origin without
-//     a CORS preflight (text/plain and form posts are refused).
+//     Content-Type: application/json (or the route's own JSON type), which a page cannot
+//     send to another origin without a CORS preflight (text/plain and form posts are refused).
 // Thread-safety: immutable after construction.
 #pragma once
 
@@ -28,6 +28,9 @@ struct GuardedRequest {
   std::string_view method, host, origin, content_type, sec_fetch_site;
   bool has_origin = false;
   bool has_body = false;  // Content-Length > 0, or Transfer-Encoding
+  // The JSON media type the route takes (the Redshift Data API's is application/x-amz-json-1.1,
+  // which a page cannot send cross-origin without a preflight either).
+  std::string_view body_type = "application/json";
 };
 
 class RequestGuard {

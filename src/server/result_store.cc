@@ -179,7 +179,7 @@ Result<StoredResult> StoredResult::Open(const std::string& dir) {
   return r;
 }
 
-Result<std::string> StoredResult::PageRecords(int page) const {
+Result<std::string> StoredResult::ReadPage(int page) const {
   std::ifstream in(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
   if (!in) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
   const int64_t begin = offsets_[static_cast<size_t>(page)], end = offsets_[static_cast<size_t>(page) + 1];
@@ -187,6 +187,11 @@ Result<std::string> StoredResult::PageRecords(int page) const {
   in.seekg(begin);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (!in) return IoError("cannot read {}/rows.jsonl", dir_);
+  return text;
+}
+
+Result<std::string> StoredResult::PageRecords(int page) const {
+  ASSIGN_OR_RETURN(std::string text, ReadPage(page));
   // Stored lines end in '\n'; JSON text never holds a raw newline, so each one is a row break.
   if (!text.empty()) text.pop_back();
   for (char& c : text)
@@ -194,16 +199,40 @@ Result<std::string> StoredResult::PageRecords(int page) const {
   return text;
 }
 
+std::string StoredResult::CsvHeader() const {
+  std::string header;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (c) header += ',';
+    AppendCsvField(&header, columns_[c].name);
+  }
+  return header + "\r\n";
+}
+
+Status StoredResult::AppendCsvLine(const std::string& dir, std::string_view line, std::string* out) {
+  CsvRow row(out);
+  if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir);
+  *out += "\r\n";
+  return Status::Ok();
+}
+
+Result<std::string> StoredResult::PageCsv(int page) const {
+  ASSIGN_OR_RETURN(const std::string text, ReadPage(page));
+  std::string csv = page == 0 ? CsvHeader() : "";
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = text.find('\n', pos);
+    RETURN_IF_ERROR(AppendCsvLine(dir_, std::string_view(text).substr(pos, end - pos), &csv));
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return csv;
+}
+
 Result<StoredResult::CsvReader> StoredResult::OpenCsv() const {
   CsvReader r;
   r.dir_ = dir_;
   r.in_ = std::make_shared<std::ifstream>(dir_ + "/rows.jsonl", std::ios::binary);  // outside the Env: local result files
   if (!*r.in_) return Error(StatusCode::kNotFound, "the result is gone (expired or removed)");
-  for (size_t c = 0; c < columns_.size(); ++c) {
-    if (c) r.header_ += ',';
-    AppendCsvField(&r.header_, columns_[c].name);
-  }
-  r.header_ += "\r\n";
+  r.header_ = CsvHeader();
   return r;
 }
 
@@ -218,9 +247,7 @@ Result<bool> StoredResult::CsvReader::Next(std::string* chunk) {
       done_ = true;
       return !chunk->empty();
     }
-    CsvRow row(chunk);
-    if (!json::sax_parse(line, &row)) return Error(StatusCode::kCorruption, "{}/rows.jsonl is damaged", dir_);
-    *chunk += "\r\n";
+    RETURN_IF_ERROR(AppendCsvLine(dir_, line, chunk));
   }
   return true;
 }

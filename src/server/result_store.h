@@ -85,6 +85,10 @@ class StoredResult {
   // "[" and "]". REQUIRES: 0 <= page < pages().
   Result<std::string> PageRecords(int page) const;
 
+  // Page `page` as CSV lines in the form of StreamCsv; page 0 starts with the header line.
+  // REQUIRES: 0 <= page < pages().
+  Result<std::string> PageCsv(int page) const;
+
   // Calls `sink` with successive pieces of the whole result as CSV (RFC 4180: a header line,
   // CRLF line ends, NULL an empty field, an empty string ""). Stops early when `sink`
   // returns false.
@@ -106,6 +110,11 @@ class StoredResult {
   Result<CsvReader> OpenCsv() const;
 
  private:
+  Result<std::string> ReadPage(int page) const;  // the stored lines, each ending in '\n'
+  std::string CsvHeader() const;
+  // One stored line (a JSON array) of the result in `dir` as a CSV line with its CRLF.
+  static Status AppendCsvLine(const std::string& dir, std::string_view line, std::string* out);
+
   std::string dir_;
   std::vector<ResultColumn> columns_;
   int64_t rows_ = 0;

@@ -22,6 +22,21 @@ void SendJson(HttpResponse& res, int status, const json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
+// The principal a Data API request authenticated as, for its access-log line: the HTTP
+// server runs a request's handler and then its log callback on one thread, one call after
+// the other (http.h), so the handler leaves it here and LogAccess takes it.
+thread_local Principal t_principal;
+
+// A regular expression that matches exactly `path` (HttpRoutes route by regex).
+std::string ExactPathRegex(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 
@@ -71,6 +86,13 @@ Server::Server(ServerOptions options, StateStore* state)
                             .clock = clock_,
                             .on_picked = options_.on_picked};
   statements_ = std::make_unique<StatementService>(std::move(s), state);
+  if (options_.server.data_api.enabled) {
+    DataApiOptions d{.config = options_.server.data_api,
+                     .access_keys = options_.access_keys,
+                     .anonymous = !auth_.enabled() && options_.access_keys.empty(),
+                     .clock = clock_};
+    data_api_ = std::make_unique<DataApi>(std::move(d), *statements_);
+  }
 }
 
 Server::~Server() { Stop(); }
@@ -88,6 +110,7 @@ Status Server::Start() {
                          .request_deadline_ms = options_.server.request_timeout.micros() / 1000,
                          .idle_timeout_s = static_cast<int>(std::max<int64_t>(options_.server.request_timeout.micros() / 1000000, 1)),
                          .screen = [this](const HttpRequest& req, HttpResponse& res) { return Screen(req, res); },
+                         .shape_error = [this](const HttpRequest& req, HttpResponse& res) { ShapeError(req, res); },
                          .log = [this](const HttpRequest& req, const HttpResponse& res, int64_t bytes) {
                            LogAccess(req, res, bytes);
                          }};
@@ -124,10 +147,15 @@ void Server::Stop() {
   statements_->Stop();
 }
 
+bool Server::IsDataApi(const HttpRequest& req) const {
+  return data_api_ != nullptr && req.method == "POST" && req.path == data_api_->path();
+}
+
 bool Server::Screen(const HttpRequest& req, HttpResponse& res) {
   const std::string host = req.get_header_value("Host"), origin = req.get_header_value("Origin"),
                     type = req.get_header_value("Content-Type"), site = req.get_header_value("Sec-Fetch-Site");
   const std::string length = req.get_header_value("Content-Length");
+  const bool data_api = IsDataApi(req);
   const GuardVerdict verdict =
       guard_.Check({.method = req.method,
                     .host = host,
@@ -136,7 +164,23 @@ bool Server::Screen(const HttpRequest& req, HttpResponse& res) {
                     .sec_fetch_site = site,
                     .has_origin = req.has_header("Origin"),
                     .has_body = (!length.empty() && length.find_first_not_of('0') != std::string::npos) ||
-                                req.has_header("Transfer-Encoding")});
+                                req.has_header("Transfer-Encoding"),
+                    .body_type = data_api ? kAwsJsonContentType : "application/json"});
+  if (data_api) {
+    // Host and Origin as for every request, in the AWS error shape; then what the Data API
+    // checks before the body: target, content type, the signature's form and access key,
+    // and the body's declared size (the HTTP server enforces max_body either way).
+    if (!verdict.ok() && verdict.status != 415) {
+      res = AwsErrorResponse({verdict.status, verdict.status == 421 ? "MisdirectedRequestException" : "AccessDeniedException",
+                              verdict.message});
+      return true;
+    }
+    if (auto refused = data_api_->CheckHead(req)) {
+      res = std::move(*refused);
+      return true;
+    }
+    return false;
+  }
   if (!verdict.ok()) {
     SendJson(res, verdict.status,
              {{"error", verdict.message}, {"code", verdict.status == 415 ? "kInvalidArgument" : "kPermissionDenied"}});
@@ -194,6 +238,9 @@ HttpRoutes Server::Routes() {
     return ReadyzAnswer(state_, options_.tables, options_.server.ready_max_lag, clock_->Now());
   }));
   h.Add("GET", "/v1/alerts", plain([this](const HttpRequest& req) { return AlertsAnswer(state_, options_.lake_root, req); }));
+  if (data_api_)
+    h.Add("POST", ExactPathRegex(data_api_->path()),
+          [this](const HttpRequest& req, HttpResponse& res) { HandleDataApi(req, res); });
   h.Add("GET", R"(/|/index\.html|/app\.js|/style\.css)",
         [this](const HttpRequest& req, HttpResponse& res) { ServeAsset(req, res); });
   return h;
@@ -212,6 +259,24 @@ void Server::HandleApi(const HttpRequest& req, HttpResponse& res,
   res.set_header("Cache-Control", "no-store");
 }
 
+void Server::HandleDataApi(const HttpRequest& req, HttpResponse& res) {
+  res = data_api_->Handle(req, &t_principal);
+  res.set_header("Cache-Control", "no-store");
+}
+
+void Server::ShapeError(const HttpRequest& req, HttpResponse& res) const {
+  if (!IsDataApi(req)) return;
+  const json plain = json::parse(res.body, nullptr, false);
+  const std::string message = plain.is_object() && plain.contains("error") && plain["error"].is_string()
+                                  ? plain["error"].get<std::string>()
+                                  : "the request could not be read";
+  const char* code = res.status == 413   ? "RequestEntityTooLargeException"
+                     : res.status == 431 ? "RequestHeaderFieldsTooLargeException"
+                     : res.status >= 500 ? "InternalServerException"
+                                         : "SerializationException";
+  res = AwsErrorResponse({res.status, code, message});
+}
+
 void Server::ServeAsset(const HttpRequest& req, HttpResponse& res) {
   auto asset = FindAsset(req.path, options_.web_dir, AcceptsGzip(req.get_header_value("Accept-Encoding")));
   if (!asset.ok()) return SendJson(res, 404, ErrorJson(asset.status()));
@@ -224,8 +289,9 @@ void Server::ServeAsset(const HttpRequest& req, HttpResponse& res) {
 void Server::LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes) {
   http_counters_.Add(RouteTemplate(req.path), req.method, res.status,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received).count());
+  std::string principal = std::move(t_principal.name);
+  t_principal = {};
   if (!options_.access_log) return;
-  std::string principal;
   if (req.path.rfind("/v1/", 0) == 0 && res.status != 401) {
     if (auto who = auth_.Authenticate(req.get_header_value("Authorization")); who.ok()) principal = who->name;
   }

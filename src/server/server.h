@@ -8,6 +8,8 @@
 //   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
 //   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
 //   GET  /, /app.js, /style.css                     the dashboard (assets.h)
+//   POST [server.data_api] path (default /)          the Redshift Data API's own protocol
+//                                                    (aws/data_api.h), over the same statements
 //
 // Results: JSON pages of ServerOptions::page_rows records with an opaque next_token, or
 // format=csv, which streams the whole result as one download (next_token does not apply).
@@ -34,6 +36,7 @@
 #include "core/status.h"
 #include "exporter/table_health.h"
 #include "server/auth.h"
+#include "server/aws/data_api.h"
 #include "server/fleet.h"
 #include "server/http.h"
 #include "server/metrics.h"
@@ -46,6 +49,7 @@ namespace fleetlog {
 struct ServerOptions {
   ServerConfig server;                      // listen, TLS, tokens, result_ttl/cap, limits
   std::vector<WorkgroupConfig> workgroups;  // must hold "default"
+  std::vector<AwsAccessKey> access_keys;    // server.access_keys with their secrets (ResolveAccessKeys)
   std::string lake_root;
   int engine_threads = 2;
   std::string query_worker;            // the fleetlog binary for query workers; empty: this one
@@ -111,6 +115,10 @@ class Server {
   Reply GetWorkgroups(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetFleet(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetRuns(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  void HandleDataApi(const HttpRequest& req, HttpResponse& res);
+  // The Data API's answers the HTTP server makes itself (413, ...), in the AWS error shape.
+  void ShapeError(const HttpRequest& req, HttpResponse& res) const;
+  bool IsDataApi(const HttpRequest& req) const;
   void ServeAsset(const HttpRequest& req, HttpResponse& res);
   void LogAccess(const HttpRequest& req, const HttpResponse& res, int64_t bytes);
 
@@ -122,6 +130,7 @@ class Server {
   RequestGuard guard_;
   std::unique_ptr<StatementService> statements_;
   HttpRequestCounters http_counters_;
+  std::unique_ptr<DataApi> data_api_;  // null when [server.data_api] enabled = false
   std::unique_ptr<HttpServer> http_;
   int port_ = 0;
   bool running_ = false;

@@ -281,13 +281,11 @@ StatementService::ListPage StatementService::List(const Principal& who, const Li
     if (!who.may_use(st.workgroup)) continue;
     if (filter.status && st.status != *filter.status) continue;
     if (st.name.compare(0, filter.name_prefix.size(), filter.name_prefix) != 0) continue;
-    if (static_cast<int>(page.statements.size()) == options_.list_page_size) {
+    if (static_cast<int>(page.statements.size()) == (filter.limit > 0 ? filter.limit : options_.list_page_size)) {
       page.next = it->first + 1;
       break;
     }
-    StatementInfo info = InfoLocked(st, -1);
-    info.sub_statements.clear();
-    page.statements.push_back(std::move(info));
+    page.statements.push_back(InfoLocked(st, -1));
   }
   return page;
 }

@@ -132,9 +132,10 @@ class StatementService {
     std::optional<StatementStatus> status;
     std::string name_prefix;
     std::optional<uint64_t> before;  // the previous page's `next`
+    int limit = 0;                   // statements per page; 0: list_page_size
   };
   struct ListPage {
-    std::vector<StatementInfo> statements;  // newest first, without sub-statements
+    std::vector<StatementInfo> statements;  // newest first
     std::optional<uint64_t> next;
   };
   ListPage List(const Principal& who, const ListFilter& filter);

@@ -148,7 +148,9 @@ Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck
     if (!empty) {
       ASSIGN_OR_RETURN(const std::string from, source(files));
       std::string from_history;
-      if (in.with_history) ASSIGN_OR_RETURN(from_history, source(history));
+      if (in.with_history) {
+        ASSIGN_OR_RETURN(from_history, source(history));
+      }
       body = fmt::format(fmt::runtime(in.sql), from, from_history);
     }
     with += fmt::format("{}{} AS ({})", with.empty() ? "WITH " : ", ", in.cte, body);
