@@ -296,15 +296,22 @@ TEST_F(QueryEngineTest, OnlyTheViewsFilesCanBeOpened) {
 TEST_F(QueryEngineTest, SymlinksInTheLakeAreRefused) {
   auto files = state_->ListFiles({.states = {FileState::kPublished}});
   ASSERT_TRUE(files.ok() && !files->empty());
+  // A committed file has two names, its table folder's and its reader name (what the engine
+  // reads when it exists): both become symlinks.
   const std::string path = lake_.Abs(files->front().path);
-  fs::remove(path);
-  fs::create_symlink(outside_parquet_, path);
+  const std::string reader = lake_.Abs(LakeLayout::ReaderDir() + "/" + files->front().path);
+  for (const std::string& name : {path, reader}) {
+    if (name == reader && !fs::exists(reader)) continue;
+    fs::remove(name);
+    fs::create_symlink(outside_parquet_, name);
+  }
   auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.status().code(), StatusCode::kCorruption);
   EXPECT_THAT(engine.status().message(), HasSubstr("symlink"));
   // A table folder that is a symlink is refused the same way.
   fs::remove(path);
+  fs::remove(reader);
   const fs::path table_dir = lake_.Abs("stl_query");
   fs::rename(table_dir, dir_.Sub("elsewhere"));
   fs::create_directory_symlink(dir_.Sub("elsewhere"), table_dir);

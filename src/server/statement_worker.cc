@@ -29,13 +29,14 @@ void StatementService::WorkerLoop() {
     std::optional<Workgroups::Picked> picked;
     // The budget counts workgroup memory limits, of running and of kept idle workers; each
     // worker may add its headroom on top. Idle workers are ended while a statement waits
-    // for their memory.
+    // for their memory, never merely because the queue is empty.
     work_cv_.wait(lock, [&] {
       if (stopping_) return true;
       for (;;) {
         const int64_t used = memory_in_use_ + pool_.IdleMemory();
         if ((picked = workgroups_.Pick(used == 0 ? INT64_MAX : memory_budget_ - used))) return true;
-        if (!pool_.EvictIdle()) return false;
+        // Idle workers are ended only for a statement that waits for their memory.
+        if (!workgroups_.Startable() || !pool_.EvictIdle()) return false;
       }
     });
     if (!picked) return;
@@ -222,12 +223,16 @@ void StatementService::Run(const StatementPtr& st) {
     auto ready = worker->Next(1 << 20);
     reusable = ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady;
   }
+
   {
     std::lock_guard lock(mu_);
     // A stop requested until here may have killed the worker: it is not kept.
     reusable = reusable && st->stop_reason == StopReason::kNone;
     st->process = nullptr;  // before the worker is kept or ended, so the watchdog no longer touches it
     running_.erase(std::find(running_.begin(), running_.end(), st));
+    // Kept before the status says the statement ended, so that a client that sees it ended
+    // and sends the next statement finds the worker idle. (The pool never takes mu_.)
+    if (reusable) pool_.Release(std::move(lease));
     for (size_t i = last + 1; i < st->subs.size(); ++i) {
       st->subs[i].status = StatementStatus::kAborted;
       st->subs[i].error = "not run: an earlier statement of the batch did not finish";
@@ -237,7 +242,6 @@ void StatementService::Run(const StatementPtr& st) {
     workgroups_.Finish(st->workgroup, OutcomeOf(st->status));
     spdlog::debug("statement {} {} in workgroup {}", st->id, StatementStatusName(st->status), st->workgroup);
   }
-  if (reusable) pool_.Release(std::move(lease));
   lease = {};
   Persist(st);
 }

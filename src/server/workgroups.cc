@@ -45,6 +45,12 @@ std::optional<Workgroups::Picked> Workgroups::Pick(int64_t memory_free) {
   return std::nullopt;
 }
 
+bool Workgroups::Startable() const {
+  for (const auto& g : groups_)
+    if (!g.queue.empty() && g.counters.running < g.config.max_concurrent) return true;
+  return false;
+}
+
 void Workgroups::AddQueueWait(const std::string& name, Duration waited) {
   for (auto& g : groups_)
     if (g.config.name == name) g.counters.queue_wait = g.counters.queue_wait + waited;

@@ -50,6 +50,8 @@ class Workgroups {
     std::string id;
   };
   std::optional<Picked> Pick(int64_t memory_free = INT64_MAX);
+  // True when Pick() with enough free memory would take a statement.
+  bool Startable() const;
   // Adds to the workgroup's total queue wait (the time a picked statement waited).
   void AddQueueWait(const std::string& name, Duration waited);
   // Removes a statement that is still queued (cancelled before it started); false when it
