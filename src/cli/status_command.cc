@@ -89,9 +89,10 @@ CommandAction AddStatus(CLI::App& app, const GlobalOptions& global) {
     }
     auto state = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
     if (!state.ok() && state.status().code() != StatusCode::kNotFound) return Fail(state.status());
-    if (auto reserve = Env::Default()->FileExists(config->state_path + ".reserve"); state.ok() && reserve.ok() && !*reserve)
-      std::cerr << "fleetlog: warning: the state store's reserve " << config->state_path
-                << ".reserve is used up: the disk holding it filled up, and failures since may be missing "
+    const std::string reserve_path = StateStoreReservePath(config->state_path);
+    if (auto reserve = Env::Default()->FileExists(reserve_path); state.ok() && reserve.ok() && !*reserve)
+      std::cerr << "fleetlog: warning: the state store's reserve " << reserve_path
+                << " is used up: the disk holding it filled up, and failures since may be missing "
                    "below; free space on that disk (the next run makes the reserve again)\n";
     auto health = ReadTableHealth(state.ok() ? state->get() : nullptr, ExportedTables(*config), Env::Default()->Now());
     if (!health.ok()) return Fail(health.status());

@@ -431,7 +431,7 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path
   }
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
-  auto store = std::make_unique<SqliteStateStore>(std::move(db), env, path + ".reserve");
+  auto store = std::make_unique<SqliteStateStore>(std::move(db), env, StateStoreReservePath(path));
   RETURN_IF_ERROR(mode == OpenMode::kReadWrite ? store->Migrate() : store->ReadSchemaVersion());
   if (mode == OpenMode::kReadWrite) store->KeepReserve();
   return std::unique_ptr<StateStore>(std::move(store));

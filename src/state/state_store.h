@@ -138,10 +138,14 @@ class StateStore {
 
 enum class OpenMode { kReadWrite, kReadOnly };
 
+// The reserve file of the state store at `path` (see OpenSqliteStateStore); missing once used.
+inline std::string StateStoreReservePath(const std::string& path) { return path + ".reserve"; }
+
 // Opens (creating and migrating when kReadWrite) the SQLite state store at `path`, a local
 // file (SQLite does its own I/O); `env` makes its folder and gives the clock for commit times.
 // kReadOnly fails with kNotFound when the file does not exist. kReadWrite keeps an 8 MiB
-// reserve file at `path`.reserve that RecordRun frees to record a failure on a full disk.
+// reserve file at StateStoreReservePath(path) that RecordRun frees to record a failure on a
+// full disk.
 Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path, OpenMode mode,
                                                          Env* env = Env::Default());
 
