@@ -2,8 +2,8 @@
 # of demo data in the lake (`fleetlog query`) against the same rows in PostgreSQL tables with
 # the indexes a DBA would add (psql). Each side gets the query as one writes it for that
 # engine; both are timed as whole processes, median of BENCH_QUERY_REPS runs after a warm-up
-# (the run that checks both sides return as many rows). The lake is compacted first, as a
-# deployment's upkeep would have done.
+# (the run that checks both sides return as many rows). The lake is compacted and rolled up
+# first, as a deployment's upkeep would have done.
 # Also the size of the lake against PostgreSQL's total relation size.
 
 # The queries: names, then the fleetlog (DuckDB) text and the PostgreSQL text of each.
@@ -206,9 +206,9 @@ persistent_comparison() {
     "$(calc "$fl_gm / $dd_gm" 3) ($(calc "$dd_gm / $fl_gm" 2)x faster)" "none (what the catalog adds)" -
 }
 
-# make_demo_lake DIR: the demo lake of BENCH_CLUSTERS x BENCH_DAYS in DIR, compacted as a
-# deployment's upkeep would have done (each finished day's files merged, sorted by the
-# cursor). The finished folder is cached under BENCH_CACHE (default ~/.cache/fleetlog/bench),
+# make_demo_lake DIR: the demo lake of BENCH_CLUSTERS x BENCH_DAYS in DIR, compacted and
+# rolled up as a deployment's upkeep would have done (each finished day's files merged, sorted
+# by the cursor; the hourly roll-ups of the closed days built). The finished folder is cached under BENCH_CACHE (default ~/.cache/fleetlog/bench),
 # keyed by the sizes and fleetlog's version number (the lake layout is an external interface,
 # stable within a version), and copied from there on later runs (BENCH_CACHE=off: never
 # cached; remove the folder after a change to the demo's data; BENCH_REUSE_DEMO=1: use DIR
@@ -219,7 +219,7 @@ make_demo_lake() {
     log "queries: reusing the demo in $dir (BENCH_REUSE_DEMO=1)"
     return
   fi
-  key="demo-c$BENCH_CLUSTERS-d$BENCH_DAYS-v$("$FLEETLOG" --version | awk 'NR == 1 { print $2 }')"
+  key="demo-c$BENCH_CLUSTERS-d$BENCH_DAYS-v$("$FLEETLOG" --version | awk 'NR == 1 { print $2 }')-rollups"
   cached=$cache_root/$key
   if [[ $cache_root != off && -f $cached/ready ]]; then
     rm -rf "$dir"
@@ -239,7 +239,7 @@ make_demo_lake() {
   fi
   log "queries: demo ready in $(seconds_since "$t0")s; load $(loadavg)"
   t0=$(now_ns)
-  fl "$dir/fleetlog.toml" compact --grace 0s >"$BENCH_DIR/compact.log" 2>&1 ||
+  fl "$dir/fleetlog.toml" compact --retention --grace 0s >"$BENCH_DIR/compact.log" 2>&1 ||
     die "fleetlog compact failed: $(tail -5 "$BENCH_DIR/compact.log")"
   log "queries: $(head -1 "$BENCH_DIR/compact.log" | cut -d";" -f1) in $(seconds_since "$t0")s;" \
       "$(find "$dir/lake" -name '*.parquet' | wc -l) Parquet files"
