@@ -186,11 +186,8 @@ Result<LocalSnapshot> LocalizeSnapshot(const EngineOptions& options, const LakeS
   LocalSnapshot local{.root = options.lake_root, .snapshot = snapshot, .hold = nullptr};
   const ViewSelection selection(options.views_for_sql);
   std::set<const CommittedFile*> routed;  // the files workload_hourly reads
-  if (selection.WantsWorkload()) {
-    std::vector<const CommittedFile*> all;
-    for (const auto& f : local.snapshot.files) all.push_back(&f);
-    for (const auto* f : RouteWorkload(all).files()) routed.insert(f);
-  }
+  if (selection.WantsWorkload())
+    for (const auto* f : RouteWorkload(local.snapshot.files).files()) routed.insert(f);
   std::vector<CommittedFile*> wanted;
   std::vector<const CommittedFile*> asked;
   for (auto& f : local.snapshot.files) {
@@ -302,9 +299,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   // that reads only it may open the roll-ups and the raw files of the days without one, no
   // other. Like a fleet view, it is left out when the lake's files lack a column it reads.
   if (selection.WantsWorkload() && (!snapshot.files.empty() || snapshot.schemas.count(kRollupTable))) {
-    std::vector<const CommittedFile*> all;
-    for (const auto& f : snapshot.files) all.push_back(&f);
-    const WorkloadRoute route = RouteWorkload(all);
+    const WorkloadRoute route = RouteWorkload(snapshot.files);
     const std::vector<const CommittedFile*> routed = route.files();
     for (const auto* f : routed)
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext(std::string("view ") + kWorkloadView));

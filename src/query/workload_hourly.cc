@@ -145,24 +145,24 @@ std::vector<const CommittedFile*> WorkloadRoute::files() const {
   return out;
 }
 
-WorkloadRoute RouteWorkload(const std::vector<const CommittedFile*>& files) {
+WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
   using Day = std::pair<std::string, std::string>;  // cluster, dt
   WorkloadRoute route;
   std::set<Day> rolled_up, stl_days;
-  for (const auto* f : files) {
-    if (f->table == kRollupTable) {
-      rolled_up.insert({f->cluster, f->dt});
-      route.rollups.push_back(f);
-    } else if (IsHourlyInput(f->table) && IsStlTable(f->table)) {
-      stl_days.insert({f->cluster, f->dt});
+  for (const auto& f : files) {
+    if (f.table == kRollupTable) {
+      rolled_up.insert({f.cluster, f.dt});
+      route.rollups.push_back(&f);
+    } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
+      stl_days.insert({f.cluster, f.dt});
     }
   }
-  for (const auto* f : files) {
-    const Day day{f->cluster, f->dt};
-    if (!IsHourlyInput(f->table) || rolled_up.count(day)) continue;
-        // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
-    if (IsStlTable(f->table)) route.stl[f->table].push_back(f);
-    else if (!stl_days.count(day)) route.sys[f->table].push_back(f);
+  for (const auto& f : files) {
+    const Day day{f.cluster, f.dt};
+    if (!IsHourlyInput(f.table) || rolled_up.count(day)) continue;
+    // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
+    if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
+    else if (!stl_days.count(day)) route.sys[f.table].push_back(&f);
   }
   return route;
 }

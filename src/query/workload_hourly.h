@@ -57,8 +57,8 @@ struct WorkloadRoute {
   bool empty() const { return rollups.empty() && stl.empty() && sys.empty(); }
   std::vector<const CommittedFile*> files() const;
 };
-// `files` are the published files of a snapshot (any tables).
-WorkloadRoute RouteWorkload(const std::vector<const CommittedFile*>& files);
+// `files` are the published files of a snapshot (any tables); the route points into it.
+WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files);
 
 // "CREATE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)` a
 // parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the

@@ -48,9 +48,7 @@ TEST(WorkloadRouteTest, RolledUpDaysReadTheRollupOthersTheirFamilysRawFiles) {
       File("sys_query_history", "s", "2026-11-02"), File("sys_query_detail", "s", "2026-11-02"),  // SYS day
       File("sys_query_history", "b", "2026-11-02"), File("stl_wlm_query", "b", "2026-11-02"),     // both: STL
   };
-  std::vector<const CommittedFile*> all;
-  for (const auto& f : files) all.push_back(&f);
-  const WorkloadRoute route = RouteWorkload(all);
+  const WorkloadRoute route = RouteWorkload(files);
   EXPECT_EQ(Paths(route.rollups), Paths({&files[0]}));
   EXPECT_EQ(Paths(route.stl.at("stl_query")), Paths({&files[2]}));
   EXPECT_EQ(Paths(route.stl.at("stl_scan")), Paths({&files[3]}));
