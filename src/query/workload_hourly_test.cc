@@ -17,6 +17,7 @@
 #include "demo/demo.h"
 #include "lake/replace.h"
 #include "query/engine.h"
+#include "query/worker.h"
 #include "test_util.h"
 #include "upkeep_test_util.h"
 #include "upkeep/purge.h"
@@ -56,6 +57,18 @@ TEST(WorkloadRouteTest, RolledUpDaysReadTheRollupOthersTheirFamilysRawFiles) {
   EXPECT_EQ(Paths(route.sys.at("sys_query_history")), Paths({&files[5]}));
   EXPECT_EQ(Paths(route.sys.at("sys_query_detail")), Paths({&files[6]}));
   EXPECT_EQ(route.files().size(), 6u);
+}
+
+// A query worker (query/worker.h) routes the snapshot it is handed as the server would.
+TEST(WorkloadRouteTest, AWorkersSnapshotRoutesAsTheServers) {
+  WorkerRequest request;
+  request.snapshot.files = {File("rollup_hourly", "a", "2026-11-01"), File("stl_query", "a", "2026-11-01"),
+                            File("stl_query", "a", "2026-11-02")};
+  auto decoded = DecodeWorkerRequest(EncodeWorkerRequest(request));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const WorkloadRoute route = RouteWorkload(decoded->snapshot.files);
+  EXPECT_EQ(Paths(route.files()), Paths(RouteWorkload(request.snapshot.files).files()));
+  EXPECT_EQ(Paths(route.files()).size(), 2u);
 }
 
 // The hourly aggregates straight from the raw tables, written apart from the shared SQL: one
