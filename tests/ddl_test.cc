@@ -91,6 +91,28 @@ TEST(DdlTest, DuckDbStatementsRunAgainstARealLake) {
   ASSERT_TRUE(testing::WriteDashboardLake(dir + "/lake", **state, {"alpha", "beta"}, 3,
                                           *ParseTimestamp("2026-01-10 00:00:00"))
                   .ok());
+  // SYS text too: 4000-character pieces, the last one short, with a piece's trailing blanks.
+  {
+    auto writer = LakeWriter::Open(LakeLayout(dir + "/lake"), 256LL << 20, 1);
+    ASSERT_TRUE(writer.ok());
+    const TableSchema schema = {{"user_id", ColumnType::kInt32}, {"query_id", ColumnType::kInt64},
+                                {"start_time", ColumnType::kTimestamp}, {"sequence", ColumnType::kInt32},
+                                {"text", ColumnType::kVarchar}};
+    const Timestamp end = *ParseTimestamp("2026-01-10 00:00:00");
+    ASSERT_TRUE(testing::CommitTestRows(**writer, **state, "sys_query_text", "alpha", schema, "", {"query_id", "sequence"},
+                                        end, [&](RowBatch& b) {
+      for (int q = 1; q <= 3; ++q) {
+        for (int piece = 0; piece < q; ++piece) {
+          b.column(0).AppendInt(100);
+          b.column(1).AppendInt(q);
+          b.column(2).AppendInt(end.micros() - q * 1'000'000);
+          b.column(3).AppendInt(piece);
+          b.column(4).AppendString(piece + 1 < q ? std::string(3990, 'a' + piece) + "\\n    " : "select 1");
+          b.partition_ts().push_back(end.micros() - q * 1'000'000);
+        }
+      }
+    }).ok());
+  }
   auto ours = QueryEngine::Open({.lake_root = dir + "/lake", .threads = 1}, state->get());
   ASSERT_TRUE(ours.ok()) << ours.status().message();
   DdlInput in{.tables = (*ours)->tables(), .clusters = {"alpha", "beta"}, .location = dir + "/lake"};
@@ -108,6 +130,8 @@ TEST(DdlTest, DuckDbStatementsRunAgainstARealLake) {
       "SELECT count(*), count(DISTINCT cluster), min(dt)::VARCHAR, max(dt)::VARCHAR FROM stl_query",
       "SELECT count(*), sum(length(text)), sum(pieces), max(pieces) FROM stl_querytext_full",
       "SELECT md5(string_agg(text, '|' ORDER BY cluster, query)) FROM stl_querytext_full",
+      "SELECT count(*), sum(length(text)), sum(pieces), max(user_id) FROM sys_query_text_full",
+      "SELECT md5(string_agg(text, '|' ORDER BY cluster, query_id)) FROM sys_query_text_full",
   };
   for (const char* sql : checks) {
     auto theirs = (*conn)->Query(sql);
@@ -120,6 +144,11 @@ TEST(DdlTest, DuckDbStatementsRunAgainstARealLake) {
   auto count = (*conn)->Query("SELECT count(*) FROM stl_querytext_full");
   ASSERT_TRUE(count.ok());
   EXPECT_GT(count->int64(0, 0), 0);
+  auto sys = (*conn)->Query("SELECT pieces, length(text) FROM sys_query_text_full WHERE query_id = 3");
+  ASSERT_TRUE(sys.ok()) << sys.status().message();
+  ASSERT_EQ(sys->row_count(), 1u);
+  EXPECT_EQ(sys->int64(0, 0), 3);
+  EXPECT_EQ(sys->int64(1, 0), 2 * (3990 + 5) + 8);  // each piece's literal \n decoded to one character
 }
 
 }  // namespace

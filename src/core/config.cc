@@ -587,7 +587,7 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
         r.Fail(s3, "[lake.s3] must be a table");
       } else {
         const toml::table& s3t = *s3->as_table();
-        r.CheckKeys(s3t, "[lake.s3]", {"endpoint", "region", "path_style"});
+        r.CheckKeys(s3t, "[lake.s3]", {"endpoint", "region", "path_style", "timeout"});
         r.ReadString(s3t, "endpoint", &config->lake_s3.endpoint);
         r.ReadString(s3t, "region", &config->lake_s3.region);
         bool path_style = false;
@@ -595,6 +595,8 @@ void ReadAll(ConfigReader& r, const toml::table& root, const std::string& base_d
           r.ReadBool(s3t, "path_style", &path_style);
           config->lake_s3.path_style = path_style;
         }
+        r.ReadDuration(s3t, "timeout", &config->lake_s3.timeout);
+        if (config->lake_s3.timeout < Duration::Seconds(1)) r.Fail(s3t.get("timeout"), "[lake.s3] timeout is at least 1s");
       }
     }
     if (config->lake_path.starts_with("s3://") && config->lake_path.size() <= 5) {

@@ -165,6 +165,8 @@ struct S3LakeConfig {
   std::string endpoint;             // "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:9000"
   std::string region;
   std::optional<bool> path_style;   // default: false on AWS, true for a custom endpoint
+  // A request that moves less than 1 KiB/s for this long is abandoned and retried.
+  Duration timeout = Duration::Seconds(30);
 };
 
 // [[alert]]: a rule over the lake, the detector's grade, or fleetlog's own export health.

@@ -23,7 +23,7 @@ std::string LakeLayout::StagingPathFor(const std::string& final_path) {
 }
 
 Status LakeLayout::Prepare() const {
-  for (const auto& dir : {StagingDir(), TmpDir(), QuarantineDir()}) {
+  for (const auto& dir : {StagingDir(), TmpDir(), QuarantineDir(), IntentsDir()}) {
     if (Status s = env_->CreateDir(Abs(dir)); !s.ok())
       return Status(s.code(), fmt::format("cannot create {}: {} (is the lake path writable?)", Abs(dir), s.message()));
   }

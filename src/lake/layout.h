@@ -1,6 +1,6 @@
 // Where things live in the lake (an external interface, see DESIGN.md):
 //   <lake>/<table>/cluster=<cluster>/dt=<YYYY-MM-DD>/<file>.parquet
-//   <lake>/_fleetlog/{staging,tmp,quarantine}/   fleetlog's own bookkeeping
+//   <lake>/_fleetlog/{staging,tmp,quarantine,intents}/   fleetlog's own bookkeeping
 // Paths kept in the state store are relative to the lake root, so a lake can be moved.
 // A layout carries the Env through which every file of the lake is reached (a local folder
 // or, later, an object store; a fault-injecting Env in tests).
@@ -41,6 +41,8 @@ class LakeLayout {
   // readers that began before; a lake in an object store moves retired files under RetiredDir.
   static std::string ReaderDir() { return "_fleetlog/files"; }
   static std::string RetiredDir() { return "_fleetlog/retired"; }
+  // The intents of unfinished upkeep replacements: which files each may place (lake/replace.h).
+  static std::string IntentsDir() { return "_fleetlog/intents"; }
 
   // Creates the lake's own folders.
   Status Prepare() const;

@@ -1,6 +1,9 @@
 #include "lake/replace.h"
 
+#include <algorithm>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -12,9 +15,56 @@ namespace {
 
 using duck::QuoteString;
 
-constexpr const char* kIntentPrefix = "upkeep/pending/";
+// Intents that earlier versions kept in the state store, one key per file: still honoured.
+constexpr const char* kLegacyIntentPrefix = "upkeep/pending/";
 
-std::string IntentKey(const std::string& path) { return kIntentPrefix + path; }
+// The files one replacement may place, and where its intent is recorded: a lake path, or
+// (legacy) empty for a state-store key.
+struct Intent {
+  std::string where;
+  std::vector<std::string> paths;
+};
+
+// The intent's lake path: named after the replacement's first new file, which no other
+// replacement shares.
+std::string IntentPath(const Replacement& r) {
+  std::string name = r.add.front().path;
+  std::replace(name.begin(), name.end(), '/', '~');
+  return LakeLayout::IntentsDir() + "/" + name + ".json";
+}
+
+Status WriteIntent(const LakeLayout& lake, const Replacement& r) {
+  nlohmann::json paths = nlohmann::json::array();
+  for (const auto& f : r.add) paths.push_back(f.path);
+  const std::string text = nlohmann::json{{"kind", r.run.kind}, {"paths", paths}}.dump();
+  return lake.env().WriteFile(lake.Abs(IntentPath(r)), text).WithContext("recording the upkeep intent");
+}
+
+// Every recorded intent. An intent that does not parse was cut short while it was written,
+// before anything was placed: it names nothing.
+Result<std::vector<Intent>> ReadIntents(StateStore& state, const LakeLayout& lake) {
+  std::vector<Intent> out;
+  Env& env = lake.env();
+  ASSIGN_OR_RETURN(auto listed, env.ListFiles(lake.Abs(LakeLayout::IntentsDir())));
+  for (const auto& info : listed) {
+    Intent intent{.where = LakeLayout::IntentsDir() + "/" + info.name, .paths = {}};
+    ASSIGN_OR_RETURN(const std::string text, env.ReadFile(lake.Abs(intent.where)));
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.is_object() && j.contains("paths") && j["paths"].is_array()) {
+      for (const auto& p : j["paths"])
+        if (p.is_string()) intent.paths.push_back(p.get<std::string>());
+    }
+    out.push_back(std::move(intent));
+  }
+  ASSIGN_OR_RETURN(auto keys, state.ListKeys(kLegacyIntentPrefix));
+  for (const auto& key : keys) out.push_back({.where = "", .paths = {key.substr(std::string_view(kLegacyIntentPrefix).size())}});
+  return out;
+}
+
+Status ForgetIntent(StateStore& state, const LakeLayout& lake, const Intent& intent) {
+  if (!intent.where.empty()) return lake.env().DeleteFile(lake.Abs(intent.where));
+  return state.DeleteValue(kLegacyIntentPrefix + intent.paths.front());
+}
 
 // Best effort: a file left behind is an orphan that RecoverUpkeep or `verify` finds.
 void RemoveQuietly(Env& env, const std::string& path) { (void)env.DeleteFile(path); }
@@ -96,18 +146,20 @@ void RemoveStagedFiles(const LakeLayout& lake, const std::vector<NewFile>& files
 }
 
 Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Replacement r) {
-  for (const auto& f : r.add) RETURN_IF_ERROR(state.PutValue(IntentKey(f.path), r.run.kind));
-  std::vector<std::string> placed;
   Env& env = lake.env();
-  auto undo = [&](const Status& why) {
-    // A placed file that cannot be removed keeps its intent, so RecoverUpkeep removes it.
-    std::set<std::string> left;
-    for (const auto& p : placed)
-      if (!env.DeleteFile(lake.Abs(p)).ok()) left.insert(p);
-    for (const auto& f : r.add) {
-      RemoveQuietly(env, lake.Abs(f.staging_path));
-      if (!left.count(f.path)) (void)state.DeleteValue(IntentKey(f.path));
+  if (!r.add.empty()) {
+    if (Status s = WriteIntent(lake, r); !s.ok()) {
+      RemoveStagedFiles(lake, r.add);
+      return s;
     }
+  }
+  std::vector<std::string> placed;
+  auto undo = [&](const Status& why) {
+    // When a placed file cannot be removed, the intent stays, so RecoverUpkeep removes it.
+    bool all_removed = true;
+    for (const auto& p : placed) all_removed = env.DeleteFile(lake.Abs(p)).ok() && all_removed;
+    RemoveStagedFiles(lake, r.add);
+    if (all_removed) RemoveQuietly(env, lake.Abs(IntentPath(r)));
     return why;
   };
   if (!r.add.empty()) {
@@ -123,7 +175,8 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
   auto commit = state.Commit(request);
   if (!commit.ok()) return undo(commit.status());
   CrashPoint(r.crash_prefix + "-committed");
-  for (const auto& f : r.add) (void)state.DeleteValue(IntentKey(f.path));
+  // An intent left behind names only committed files now: RecoverUpkeep just forgets it.
+  if (!r.add.empty()) RemoveQuietly(env, lake.Abs(IntentPath(r)));
   // Committed: the retired files leave the table folders now (a failure here is finished by
   // the next start's recovery), and the new ones get their reader names.
   for (const auto& f : r.add) {
@@ -133,26 +186,28 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
   return commit;
 }
 
-Result<std::vector<std::string>> PendingReplacementPaths(StateStore& state) {
-  ASSIGN_OR_RETURN(auto keys, state.ListKeys(kIntentPrefix));
-  for (auto& k : keys) k = k.substr(std::string_view(kIntentPrefix).size());
-  return keys;
+Result<std::vector<std::string>> PendingReplacementPaths(StateStore& state, const LakeLayout& lake) {
+  ASSIGN_OR_RETURN(auto intents, ReadIntents(state, lake));
+  std::vector<std::string> paths;
+  for (auto& intent : intents) paths.insert(paths.end(), intent.paths.begin(), intent.paths.end());
+  return paths;
 }
 
 Result<int> RecoverUpkeep(StateStore& state, const LakeLayout& lake) {
-  ASSIGN_OR_RETURN(auto pending, PendingReplacementPaths(state));
-  if (pending.empty()) return 0;
+  ASSIGN_OR_RETURN(auto intents, ReadIntents(state, lake));
+  if (intents.empty()) return 0;
   ASSIGN_OR_RETURN(auto files, state.ListFiles({}));
   std::set<std::string> known;
   for (const auto& f : files) known.insert(f.path);
   int removed = 0;
-  for (const auto& path : pending) {
-    if (!known.count(path)) {
+  for (const auto& intent : intents) {
+    for (const auto& path : intent.paths) {
+      if (known.count(path)) continue;
       ASSIGN_OR_RETURN(const bool existed, lake.env().FileExists(lake.Abs(path)));
       RETURN_IF_ERROR(lake.env().DeleteFile(lake.Abs(path)).WithContext("removing an uncommitted upkeep file"));
       if (existed) ++removed;
     }
-    RETURN_IF_ERROR(state.DeleteValue(IntentKey(path)));
+    RETURN_IF_ERROR(ForgetIntent(state, lake, intent).WithContext("forgetting a finished upkeep intent"));
   }
   return removed;
 }

@@ -10,8 +10,10 @@
 // reader opening then would see neither. So the new files are renamed into their partition
 // folders first (invisible: readers list the catalog, not folders) and committed as already
 // published, in the same transaction that retires the old ones. A crash between the rename
-// and the commit leaves files nobody committed; each is named beforehand by an "intent" in
-// the state store's key-value area, and RecoverUpkeep removes them.
+// and the commit leaves files nobody committed; they are named beforehand by an "intent"
+// written into the lake itself (<lake>/_fleetlog/intents/<name>.json: {"kind", "paths"}), so
+// that the next writer removes them (RecoverUpkeep) even when it runs on another machine, the
+// first one lost with its state store (an S3 lake restored from its journal).
 // Thread-safety: free functions. REQUIRES for those that change the lake: the caller holds
 // the lake's WriterLock (the process is the lake's only writer).
 #pragma once
@@ -59,11 +61,12 @@ struct Replacement {
 Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Replacement replacement);
 
 // Removes files that a replacement placed but never committed (a crash), and their intents.
-// Returns how many files it removed. Safe to run any number of times.
+// Returns how many files it removed. Safe to run any number of times. REQUIRES: the writer
+// lease, and `state` caught up with the lake's journal (what it lacks counts as uncommitted).
 Result<int> RecoverUpkeep(StateStore& state, const LakeLayout& lake);
 
 // Lake paths that an unfinished replacement placed or may place (its intents).
-Result<std::vector<std::string>> PendingReplacementPaths(StateStore& state);
+Result<std::vector<std::string>> PendingReplacementPaths(StateStore& state, const LakeLayout& lake);
 
 struct SweepReport {
   int files_deleted = 0;

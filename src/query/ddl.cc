@@ -97,7 +97,7 @@ std::string TextViewsSql(const DdlInput& in, const Dialect& d, const char* any_v
         "FROM {table}\n"
         "GROUP BY {group};\n\n",
         fmt::arg("view", d.Q(v.view)), fmt::arg("group", group), fmt::arg("any", any_value),
-        fmt::arg("userid", d.Q("userid")), fmt::arg("text", text_of(d)), fmt::arg("backslash_n", newline),
+        fmt::arg("userid", d.Q(v.user)), fmt::arg("text", text_of(d)), fmt::arg("backslash_n", newline),
         fmt::arg("newline", "chr(10)"),
         fmt::arg("text_col", d.Q("text")), fmt::arg("pieces", d.Q("pieces")), fmt::arg("dt", d.Q("dt")),
         fmt::arg("table", d.Q(v.table)));

@@ -30,9 +30,10 @@ std::string EmptyRelation(const TableSchema& schema) {
 }
 
 const TextView kTextViews[] = {
-    {"stl_querytext", "stl_querytext_full", "cluster, query"},
-    {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime"},
-    {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime"},
+    {"stl_querytext", "stl_querytext_full", "cluster, query", "userid"},
+    {"stl_ddltext", "stl_ddltext_full", "cluster, xid, pid, starttime", "userid"},
+    {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime", "userid"},
+    {"sys_query_text", "sys_query_text_full", "cluster, query_id", "user_id"},
 };
 
 // Names that read the catalog: a statement with one of them as a word sees every table.
@@ -282,9 +283,9 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   for (const auto& v : kTextViews) {
     if (!viewed.count(v.table)) continue;
     RETURN_IF_ERROR(conn.Exec(fmt::format(
-        "CREATE VIEW {0} AS SELECT {1}, any_value(userid) AS userid, replace(string_agg(text, '' ORDER BY sequence), "
+        "CREATE VIEW {0} AS SELECT {1}, any_value({3}) AS {3}, replace(string_agg(text, '' ORDER BY sequence), "
         "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
-        v.view, v.group, v.table)));
+        v.view, v.group, v.table, v.user)));
     viewed.insert(v.view);
   }
   // A fleet view that cannot be made (a lake whose files lack a column it reads) is left

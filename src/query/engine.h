@@ -68,6 +68,7 @@ struct TextView {
   const char* table;  // "stl_querytext"
   const char* view;   // "stl_querytext_full"
   const char* group;  // "cluster, query": the columns that identify one statement
+  const char* user;   // the user column: "userid" (STL) or "user_id" (SYS)
 };
 std::span<const TextView> TextViews();
 

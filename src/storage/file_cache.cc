@@ -1,7 +1,14 @@
 #include "storage/file_cache.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iterator>
+#include <set>
 #include <vector>
 
 #include "core/fs.h"
@@ -27,41 +34,106 @@ Status Download(Env* remote, const std::string& remote_path, int64_t bytes, Env*
   return out->Close();
 }
 
+constexpr const char* kPins = ".pins";
+
+// Cache entries are "<folders>/<hash>.parquet"; ".tmp" files are fetches in flight.
+bool IsEntry(const std::string& name) { return name.ends_with(".parquet") && !name.starts_with(".pins/"); }
+
+// Whether the process that made `tag` ("<pid>-<random>", the start of a pin folder's or a
+// fetch's name) has ended.
+bool TagEnded(std::string_view tag) {
+  const long pid = std::strtol(std::string(tag).c_str(), nullptr, 10);
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
 
 CachedFile::~CachedFile() {
-  if (cache_ != nullptr) cache_->Unpin(name_);
+  if (cache_ != nullptr) cache_->Unpin(entry_);
 }
 
 Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, Env* local, std::string dir,
-                                                           int64_t capacity_bytes) {
+                                                           int64_t capacity_bytes, Duration recount_every) {
   RETURN_IF_ERROR(local->CreateDir(dir).WithContext("creating the lake cache folder"));
-  std::unique_ptr<LakeFileCache> cache(new LakeFileCache(remote, local, std::move(dir), capacity_bytes));
-  ASSIGN_OR_RETURN(std::vector<FileInfo> found, local->ListFiles(cache->dir_));
-  std::lock_guard lock(cache->mutex_);
-  for (const FileInfo& file : found) {
-    if (file.name.ends_with(".tmp")) {
-      RETURN_IF_ERROR(local->DeleteFile(cache->dir_ + "/" + file.name));  // a fetch cut short by a crash
-      continue;
-    }
-    if (!file.name.ends_with(".parquet")) continue;
-    // Recency is not kept across restarts: the entries found start in listing order.
-    cache->lru_.push_back(file.name);
-    Entry& e = cache->entries_[file.name];
-    e.name = file.name;
-    e.bytes = file.size;
-    e.position = std::prev(cache->lru_.end());
-    cache->stats_.bytes += e.bytes;
+  std::unique_ptr<LakeFileCache> cache(new LakeFileCache(remote, local, std::move(dir), capacity_bytes, recount_every));
+  const std::string tag = fmt::format("{}-{}", ::getpid(), RandomHex(4));
+  cache->pin_dir_ = std::string(kPins) + "/" + tag;
+  // Pins of processes that ended. Outside the Env: pins are local hard links (see Pin()).
+  std::error_code ec;
+  const std::filesystem::path pins = local->LocalPath(cache->dir_ + "/" + kPins);
+  for (const auto& entry : std::filesystem::directory_iterator(pins, ec)) {
+    if (TagEnded(entry.path().filename().string())) std::filesystem::remove_all(entry.path(), ec);
   }
-  cache->stats_.entries = static_cast<int64_t>(cache->entries_.size());
+  ASSIGN_OR_RETURN(std::vector<FileInfo> found, local->ListFiles(cache->dir_));
+  for (const FileInfo& file : found) {
+    if (!file.name.ends_with(".tmp") || file.name.starts_with(".pins/")) continue;
+    // A fetch cut short by a crash ("<entry>.<pid>-<random>.tmp"); another process's may be in flight.
+    const std::string stem = file.name.substr(0, file.name.size() - 4);
+    if (TagEnded(stem.substr(stem.rfind('.') + 1))) RETURN_IF_ERROR(local->DeleteFile(cache->dir_ + "/" + file.name));
+  }
+  std::lock_guard lock(cache->mutex_);
+  RETURN_IF_ERROR(cache->Recount());
   RETURN_IF_ERROR(cache->MakeRoom(0));
   return cache;
+}
+
+LakeFileCache::~LakeFileCache() {
+  std::error_code ec;  // outside the Env: pins are local hard links (see Pin())
+  std::filesystem::remove_all(local_->LocalPath(dir_ + "/" + pin_dir_), ec);
+}
+
+void LakeFileCache::Add(const std::string& name, int64_t bytes, bool most_recent) {
+  auto position = most_recent ? lru_.insert(lru_.begin(), name) : lru_.insert(lru_.end(), name);
+  entries_[name] = Entry{.name = name, .bytes = bytes, .pins = 0, .position = position};
+  stats_.bytes += bytes;
+  stats_.entries = static_cast<int64_t>(entries_.size());
+}
+
+Status LakeFileCache::Recount() {
+  recounted_ = local_->Now();
+  ASSIGN_OR_RETURN(std::vector<FileInfo> found, local_->ListFiles(dir_));
+  std::set<std::string> present;
+  for (const FileInfo& file : found) {
+    if (!IsEntry(file.name)) continue;
+    present.insert(file.name);
+    // Recency is not known for what another process (or an earlier run) placed: least recent.
+    if (!entries_.count(file.name)) Add(file.name, file.size, /*most_recent=*/false);
+  }
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.pins > 0 || present.count(it->first)) {
+      ++it;
+      continue;
+    }
+    stats_.bytes -= it->second.bytes;
+    lru_.erase(it->second.position);
+    it = entries_.erase(it);
+  }
+  stats_.entries = static_cast<int64_t>(entries_.size());
+  return Status::Ok();
 }
 
 void LakeFileCache::Touch(Entry& entry) {
   lru_.erase(entry.position);
   lru_.push_front(entry.name);
   entry.position = lru_.begin();
+}
+
+Result<CachedFile> LakeFileCache::Pin(Entry& entry) {
+  const std::string link = local_->LocalPath(dir_ + "/" + PinName(entry.name));
+  if (entry.pins == 0) {
+    // Outside the Env: a pin is a hard link that need not outlive this process, and the Env's
+    // LinkFile would make each durable (an fsync for every file a statement reads).
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(link).parent_path(), ec);
+    const std::string target = local_->LocalPath(dir_ + "/" + entry.name);
+    if (::link(target.c_str(), link.c_str()) != 0 && errno != EEXIST) {
+      if (errno == ENOENT) return Error(StatusCode::kNotFound, "{} left the lake cache", target);
+      return IoError("pinning {} in the lake cache: {}", target, std::strerror(errno));
+    }
+  }
+  ++entry.pins;
+  Touch(entry);
+  return CachedFile(this, entry.name, PinName(entry.name), link);
 }
 
 Status LakeFileCache::MakeRoom(int64_t incoming) {
@@ -76,6 +148,7 @@ Status LakeFileCache::MakeRoom(int64_t incoming) {
     --victim;
     Entry& entry = entries_[*victim];
     if (entry.pins > 0) continue;
+    // Another process's readers hold their own links: deleting the name takes nothing from them.
     Status removed = local_->DeleteFile(dir_ + "/" + entry.name);
     if (!removed.ok()) return removed.WithContext("evicting from the lake cache");
     stats_.bytes -= entry.bytes;
@@ -96,17 +169,32 @@ Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t 
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(name);
+    if (it == entries_.end()) {
+      // Fetched by another process sharing the folder: used in place.
+      Result<int64_t> there = local_->FileSize(local);
+      if (there.ok() && *there == bytes) {
+        Add(name, bytes, /*most_recent=*/true);
+        it = entries_.find(name);
+      }
+    }
     if (it != entries_.end()) {
-      ++it->second.pins;
-      Touch(it->second);
-      ++stats_.hits;
-      return CachedFile(this, name, local_->LocalPath(local));
+      Result<CachedFile> pinned = Pin(it->second);
+      if (pinned.ok()) {
+        ++stats_.hits;
+        return pinned;
+      }
+      if (pinned.status().code() != StatusCode::kNotFound) return pinned.status();
+      // Evicted by another process: fetched again below.
+      stats_.bytes -= it->second.bytes;
+      lru_.erase(it->second.position);
+      entries_.erase(it);
     }
     ++stats_.misses;
+    if (local_->Now() - recounted_ >= recount_every_) RETURN_IF_ERROR(Recount());
     RETURN_IF_ERROR(MakeRoom(bytes));
     reserved_ += bytes;
   }
-  const std::string tmp = local + "." + RandomHex() + ".tmp";
+  const std::string tmp = local + "." + pin_dir_.substr(std::string_view(kPins).size() + 1) + RandomHex(4) + ".tmp";
   Status fetched = Download(remote_, remote_path, bytes, local_, tmp);
   if (fetched.ok() && !checksum.empty()) {
     Result<FileDigest> digest = DigestFile(*local_, tmp);
@@ -123,35 +211,36 @@ Result<CachedFile> LakeFileCache::Fetch(const std::string& remote_path, int64_t 
   reserved_ -= bytes;
   if (!fetched.ok()) {
     (void)local_->DeleteFile(tmp);
+    if (fetched.code() == StatusCode::kResourceExhausted) {  // ENOSPC, EDQUOT
+      return fetched.WithContext(fmt::format("the disk of the lake cache {} is full: free space there, or lower [lake] "
+                                             "cache_size (now {} bytes)", dir_, capacity_));
+    }
     return fetched;
   }
   auto it = entries_.find(name);
   if (it != entries_.end()) {  // another thread fetched it meanwhile
     (void)local_->DeleteFile(tmp);
-    ++it->second.pins;
-    Touch(it->second);
-    return CachedFile(this, name, local_->LocalPath(local));
+  } else {
+    // Over a copy another process placed meanwhile, if any: the same bytes.
+    Status placed = local_->Publish(tmp, local);
+    if (!placed.ok()) {
+      (void)local_->DeleteFile(tmp);
+      return placed.WithContext("placing a fetched file in the lake cache");
+    }
+    Add(name, bytes, /*most_recent=*/true);
+    it = entries_.find(name);
   }
-  Status placed = local_->Publish(tmp, local);
-  if (!placed.ok()) {
-    (void)local_->DeleteFile(tmp);
-    return placed.WithContext("placing a fetched file in the lake cache");
-  }
-  lru_.push_front(name);
-  Entry& entry = entries_[name];
-  entry.name = name;
-  entry.bytes = bytes;
-  entry.pins = 1;
-  entry.position = lru_.begin();
-  stats_.bytes += bytes;
-  stats_.entries = static_cast<int64_t>(entries_.size());
-  return CachedFile(this, name, local_->LocalPath(local));
+  return Pin(it->second);
 }
 
 void LakeFileCache::Unpin(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(name);
-  if (it != entries_.end() && it->second.pins > 0) --it->second.pins;
+  if (it == entries_.end() || it->second.pins == 0) return;
+  if (--it->second.pins == 0) {
+    std::error_code ec;  // outside the Env: pins are local hard links (see Pin())
+    std::filesystem::remove(local_->LocalPath(dir_ + "/" + PinName(name)), ec);
+  }
 }
 
 CacheStats LakeFileCache::stats() const {

@@ -45,6 +45,7 @@ Result<S3LakeLocation> ResolveS3Lake(const Config& config, const std::map<std::s
   options.endpoint = custom.empty() ? fmt::format("https://s3.{}.amazonaws.com", options.region) : custom;
   options.path_style = config.lake_s3.path_style.value_or(!custom.empty());
   options.ca_file = Lookup(env, "AWS_CA_BUNDLE");
+  options.low_speed_seconds = static_cast<int>(config.lake_s3.timeout.micros() / 1'000'000);
 
   sigv4::Credentials& credentials = options.credentials;
   credentials.access_key_id = Lookup(env, "AWS_ACCESS_KEY_ID");

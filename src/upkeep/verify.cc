@@ -163,7 +163,7 @@ Result<VerifyReport> VerifyLake(StateStore& state, const LakeLayout& lake, const
     }
   }
 
-  ASSIGN_OR_RETURN(auto pending_paths, PendingReplacementPaths(state));
+  ASSIGN_OR_RETURN(auto pending_paths, PendingReplacementPaths(state, lake));
   const std::set<std::string> pending(pending_paths.begin(), pending_paths.end());
   std::set<std::string> odd;  // reported here, not again as orphans
   for (auto& [kind, path] : LocalOddities(lake)) {

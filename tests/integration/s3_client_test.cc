@@ -152,8 +152,7 @@ TEST_F(S3ClientTest, RetriesResetsErrorsAndStallsThenGivesUp) {
   ASSERT_TRUE(read.ok());
   EXPECT_TRUE(*read == data);
 
-  // More faults than attempts: a clear, retryable error. (A new client: faults hit new
-  // connections, and the first client keeps its connection alive.)
+  // More faults than attempts: a clear, retryable error.
   (*proxy)->Inject(FaultProxy::Fault::kError503, 6);
   Status gave_up = Client(options)->PutObject("faulty2", data).status();
   EXPECT_EQ(gave_up.code(), StatusCode::kUnavailable) << gave_up.ToString();

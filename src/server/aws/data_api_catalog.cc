@@ -68,7 +68,7 @@ std::vector<CatalogEntry> Catalog(const std::vector<LakeTable>& tables) {
       e.columns.push_back({column, type_of(column)});
       pos = comma == std::string::npos ? group.size() : comma + 1;
     }
-    for (const char* column : {"userid"}) e.columns.push_back({column, type_of(column)});
+    e.columns.push_back({v.user, type_of(v.user)});
     e.columns.push_back({"text", "VARCHAR"});
     e.columns.push_back({"pieces", "BIGINT"});
     e.columns.push_back({"dt", "DATE"});

@@ -481,3 +481,12 @@ SELECT "cluster", "xid", "pid", "starttime",
 FROM "stl_utilitytext"
 GROUP BY "cluster", "xid", "pid", "starttime";
 
+CREATE OR REPLACE VIEW "sys_query_text_full" AS
+SELECT "cluster", "query_id",
+       arbitrary("user_id") AS "user_id",
+       replace(array_join(array_agg("text" ORDER BY "sequence"), ''), '\n', chr(10)) AS "text",
+       count(*) AS "pieces",
+       min("dt") AS "dt"
+FROM "sys_query_text"
+GROUP BY "cluster", "query_id";
+
