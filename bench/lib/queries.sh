@@ -2,26 +2,36 @@
 # of demo data in the lake (`fleetlog query`) against the same rows in PostgreSQL tables with
 # the indexes a DBA would add (psql). Each side gets the query as one writes it for that
 # engine; both are timed as whole processes, median of BENCH_QUERY_REPS runs after a warm-up
-# (the run that checks both sides return as many rows). The lake is compacted first, as a
-# deployment's upkeep would have done.
+# (the run that checks both sides return as many rows). The lake is compacted and rolled up
+# first, as a deployment's upkeep would have done.
 # Also the size of the lake against PostgreSQL's total relation size.
 
 # The queries: names, then the fleetlog (DuckDB) text and the PostgreSQL text of each.
 # Where the engines want different SQL, each gets what a competent user of it writes: the
 # slowest-queries text is fetched with a semi-join in DuckDB (joining stl_querytext_full
 # would reassemble every statement first) and with LATERAL in PostgreSQL.
+# An hourly question asks fleetlog's view workload_hourly (hourly roll-ups for the days that
+# have one, raw rows for the rest: the answer the raw rows give); PostgreSQL and plain DuckDB
+# on the folders (Q_DD, which has no roll-ups) answer the same question from the raw rows.
 # ${END} is the newest endtime in the data, ${CL} a cluster, ${QID} a query with long text,
-# ${TBL} a table that DDL statements name.
+# ${TBL} a table that DDL statements name, ${STL_CLUSTERS} the quoted clusters with stl_query
+# rows (the clusters PostgreSQL holds; workload_hourly has the Serverless workgroups too).
 diagnostic_queries() {
-  Q_NAMES=() Q_FL=() Q_PG=() Q_KIND=()
+  Q_NAMES=() Q_FL=() Q_PG=() Q_DD=() Q_KIND=()
   # Each query is a scan over days ("days": the target is 20x PostgreSQL over persistent
   # connections) unless add_lookup adds it as a point lookup (target: no slower than PostgreSQL).
-  add_query() { Q_NAMES+=("$1"); Q_FL+=("$2"); Q_PG+=("${3:-$2}"); Q_KIND+=(days); }
+  add_query() { Q_NAMES+=("$1"); Q_FL+=("$2"); Q_PG+=("${3:-$2}"); Q_DD+=("$2"); Q_KIND+=(days); }
   add_lookup() { add_query "$@"; Q_KIND[-1]=lookup; }
+  # add_hourly NAME VIEW_SQL RAW_SQL: fleetlog asks workload_hourly, the peers the raw rows.
+  add_hourly() { add_query "$1" "$2" "$3"; Q_DD[-1]=$3; }
 
-  add_query "queries per hour per cluster (7 days)" \
+  add_hourly "queries per hour per cluster (7 days)" \
+    "SELECT cluster, hour, queries FROM workload_hourly
+     WHERE hour >= date_trunc('hour', TIMESTAMP '${END}' - INTERVAL '7 days')
+       AND dt >= CAST(TIMESTAMP '${END}' - INTERVAL '7 days' AS DATE) AND queries > 0
+       AND cluster IN (${STL_CLUSTERS}) ORDER BY 1, 2" \
     "SELECT cluster, date_trunc('hour', endtime) AS hour, count(*) AS queries FROM stl_query
-     WHERE endtime >= TIMESTAMP '${END}' - INTERVAL '7 days' GROUP BY 1, 2 ORDER BY 1, 2"
+     WHERE endtime >= date_trunc('hour', TIMESTAMP '${END}' - INTERVAL '7 days') GROUP BY 1, 2 ORDER BY 1, 2"
 
   add_query "slowest queries (24 h) with their text" \
     "WITH top AS (SELECT cluster, query, starttime, endtime - starttime AS duration FROM stl_query
@@ -182,7 +192,7 @@ persistent_comparison() {
   local libduckdb
   libduckdb=$(ldd "$FLEETLOG" | awk '/libduckdb/ { print $3; exit }')
   [[ -f $libduckdb ]] || { log "queries: no libduckdb.so behind $FLEETLOG; skipping the DuckDB comparison"; return; }
-  mapfile -t dd_t < <(printf '%s\0' "${Q_FL[@]}" |
+  mapfile -t dd_t < <(printf '%s\0' "${Q_DD[@]}" |
                       python3 "$BENCH_SRC/lib/duckdb_direct.py" "$libduckdb" "$(dirname "$cfg")/lake" "$BENCH_QUERY_REPS")
   ((${#dd_t[@]} == ${#Q_FL[@]})) || { log "queries: the DuckDB comparison failed"; return; }
   echo "-- third comparison: fleetlog HTTP API vs plain DuckDB over the lake folders (one open connection, no catalog) --"
@@ -196,9 +206,9 @@ persistent_comparison() {
     "$(calc "$fl_gm / $dd_gm" 3) ($(calc "$dd_gm / $fl_gm" 2)x faster)" "none (what the catalog adds)" -
 }
 
-# make_demo_lake DIR: the demo lake of BENCH_CLUSTERS x BENCH_DAYS in DIR, compacted as a
-# deployment's upkeep would have done (each finished day's files merged, sorted by the
-# cursor). The finished folder is cached under BENCH_CACHE (default ~/.cache/fleetlog/bench),
+# make_demo_lake DIR: the demo lake of BENCH_CLUSTERS x BENCH_DAYS in DIR, compacted and
+# rolled up as a deployment's upkeep would have done (each finished day's files merged, sorted
+# by the cursor; the hourly roll-ups of the closed days built). The finished folder is cached under BENCH_CACHE (default ~/.cache/fleetlog/bench),
 # keyed by the sizes and fleetlog's version number (the lake layout is an external interface,
 # stable within a version), and copied from there on later runs (BENCH_CACHE=off: never
 # cached; remove the folder after a change to the demo's data; BENCH_REUSE_DEMO=1: use DIR
@@ -209,7 +219,7 @@ make_demo_lake() {
     log "queries: reusing the demo in $dir (BENCH_REUSE_DEMO=1)"
     return
   fi
-  key="demo-c$BENCH_CLUSTERS-d$BENCH_DAYS-v$("$FLEETLOG" --version | awk 'NR == 1 { print $2 }')"
+  key="demo-c$BENCH_CLUSTERS-d$BENCH_DAYS-v$("$FLEETLOG" --version | awk 'NR == 1 { print $2 }')-rollups"
   cached=$cache_root/$key
   if [[ $cache_root != off && -f $cached/ready ]]; then
     rm -rf "$dir"
@@ -229,7 +239,7 @@ make_demo_lake() {
   fi
   log "queries: demo ready in $(seconds_since "$t0")s; load $(loadavg)"
   t0=$(now_ns)
-  fl "$dir/fleetlog.toml" compact --grace 0s >"$BENCH_DIR/compact.log" 2>&1 ||
+  fl "$dir/fleetlog.toml" compact --retention --grace 0s >"$BENCH_DIR/compact.log" 2>&1 ||
     die "fleetlog compact failed: $(tail -5 "$BENCH_DIR/compact.log")"
   log "queries: $(head -1 "$BENCH_DIR/compact.log" | cut -d";" -f1) in $(seconds_since "$t0")s;" \
       "$(find "$dir/lake" -name '*.parquet' | wc -l) Parquet files"
@@ -273,6 +283,7 @@ section_queries() {
   QID=$(fl "$cfg" query --format csv "SELECT query FROM stl_querytext WHERE cluster = '$CL'
           GROUP BY query ORDER BY count(*) DESC, query LIMIT 1" | tail -1 | tr -d '\r')
   TBL=${BENCH_DDL_TABLE:-staging.orders}
+  STL_CLUSTERS=$(sed "s/.*/'&'/" <<<"$CLUSTERS" | paste -sd, | sed 's/,/, /g')
   diagnostic_queries
 
   echo

@@ -14,6 +14,7 @@
 #include "query/fleet_views.h"
 #include "query/prune.h"
 #include "query/sql_lexer.h"
+#include "query/workload_hourly.h"
 
 namespace fleetlog {
 namespace {
@@ -53,6 +54,9 @@ class ViewSelection {
   bool Wants(const std::string& table) const {
     return !words_ || words_->count(table) || ReadThroughView(table, *words_);
   }
+
+  // Whether the statement may read workload_hourly, which reads its own files (RouteWorkload).
+  bool WantsWorkload() const { return !words_ || words_->count(kWorkloadView); }
 
   // Whether the statement may read `table` through a helper or fleet view named anywhere in
   // it (yes when it reads the catalog).
@@ -182,10 +186,13 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& opti
 Result<LocalSnapshot> LocalizeSnapshot(const EngineOptions& options, const LakeSnapshot& snapshot) {
   LocalSnapshot local{.root = options.lake_root, .snapshot = snapshot, .hold = nullptr};
   const ViewSelection selection(options.views_for_sql);
+  std::set<const CommittedFile*> routed;  // the files workload_hourly reads
+  if (selection.WantsWorkload())
+    for (const auto* f : RouteWorkload(local.snapshot.files).files()) routed.insert(f);
   std::vector<CommittedFile*> wanted;
   std::vector<const CommittedFile*> asked;
   for (auto& f : local.snapshot.files) {
-    if (!selection.Wants(f.table)) continue;
+    if (!selection.Wants(f.table) && !routed.count(&f)) continue;
     wanted.push_back(&f);
     asked.push_back(&f);
   }
@@ -237,6 +244,12 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   std::error_code ec;
   const std::string real_root = std::filesystem::weakly_canonical(options.lake_root, ec).string();
   std::set<std::string> viewed;
+  std::set<std::string> readable_paths;
+  auto readable = [&](const CommittedFile* f) {
+    if (!readable_paths.insert(f->path).second) return;
+    engine->readable_files_.push_back(options.lake_root + "/" + f->path);
+    engine->readable_bytes_ += f->bytes;
+  };
   for (const auto& [table, table_files] : by_table) {
     LakeTable info{.name = table};
     if (auto it = snapshot.schemas.find(table); it != snapshot.schemas.end()) info.columns = it->second;
@@ -258,8 +271,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     }
     for (const auto* f : read) {
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext("table " + table));
-      engine->readable_files_.push_back(options.lake_root + "/" + f->path);
-      engine->readable_bytes_ += f->bytes;
+      readable(f);
     }
     const std::string relation = read.empty() ? EmptyRelation(engine->tables_.back().columns)
                                               : FilesRelation(options.lake_root, read);
@@ -282,6 +294,21 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     const std::string sql = FleetViewSql(v, viewed);
     if (sql.empty()) continue;
     if (Status s = conn.Exec(sql); !s.ok()) spdlog::debug("view {} is not available: {}", v.name, s.message());
+  }
+
+  // workload_hourly reads its own files, chosen by day (query/workload_hourly.h): a statement
+  // that reads only it may open the roll-ups and the raw files of the days without one, no
+  // other. Like a fleet view, it is left out when the lake's files lack a column it reads.
+  if (selection.WantsWorkload() && (!snapshot.files.empty() || snapshot.schemas.count(kRollupTable))) {
+    const WorkloadRoute route = RouteWorkload(snapshot.files);
+    const std::vector<const CommittedFile*> routed = route.files();
+    for (const auto* f : routed)
+      RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext(std::string("view ") + kWorkloadView));
+    const Status made = conn.Exec(WorkloadViewSql(route, [&](const std::vector<const CommittedFile*>& files) {
+      return "(" + FilesRelation(options.lake_root, files) + ")";
+    }));
+    if (made.ok()) std::for_each(routed.begin(), routed.end(), readable);
+    else spdlog::debug("view {} is not available: {}", kWorkloadView, made.message());
   }
 
   if (options.confine) {

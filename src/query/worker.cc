@@ -147,7 +147,8 @@ int64_t WorkerMemoryHeadroom(int64_t memory_limit_bytes) { return (128LL << 20) 
 
 std::string EncodeWorkerRequest(const WorkerRequest& r) {
   json files = json::array();
-  for (const auto& f : r.snapshot.files) files.push_back({f.table, f.path, f.rows, f.bytes, f.columns});
+  // cluster and dt too: workload_hourly routes the files by day (query/workload_hourly.h).
+  for (const auto& f : r.snapshot.files) files.push_back({f.table, f.path, f.rows, f.bytes, f.columns, f.cluster, f.dt});
   json schemas = json::object();
   for (const auto& [table, schema] : r.snapshot.schemas) schemas[table] = SchemaToText(schema);
   json out = {{"lake_root", r.engine.lake_root}, {"memory_limit_bytes", r.engine.memory_limit_bytes},
@@ -176,6 +177,8 @@ Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
       file.rows = f.at(2).get<int64_t>();
       file.bytes = f.at(3).get<int64_t>();
       file.columns = f.at(4).get<std::string>();
+      file.cluster = f.at(5).get<std::string>();
+      file.dt = f.at(6).get<std::string>();
       r.snapshot.files.push_back(std::move(file));
     }
     for (const auto& [table, schema] : j.at("schemas").items()) {

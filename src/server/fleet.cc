@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "query/workload_hourly.h"  // kRollupTable
+
 namespace fleetlog {
 namespace {
-
-constexpr const char* kRollupTable = "rollup_hourly";  // lake/upkeep/policy.h
 
 using nlohmann::json;
 

@@ -11,12 +11,10 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/row_batch.h"
+#include "query/workload_hourly.h"  // kRollupTable: the hourly roll-up table upkeep builds (rollup.h)
 #include "state/state_store.h"
 
 namespace fleetlog::upkeep {
-
-// The hourly roll-up table upkeep builds (see rollup.h).
-inline constexpr const char* kRollupTable = "rollup_hourly";
 
 // The columns a table's rows are sorted by inside a file: the cursor column then the natural
 // key (child tables such as stl_querytext have no cursor: the key alone). Only columns that

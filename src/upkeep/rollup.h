@@ -16,6 +16,8 @@
 //                                                                 sys_query_detail: spilled blocks)
 //   alerts                                                      (stl_alert_event_log; sys_query_detail
 //                                                                 steps with an alert, by query end)
+// The aggregates are defined once, in query/workload_hourly.h, whose view workload_hourly reads
+// these roll-ups for the days they cover and computes the same from raw rows for the others.
 // Thread-safety: call from the lake's writer thread; REQUIRES the lake's WriterLock.
 #pragma once
 

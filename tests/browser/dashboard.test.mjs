@@ -245,6 +245,54 @@ test('the cluster page draws every panel, and the outage is a gap on its charts'
   await shot('cluster-zoomed-gap');
 });
 
+// The dashboard's workload numbers through its own SQL (web/src/panels.js), run by the API:
+// from workload_hourly (roll-ups for closed days, raw rows for the rest) and with src=raw
+// from the raw tables alone, over a range of rolled-up days, the purged outage and today.
+test('the workload panels read workload_hourly and give the numbers src=raw computes from raw rows', async () => {
+  globalThis.location ??= { pathname: '/', search: '' };
+  const { metricsSql, bothFamilies } = await import('../../web/src/panels.js');
+  const api = async (method, path, body) => {
+    const res = await fetch(base + path, { method, headers: body ? { 'Content-Type': 'application/json' } : {},
+                                           body: body && JSON.stringify(body) });
+    const data = await res.json();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+    return data;
+  };
+  const rows = async (sql) => {
+    const { id } = await api('POST', '/v1/statements', { sql });
+    let s;
+    while (!['FINISHED', 'FAILED', 'ABORTED'].includes((s = await api('GET', `/v1/statements/${id}`)).status)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(s.status, 'FINISHED', s.error);
+    let out = [], token = null;
+    do {
+      const page = await api('GET', `/v1/statements/${id}/result` + (token ? `?next_token=${encodeURIComponent(token)}` : ''));
+      out = out.concat(page.records);
+      token = page.next_token;
+    } while (token);
+    // Wide buckets average hourly percentiles: sums of the same doubles in another order.
+    return out.map((r) => r.map((v) => (typeof v === 'number' || /^-?\d+\.\d+(e-?\d+)?$/.test(v) ? Number(v).toPrecision(9) : v)));
+  };
+  const [[rolledUp, raw]] = await rows(`SELECT count(*) FILTER (WHERE source = 'rollup'), count(*) FILTER (WHERE source = 'raw')
+                                         FROM workload_hourly`);
+  assert.ok(Number(rolledUp) > 0 && Number(raw) > 0, `hours from roll-ups (${rolledUp}) and from raw rows (${raw})`);
+  const tables = new Set((await api('GET', '/v1/tables')).tables.map((t) => t.name));
+  const bothClusters = bothFamilies(await api('GET', '/v1/fleet'));
+  const to = new Date(Math.ceil(Date.now() / 3600e3) * 3600e3);
+  const range = { from: new Date(to.getTime() - 4 * 86400e3 + 1800e3), to };  // from the middle of an hour
+  for (const bucketS of [3600, 6 * 3600, 86400]) {
+    for (const cluster of [null, OUTAGE_CLUSTER, SERVERLESS]) {
+      const options = { range, bucketS, tables, cluster, bothClusters };
+      const routed = metricsSql(options);
+      assert.match(routed, /FROM workload_hourly/);
+      const viaView = await rows(routed);
+      assert.ok(viaView.length > 0, `rows for ${cluster ?? 'the fleet'} in ${bucketS} s buckets`);
+      assert.deepEqual(viaView, await rows(metricsSql({ ...options, raw: true })), `${cluster ?? 'the fleet'}, ${bucketS} s buckets`);
+    }
+  }
+});
+
 test('alerts: the demo\'s injected queue spike fires its anomaly rule and is marked on sim-1\'s charts', async () => {
   // `fleetlog demo` picks sim-1's seed so that a queue spike is under way as the backfill ends,
   // and its config has an anomaly rule: the cycle of `fleetlog run` graded the spike and fired.

@@ -96,12 +96,16 @@ class UpkeepLake {
   std::vector<std::string> Rows(const std::string& sql) { return RowsOf(*state_, lake_, sql); }
 
   static std::vector<std::string> RowsOf(StateStore& state, const LakeLayout& lake, const std::string& sql) {
-    std::vector<std::string> out;
     auto engine = QueryEngine::Open({.lake_root = lake.root(), .memory_limit_bytes = 256LL << 20, .threads = 1}, &state);
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-    if (!engine.ok()) return out;
-    auto r = (*engine)->Run(sql);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return engine.ok() ? RowsOf(**engine, sql) : std::vector<std::string>{};
+  }
+
+  // The rows of `sql` through `engine`, one string per row: values joined by '|', NULL as "NULL".
+  static std::vector<std::string> RowsOf(QueryEngine& engine, const std::string& sql) {
+    std::vector<std::string> out;
+    auto r = engine.Run(sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString() << "\n" << sql;
     if (!r.ok()) return out;
     for (size_t row = 0; row < r->row_count(); ++row) {
       std::string line;

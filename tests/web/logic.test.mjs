@@ -1,5 +1,5 @@
 // Unit tests of the dashboard's pure logic (no browser): URL state, ranges and buckets,
-// statement shapes, the roll-up cut and the panels' SQL run against nothing but its text.
+// statement shapes and the panels' SQL run against nothing but its text.
 //   node --test tests/web/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 globalThis.location = { pathname: '/', search: '' };
 const { readUrl, urlOf, rangeOf, bucketFor, DEFAULTS } = await import('../../web/src/state.js');
 const { shapeOf, literalFreePrefix, formatSql, fmtSeconds, fmtShare } = await import('../../web/src/format.js');
-const { rollupCut, metricsSql } = await import('../../web/src/panels.js');
+const { metricsSql } = await import('../../web/src/panels.js');
 
 test('the URL holds the state and gives it back', () => {
   const s = { ...DEFAULTS, p: 'query', cluster: 'sim-2', query: '123', range: '7d', tz: 'utc', sql: "SELECT 'a&b' -- x" };
@@ -51,23 +51,20 @@ test('formatting', () => {
   assert.equal(fmtShare(0.05), '5.0%');
 });
 
-test('the roll-up cut: roll-ups up to the oldest newest day, raw tables for clusters without', () => {
-  const fleet = { clusters: [{ name: 'a', rolled_up_to: '2026-11-29' }, { name: 'b', rolled_up_to: '2026-11-28' }, { name: 'c', rolled_up_to: null }] };
-  assert.deepEqual(rollupCut(fleet), { cut: '2026-11-28', raw: ['c'] });
-  assert.deepEqual(rollupCut(fleet, new Set(['a'])), { cut: '2026-11-29', raw: [] });
+test('hourly buckets read workload_hourly (the engine picks roll-ups or raw rows); finer ones and src=raw the raw tables', () => {
   const tables = new Set(['stl_query', 'stl_wlm_query', 'stl_scan', 'rollup_hourly']);
   const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') };
-  const sql = metricsSql({ range, bucketS: 86400, tables, cut: '2026-11-28', rawClusters: ['c'] });
-  assert.match(sql, /FROM rollup_hourly WHERE .*dt BETWEEN DATE '2026-11-01' AND DATE '2026-11-28'/s);
-  assert.match(sql, /cluster NOT IN \('c'\)/);
-  assert.match(sql, /dt > DATE '2026-11-28' OR cluster IN \('c'\)/);
-  const raw = metricsSql({ range, bucketS: 86400, tables, cut: null });
-  assert.doesNotMatch(raw, /rollup_hourly/, 'no cut: raw tables only');
-  const short = metricsSql({ range: { from: range.from, to: new Date('2026-11-01T06:00:00Z') }, bucketS: 300, tables, cut: '2026-11-28' });
-  assert.doesNotMatch(short, /rollup_hourly/, 'buckets under an hour come from raw tables');
+  const sql = metricsSql({ range, bucketS: 86400, tables, cluster: 'c' });
+  assert.match(sql, /FROM workload_hourly WHERE hour >= .* AND dt BETWEEN DATE '2026-11-01' AND DATE '2026-12-01' AND cluster = 'c'/s);
+  assert.doesNotMatch(sql, /stl_query|rollup_hourly/, 'the view alone decides');
+  const raw = metricsSql({ range, bucketS: 86400, tables, raw: true });
+  assert.doesNotMatch(raw, /workload_hourly|rollup_hourly/, 'src=raw: raw tables only');
+  assert.match(raw, /FROM stl_query WHERE/);
+  const short = metricsSql({ range: { from: range.from, to: new Date('2026-11-01T06:00:00Z') }, bucketS: 300, tables });
+  assert.doesNotMatch(short, /workload_hourly/, 'buckets under an hour come from raw tables');
 });
 
-test('a cluster exporting both families is measured from STL alone', async () => {
+test('from raw tables, a cluster exporting both families is measured from STL alone', async () => {
   const { bothFamilies } = await import('../../web/src/panels.js');
   const t = (...names) => names.map((table) => ({ table }));
   const fleet = { clusters: [{ name: 'p', tables: t('stl_query', 'stl_scan') }, { name: 's', tables: t('sys_query_history') },
@@ -75,16 +72,16 @@ test('a cluster exporting both families is measured from STL alone', async () =>
   assert.deepEqual(bothFamilies(fleet), ['b']);
   const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
   const tables = new Set(['stl_query', 'sys_query_history', 'sys_query_detail']);
-  const sql = metricsSql({ range, bucketS: 3600, tables, cut: null, bothClusters: ['b'] });
+  const sql = metricsSql({ range, bucketS: 3600, tables, raw: true, bothClusters: ['b'] });
   assert.match(sql, /FROM sys_query_history WHERE [^)]*cluster NOT IN \('b'\)/s);
   assert.match(sql, /spilled_block_local_disk > 0/);
-  assert.doesNotMatch(metricsSql({ range, bucketS: 3600, tables, cut: null }), /NOT IN/);
+  assert.doesNotMatch(metricsSql({ range, bucketS: 3600, tables, raw: true }), /NOT IN/);
 });
 
 test('packed metrics: one row per cluster, NULLs kept', async () => {
   const { packedMetricsSql, unpackMetrics } = await import('../../web/src/panels.js');
   const range = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') };
-  assert.match(packedMetricsSql({ range, bucketS: 3600, tables: new Set(['stl_query']), cut: null }), /GROUP BY cluster/);
+  assert.match(packedMetricsSql({ range, bucketS: 3600, tables: new Set(["stl_query"]) }), /GROUP BY cluster/);
   assert.deepEqual(unpackMetrics('3600,10,1,2,0.5,;7200,3,0,0,,1.25'), [
     { t: 3600, q: 10, aborted: 1, disk: 2, run: 0.5, queue: null },
     { t: 7200, q: 3, aborted: 0, disk: 0, run: null, queue: 1.25 },

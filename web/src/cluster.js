@@ -4,7 +4,7 @@
 // and the slowest queries (each opens the query page).
 import { api, queryObjects } from './api.js';
 import { bucketFor } from './state.js';
-import { metricsSql, rollupCut, clusterWhere, bothFamilies } from './panels.js';
+import { metricsSql, clusterWhere, bothFamilies } from './panels.js';
 import { fmtSeconds, fmtCount, fmtTime, fmtBytes, el, toDate, unescapeText } from './format.js';
 import { timeChart, fillBuckets, heatmap, color } from './charts.js';
 import { panel, fill, dataTable } from './ui.js';
@@ -97,8 +97,7 @@ export async function renderCluster(ctx) {
     }));
   }
   if (need(P.runtime, [T.query])) {
-    const { cut, raw } = s.src === 'raw' ? { cut: null, raw: [] } : rollupCut(fleet, new Set([cluster]));
-    const metrics = queryObjects(metricsSql({ range, bucketS: Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0), tables, cut, rawClusters: raw, cluster, bothClusters: bothFamilies(fleet) }));
+    const metrics = queryObjects(metricsSql({ range, bucketS: Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0), tables, raw: s.src === 'raw', cluster, bothClusters: bothFamilies(fleet) }));
     work.push(fill(P.runtime, alive, async () => {
       const rows = await metrics;
       const b = Math.max(bucketS, range.to - range.from > 2 * 86400e3 ? 3600 : 0);

@@ -3,7 +3,7 @@
 // per-table export detail. Firing alerts come from GET /v1/alerts when the server has it.
 import { api, query, queryObjects } from './api.js';
 import { bucketFor } from './state.js';
-import { packedMetricsSql, unpackMetrics, anomalySummarySql, rollupCut, bothFamilies } from './panels.js';
+import { packedMetricsSql, unpackMetrics, anomalySummarySql, bothFamilies } from './panels.js';
 import { fmtSeconds, fmtCount, fmtShare, fmtTime, fmtBytes, el } from './format.js';
 import { sparkline } from './charts.js';
 import { panel, setPanelState, dataTable, sortRows } from './ui.js';
@@ -48,9 +48,8 @@ async function firingAlerts() {
 export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   const bucketS = bucketFor(range, 48);
   const [fleet, alerts] = await Promise.all([api('GET', '/v1/fleet'), firingAlerts()]);
-  const { cut, raw } = rawOnly ? { cut: null, raw: [] } : rollupCut(fleet);
   const [metrics, anomalies] = await Promise.all([
-    tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, cut, rawClusters: raw, bothClusters: bothFamilies(fleet) })) : { rows: [] },
+    tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters: bothFamilies(fleet) })) : { rows: [] },
     tables.has('anomalies') ? queryObjects(anomalySummarySql(range, new Date(range.to.getTime() - 3600e3))) : [],
   ]);
   const step = bucketS * 1000;

@@ -1,24 +1,11 @@
-// The SQL behind the panels. Workload metrics per (cluster, bucket) come from the hourly
-// roll-ups (rollup_hourly, written by upkeep for closed days) where they exist, and from the
-// raw tables for the days after them, so a 30-day range reads 30 days of small roll-up rows,
-// not 30 days of queries. Ranges shorter than a day use raw tables at minute resolution.
+// The SQL behind the panels. Workload metrics per (cluster, bucket) of an hour or more come
+// from the engine's view workload_hourly, which answers each cluster-day from its hourly
+// roll-up when upkeep has built one and from the raw rows otherwise, so a 30-day range reads
+// 30 days of small roll-up rows, not 30 days of queries. Buckets under an hour, and `raw`
+// (the benchmark's baseline, ?src=raw), compute the same numbers from the raw tables here.
 import { sqlTs, sqlDate, isoDay } from './state.js';
 
 const quote = (s) => `'${String(s).replace(/'/g, "''")}'`;
-
-// The roll-up cut: roll-ups are read for days up to `cut` (inclusive), raw tables after it;
-// clusters without roll-ups (`raw`) read raw tables for every day. From /v1/fleet's
-// rolled_up_to. A single cut keeps the dt filters constant, so the engine prunes files.
-export function rollupCut(fleet, clusters) {
-  let cut = null;
-  const raw = [];
-  for (const c of fleet.clusters) {
-    if (clusters && !clusters.has(c.name)) continue;
-    if (!c.rolled_up_to) raw.push(c.name);
-    else if (cut === null || c.rolled_up_to < cut) cut = c.rolled_up_to;
-  }
-  return { cut, raw };
-}
 
 // The clusters exporting both families (views = "both"): their queries are measured from STL
 // alone, as the detector and the roll-ups measure them, so none counts twice.
@@ -29,16 +16,31 @@ export const bothFamilies = (fleet) => fleet.clusters
 // Per cluster and bucket: queries, aborted, disk-based queries, p50/p95 run time and p95 queue
 // wait (seconds). Buckets without queries have no row (charts show them as gaps). Percentiles of a bucket wider than an hour are the query-weighted mean of
 // the hourly percentiles. Columns: cluster, t (epoch seconds of the bucket start), queries,
-// aborted, disk, p50_run, p95_run, p95_queue.
-export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], cluster = null, bothClusters = [] }) {
-  const useRollup = bucketS >= 3600 && tables.has('rollup_hourly') && cut !== null;
+// aborted, disk, p50_run, p95_run, p95_queue. The range is widened back to the start of its
+// first hour (or smaller bucket), so that bucket holds all of its queries, from either source.
+export function metricsSql({ range, bucketS, tables, raw: rawOnly = false, cluster = null, bothClusters = [] }) {
   const unit = Math.min(bucketS, 3600);
-  const d0 = sqlDate(range.from), d1 = sqlDate(range.to);
-  const inCluster = cluster ? ` AND cluster = ${quote(cluster)}` : '';
-  const rawDays = useRollup
-    ? ` AND (dt > DATE '${cut}'${rawClusters.length ? ` OR cluster IN (${rawClusters.map(quote).join(', ')})` : ''})`
-    : '';
-  const within = (col) => `${col} >= ${sqlTs(range.from)} AND ${col} < ${sqlTs(range.to)} AND dt BETWEEN ${d0} AND ${d1}${rawDays}${inCluster}`;
+  const from = new Date(Math.floor(range.from.getTime() / (unit * 1000)) * unit * 1000);
+  const days = `dt BETWEEN ${sqlDate(from)} AND ${sqlDate(range.to)}${cluster ? ` AND cluster = ${quote(cluster)}` : ''}`;
+  const within = (col) => `${col} >= ${sqlTs(from)} AND ${col} < ${sqlTs(range.to)} AND ${days}`;
+  const hourly = unit === 3600 && !rawOnly
+    ? `SELECT cluster, hour AS t, queries, aborted, disk_based_queries AS disk, p50_run_s AS p50_run, p95_run_s AS p95_run,
+         wlm_queries AS wlm, p95_queue_s AS p95_queue
+       FROM workload_hourly WHERE ${within('hour')}`
+    : rawMetricsSql({ tables, unit, within, days, bothClusters });
+  return `WITH h AS (${hourly})
+    SELECT cluster, epoch(time_bucket(INTERVAL '${bucketS} seconds', t, ${sqlTs(new Date(0))}))::BIGINT AS t,
+      sum(queries)::BIGINT AS queries, sum(aborted)::BIGINT AS aborted, sum(disk)::BIGINT AS disk,
+      sum(p50_run * queries) / nullif(sum(queries) FILTER (WHERE p50_run IS NOT NULL), 0) AS p50_run,
+      sum(p95_run * queries) / nullif(sum(queries) FILTER (WHERE p95_run IS NOT NULL), 0) AS p95_run,
+      sum(p95_queue * wlm) / nullif(sum(wlm) FILTER (WHERE p95_queue IS NOT NULL), 0) AS p95_queue
+    FROM h GROUP BY ALL HAVING sum(queries) > 0 ORDER BY cluster, t`;
+}
+
+// The workload per cluster and `unit`-second bucket from the raw tables, as workload_hourly
+// defines it, with `within(col)` the range's filter on time column `col` and `days` its
+// filter on the partitions.
+function rawMetricsSql({ tables, unit, within, days, bothClusters }) {
   const b = (col) => `time_bucket(INTERVAL '${unit} seconds', ${col})`;
   const wlm = tables.has('stl_wlm_query')
     ? `SELECT cluster, ${b('service_class_end_time')} AS t, count(*) AS wlm, quantile_cont(total_queue_time / 1e6, 0.95) AS p95_queue
@@ -58,35 +60,20 @@ export function metricsSql({ range, bucketS, tables, cut, rawClusters = [], clus
     LEFT JOIN (${scan}) s ON s.cluster = q.cluster AND s.t = q.t`;
   // Serverless workgroups (and provisioned clusters exported with views = "sys"): finished rows of
   // sys_query_history, times in µs; failed and canceled count as aborted; a query that spilled
-  // blocks to disk in a sys_query_detail step is disk-based (by the step's end, as stl_scan's).
+  // blocks to disk in a sys_query_detail step is disk-based (in the hour of the query's end).
   const notBoth = bothClusters.length ? ` AND cluster NOT IN (${bothClusters.map(quote).join(', ')})` : '';
-  const sysDisk = tables.has('sys_query_detail')
-    ? `SELECT cluster, ${b('end_time')} AS t, count(DISTINCT query_id) AS disk FROM sys_query_detail
-       WHERE (spilled_block_local_disk > 0 OR spilled_block_remote_disk > 0) AND ${within('end_time')} GROUP BY ALL`
-    : `SELECT NULL::VARCHAR AS cluster, NULL::TIMESTAMP AS t, 0 AS disk WHERE false`;
-  const sysRaw = `SELECT h.cluster, h.t, h.queries, h.aborted, coalesce(d.disk, 0) AS disk, h.p50_run, h.p95_run, h.wlm, h.p95_queue
-    FROM (SELECT cluster, ${b('end_time')} AS t, count(*) AS queries,
-            count(*) FILTER (WHERE status IN ('failed', 'canceled', 'cancelled')) AS aborted,
-            quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run,
-            count(queue_time) AS wlm, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue
-          FROM sys_query_history WHERE ${within('end_time')}${notBoth} GROUP BY ALL) h
-    LEFT JOIN (${sysDisk}) d ON d.cluster = h.cluster AND d.t = h.t`;
-  const raw = [tables.has('stl_query') ? stlRaw : null, tables.has('sys_query_history') ? sysRaw : null]
-    .filter(Boolean).join(' UNION ALL ');
-  const rollup = useRollup
-    ? `SELECT cluster, hour AS t, queries, aborted, disk_based_queries AS disk, p50_run_s AS p50_run, p95_run_s AS p95_run,
-         wlm_queries AS wlm, p95_queue_s AS p95_queue
-       FROM rollup_hourly WHERE hour >= ${sqlTs(range.from)} AND hour < ${sqlTs(range.to)}
-         AND dt BETWEEN ${d0} AND DATE '${cut}'${inCluster}${rawClusters.length ? ` AND cluster NOT IN (${rawClusters.map(quote).join(', ')})` : ''}
-       UNION ALL `
+  const spilled = tables.has('sys_query_detail')
+    ? `LEFT JOIN (SELECT DISTINCT cluster, query_id, true AS spilled FROM sys_query_detail
+         WHERE (spilled_block_local_disk > 0 OR spilled_block_remote_disk > 0) AND ${days}) d USING (cluster, query_id)`
     : '';
-  return `WITH h AS (${rollup}${raw})
-    SELECT cluster, epoch(time_bucket(INTERVAL '${bucketS} seconds', t, ${sqlTs(new Date(0))}))::BIGINT AS t,
-      sum(queries)::BIGINT AS queries, sum(aborted)::BIGINT AS aborted, sum(disk)::BIGINT AS disk,
-      sum(p50_run * queries) / nullif(sum(queries) FILTER (WHERE p50_run IS NOT NULL), 0) AS p50_run,
-      sum(p95_run * queries) / nullif(sum(queries) FILTER (WHERE p95_run IS NOT NULL), 0) AS p95_run,
-      sum(p95_queue * wlm) / nullif(sum(wlm) FILTER (WHERE p95_queue IS NOT NULL), 0) AS p95_queue
-    FROM h GROUP BY ALL HAVING sum(queries) > 0 ORDER BY cluster, t`;
+  const sysRaw = `SELECT cluster, ${b('end_time')} AS t, count(*) AS queries,
+      count(*) FILTER (WHERE status IN ('failed', 'canceled', 'cancelled')) AS aborted,
+      ${spilled ? 'count(*) FILTER (WHERE d.spilled)' : '0'} AS disk,
+      quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run,
+      count(queue_time) AS wlm, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue
+    FROM (SELECT * FROM sys_query_history WHERE ${within('end_time')}${notBoth}) h ${spilled} GROUP BY ALL`;
+  return [tables.has('stl_query') ? stlRaw : null, tables.has('sys_query_history') ? sysRaw : null]
+    .filter(Boolean).join(' UNION ALL ');
 }
 
 // metricsSql with one row per cluster: its buckets packed as "t,queries,aborted,disk,p95_run,
@@ -103,9 +90,6 @@ export function unpackMetrics(packed) {
              run: run === '' ? null : Number(run), queue: queue === '' ? null : Number(queue) };
   });
 }
-
-// The same numbers from raw tables only, whatever the range (the benchmark's baseline).
-export const metricsRawSql = (o) => metricsSql({ ...o, cut: null });
 
 // The range's worst anomaly grade per cluster with its attribution, and the worst since `recent`.
 export function anomalySummarySql(range, recent) {

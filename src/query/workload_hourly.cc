@@ -1,0 +1,195 @@
+#include "query/workload_hourly.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "core/table_names.h"
+
+namespace fleetlog {
+namespace {
+
+// One input's hourly aggregates. {src} is the relation over the input's rows, {hist} that over
+// sys_query_history's (when with_history), {by} the key columns in front of `hour` ("" for one
+// cluster-day). The SYS inputs fill the STL columns: sys_query_history is both the queries (q)
+// and their queue times (w); sys_query_detail's steps give the spilled (s) and alerting (a)
+// queries, in the hour of their query's end.
+struct HourlyPart {
+  const char* table;
+  ViewFamily family;
+  const char* sql;
+  const char* empty;  // the part's columns, after {by}, of a relation without rows
+  bool with_history = false;
+};
+
+constexpr const char* kEmptyQueries =
+    "NULL::TIMESTAMP AS hour, 0::BIGINT AS queries, 0::BIGINT AS aborted, NULL::DOUBLE AS p50_run_s, "
+    "NULL::DOUBLE AS p95_run_s";
+constexpr const char* kEmptyQueues =
+    "NULL::TIMESTAMP AS hour, 0::BIGINT AS wlm_queries, NULL::DOUBLE AS p50_queue_s, NULL::DOUBLE AS p95_queue_s, "
+    "NULL::DOUBLE AS max_queue_s";
+constexpr const char* kEmptyDisk = "NULL::TIMESTAMP AS hour, 0::BIGINT AS disk_based_queries";
+constexpr const char* kEmptyAlerts = "NULL::TIMESTAMP AS hour, 0::BIGINT AS alerts";
+
+const HourlyPart kParts[] = {
+    {"stl_query", ViewFamily::kStl,
+     "SELECT {by}date_trunc('hour', endtime) AS hour, count(*) AS queries, count(*) FILTER (WHERE aborted = 1) AS aborted, "
+     "quantile_cont(epoch(endtime) - epoch(starttime), 0.5) AS p50_run_s, "
+     "quantile_cont(epoch(endtime) - epoch(starttime), 0.95) AS p95_run_s FROM {src} GROUP BY ALL",
+     kEmptyQueries},
+    {"stl_wlm_query", ViewFamily::kStl,
+     "SELECT {by}date_trunc('hour', service_class_end_time) AS hour, count(*) AS wlm_queries, "
+     "quantile_cont(total_queue_time / 1e6, 0.5) AS p50_queue_s, quantile_cont(total_queue_time / 1e6, 0.95) AS p95_queue_s, "
+     "max(total_queue_time / 1e6) AS max_queue_s FROM {src} GROUP BY ALL",
+     kEmptyQueues},
+    {"stl_scan", ViewFamily::kStl,
+     "SELECT {by}date_trunc('hour', endtime) AS hour, count(DISTINCT query) FILTER (WHERE type = 3) AS disk_based_queries "
+     "FROM {src} GROUP BY ALL",
+     kEmptyDisk},
+    {"stl_alert_event_log", ViewFamily::kStl,
+     "SELECT {by}date_trunc('hour', event_time) AS hour, count(*) AS alerts FROM {src} GROUP BY ALL", kEmptyAlerts},
+    {"sys_query_history", ViewFamily::kSys,
+     "SELECT {by}date_trunc('hour', end_time) AS hour, count(*) AS queries, "
+     "count(*) FILTER (WHERE status IN ('failed', 'canceled', 'cancelled')) AS aborted, "
+     "quantile_cont(elapsed_time / 1e6, 0.5) AS p50_run_s, quantile_cont(elapsed_time / 1e6, 0.95) AS p95_run_s "
+     "FROM {src} GROUP BY ALL",
+     kEmptyQueries},
+    {"sys_query_history", ViewFamily::kSys,
+     "SELECT {by}date_trunc('hour', end_time) AS hour, count(queue_time) AS wlm_queries, "
+     "quantile_cont(queue_time / 1e6, 0.5) AS p50_queue_s, quantile_cont(queue_time / 1e6, 0.95) AS p95_queue_s, "
+     "max(queue_time / 1e6) AS max_queue_s FROM {src} GROUP BY ALL",
+     kEmptyQueues},
+    {"sys_query_detail", ViewFamily::kSys,
+     "SELECT {by}date_trunc('hour', h.end_time) AS hour, count(DISTINCT d.query_id) FILTER (WHERE "
+     "d.spilled_block_local_disk > 0 OR d.spilled_block_remote_disk > 0) AS disk_based_queries "
+     "FROM {src} d JOIN {hist} h USING ({by}query_id) GROUP BY ALL",
+     kEmptyDisk, true},
+    {"sys_query_detail", ViewFamily::kSys,
+     "SELECT {by}date_trunc('hour', h.end_time) AS hour, count(*) FILTER (WHERE trim(d.alert) <> '') AS alerts "
+     "FROM {src} d JOIN {hist} h USING ({by}query_id) GROUP BY ALL",
+     kEmptyAlerts, true},
+};
+
+// The parts side by side: each has at most one row per key and hour, so sum() and max() over
+// a key and hour take that row's value, and a column a part lacks is NULL there.
+constexpr const char* kCombine =
+    "SELECT {by}hour, coalesce(sum(queries), 0)::BIGINT AS queries, coalesce(sum(aborted), 0)::BIGINT AS aborted, "
+    "max(p50_run_s)::DOUBLE AS p50_run_s, max(p95_run_s)::DOUBLE AS p95_run_s, "
+    "coalesce(sum(wlm_queries), 0)::BIGINT AS wlm_queries, max(p50_queue_s)::DOUBLE AS p50_queue_s, "
+    "max(p95_queue_s)::DOUBLE AS p95_queue_s, max(max_queue_s)::DOUBLE AS max_queue_s, "
+    "coalesce(sum(disk_based_queries), 0)::BIGINT AS disk_based_queries, coalesce(sum(alerts), 0)::BIGINT AS alerts "
+    "FROM ({parts}) GROUP BY ALL";
+
+constexpr const char* kKeys = "cluster, dt, ";
+constexpr const char* kNullKeys = "NULL::VARCHAR AS cluster, NULL::DATE AS dt, ";
+
+// The view's columns, in order, but `source`.
+std::string ViewColumns() {
+  std::string columns = "cluster, hour";
+  for (const auto& c : HourlySchema())
+    if (c.name != "hour") columns += ", " + c.name;
+  return columns + ", dt";
+}
+
+}  // namespace
+
+const TableSchema& HourlySchema() {
+  static const TableSchema schema = {
+      {"hour", ColumnType::kTimestamp},   {"queries", ColumnType::kInt64},     {"aborted", ColumnType::kInt64},
+      {"p50_run_s", ColumnType::kDouble}, {"p95_run_s", ColumnType::kDouble},  {"wlm_queries", ColumnType::kInt64},
+      {"p50_queue_s", ColumnType::kDouble}, {"p95_queue_s", ColumnType::kDouble}, {"max_queue_s", ColumnType::kDouble},
+      {"disk_based_queries", ColumnType::kInt64}, {"alerts", ColumnType::kInt64}};
+  return schema;
+}
+
+const std::vector<std::string>& HourlyInputs() {
+  static const std::vector<std::string> inputs = [] {
+    std::vector<std::string> v;
+    for (const auto& p : kParts)
+      if (std::find(v.begin(), v.end(), p.table) == v.end()) v.push_back(p.table);
+    return v;
+  }();
+  return inputs;
+}
+
+bool IsHourlyInput(const std::string& table) {
+  const auto& in = HourlyInputs();
+  return std::find(in.begin(), in.end(), table) != in.end();
+}
+
+std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
+                               bool by_cluster_day) {
+  const char* by = by_cluster_day ? kKeys : "";
+  const std::string history = relation("sys_query_history");
+  std::string parts;
+  for (const auto& p : kParts) {
+    if (p.family != family) continue;
+    const std::string src = relation(p.table);
+    std::string part;
+    if (src.empty() || (p.with_history && history.empty()))
+      part = fmt::format("SELECT {}{} WHERE false", by_cluster_day ? kNullKeys : "", p.empty);
+    else
+      part = fmt::format(fmt::runtime(p.sql), fmt::arg("by", by), fmt::arg("src", src), fmt::arg("hist", history));
+    parts += (parts.empty() ? "(" : " UNION ALL BY NAME (") + part + ")";
+  }
+  std::string sql = fmt::format(fmt::runtime(kCombine), fmt::arg("by", by), fmt::arg("parts", parts));
+  return by_cluster_day ? sql : sql + " ORDER BY hour";
+}
+
+std::vector<const CommittedFile*> WorkloadRoute::files() const {
+  std::vector<const CommittedFile*> out = rollups;
+  for (const auto* family : {&stl, &sys})
+    for (const auto& [table, files] : *family) out.insert(out.end(), files.begin(), files.end());
+  return out;
+}
+
+WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
+  using Day = std::pair<std::string, std::string>;  // cluster, dt
+  WorkloadRoute route;
+  std::set<Day> rolled_up, stl_days;
+  for (const auto& f : files) {
+    if (f.table == kRollupTable) {
+      rolled_up.insert({f.cluster, f.dt});
+      route.rollups.push_back(&f);
+    } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
+      stl_days.insert({f.cluster, f.dt});
+    }
+  }
+  for (const auto& f : files) {
+    const Day day{f.cluster, f.dt};
+    if (!IsHourlyInput(f.table) || rolled_up.count(day)) continue;
+    // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
+    if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
+    else if (!stl_days.count(day)) route.sys[f.table].push_back(&f);
+  }
+  return route;
+}
+
+std::string WorkloadViewSql(const WorkloadRoute& route,
+                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation) {
+  const std::string columns = ViewColumns();
+  std::string body;
+  auto add = [&](const std::string& select) { body += (body.empty() ? "" : "\nUNION ALL\n") + select; };
+  if (!route.rollups.empty())
+    add(fmt::format("SELECT {}, 'rollup' AS source FROM {}", columns,
+                    files_relation(route.rollups)));
+  for (const auto& [family, tables] : {std::pair{ViewFamily::kStl, &route.stl}, std::pair{ViewFamily::kSys, &route.sys}}) {
+    if (tables->empty()) continue;
+    auto relation = [&, tables = tables](const std::string& table) -> std::string {
+      const auto it = tables->find(table);
+      return it == tables->end() ? "" : files_relation(it->second);
+    };
+    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns,
+                    HourlyAggregateSql(family, relation, true)));
+  }
+  if (body.empty()) {
+    std::string nulls = "NULL::VARCHAR AS cluster";
+    for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
+    body = "SELECT " + nulls + ", NULL::DATE AS dt, NULL::VARCHAR AS source WHERE false";
+  }
+  return fmt::format("CREATE VIEW {} AS\n{}", kWorkloadView, body);
+}
+
+}  // namespace fleetlog

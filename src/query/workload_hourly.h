@@ -1,0 +1,69 @@
+// The hourly workload of each cluster, defined once: the aggregates the roll-ups store
+// (upkeep/rollup.h writes them per closed cluster-day into `rollup_hourly`) and the view
+// `workload_hourly` that answers them for any range, from the roll-up of each cluster-day
+// that has one and from the raw rows of every other day (today's open day, days not rolled
+// up yet). Both paths run the same SQL (HourlyAggregateSql) over a day's raw rows, so the
+// view's answer is the one the raw rows give, whichever path a day takes.
+//
+// One row per cluster and hour (by the end of the query, of its WLM row, of its scan step, of
+// the alert event; hours nest in the `dt` partitions, which are the UTC days of those times):
+//   hour, queries, aborted, p50_run_s, p95_run_s           stl_query; sys_query_history
+//   wlm_queries, p50_queue_s, p95_queue_s, max_queue_s     stl_wlm_query; sys_query_history.queue_time
+//   disk_based_queries                                     stl_scan type 3; sys_query_detail spills
+//   alerts                                                 stl_alert_event_log; sys_query_detail alerts
+//   dt, source ('rollup' or 'raw': which path answered the row's day)
+// Percentiles are quantile_cont (interpolated) on both paths. A cluster-day is computed from
+// one family: STL when it has files of any STL input, else SYS (Serverless workgroups,
+// views = "sys"), so a cluster exporting both counts each query once.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/row_batch.h"
+#include "state/state_store.h"
+
+namespace fleetlog {
+
+// The lake table of hourly roll-ups, and the view over roll-ups and raw rows.
+inline constexpr const char* kRollupTable = "rollup_hourly";
+inline constexpr const char* kWorkloadView = "workload_hourly";
+
+// The aggregate columns, in order, after `hour`: the roll-up table's schema.
+const TableSchema& HourlySchema();
+// The raw tables the aggregates read, of both families.
+const std::vector<std::string>& HourlyInputs();
+bool IsHourlyInput(const std::string& table);
+
+// SQL for one family's hourly aggregates. `relation(table)` is a relation over the rows to
+// aggregate (a read_parquet(...) call or a parenthesised SELECT), or empty when there are
+// none of that table. by_cluster_day = false: the rows are one cluster-day's, without
+// `cluster` and `dt`, and the result is `hour` then HourlySchema()'s columns, by hour.
+// by_cluster_day = true: the rows carry `cluster` and `dt`, and the result has them first,
+// one row per (cluster, dt, hour), unordered.
+std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
+                               bool by_cluster_day);
+
+// Which files workload_hourly reads at one snapshot: every roll-up file, and the raw files
+// of the cluster-days without a roll-up, per family and input table.
+struct WorkloadRoute {
+  std::vector<const CommittedFile*> rollups;
+  std::map<std::string, std::vector<const CommittedFile*>> stl;  // input table -> files
+  std::map<std::string, std::vector<const CommittedFile*>> sys;
+  bool empty() const { return rollups.empty() && stl.empty() && sys.empty(); }
+  std::vector<const CommittedFile*> files() const;
+};
+// `files` are the published files of a snapshot (any tables); the route points into it.
+WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files);
+
+// "CREATE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)` a
+// parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the
+// view of an empty relation when the route is empty.
+std::string WorkloadViewSql(const WorkloadRoute& route,
+                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation);
+
+}  // namespace fleetlog

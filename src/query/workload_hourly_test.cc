@@ -1,0 +1,268 @@
+// workload_hourly answers each cluster-day from its roll-up or from its raw rows, and either
+// way equals the hourly aggregates computed straight from the raw rows: differentially, over
+// a demo lake (STL clusters and a Serverless workgroup) with some days rolled up, some not,
+// and purges that rebuilt rolled-up days; and a statement over a long range opens the
+// roll-ups, not the raw files of the days they cover.
+#include "query/workload_hourly.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "core/config.h"
+#include "demo/demo.h"
+#include "lake/replace.h"
+#include "query/engine.h"
+#include "query/worker.h"
+#include "test_util.h"
+#include "upkeep_test_util.h"
+#include "upkeep/purge.h"
+#include "upkeep/rollup.h"
+
+namespace fleetlog {
+namespace {
+
+CommittedFile File(const std::string& table, const std::string& cluster, const std::string& dt) {
+  CommittedFile f;
+  f.table = table;
+  f.cluster = cluster;
+  f.dt = dt;
+  f.path = table + "/cluster=" + cluster + "/dt=" + dt + "/f.parquet";
+  return f;
+}
+
+std::set<std::string> Paths(const std::vector<const CommittedFile*>& files) {
+  std::set<std::string> out;
+  for (const auto* f : files) out.insert(f->path);
+  return out;
+}
+
+TEST(WorkloadRouteTest, RolledUpDaysReadTheRollupOthersTheirFamilysRawFiles) {
+  const std::vector<CommittedFile> files = {
+      File("rollup_hourly", "a", "2026-11-01"), File("stl_query", "a", "2026-11-01"),   // rolled up
+      File("stl_query", "a", "2026-11-02"),     File("stl_scan", "a", "2026-11-02"),    // STL day
+      File("stl_querytext", "a", "2026-11-02"),                                         // not an input
+      File("sys_query_history", "s", "2026-11-02"), File("sys_query_detail", "s", "2026-11-02"),  // SYS day
+      File("sys_query_history", "b", "2026-11-02"), File("stl_wlm_query", "b", "2026-11-02"),     // both: STL
+  };
+  const WorkloadRoute route = RouteWorkload(files);
+  EXPECT_EQ(Paths(route.rollups), Paths({&files[0]}));
+  EXPECT_EQ(Paths(route.stl.at("stl_query")), Paths({&files[2]}));
+  EXPECT_EQ(Paths(route.stl.at("stl_scan")), Paths({&files[3]}));
+  EXPECT_EQ(Paths(route.stl.at("stl_wlm_query")), Paths({&files[8]}));
+  EXPECT_EQ(Paths(route.sys.at("sys_query_history")), Paths({&files[5]}));
+  EXPECT_EQ(Paths(route.sys.at("sys_query_detail")), Paths({&files[6]}));
+  EXPECT_EQ(route.files().size(), 6u);
+}
+
+// A query worker (query/worker.h) routes the snapshot it is handed as the server would.
+TEST(WorkloadRouteTest, AWorkersSnapshotRoutesAsTheServers) {
+  WorkerRequest request;
+  request.snapshot.files = {File("rollup_hourly", "a", "2026-11-01"), File("stl_query", "a", "2026-11-01"),
+                            File("stl_query", "a", "2026-11-02")};
+  auto decoded = DecodeWorkerRequest(EncodeWorkerRequest(request));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const WorkloadRoute route = RouteWorkload(decoded->snapshot.files);
+  EXPECT_EQ(Paths(route.files()), Paths(RouteWorkload(request.snapshot.files).files()));
+  EXPECT_EQ(Paths(route.files()).size(), 2u);
+}
+
+// The hourly aggregates straight from the raw tables, written apart from the shared SQL: one
+// row per cluster and hour; a cluster-day with any STL input rows counts those alone.
+constexpr const char* kReference = R"(
+WITH stl_days AS (SELECT cluster, dt FROM stl_query UNION SELECT cluster, dt FROM stl_wlm_query
+                  UNION SELECT cluster, dt FROM stl_scan UNION SELECT cluster, dt FROM stl_alert_event_log),
+hist AS (SELECT * FROM sys_query_history h
+         WHERE NOT EXISTS (SELECT 1 FROM stl_days s WHERE s.cluster = h.cluster AND s.dt = h.dt)),
+detail AS (SELECT d.*, h.end_time AS query_end FROM sys_query_detail d
+           JOIN hist h ON h.cluster = d.cluster AND h.query_id = d.query_id),
+runs AS (SELECT cluster, date_trunc('hour', endtime) AS hour, aborted = 1 AS failed,
+                epoch(endtime) - epoch(starttime) AS run_s FROM stl_query
+         UNION ALL SELECT cluster, date_trunc('hour', end_time), status IN ('failed', 'canceled', 'cancelled'),
+                elapsed_time / 1e6 FROM hist),
+waits AS (SELECT cluster, date_trunc('hour', service_class_end_time) AS hour, total_queue_time / 1e6 AS wait_s
+          FROM stl_wlm_query
+          UNION ALL SELECT cluster, date_trunc('hour', end_time), queue_time / 1e6 FROM hist),
+steps AS (SELECT cluster, date_trunc('hour', endtime) AS hour, query AS q, type = 3 AS disk, false AS alert FROM stl_scan
+          UNION ALL SELECT cluster, date_trunc('hour', event_time), query, false, true FROM stl_alert_event_log
+          UNION ALL SELECT cluster, date_trunc('hour', query_end), query_id,
+                spilled_block_local_disk > 0 OR spilled_block_remote_disk > 0, trim(alert) <> '' FROM detail),
+keys AS (SELECT cluster, hour FROM runs UNION SELECT cluster, hour FROM waits UNION SELECT cluster, hour FROM steps)
+SELECT cluster, hour, coalesce(r.queries, 0), coalesce(r.aborted, 0), r.p50, r.p95, coalesce(w.n, 0), w.p50, w.p95,
+       w.top, coalesce(s.disk, 0), coalesce(s.alerts, 0)
+FROM (SELECT cluster, hour, CAST(hour AS DATE) AS dt FROM keys) keys
+LEFT JOIN (SELECT cluster, hour, count(*) AS queries, count(*) FILTER (WHERE failed) AS aborted,
+                  quantile_cont(run_s, 0.5) AS p50, quantile_cont(run_s, 0.95) AS p95 FROM runs GROUP BY ALL) r
+  USING (cluster, hour)
+LEFT JOIN (SELECT cluster, hour, count(wait_s) AS n, quantile_cont(wait_s, 0.5) AS p50, quantile_cont(wait_s, 0.95) AS p95,
+                  max(wait_s) AS top FROM waits GROUP BY ALL) w USING (cluster, hour)
+LEFT JOIN (SELECT cluster, hour, count(DISTINCT q) FILTER (WHERE disk) AS disk, count(*) FILTER (WHERE alert) AS alerts
+           FROM steps GROUP BY ALL) s USING (cluster, hour)
+WHERE {where} ORDER BY cluster, hour)";
+
+constexpr const char* kRouted =
+    "SELECT cluster, hour, queries, aborted, p50_run_s, p95_run_s, wlm_queries, p50_queue_s, p95_queue_s, max_queue_s, "
+    "disk_based_queries, alerts FROM workload_hourly WHERE {where} ORDER BY cluster, hour";
+
+std::vector<std::string> RowsOf(QueryEngine& engine, const std::string& sql) {
+  return upkeep::testing::UpkeepLake::RowsOf(engine, sql);
+}
+
+// A demo lake of three STL clusters and a Serverless workgroup over three days and today;
+// each cluster's days rolled up but one (and today, which is open); then purges that remove
+// some queries of both families, rebuilding the roll-ups of the days they touch.
+class WorkloadLake : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    log_level_ = spdlog::get_level();
+    spdlog::set_level(spdlog::level::warn);  // the demo's export logs every window
+    dir_ = new test::TempDir();
+    auto path = CreateDemoWorkspace({.clusters = 4, .days = 3, .dir = dir_->Sub("demo")});
+    ASSERT_TRUE(path.ok()) << path.status().ToString();
+    auto config = LoadConfig(*path);
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    config_ = new Config(*config);
+    std::ostringstream progress;
+    ASSERT_TRUE(BackfillDemo(*config_, 3, progress).ok());
+
+    auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadWrite);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    const LakeLayout lake(config_->lake_path);
+    auto files = (*state)->ListFiles({.states = {FileState::kPublished}});
+    ASSERT_TRUE(files.ok());
+    std::set<std::pair<std::string, std::string>> days;
+    for (const auto& f : *files)
+      if (IsHourlyInput(f.table)) days.insert({f.cluster, f.dt});
+    auto db = upkeep::OpenUpkeepDatabase(lake);
+    ASSERT_TRUE(db.ok());
+    auto conn = duck::Connection::Open(*db);
+    ASSERT_TRUE(conn.ok());
+    const std::string today = DateOf(Env::Default()->Now());
+    std::map<std::string, int> seen;  // per cluster: its days so far
+    for (const auto& [cluster, dt] : days) {
+      // Each cluster leaves a different day without a roll-up.
+      const int index = seen[cluster]++;
+      if (dt == today || index == static_cast<int>(cluster.back() - '0') % 3) continue;
+      auto hours = upkeep::RebuildRollupDay(**state, lake, **conn, cluster, dt);
+      ASSERT_TRUE(hours.ok()) << hours.status().ToString();
+      ++rolled_up_days_;
+    }
+    conn->reset();
+    const std::vector<std::pair<std::string, std::string>> purges = {{"stl_query", "query % 5 = 0"},
+                                                                       {"sys_query_history", "query_id % 5 = 0"}};
+    for (const auto& [table, predicate] : purges) {
+      auto purged = upkeep::PurgeRows(**state, lake, *config_, {.table = table, .predicate = predicate});
+      ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+      EXPECT_GT(purged->rows_matched, 0) << table;
+      rebuilt_days_ += purged->rollup_days_rebuilt;
+    }
+  }
+  static void TearDownTestSuite() {
+    spdlog::set_level(log_level_);
+    delete config_;
+    delete dir_;
+  }
+
+  std::unique_ptr<QueryEngine> Open(std::optional<std::string> views_for_sql = std::nullopt) {
+    auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
+    EXPECT_TRUE(state.ok());
+    auto engine = QueryEngine::Open({.lake_root = config_->lake_path, .memory_limit_bytes = 512LL << 20, .threads = 1,
+                                     .views_for_sql = std::move(views_for_sql)},
+                                    state->get());
+    EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+    return engine.ok() ? std::move(engine).value() : nullptr;
+  }
+
+  static inline test::TempDir* dir_ = nullptr;
+  static inline Config* config_ = nullptr;
+  static inline int rolled_up_days_ = 0;
+  static inline int rebuilt_days_ = 0;
+  static inline spdlog::level::level_enum log_level_ = spdlog::level::info;
+};
+
+TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
+  ASSERT_GE(rolled_up_days_, 6);
+  EXPECT_GE(rebuilt_days_, 2) << "the purges rebuilt rolled-up days of both families";
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  const std::vector<std::string> span = RowsOf(*engine, "SELECT epoch(min(hour))::BIGINT, epoch(max(hour))::BIGINT, "
+                                                        "count(*) FILTER (WHERE source = 'rollup'), "
+                                                        "count(*) FILTER (WHERE source = 'raw') FROM workload_hourly");
+  ASSERT_EQ(span.size(), 1u);
+  int64_t first = 0, last = 0, rollup_rows = 0, raw_rows = 0;
+  ASSERT_EQ(std::sscanf(span[0].c_str(), "%ld|%ld|%ld|%ld", &first, &last, &rollup_rows, &raw_rows), 4);
+  EXPECT_GT(rollup_rows, 0);
+  EXPECT_GT(raw_rows, 0);
+  const std::vector<std::string> clusters = {"sim-1", "sim-2", "sim-3", "sim-serverless-4"};
+
+  // The whole lake, then random ranges (any hour to any later hour, sometimes with dt bounds
+  // too) of random sets of clusters.
+  std::vector<std::string> filters = {"true"};
+  std::mt19937 random(18);
+  const int64_t hours = (last - first) / 3600 + 1;
+  for (int i = 0; i < 24; ++i) {
+    const int64_t from = first + static_cast<int64_t>(random() % static_cast<uint64_t>(hours)) * 3600;
+    const int64_t to = from + static_cast<int64_t>(1 + random() % static_cast<uint64_t>(hours)) * 3600;
+    std::string in;
+    for (const auto& c : clusters)
+      if (random() % 2) in += (in.empty() ? "'" : ", '") + c + "'";
+    std::string where = fmt::format("hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP", from, to);
+    if (!in.empty()) where += " AND cluster IN (" + in + ")";
+    if (i % 3 == 0) where += fmt::format(" AND dt BETWEEN to_timestamp({})::DATE AND to_timestamp({})::DATE", from, to);
+    filters.push_back(where);
+  }
+  for (const auto& where : filters) {
+    const auto routed = RowsOf(*engine, fmt::format(fmt::runtime(kRouted), fmt::arg("where", where)));
+    const auto raw = RowsOf(*engine, fmt::format(fmt::runtime(kReference), fmt::arg("where", where)));
+    EXPECT_EQ(routed, raw) << where;
+    if (where == "true") {
+      EXPECT_EQ(static_cast<int64_t>(routed.size()), rollup_rows + raw_rows);
+    }
+  }
+}
+
+TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) {
+  const std::string sql = "SELECT cluster, sum(queries) FROM workload_hourly GROUP BY cluster ORDER BY cluster";
+  auto routed = Open(sql);
+  ASSERT_NE(routed, nullptr);
+  auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
+  ASSERT_TRUE(state.ok());
+  std::set<std::pair<std::string, std::string>> rolled_up;
+  std::set<std::string> rollup_files, raw_files_of_rolled_days, raw_files_of_other_days;
+  const auto files = *(*state)->ListFiles({.states = {FileState::kPublished}});
+  for (const auto& f : files)
+    if (f.table == kRollupTable) {
+      rolled_up.insert({f.cluster, f.dt});
+      rollup_files.insert(config_->lake_path + "/" + f.path);
+    }
+  for (const auto& f : files) {
+    if (!IsHourlyInput(f.table)) continue;
+    (rolled_up.count({f.cluster, f.dt}) ? raw_files_of_rolled_days : raw_files_of_other_days)
+        .insert(config_->lake_path + "/" + f.path);
+  }
+  ASSERT_FALSE(raw_files_of_rolled_days.empty());
+  ASSERT_FALSE(raw_files_of_other_days.empty());
+  // What the sandbox lets DuckDB open for this statement: every roll-up, the raw files of the
+  // days without one (of the family the day is counted from), nothing else.
+  // (by their table names: the engine reads a local lake's files by their reader names).
+  const std::string readers = config_->lake_path + "/" + LakeLayout::ReaderDir() + "/";
+  std::set<std::string> opened;
+  for (const auto& path : routed->readable_files())
+    opened.insert(path.starts_with(readers) ? config_->lake_path + "/" + path.substr(readers.size()) : path);
+  for (const auto& f : rollup_files) EXPECT_TRUE(opened.count(f)) << f;
+  for (const auto& f : raw_files_of_rolled_days) EXPECT_FALSE(opened.count(f)) << f;
+  for (const auto& f : opened) EXPECT_TRUE(rollup_files.count(f) || raw_files_of_other_days.count(f)) << f;
+
+  // And it answers as the engine with every view does.
+  auto full = Open();
+  ASSERT_NE(full, nullptr);
+  EXPECT_EQ(RowsOf(*routed, sql), RowsOf(*full, sql));
+  EXPECT_EQ(RowsOf(*routed, sql).size(), 4u);
+}
+
+}  // namespace
+}  // namespace fleetlog
