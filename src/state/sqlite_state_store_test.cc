@@ -91,7 +91,8 @@ TEST_F(StateStoreTest, FilesKeepTheirColumnsAndAnOlderStoreReadsAsUnknown) {
   {
     auto raw = sqlite::Database::Open(path_, SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(raw.ok());
-    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN columns; PRAGMA user_version = 1").ok());
+    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN columns; ALTER TABLE files DROP COLUMN id_ranges; "
+                          "PRAGMA user_version = 1").ok());
   }
   auto ro = OpenSqliteStateStore(path_, OpenMode::kReadOnly);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();

@@ -36,8 +36,9 @@ IdRanges IdRangesFromText(std::string_view text) {
     const auto max = TakeInt(&text);
     if (!max || *min > *max) return {};
     out[column] = {*min, *max};
-    if (!text.empty() && text.front() != ',') return {};
-    if (!text.empty()) text.remove_prefix(1);
+    if (text.empty()) break;
+    if (text.front() != ',' || text.size() == 1) return {};
+    text.remove_prefix(1);
   }
   return out;
 }
