@@ -21,7 +21,7 @@ json EncodeFile(const NewFile& f) {
   return {{"table", f.table}, {"cluster", f.cluster}, {"dt", f.dt}, {"path", f.path},
           {"staging_path", f.staging_path}, {"rows", f.rows}, {"bytes", f.bytes}, {"checksum", f.checksum},
           {"min_cursor", OptionalTime(f.min_cursor)}, {"max_cursor", OptionalTime(f.max_cursor)},
-          {"columns", f.columns}};
+          {"columns", f.columns}, {"id_ranges", IdRangesToText(f.id_ranges)}};
 }
 
 NewFile DecodeFile(const json& j) {
@@ -37,6 +37,8 @@ NewFile DecodeFile(const json& j) {
   f.min_cursor = OptionalTime(j.at("min_cursor"));
   f.max_cursor = OptionalTime(j.at("max_cursor"));
   f.columns = j.at("columns");
+  // Journals written before files recorded id ranges have none: unknown.
+  if (auto it = j.find("id_ranges"); it != j.end() && it->is_string()) f.id_ranges = IdRangesFromText(it->get<std::string>());
   return f;
 }
 

@@ -60,6 +60,7 @@ NewFile File(const std::string& name, int64_t rows) {
   f.min_cursor = At("2026-11-30 01:00:00");
   f.max_cursor = At("2026-11-30 02:00:00");
   f.columns = "query BIGINT";
+  f.id_ranges = {{"query", {rows, rows * 100}}, {"xid", {rows * 7, rows * 7}}};
   return f;
 }
 
@@ -134,6 +135,8 @@ TEST_F(JournalTest, RestoreRebuildsFilesCursorsAndRuns) {
     EXPECT_EQ(r.rows, o.rows);
     EXPECT_EQ(r.checksum, o.checksum);
     EXPECT_EQ(r.max_cursor, o.max_cursor);
+    EXPECT_EQ(r.id_ranges, o.id_ranges);
+    EXPECT_FALSE(r.id_ranges.empty());
     // Retired stay retired; the rest are published when they are in place.
     bool retired = r.path.ends_with("/1.parquet") || r.path.ends_with("/2.parquet");
     EXPECT_EQ(r.state, retired ? FileState::kRetired : FileState::kPublished) << r.path;

@@ -42,6 +42,22 @@ std::string FileList(const LocalFiles& files) {
 
 }  // namespace
 
+const std::vector<std::string>& IdRangeColumns() {
+  static const std::vector<std::string> columns = {"query", "query_id", "xid", "transaction_id"};
+  return columns;
+}
+
+std::vector<std::string> IdColumnsOf(const TableSchema& schema) {
+  std::vector<std::string> out;
+  for (const auto& name : IdRangeColumns()) {
+    const int c = FindColumn(schema, name);
+    if (c < 0) continue;
+    const ColumnType type = schema[static_cast<size_t>(c)].type;
+    if (type == ColumnType::kInt32 || type == ColumnType::kInt64) out.push_back(name);
+  }
+  return out;
+}
+
 WindowBuffer::WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout lake, std::string table,
                            std::string cluster, TableSchema schema, int cursor_column, std::string buffer_name)
     : conn_(std::move(conn)),
@@ -137,9 +153,15 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
       dropped_count.int64(0, 0) == 0 ? "" : fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
 
   const std::string dt_of = fmt::format("strftime(s.{}, '%Y-%m-%d')", kTsColumn);
+  const std::vector<std::string> id_columns = IdColumnsOf(schema_);
+  std::string id_bounds, id_order;
+  for (const auto& c : id_columns) {
+    id_bounds += fmt::format(", min(s.{0}), max(s.{0})", QuoteIdent(c));
+    id_order += ", s." + QuoteIdent(c);
+  }
   ASSIGN_OR_RETURN(auto parts, conn_->Query(fmt::format(
-      "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})) FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
-      dt_of, kTsColumn, buffer_, kept)));
+      "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})){4} FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
+      dt_of, kTsColumn, buffer_, kept, id_bounds)));
   std::string columns;
   for (const auto& c : schema_) columns += (columns.empty() ? "" : ", ") + QuoteIdent(c.name);
   for (size_t p = 0; p < parts.row_count(); ++p) {
@@ -150,18 +172,24 @@ Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& commit
     f.rows = parts.int64(1, p);
     f.min_cursor = Timestamp::FromMicros(parts.int64(2, p));
     f.max_cursor = Timestamp::FromMicros(parts.int64(3, p));
+    for (size_t i = 0; i < id_columns.size(); ++i) {
+      const size_t min_col = 4 + 2 * i;
+      if (!parts.is_null(min_col, p))
+        f.id_ranges[id_columns[i]] = {parts.int64(min_col, p), parts.int64(min_col + 1, p)};
+    }
     f.columns = SchemaToText(schema_);
     f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
     f.staging_path = LakeLayout::StagingPathFor(f.path);
     const std::string staging = lake_.Abs(f.staging_path);
     const std::string local = lake_.env().LocalPath(staging);
     if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
-    // Rows are sorted by the cursor when the window is small enough to sort in memory; a
+    // Rows are sorted by the cursor, then by the ids, when the window is small enough to
+    // sort in memory, so that row groups' statistics on either let a reader skip them; a
     // sort of a large window of wide rows cannot spill within the limit, so those files stay
     // in arrival order until compaction sorts them. Row groups are bounded in bytes. The
     // range on the cursor lets the scan skip the parts of the window in other partitions.
     const bool sort = bytes_ <= memory_limit_bytes_ / kSortedWindowShare;
-    const std::string order = sort ? fmt::format(" ORDER BY s.{}", kTsColumn) : "";
+    const std::string order = sort ? fmt::format(" ORDER BY s.{}{}", kTsColumn, id_order) : "";
     RETURN_IF_ERROR(conn_->ExecLong(fmt::format(
         "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
         "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",

@@ -18,6 +18,13 @@
 
 namespace fleetlog {
 
+// The integer columns whose range each file records (NewFile::id_ranges) when its table has
+// them: the query and transaction ids of both Redshift families (STL `query`, `xid`; SYS
+// `query_id`, `transaction_id`). Files are written sorted by the cursor, then by these.
+const std::vector<std::string>& IdRangeColumns();
+// Those of `schema`'s columns that are IdRangeColumns() of an integer type, in that order.
+std::vector<std::string> IdColumnsOf(const TableSchema& schema);
+
 struct StageResult {
   std::vector<NewFile> files;  // lake-relative paths; staging files exist and are fsynced
   int64_t rows_in = 0;         // rows appended to the buffer

@@ -131,6 +131,38 @@ TEST_F(LakeWriterTest, StagesOneFilePerDtThenCommitsAndPublishes) {
   EXPECT_TRUE(test::ListFilesUnder(lake_.Abs(LakeLayout::StagingDir())).empty());
 }
 
+TEST_F(LakeWriterTest, FilesRecordTheirIdRangesAndAreSortedByCursorThenId) {
+  // Arrival order is neither time nor id order; two rows share a time.
+  auto staged = StageRows({{30, "2026-01-02 05:00:00", "c"},
+                           {12, "2026-01-02 01:00:00", "b"},
+                           {11, "2026-01-02 05:00:00", "a"},
+                           {7, "2026-01-03 00:00:00", "d"}});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_EQ(staged->files.size(), 2u);
+  EXPECT_EQ(staged->files[0].id_ranges, (IdRanges{{"query", {11, 30}}}));
+  EXPECT_EQ(staged->files[1].id_ranges, (IdRanges{{"query", {7, 7}}}));
+  ASSERT_TRUE(Commit(*staged).ok());
+  auto files = state_->ListFiles({.states = {FileState::kPublished}});
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ((*files)[0].id_ranges, (IdRanges{{"query", {11, 30}}})) << "kept in the catalog";
+
+  auto db = duck::Database::OpenInMemory({});
+  auto conn = duck::Connection::Open(*db);
+  auto rows = (*conn)->Query("SELECT query FROM read_parquet(" + duck::QuoteString(lake_.Abs((*files)[0].path)) + ")");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<int64_t> order;
+  for (size_t i = 0; i < rows->row_count(); ++i) order.push_back(rows->int64(0, i));
+  EXPECT_EQ(order, (std::vector<int64_t>{12, 11, 30})) << "file order: by the cursor, then by the id";
+}
+
+TEST(IdColumnsTest, IntegerIdColumnsOfBothFamilies) {
+  EXPECT_EQ(IdColumnsOf({{"xid", ColumnType::kInt64}, {"query", ColumnType::kInt32}, {"text", ColumnType::kVarchar}}),
+            (std::vector<std::string>{"query", "xid"}));
+  EXPECT_EQ(IdColumnsOf({{"transaction_id", ColumnType::kInt64}, {"query_id", ColumnType::kInt64}}),
+            (std::vector<std::string>{"query_id", "transaction_id"}));
+  EXPECT_TRUE(IdColumnsOf({{"query", ColumnType::kVarchar}, {"queryid", ColumnType::kInt64}}).empty());
+}
+
 TEST_F(LakeWriterTest, DropsRepeatsWithinAWindow) {
   auto staged = StageRows({{1, "2026-01-02 00:00:00", "a"}, {1, "2026-01-02 00:00:00", "a"}, {2, "2026-01-02 00:00:01", "b"},
                            {1, "2026-01-02 00:00:00", "a"}});

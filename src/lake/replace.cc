@@ -9,6 +9,7 @@
 
 #include "core/fs.h"
 #include "lake/commit.h"
+#include "lake/lake_writer.h"
 
 namespace fleetlog::upkeep {
 namespace {
@@ -79,6 +80,29 @@ Result<std::string> WrittenColumns(duck::Connection& conn, const std::string& pa
   return out;
 }
 
+// The ranges of the id columns of the Parquet file at `path`, whose columns are `columns`
+// (WrittenColumns' form; an id column is one of IdRangeColumns() read as INTEGER or
+// BIGINT); a column with only NULLs has none.
+Result<IdRanges> WrittenIdRanges(duck::Connection& conn, const std::string& path, const std::string& columns) {
+  std::vector<std::string> ids;
+  for (const auto& name : IdRangeColumns())
+    for (const char* type : {" INTEGER", " BIGINT"}) {
+      const std::string item = name + type;
+      const size_t at = columns.find(item);
+      if (at != std::string::npos && (at == 0 || columns.compare(at - 2, 2, ", ") == 0) &&
+          (at + item.size() == columns.size() || columns[at + item.size()] == ','))
+        ids.push_back(name);
+    }
+  IdRanges out;
+  if (ids.empty()) return out;
+  std::string bounds;
+  for (const auto& c : ids) bounds += fmt::format("{0}min({1}), max({1})", bounds.empty() ? "" : ", ", duck::QuoteIdent(c));
+  ASSIGN_OR_RETURN(auto r, conn.Query(fmt::format("SELECT {} FROM read_parquet({})", bounds, QuoteString(path))));
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (r.row_count() == 1 && !r.is_null(2 * i, 0)) out[ids[i]] = {r.int64(2 * i, 0), r.int64(2 * i + 1, 0)};
+  return out;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<duck::Database>> OpenUpkeepDatabase(const LakeLayout& lake, int64_t memory_limit_bytes,
@@ -130,6 +154,12 @@ Result<NewFile> StageSelect(duck::Connection& conn, const LakeLayout& lake, cons
     return columns.status();
   }
   f.columns = std::move(columns).value();
+  auto id_ranges = WrittenIdRanges(conn, local, f.columns);
+  if (!id_ranges.ok()) {
+    RemoveQuietly(env, staging);
+    return id_ranges.status();
+  }
+  f.id_ranges = std::move(id_ranges).value();
   Status synced = env.SyncFile(staging);
   auto digest = synced.ok() ? DigestFile(env, staging) : Result<FileDigest>(synced);
   if (!digest.ok()) {

@@ -58,10 +58,6 @@ class ViewSelection {
   // Whether the statement may read workload_hourly, which reads its own files (RouteWorkload).
   bool WantsWorkload() const { return !words_ || words_->count(kWorkloadView); }
 
-  // Whether the statement may read `table` through a helper or fleet view named anywhere in
-  // it (yes when it reads the catalog).
-  bool MayReadThroughView(const std::string& table) const { return !words_ || ReadThroughView(table, *words_); }
-
   // Whether one of `names` is a helper or fleet view that reads `table`.
   static bool ReadThroughView(const std::string& table, const std::set<std::string>& names) {
     for (const auto& v : kTextViews)
@@ -95,6 +91,17 @@ std::string FilesRelation(const std::string& lake_root, const std::vector<const 
   return relation;
 }
 
+// Adds to `read` (files of `all` that a statement needs) one file of each set of columns
+// among `all` that `read` lacks, so that a narrowed view has the columns, their order and
+// their types of the whole view (FilesRelation groups files by their columns), and is never
+// empty.
+void KeepEveryColumnSet(const std::vector<const CommittedFile*>& all, std::vector<const CommittedFile*>* read) {
+  std::set<std::string> present;
+  for (const auto* f : *read) present.insert(f->columns);
+  for (const auto* f : all)
+    if (present.insert(f->columns).second) read->push_back(f);
+}
+
 // Where a statement may start in `sql`: each letter that follows a byte which cannot be part
 // of a word. Keywords are ASCII and a statement starts with one, so the statement an
 // EXPLAIN explains starts at one of these, whatever comments, quotes or nesting precede it.
@@ -106,6 +113,12 @@ std::vector<size_t> WordStarts(std::string_view sql) {
     if (std::isalpha(static_cast<unsigned char>(sql[i])) && !prev_in_word) starts.push_back(i);
   }
   return starts;
+}
+
+// The cursor column of `table` among `cursor_columns`; empty when it has none.
+std::string CursorColumnOf(const std::map<std::string, std::string>& cursor_columns, const std::string& table) {
+  const auto it = cursor_columns.find(table);
+  return it == cursor_columns.end() ? "" : it->second;
 }
 
 constexpr size_t kMaxExplainWords = 1000;
@@ -233,9 +246,14 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   // engine that lives on (the server's query workers) reads each footer once.
   RETURN_IF_ERROR(conn.Exec("SET parquet_metadata_cache = true"));
 
+  // One statement's engine narrows its views now; a long-lived one narrows them for each
+  // statement it runs (PruneViewsFor).
   StatementRanges ranges;
   if (options.views_for_sql && !options.cursor_columns.empty())
     ranges = RangesOf(conn, *options.views_for_sql, options.cursor_columns);
+  engine->prune_each_statement_ = !options.views_for_sql && !options.cursor_columns.empty();
+  engine->cursor_columns_ = options.cursor_columns;
+  engine->lake_root_ = options.lake_root;
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
@@ -262,12 +280,9 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     engine->tables_.push_back(std::move(info));
     if (!selection.Wants(table)) continue;
     std::vector<const CommittedFile*> read = table_files;
-    if (auto bounded = ranges.bounded.find(table);
-        bounded != ranges.bounded.end() && !ranges.table_function && !selection.MayReadThroughView(table) &&
-        !ViewSelection::ReadThroughView(table, ranges.names)) {
-      read = PruneFiles(table_files, bounded->second);
-      // None can hold a row the statement reads; one keeps the view's columns as they are.
-      if (read.empty() && !table_files.empty()) read.push_back(table_files.front());
+    if (auto bounded = ranges.bounded.find(table); bounded != ranges.bounded.end() && !ranges.table_function) {
+      read = PruneFiles(table_files, CursorColumnOf(options.cursor_columns, table), bounded->second);
+      KeepEveryColumnSet(table_files, &read);
     }
     for (const auto* f : read) {
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext("table " + table));
@@ -279,6 +294,8 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
                         .WithContext("creating the view of " + table));
     viewed.insert(table);
     engine->viewed_tables_.push_back(table);
+    if (engine->prune_each_statement_)
+      for (const auto* f : table_files) engine->files_by_table_[table].push_back(*f);
   }
   for (const auto& v : kTextViews) {
     if (!viewed.count(v.table)) continue;
@@ -326,6 +343,28 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   return engine;
 }
 
+Status QueryEngine::PruneViewsFor(const std::string& sql, std::vector<std::string>* shadowed) {
+  const StatementRanges ranges = RangesOf(*conn_, sql, cursor_columns_);
+  if (ranges.table_function) return Status::Ok();
+  for (const auto& [table, references] : ranges.bounded) {
+    const auto files = files_by_table_.find(table);
+    if (files == files_by_table_.end() || files->second.empty()) continue;
+    std::vector<const CommittedFile*> all;
+    for (const auto& f : files->second) all.push_back(&f);
+    std::vector<const CommittedFile*> read = PruneFiles(all, CursorColumnOf(cursor_columns_, table), references);
+    KeepEveryColumnSet(all, &read);
+    if (read.size() == all.size()) continue;
+    last_skipped_files_ += static_cast<int64_t>(all.size() - read.size());
+    // The temporary schema comes first in DuckDB's search path, for the statement and for
+    // the helper and fleet views it reads through alike.
+    RETURN_IF_ERROR(conn_->Exec(fmt::format("CREATE TEMPORARY VIEW {} AS {}", QuoteIdent(table),
+                                            FilesRelation(lake_root_, read)))
+                        .WithContext("narrowing the view of " + table));
+    shadowed->push_back(table);
+  }
+  return Status::Ok();
+}
+
 Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   // What the statement is comes from DuckDB's parser alone.
   ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
@@ -334,6 +373,16 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   ASSIGN_OR_RETURN(auto types, conn_->StatementTypes(sql));
   if (types.size() != 1 || !ReadOnlyType(types[0])) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
   if (types[0] == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));
+  // Narrowed views last as long as the statement: the next one sees the whole snapshot.
+  struct Unshadow {
+    duck::Connection* conn;
+    std::vector<std::string> tables;
+    ~Unshadow() {
+      for (const auto& t : tables) (void)conn->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(t));
+    }
+  } unshadow{conn_.get(), {}};
+  last_skipped_files_ = 0;
+  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(sql, &unshadow.tables));
   ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
   const size_t columns = prepared->column_count();
   bool readable = true;

@@ -11,7 +11,8 @@
 //   - no extension is installed or loaded; memory and threads are capped.
 // docs/security.md says what else bounds a statement (the worker process, Landlock, rlimits).
 // Views read only the files of the partitions a query's filters on `cluster` and `dt` keep,
-// and, given the tables' cursor columns, the files its filters on them can need (prune.h).
+// and, given the tables' cursor columns, the files its filters on them and on the query and
+// transaction ids can need (prune.h).
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
 // Thread-safety: Run() from one thread at a time; Interrupt() from any thread.
 #pragma once
@@ -41,9 +42,11 @@ struct EngineOptions {
   // the names of the helper views over them, occur in it as words (every table when it
   // reads the catalog). Opening then costs the same whatever the size of the lake.
   std::optional<std::string> views_for_sql;
-  // Tables whose committed files record the range of this column (min_cursor, max_cursor):
-  // with views_for_sql, a view reads only the files the statement can need by its filters
-  // on that column (query/prune.h); other tables, and other statements, read every file.
+  // Tables whose committed files record the range of this column (min_cursor, max_cursor).
+  // When set, views read only the files a statement can need by its filters on that column
+  // and on the id columns (query/prune.h): with views_for_sql, the views are made so; else
+  // (a long-lived engine) each Run() narrows the views of the tables it can skip files of,
+  // for that statement only. Unset: every view reads every file.
   std::map<std::string, std::string> cursor_columns;
   // When set, called once the views are made and before DuckDB starts its worker threads
   // and locks its configuration, with the files the engine may read: the place to confine
@@ -108,6 +111,9 @@ class QueryEngine {
   // every byte a statement can read is in them, however it names them.
   const std::vector<std::string>& readable_files() const { return readable_files_; }
   int64_t readable_bytes() const { return readable_bytes_; }
+  // How many files the last Run() did not read because of its filters (a long-lived
+  // engine's per-statement pruning, EngineOptions::cursor_columns): for tests and logs.
+  int64_t last_skipped_files() const { return last_skipped_files_; }
   // The tables whose views were made, for messages about what a statement may read.
   const std::vector<std::string>& viewed_tables() const { return viewed_tables_; }
 
@@ -115,12 +121,21 @@ class QueryEngine {
   QueryEngine() = default;
   // Open() once every file of `snapshot` is local under options.lake_root.
   static Result<std::unique_ptr<QueryEngine>> OpenLocal(const EngineOptions& options, const LakeSnapshot& snapshot);
+  // Shadows the view of each table whose files `sql` can skip with a temporary view over
+  // the files it needs, and names them in `shadowed` for the caller to drop after it.
+  Status PruneViewsFor(const std::string& sql, std::vector<std::string>* shadowed);
   std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<LakeTable> tables_;
   std::vector<std::string> readable_files_;
   int64_t readable_bytes_ = 0;
   std::vector<std::string> viewed_tables_;
+  // A long-lived engine's per-statement pruning (EngineOptions::cursor_columns).
+  bool prune_each_statement_ = false;
+  std::map<std::string, std::string> cursor_columns_;
+  std::string lake_root_;
+  std::map<std::string, std::vector<CommittedFile>> files_by_table_;  // the viewed tables' files
+  int64_t last_skipped_files_ = 0;
   std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 

@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <nlohmann/json.hpp>
+
+#include "lake/lake_writer.h"
+#include "query/engine.h"
+#include "query/fleet_views.h"
 
 namespace fleetlog {
 namespace {
@@ -19,6 +24,12 @@ std::string StringField(const json& node, const char* key) {
   auto it = node.find(key);
   return it != node.end() && it->is_string() ? it->get<std::string>() : "";
 }
+
+// How a column's values are compared with the catalog's ranges.
+enum class ValueKind {
+  kTime,     // a cursor column: microseconds since the epoch
+  kInteger,  // an id column
+};
 
 // A FROM item naming a table, view or CTE, and the SELECT whose FROM clause holds it.
 struct Reference {
@@ -50,6 +61,9 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
     // of a table's rows, others would match. Only joins that filter row pairs keep bounds.
     const std::string ref_type = StringField(node, "ref_type");
     if (ref_type != "REGULAR" && ref_type != "CROSS" && ref_type != "NATURAL") select = nullptr;
+  } else if (type != "BASE_TABLE") {
+    // Anything else in a FROM clause (PIVOT, UNPIVOT, ...) changes the rows the WHERE sees.
+    select = nullptr;
   }
   if (type == "BASE_TABLE") {
     Reference r;
@@ -88,58 +102,191 @@ bool IsConstant(const json& node) {
   return false;
 }
 
-// The value of constant `expr` as microseconds, when it is a timestamp, a date or a string
-// DuckDB casts to a timestamp; DuckDB computes it from its own serialised form.
-std::optional<int64_t> EvaluateMicros(duck::Connection& conn, const json& expr, const json& serialised_template) {
-  json doc = serialised_template;
-  doc["statements"][0]["node"]["select_list"] = json::array({expr});
-  auto text = conn.Query("SELECT json_deserialize_sql(" + duck::QuoteString(doc.dump()) + ")");
-  if (!text.ok() || text->row_count() != 1) return std::nullopt;
-  const std::string select = text->text(0, 0);
-  auto value = conn.Query("SELECT typeof(v) IN ('TIMESTAMP', 'DATE', 'VARCHAR'), epoch_us(TRY_CAST(v AS TIMESTAMP)) "
-                          "FROM (" + select + ") AS t(v)");
-  if (!value.ok() || value->row_count() != 1 || value->text(0, 0) != "true" || value->is_null(1, 0))
+// A constant's value for comparison with a column of some kind.
+struct Constant {
+  enum State { kUnknown, kNull, kValue } state = kUnknown;
+  // The value, or for a fraction compared with an integer column, the integers around it.
+  int64_t floor = 0, ceil = 0;
+};
+
+// The values of constant expressions `exprs` as `kind`, computed by DuckDB from their own
+// serialised form: one statement makes the SELECT, one reads their types, one their values.
+// An integer literal as it is serialised, read without asking DuckDB: the common case of an
+// id (`query = 42`, `query IN (1, 2)`), so a point lookup costs no extra statement.
+std::optional<Constant> IntegerLiteral(const json& expr) {
+  if (StringField(expr, "class") != "CONSTANT" || !expr.contains("value") || !expr["value"].is_object()) return std::nullopt;
+  const json& value = expr["value"];
+  if (value.value("is_null", false)) return Constant{Constant::kNull};
+  const std::string type = value.contains("type") && value["type"].is_object() ? StringField(value["type"], "id") : "";
+  const auto it = value.find("value");
+  if ((type != "INTEGER" && type != "BIGINT" && type != "SMALLINT" && type != "TINYINT") || it == value.end() ||
+      !it->is_number_integer())
     return std::nullopt;
-  return std::stoll(value->text(1, 0));
+  const int64_t v = it->get<int64_t>();
+  return Constant{Constant::kValue, v, v};
 }
 
-// Narrows `range` by one WHERE conjunct when it compares `ref`'s cursor column to a constant.
-void ApplyComparison(duck::Connection& conn, const json& cmp, const Reference& ref, const std::string& column,
-                     const json& serialised_template, CursorRange* range) {
-  const std::string type = StringField(cmp, "type");
-  const json* left = cmp.contains("left") ? &cmp["left"] : nullptr;
-  const json* right = cmp.contains("right") ? &cmp["right"] : nullptr;
-  if (left == nullptr || right == nullptr) return;
-  const auto names_column = [&](const json& e) {
-    if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return false;
-    const json& names = e["column_names"];
-    if (!names.is_array() || names.empty() || !names.back().is_string() || Lower(names.back()) != column) return false;
-    if (names.size() == 1) return ref.alone;  // unqualified: only when the table is the whole FROM
-    return names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias;
-  };
-  bool flipped = false;
-  if (!names_column(*left)) {
-    if (!names_column(*right)) return;
-    std::swap(left, right);
-    flipped = true;
+std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const json*>& exprs, ValueKind kind,
+                               const json& serialised_template) {
+  std::vector<Constant> out(exprs.size());
+  if (exprs.empty()) return out;
+  if (kind == ValueKind::kInteger) {
+    bool all = true;
+    for (size_t i = 0; i < exprs.size() && all; ++i) {
+      const auto literal = IntegerLiteral(*exprs[i]);
+      all = literal.has_value();
+      if (all) out[i] = *literal;
+    }
+    if (all) return out;
+    out.assign(exprs.size(), Constant());
   }
-  if (!IsConstant(*right)) return;
-  bool lower = false, upper = false;
-  if (type == "COMPARE_EQUAL") lower = upper = true;
-  else if (type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN") (flipped ? upper : lower) = true;
-  else if (type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN") (flipped ? lower : upper) = true;
-  else return;
-  const std::optional<int64_t> value = EvaluateMicros(conn, *right, serialised_template);
-  if (!value) return;
-  // Inclusive either way: a strict comparison keeps the file that holds the bound itself.
-  if (lower) range->lower = std::max(range->lower.value_or(*value), *value);
-  if (upper) range->upper = std::min(range->upper.value_or(*value), *value);
+  json doc = serialised_template;
+  json list = json::array();
+  std::string names;
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    list.push_back(*exprs[i]);
+    names += fmt::format("{}v{}", i ? ", " : "", i);
+  }
+  doc["statements"][0]["node"]["select_list"] = std::move(list);
+  auto text = conn.Query("SELECT json_deserialize_sql(" + duck::QuoteString(doc.dump()) + ")");
+  if (!text.ok() || text->row_count() != 1) return out;
+  const std::string from = "FROM (" + text->text(0, 0) + ") AS t(" + names + ")";
+  std::string typeofs;
+  for (size_t i = 0; i < exprs.size(); ++i) typeofs += fmt::format("{}typeof(v{})", i ? ", " : "", i);
+  auto types = conn.Query("SELECT " + typeofs + " " + from);
+  if (!types.ok() || types->row_count() != 1 || types->column_count() != exprs.size()) return out;
+  std::string values;
+  std::vector<bool> comparable(exprs.size());
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    const std::string type = types->text(i, 0);
+    std::string lo, hi;
+    if (type == "\"NULL\"" || type == "NULL") {
+      lo = hi = "NULL::BIGINT";
+    } else if (kind == ValueKind::kTime) {
+      if (type == "TIMESTAMP" || type == "DATE" || type == "VARCHAR") lo = hi = fmt::format("epoch_us(TRY_CAST(v{} AS TIMESTAMP))", i);
+    } else if (type == "TINYINT" || type == "SMALLINT" || type == "INTEGER" || type == "BIGINT" || type == "HUGEINT" ||
+               type == "UTINYINT" || type == "USMALLINT" || type == "UINTEGER" || type == "UBIGINT" || type == "UHUGEINT") {
+      lo = hi = fmt::format("TRY_CAST(v{} AS BIGINT)", i);
+    } else if (type.starts_with("DECIMAL") || type == "DOUBLE" || type == "FLOAT") {
+      // A fraction lies between two integers: each bound takes the wider of them.
+      lo = fmt::format("TRY_CAST(floor(v{}) AS BIGINT)", i);
+      hi = fmt::format("TRY_CAST(ceil(v{}) AS BIGINT)", i);
+    }
+    // Anything else (text compared with an id, time zones, ...) stays unknown.
+    comparable[i] = !lo.empty();
+    if (lo.empty()) lo = hi = "NULL::BIGINT";
+    values += fmt::format("{}v{} IS NULL, {}, {}", i ? ", " : "", i, lo, hi);
+  }
+  auto row = conn.Query("SELECT " + values + " " + from);
+  if (!row.ok() || row->row_count() != 1) return out;
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    if (!comparable[i]) continue;
+    if (row->text(3 * i, 0) == "true") {
+      out[i].state = Constant::kNull;
+    } else if (!row->is_null(3 * i + 1, 0) && !row->is_null(3 * i + 2, 0)) {
+      out[i] = {Constant::kValue, row->int64(3 * i + 1, 0), row->int64(3 * i + 2, 0)};
+    }
+  }
+  return out;
 }
 
-// The range `ref`'s SELECT bounds its cursor column to; nullopt when it sets no bound.
-std::optional<CursorRange> RangeOf(duck::Connection& conn, const Reference& ref, const std::string& column,
-                                   const json& serialised_template) {
-  if (ref.select == nullptr) return std::nullopt;
+ValueSet Intersect(const ValueSet& a, const ValueSet& b) {
+  ValueSet out;
+  for (const auto& x : a)
+    for (const auto& y : b)
+      if (std::max(x.lo, y.lo) <= std::min(x.hi, y.hi)) out.push_back({std::max(x.lo, y.lo), std::min(x.hi, y.hi)});
+  std::sort(out.begin(), out.end(), [](const ValueInterval& x, const ValueInterval& y) { return x.lo < y.lo; });
+  return out;
+}
+
+// Sorted, with overlapping intervals merged.
+ValueSet Normalized(ValueSet set) {
+  std::sort(set.begin(), set.end(), [](const ValueInterval& x, const ValueInterval& y) { return x.lo < y.lo; });
+  ValueSet out;
+  for (const auto& i : set) {
+    if (!out.empty() && i.lo <= out.back().hi) out.back().hi = std::max(out.back().hi, i.hi);
+    else out.push_back(i);
+  }
+  return out;
+}
+
+// The columns a reference can be bounded by: its column (lower case) -> the table column it
+// stands for, and how that compares.
+struct BoundColumn {
+  std::string table_column;
+  ValueKind kind;
+};
+using BoundColumns = std::map<std::string, BoundColumn>;
+
+// Narrows `bounds` by one WHERE conjunct when it bounds one of `columns` of `ref` by
+// constants: =, <, <=, >, >= (either way round), BETWEEN, IN (a list).
+void ApplyConjunct(duck::Connection& conn, const json& cond, const Reference& ref, const BoundColumns& columns,
+                   const json& serialised_template, ReferenceBounds* bounds) {
+  // The bound column `e` names, or null.
+  const auto column_of = [&](const json& e) -> const std::pair<const std::string, BoundColumn>* {
+    if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return nullptr;
+    const json& names = e["column_names"];
+    if (!names.is_array() || names.empty() || !names.back().is_string()) return nullptr;
+    const auto it = columns.find(Lower(names.back()));
+    if (it == columns.end()) return nullptr;
+    if (names.size() == 1) return ref.alone ? &*it : nullptr;  // unqualified: only when the table is the whole FROM
+    return names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias ? &*it : nullptr;
+  };
+  const std::string cls = StringField(cond, "class"), type = StringField(cond, "type");
+  const std::pair<const std::string, BoundColumn>* column = nullptr;
+  ValueSet set;
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  if (cls == "COMPARISON") {
+    const json* left = cond.contains("left") ? &cond["left"] : nullptr;
+    const json* right = cond.contains("right") ? &cond["right"] : nullptr;
+    if (left == nullptr || right == nullptr) return;
+    bool flipped = false;
+    if (!(column = column_of(*left))) {
+      if (!(column = column_of(*right))) return;
+      std::swap(left, right);
+      flipped = true;
+    }
+    if (!IsConstant(*right)) return;
+    bool lower = false, upper = false;
+    if (type == "COMPARE_EQUAL") lower = upper = true;
+    else if (type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN") (flipped ? upper : lower) = true;
+    else if (type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN") (flipped ? lower : upper) = true;
+    else return;
+    const Constant c = Evaluate(conn, {right}, column->second.kind, serialised_template)[0];
+    if (c.state == Constant::kUnknown) return;
+    // Inclusive either way: a strict comparison keeps the file that holds the bound itself.
+    if (c.state == Constant::kValue) set.push_back({lower ? c.floor : kMin, upper ? c.ceil : kMax});
+  } else if (cls == "BETWEEN" && type == "COMPARE_BETWEEN") {
+    if (!cond.contains("input") || !cond.contains("lower") || !cond.contains("upper")) return;
+    if (!(column = column_of(cond["input"])) || !IsConstant(cond["lower"]) || !IsConstant(cond["upper"])) return;
+    const auto c = Evaluate(conn, {&cond["lower"], &cond["upper"]}, column->second.kind, serialised_template);
+    if (c[0].state == Constant::kUnknown || c[1].state == Constant::kUnknown) return;
+    if (c[0].state == Constant::kValue && c[1].state == Constant::kValue) set.push_back({c[0].floor, c[1].ceil});
+  } else if (cls == "OPERATOR" && type == "COMPARE_IN") {
+    const auto it = cond.find("children");
+    if (it == cond.end() || !it->is_array() || it->size() < 2 || !(column = column_of((*it)[0]))) return;
+    std::vector<const json*> items;
+    for (size_t i = 1; i < it->size(); ++i) {
+      if (!IsConstant((*it)[i])) return;
+      items.push_back(&(*it)[i]);
+    }
+    for (const Constant& c : Evaluate(conn, items, column->second.kind, serialised_template)) {
+      if (c.state == Constant::kUnknown) return;
+      if (c.state == Constant::kValue) set.push_back({c.floor, c.ceil});  // a NULL item matches nothing
+    }
+  } else {
+    return;
+  }
+  const std::string& key = column->second.table_column;
+  set = Normalized(std::move(set));
+  auto [it, fresh] = bounds->try_emplace(key, set);
+  if (!fresh) it->second = Intersect(it->second, set);
+}
+
+// The bounds `ref`'s SELECT sets on `columns`; nullopt when it sets none.
+std::optional<ReferenceBounds> BoundsOf(duck::Connection& conn, const Reference& ref, const BoundColumns& columns,
+                                        const json& serialised_template) {
+  if (ref.select == nullptr || columns.empty()) return std::nullopt;
   const auto where = ref.select->find("where_clause");
   if (where == ref.select->end() || !where->is_object()) return std::nullopt;
   std::vector<const json*> conjuncts;
@@ -148,14 +295,54 @@ std::optional<CursorRange> RangeOf(duck::Connection& conn, const Reference& ref,
   } else {
     conjuncts.push_back(&*where);
   }
-  CursorRange range;
-  for (const json* c : conjuncts)
-    if (StringField(*c, "class") == "COMPARISON") ApplyComparison(conn, *c, ref, column, serialised_template, &range);
-  if (!range.lower && !range.upper) return std::nullopt;
-  return range;
+  ReferenceBounds bounds;
+  for (const json* c : conjuncts) ApplyConjunct(conn, *c, ref, columns, serialised_template, &bounds);
+  if (bounds.empty()) return std::nullopt;
+  return bounds;
+}
+
+// The columns of `table` whose per-file ranges the catalog may hold, as bound columns.
+BoundColumns TableColumns(const std::string& table, const std::map<std::string, std::string>& cursor_columns) {
+  BoundColumns columns;
+  for (const auto& id : IdRangeColumns()) columns[id] = {id, ValueKind::kInteger};
+  if (auto it = cursor_columns.find(table); it != cursor_columns.end())
+    columns[Lower(it->second)] = {Lower(it->second), ValueKind::kTime};
+  return columns;
+}
+
+// The tables each helper or fleet view reads, lower case.
+std::map<std::string, std::vector<std::string>> TablesOfViews() {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& v : TextViews()) out[v.view].push_back(v.table);
+  for (const auto& v : FleetViews())
+    for (const auto& t : v.tables) out[v.name].push_back(t);
+  return out;
 }
 
 }  // namespace
+
+const std::vector<ViewPassThrough>& ViewPassThroughs() {
+  // Only what the SQL of the views (engine.cc's text views, fleet_views.cc) passes through
+  // as it is: projections and GROUP BY keys. Times that are aggregates (min(start_time)) are
+  // not, nor columns of a LEFT JOIN's other side.
+  static const std::vector<ViewPassThrough> views = {
+      {"stl_querytext_full", "stl_querytext", {{"query", "query"}}},
+      {"stl_ddltext_full", "stl_ddltext", {{"xid", "xid"}, {"starttime", "starttime"}}},
+      {"stl_utilitytext_full", "stl_utilitytext", {{"xid", "xid"}, {"starttime", "starttime"}}},
+      {"fleet_queries", "stl_query", {{"query_id", "query"}, {"transaction_id", "xid"}, {"end_time", "endtime"}}},
+      {"fleet_queries", "stl_wlm_query", {{"query_id", "query"}}},
+      {"fleet_queries", "sys_query_history",
+       {{"query_id", "query_id"}, {"transaction_id", "transaction_id"}, {"end_time", "end_time"}}},
+      {"fleet_query_text", "stl_querytext", {{"query_id", "query"}}},
+      {"fleet_query_text", "sys_query_text", {{"query_id", "query_id"}}},
+      {"fleet_alerts", "stl_alert_event_log", {{"query_id", "query"}, {"event_time", "event_time"}}},
+      {"fleet_alerts", "sys_query_detail", {{"query_id", "query_id"}}},
+      {"fleet_scans", "stl_scan", {{"query_id", "query"}}},
+      {"fleet_scans", "sys_query_detail", {{"query_id", "query_id"}}},
+      {"fleet_loads", "sys_load_history", {{"query_id", "query_id"}, {"end_time", "end_time"}}},
+  };
+  return views;
+}
 
 StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
                          const std::map<std::string, std::string>& cursor_columns) {
@@ -171,32 +358,56 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   std::vector<Reference> refs;
   CollectReferences(doc["statements"], nullptr, nullptr, &out, &refs);
   if (out.table_function) return out;
-  for (const auto& [table, column] : cursor_columns) {
-    std::vector<CursorRange> ranges;
-    bool all_bounded = true;
-    for (const auto& ref : refs) {
-      if (ref.name != table) continue;
-      auto range = RangeOf(conn, ref, Lower(column), tmpl);
-      if (!range) {
-        all_bounded = false;
-        break;
-      }
-      ranges.push_back(*range);
+
+  // Each table's references: its own, and those of the views that read it.
+  const auto views = TablesOfViews();
+  std::map<std::string, std::vector<std::optional<ReferenceBounds>>> by_table;
+  for (const auto& ref : refs) {
+    const auto view = views.find(ref.name);
+    if (view == views.end()) {
+      by_table[ref.name].push_back(BoundsOf(conn, ref, TableColumns(ref.name, cursor_columns), tmpl));
+      continue;
     }
-    if (all_bounded && !ranges.empty()) out.bounded[table] = std::move(ranges);
+    for (const auto& table : view->second) {
+      // The view's columns that stand for a column of `table` the catalog has ranges of.
+      const BoundColumns of_table = TableColumns(table, cursor_columns);
+      BoundColumns columns;
+      for (const auto& p : ViewPassThroughs()) {
+        if (p.view != ref.name || p.table != table) continue;
+        for (const auto& [view_column, table_column] : p.columns)
+          if (auto c = of_table.find(table_column); c != of_table.end()) columns[view_column] = c->second;
+      }
+      by_table[table].push_back(BoundsOf(conn, ref, columns, tmpl));
+    }
+  }
+  for (auto& [table, bounds] : by_table) {
+    if (!std::all_of(bounds.begin(), bounds.end(), [](const auto& b) { return b.has_value(); })) continue;
+    auto& kept = out.bounded[table];
+    for (auto& b : bounds) kept.push_back(std::move(*b));
   }
   return out;
 }
 
 std::vector<const CommittedFile*> PruneFiles(const std::vector<const CommittedFile*>& files,
-                                             const std::vector<CursorRange>& ranges) {
+                                             const std::string& cursor_column,
+                                             const std::vector<ReferenceBounds>& references) {
+  const std::string cursor = Lower(cursor_column);
+  // Whether `f` may hold a value of `set` in `column` (yes when its range is unknown).
+  const auto meets = [&](const CommittedFile& f, const std::string& column, const ValueSet& set) {
+    std::optional<IdRange> range;
+    if (!cursor.empty() && column == cursor) {
+      if (f.min_cursor && f.max_cursor) range = IdRange{f.min_cursor->micros(), f.max_cursor->micros()};
+    } else if (auto it = f.id_ranges.find(column); it != f.id_ranges.end()) {
+      range = it->second;
+    }
+    if (!range) return true;
+    return std::any_of(set.begin(), set.end(), [&](const ValueInterval& i) { return i.lo <= range->max && range->min <= i.hi; });
+  };
   std::vector<const CommittedFile*> kept;
   for (const auto* f : files) {
-    const bool needed = !f->min_cursor || !f->max_cursor ||
-                        std::any_of(ranges.begin(), ranges.end(), [&](const CursorRange& r) {
-                          return (!r.lower || f->max_cursor->micros() >= *r.lower) &&
-                                 (!r.upper || f->min_cursor->micros() <= *r.upper);
-                        });
+    const bool needed = std::any_of(references.begin(), references.end(), [&](const ReferenceBounds& ref) {
+      return std::all_of(ref.begin(), ref.end(), [&](const auto& c) { return meets(*f, c.first, c.second); });
+    });
     if (needed) kept.push_back(f);
   }
   return kept;

@@ -1,21 +1,28 @@
 // File pruning: which of a table's committed files a statement can need, decided before
-// DuckDB opens any of them, from the range of the table's cursor column that the catalog
-// keeps per file (CommittedFile::min_cursor, max_cursor) and the statement's own filters as
-// DuckDB parses them (json_serialize_sql; never a scanner of fleetlog's).
+// DuckDB opens any of them, from the ranges the catalog keeps per file — of the table's
+// cursor column (CommittedFile::min_cursor, max_cursor) and of its id columns (query and
+// transaction ids, CommittedFile::id_ranges; lake/lake_writer.h IdRangeColumns) — and the
+// statement's own filters as DuckDB parses them (json_serialize_sql; never a scanner of
+// fleetlog's).
 //
-// A table's files are narrowed only when every reference to it in the statement is an item
-// of a FROM clause whose SELECT filters it in its WHERE with top-level AND-ed comparisons of
-// the cursor column against constants (literals, casts, + and -; no function of the clock).
-// The files kept are those whose range meets the range of at least one reference. Anything
-// else keeps every file of the table: a reference through a view or a table function, an
-// OR, a bound that is not constant, a statement DuckDB will not serialise (EXPLAIN, ...).
-// Files whose range is unknown are always kept. When in doubt, the file is kept.
+// A table's files are narrowed only when every reference to it in the statement is bounded:
+// an item of a FROM clause whose SELECT filters it in its WHERE with top-level AND-ed
+// conditions on those columns against constants (literals, casts, + and -; no function of
+// the clock): =, <, <=, >, >=, BETWEEN and IN (a list). A reference to one of the engine's
+// helper or fleet views (stl_querytext_full, fleet_queries, ...) counts as a reference to
+// each table the view reads, bounded by the view's filters on the columns that the view
+// passes through unchanged from that table (ViewPassThrough); any other table the view reads
+// is unbounded. The files kept are those whose ranges meet the bounds of at least one
+// reference. Anything else keeps every file of the table: a table function, an OR, NOT IN,
+// a bound that is not constant, a statement DuckDB will not serialise (EXPLAIN, ...).
+// A file whose range of a column is unknown is never skipped by that column. When in doubt,
+// the file is kept.
 // Thread-safety: functions over their arguments; `conn` is used from the calling thread.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,31 +33,51 @@
 
 namespace fleetlog {
 
-// Bounds on a cursor column, inclusive, in microseconds since the epoch; unset: open.
-struct CursorRange {
-  std::optional<int64_t> lower, upper;
+// A closed interval of a column's values: microseconds since the epoch for a cursor column,
+// the value itself for an id column.
+struct ValueInterval {
+  int64_t lo = std::numeric_limits<int64_t>::min();
+  int64_t hi = std::numeric_limits<int64_t>::max();
+  bool operator==(const ValueInterval&) const = default;
 };
+// The values a reference can read in one column: a union of intervals, sorted and apart.
+// Empty: none at all (`query = NULL`, `query IN (1) AND query = 2`).
+using ValueSet = std::vector<ValueInterval>;
+
+// One bounded reference: column (of the table, lower case) -> the values it may read there.
+// A column absent: any value.
+using ReferenceBounds = std::map<std::string, ValueSet>;
 
 struct StatementRanges {
-  // Table (lower case) -> the range of each of its references; present only for tables
-  // all of whose references are bounded as the header says.
-  std::map<std::string, std::vector<CursorRange>> bounded;
+  // Table (lower case) -> the bounds of each of its references; present only for tables all
+  // of whose references are bounded as the header says.
+  std::map<std::string, std::vector<ReferenceBounds>> bounded;
   // Every name a FROM item of the statement reads (tables, views, CTEs), lower case.
   std::set<std::string> names;
   // The statement calls a table function (query_table, read_parquet, ...): prune nothing.
   bool table_function = false;
 };
 
-// What `sql` (one statement) bounds, for tables whose cursor column is given in
-// `cursor_columns` (table -> column). A statement DuckDB cannot serialise has no bounds.
-// `conn` evaluates the constant bounds; it must not be locked down yet or be able to run
-// json_serialize_sql and constant SELECTs.
+// What `sql` (one statement) bounds, for the tables whose cursor column is given in
+// `cursor_columns` (table -> column) and for every table by its id columns. A statement
+// DuckDB cannot serialise has no bounds. `conn` evaluates the constant bounds: it must be
+// able to run json_serialize_sql and constant SELECTs (a locked-down engine's can).
 StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
                          const std::map<std::string, std::string>& cursor_columns);
 
-// The files among `files` that one of `ranges` can need (all of them when a file's range is
-// unknown). An empty `ranges` keeps nothing: the table has no reference.
+// The files among `files` (of one table whose cursor column is `cursor_column`, empty when
+// none) that one of `references` can need. No references keeps nothing: the table has none.
 std::vector<const CommittedFile*> PruneFiles(const std::vector<const CommittedFile*>& files,
-                                             const std::vector<CursorRange>& ranges);
+                                             const std::string& cursor_column,
+                                             const std::vector<ReferenceBounds>& references);
+
+// The columns a helper or fleet view passes through from one table it reads: view column ->
+// table column, where the view's rows with a value in the view column come exactly from the
+// table's rows with that value (a projection or a GROUP BY key, not an aggregate).
+struct ViewPassThrough {
+  std::string view, table;
+  std::map<std::string, std::string> columns;
+};
+const std::vector<ViewPassThrough>& ViewPassThroughs();
 
 }  // namespace fleetlog

@@ -124,7 +124,7 @@ void RunJob(QueryEngine& engine, const WorkerRequest& request, const std::vector
       AppendRowJson(*result, row, types, &line);
       out.Line(line);
     }
-    out.Event({{"event", "end"}, {"rows", rows}});
+    out.Event({{"event", "end"}, {"rows", rows}, {"skipped_files", engine.last_skipped_files()}});
     out.Flush();
   }
 }
@@ -147,14 +147,19 @@ int64_t WorkerMemoryHeadroom(int64_t memory_limit_bytes) { return (128LL << 20) 
 
 std::string EncodeWorkerRequest(const WorkerRequest& r) {
   json files = json::array();
-  // cluster and dt too: workload_hourly routes the files by day (query/workload_hourly.h).
-  for (const auto& f : r.snapshot.files) files.push_back({f.table, f.path, f.rows, f.bytes, f.columns, f.cluster, f.dt});
+  // cluster and dt: workload_hourly routes the files by day (query/workload_hourly.h); the
+  // ranges: a long-lived worker skips files by them for each statement (prune.h).
+  const auto micros = [](const std::optional<Timestamp>& t) { return t ? json(t->micros()) : json(nullptr); };
+  for (const auto& f : r.snapshot.files)
+    files.push_back({f.table, f.path, f.rows, f.bytes, f.columns, f.cluster, f.dt, micros(f.min_cursor),
+                     micros(f.max_cursor), IdRangesToText(f.id_ranges)});
   json schemas = json::object();
   for (const auto& [table, schema] : r.snapshot.schemas) schemas[table] = SchemaToText(schema);
   json out = {{"lake_root", r.engine.lake_root}, {"memory_limit_bytes", r.engine.memory_limit_bytes},
               {"threads", r.engine.threads}, {"statements", r.statements}, {"max_scan_bytes", r.max_scan_bytes},
               {"workgroup", r.workgroup}, {"files", std::move(files)}, {"schemas", std::move(schemas)}};
   if (r.engine.views_for_sql) out["views_for_sql"] = *r.engine.views_for_sql;
+  if (!r.engine.cursor_columns.empty()) out["cursor_columns"] = r.engine.cursor_columns;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -167,6 +172,8 @@ Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
     r.engine.memory_limit_bytes = j.at("memory_limit_bytes").get<int64_t>();
     r.engine.threads = j.at("threads").get<int>();
     if (j.contains("views_for_sql")) r.engine.views_for_sql = j.at("views_for_sql").get<std::string>();
+    if (j.contains("cursor_columns"))
+      r.engine.cursor_columns = j.at("cursor_columns").get<std::map<std::string, std::string>>();
     r.statements = j.at("statements").get<std::vector<std::string>>();
     r.max_scan_bytes = j.at("max_scan_bytes").get<int64_t>();
     r.workgroup = j.at("workgroup").get<std::string>();
@@ -179,6 +186,9 @@ Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
       file.columns = f.at(4).get<std::string>();
       file.cluster = f.at(5).get<std::string>();
       file.dt = f.at(6).get<std::string>();
+      if (f.at(7).is_number_integer()) file.min_cursor = Timestamp::FromMicros(f.at(7).get<int64_t>());
+      if (f.at(8).is_number_integer()) file.max_cursor = Timestamp::FromMicros(f.at(8).get<int64_t>());
+      file.id_ranges = IdRangesFromText(f.at(9).get<std::string>());
       r.snapshot.files.push_back(std::move(file));
     }
     for (const auto& [table, schema] : j.at("schemas").items()) {
@@ -337,6 +347,7 @@ Result<std::optional<WorkerEvent>> QueryProcess::Next(size_t max_line) {
   } else if (kind == "end") {
     e.kind = WorkerEvent::Kind::kEnd;
     e.rows = j.value("rows", int64_t{0});
+    e.skipped_files = j.value("skipped_files", int64_t{0});
   } else if (kind == "ready") {
     e.kind = WorkerEvent::Kind::kReady;
   } else if (kind == "error") {

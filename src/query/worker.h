@@ -7,7 +7,7 @@
 //   {"event":"confined",...}            what confinement the kernel applied (once)
 //   {"event":"columns","columns":[..]}  a statement's result starts
 //   [v1,v2,...]                          one row, as AppendRowJson() writes it
-//   {"event":"end","rows":N}            the statement finished
+//   {"event":"end","rows":N,"skipped_files":K}  the statement finished; K files not read (prune.h)
 //   {"event":"error","code":C,"message":M}  the statement failed; the rest of the job is not run
 //   {"event":"ready"}                    the job (the request's statements) is over
 // A worker whose stdin stays open is long-lived: after `ready` it reads the next job, one
@@ -65,6 +65,7 @@ struct WorkerEvent {
   std::string line;  // the row (kRow) or the raw event
   std::vector<std::pair<std::string, std::string>> columns;  // kColumns: name, type
   int64_t rows = 0;                                          // kEnd
+  int64_t skipped_files = 0;                                 // kEnd: files its filters let it skip
   Status error;                                              // kError
 };
 

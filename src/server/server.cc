@@ -11,6 +11,7 @@
 #include "server/fleet.h"
 #include "server/observability.h"
 #include "server/request_guard.h"
+#include "source/table_spec.h"
 
 namespace fleetlog {
 namespace {
@@ -44,7 +45,7 @@ Server::Reply Server::Reply::Of(const Status& s) { return {HttpStatusFor(s), Err
 
 ServerOptions ServerOptionsFromConfig(const Config& config) {
   ServerOptions o{.server = *config.server, .workgroups = config.workgroups, .lake_root = config.lake_path,
-                  .engine_threads = config.query.threads};
+                  .engine_threads = config.query.threads, .cursor_columns = FileRangeColumns(config)};
   for (const auto& c : config.clusters) o.clusters.push_back({.name = c.name, .kind = SourceKindName(c.kind), .tags = c.tags});
   o.tables = ExportedTables(config);
   for (const auto& a : config.alerts) o.alert_rules[a.name] = a.severity;
@@ -80,6 +81,7 @@ Server::Server(ServerOptions options, StateStore* state)
                             .result_ttl = options_.server.result_ttl,
                             .limits = {.page_rows = options_.page_rows, .cap_bytes = options_.server.result_cap_bytes},
                             .engine_threads = options_.engine_threads,
+                            .cursor_columns = options_.cursor_columns,
                             .query_worker = options_.query_worker,
                             .memory_budget = options_.server.memory_budget_bytes,
                             .list_page_size = options_.list_page_size,

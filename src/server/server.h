@@ -52,6 +52,7 @@ struct ServerOptions {
   std::vector<AwsAccessKey> access_keys;    // server.access_keys with their secrets (ResolveAccessKeys)
   std::string lake_root;
   int engine_threads = 2;
+  std::map<std::string, std::string> cursor_columns;  // FileRangeColumns: query workers skip files (query/prune.h)
   std::string query_worker;            // the fleetlog binary for query workers; empty: this one
   std::vector<FleetCluster> clusters;  // configured clusters, for the fleet overview
   std::vector<TableRef> tables;       // exported (cluster, table)s, for /metrics and /readyz

@@ -52,7 +52,8 @@ StatementService::StatementService(StatementServiceOptions options, StateStore* 
       // As many idle workers per workgroup as statements may run in one at a time (the
       // dashboard asks for its panels together); their memory counts against the budget.
       pool_({.binary = options_.query_worker, .lake_root = options_.lake_root, .threads = options_.engine_threads,
-             .max_idle_per_workgroup = MostConcurrent(options_.workgroups)},
+             .max_idle_per_workgroup = MostConcurrent(options_.workgroups),
+             .cursor_columns = options_.cursor_columns},
             state) {
   memory_budget_ = options_.memory_budget;
   if (memory_budget_ <= 0) memory_budget_ = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE) / 2;

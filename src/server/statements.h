@@ -95,6 +95,7 @@ struct StatementServiceOptions {
   Duration result_ttl = Duration::Hours(24);
   ResultLimits limits;
   int engine_threads = 2;      // DuckDB threads per running statement
+  std::map<std::string, std::string> cursor_columns;  // WorkerPoolOptions::cursor_columns
   std::string query_worker;    // the fleetlog binary that runs `query-worker`; empty: this one
   int64_t memory_budget = 0;   // all running statements' memory together; 0: half of RAM
   int workers = 0;             // 0: the sum of max_concurrent, at most 32

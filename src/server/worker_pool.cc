@@ -77,7 +77,8 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
 
   WorkerRequest request{.engine = {.lake_root = options_.lake_root,
                                    .memory_limit_bytes = wg.memory_limit_bytes,
-                                   .threads = options_.threads},
+                                   .threads = options_.threads,
+                                   .cursor_columns = options_.cursor_columns},
                         .snapshot = *snapshot,
                         .statements = statements,
                         .max_scan_bytes = wg.max_scan_bytes,

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,9 @@ struct WorkerPoolOptions {
   std::string lake_root;
   int threads = 2;     // DuckDB threads per worker
   int max_idle_per_workgroup = 1;
+  // Table -> the cursor column its files record the range of (FileRangeColumns): workers
+  // skip files by it and by the id columns (query/prune.h); empty: they read every file.
+  std::map<std::string, std::string> cursor_columns;
 };
 
 class WorkerPool {

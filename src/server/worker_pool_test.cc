@@ -137,6 +137,58 @@ TEST_F(WorkerPoolTest, CommitDuringARunningStatementNeitherBlocksItNorChangesIts
   EXPECT_EQ(CountOf(*again), 270);
 }
 
+TEST_F(WorkerPoolTest, KeptWorkersSkipFilesPerStatementAndACommitChangesNoRunningAnswer) {
+  pool_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.binary = FLEETLOG_BINARY, .lake_root = dir_ + "/lake",
+                                                         .threads = 1, .cursor_columns = {{"stl_query", "endtime"}}},
+                                       state_.get());
+  // Its statement's `end` event: the rows, and how many files the worker did not read.
+  const auto finish = [](WorkerPool::Lease& lease) {
+    std::vector<std::string> rows;
+    for (;;) {
+      auto e = lease.process->Next(1 << 20);
+      EXPECT_TRUE(e.ok() && e->has_value());
+      if (!e.ok() || !e->has_value()) return std::make_pair(rows, int64_t{-1});
+      EXPECT_NE((*e)->kind, WorkerEvent::Kind::kError) << (*e)->error.message();
+      if ((*e)->kind == WorkerEvent::Kind::kRow) rows.push_back((*e)->line);
+      if ((*e)->kind == WorkerEvent::Kind::kEnd) return std::make_pair(rows, (*e)->skipped_files);
+      if ((*e)->kind == WorkerEvent::Kind::kError) return std::make_pair(rows, int64_t{-1});
+    }
+  };
+  const auto ask = [&](const std::string& sql) {
+    auto lease = pool_->Acquire(wg_, {sql});
+    EXPECT_TRUE(lease.ok()) << lease.status().message();
+    auto answer = finish(*lease);
+    EXPECT_TRUE(ReadReady(*lease->process));
+    pool_->Release(std::move(lease).value());
+    return answer;
+  };
+  // alpha and beta hold queries 1..120 in one file each.
+  EXPECT_EQ(ask("SELECT cluster FROM stl_query WHERE query = 50 ORDER BY 1"),
+            std::make_pair(std::vector<std::string>{R"(["alpha"])", R"(["beta"])"}, int64_t{0}));
+  EXPECT_EQ(ask("SELECT count(*) FROM stl_query WHERE query IN (121, 5000)").first, std::vector<std::string>{"[0]"});
+
+  // A statement over queries 101..120 with a large result runs, mid-result, while gamma's
+  // queries 1..30 are committed.
+  auto running = pool_->Acquire(wg_, {"SELECT q.cluster, q.query, r.i FROM stl_query q, range(1000) r(i) "
+                                      "WHERE q.query > 100"});
+  ASSERT_TRUE(running.ok()) << running.status().message();
+  ASSERT_EQ(ReadStatement(*running->process, 10).size(), 10u);
+  CommitMore(30);
+
+  // New statements see the commit, and skip gamma's file when it cannot hold their rows.
+  EXPECT_EQ(ask("SELECT cluster FROM stl_query WHERE query = 50 ORDER BY 1"),
+            std::make_pair(std::vector<std::string>{R"(["alpha"])", R"(["beta"])"}, int64_t{1}));
+  EXPECT_EQ(ask("SELECT cluster FROM stl_query WHERE query BETWEEN 29 AND 30 AND cluster = 'gamma' ORDER BY 1"),
+            std::make_pair(std::vector<std::string>{R"(["gamma"])", R"(["gamma"])"}, int64_t{0}));
+  EXPECT_EQ(ask("SELECT count(*) FROM stl_query").first, std::vector<std::string>{"[270]"});
+
+  // The running statement answers from the snapshot it started with, neither blocked nor changed.
+  auto [rest, skipped] = finish(*running);
+  EXPECT_EQ(rest.size() + 10, 2u * 20u * 1000u);
+  EXPECT_EQ(skipped, 0);
+  ASSERT_TRUE(ReadReady(*running->process));
+}
+
 TEST_F(WorkerPoolTest, ScanLimitedWorkgroupsGetAWorkerPerStatement) {
   WorkgroupConfig limited = wg_;
   limited.name = "limited";

@@ -48,6 +48,8 @@ const char* const kMigrations[] = {
     )sql",
     // The columns of each file as written ("name TYPE, ..."); NULL for older files.
     "ALTER TABLE files ADD COLUMN columns TEXT;",
+    // The ranges of each file's id columns (IdRangesToText); NULL for older files: unknown.
+    "ALTER TABLE files ADD COLUMN id_ranges TEXT;",
 };
 
 std::optional<int64_t> Micros(const std::optional<Timestamp>& t) {
@@ -157,7 +159,8 @@ class SqliteStateStore final : public StateStore {
     std::string sql =
         "SELECT f.id, f.commit_id, f.tbl, f.cluster, f.dt, f.path, f.staging_path, f.rows, f.bytes, f.checksum, "
         "f.min_cursor, f.max_cursor, f.state, c.committed_at, f.retired_at, " +
-        std::string(version_ >= 2 ? "f.columns" : "NULL") + " FROM files f JOIN commits c ON c.id = f.commit_id "
+        std::string(version_ >= 2 ? "f.columns" : "NULL") + ", " +
+        std::string(version_ >= 3 ? "f.id_ranges" : "NULL") + " FROM files f JOIN commits c ON c.id = f.commit_id "
         "WHERE (?1 IS NULL OR f.tbl = ?1) AND (?2 IS NULL OR f.cluster = ?2)";
     if (!filter.states.empty()) {
       sql += " AND f.state IN (";
@@ -190,6 +193,7 @@ class SqliteStateStore final : public StateStore {
       f.committed_at = Timestamp::FromMicros(stmt.Int(13));
       f.retired_at = FromMicros(stmt.OptInt(14));
       f.columns = stmt.Text(15);
+      f.id_ranges = IdRangesFromText(stmt.Text(16));
       out.push_back(std::move(f));
     }
     return out;
@@ -309,7 +313,7 @@ class SqliteStateStore final : public StateStore {
     for (const auto& f : request.add) {
       ASSIGN_OR_RETURN(auto stmt, db_.Prepare(
           "INSERT INTO files (commit_id, tbl, cluster, dt, path, staging_path, rows, bytes, checksum, min_cursor, "
-          "max_cursor, state, columns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+          "max_cursor, state, columns, id_ranges) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
       stmt.Bind(1, commit_id).Bind(2, f.table).Bind(3, f.cluster).Bind(4, f.dt).Bind(5, f.path).Bind(6, f.staging_path);
       stmt.Bind(7, f.rows).Bind(8, f.bytes).Bind(9, f.checksum).Bind(10, Micros(f.min_cursor)).Bind(11, Micros(f.max_cursor));
       // A file already at its lake path (an upkeep replacement) is published by this very
@@ -318,6 +322,8 @@ class SqliteStateStore final : public StateStore {
       stmt.Bind(12, static_cast<int64_t>(state));
       if (f.columns.empty()) stmt.BindNull(13);
       else stmt.Bind(13, f.columns);
+      if (f.id_ranges.empty()) stmt.BindNull(14);
+      else stmt.Bind(14, IdRangesToText(f.id_ranges));
       RETURN_IF_ERROR(stmt.Run());
     }
     for (int64_t id : request.retire) {

@@ -91,7 +91,8 @@ TEST_F(StateStoreTest, FilesKeepTheirColumnsAndAnOlderStoreReadsAsUnknown) {
   {
     auto raw = sqlite::Database::Open(path_, SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(raw.ok());
-    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN columns; PRAGMA user_version = 1").ok());
+    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN columns; ALTER TABLE files DROP COLUMN id_ranges; "
+                          "PRAGMA user_version = 1").ok());
   }
   auto ro = OpenSqliteStateStore(path_, OpenMode::kReadOnly);
   ASSERT_TRUE(ro.ok()) << ro.status().ToString();
@@ -109,6 +110,45 @@ TEST_F(StateStoreTest, FilesKeepTheirColumnsAndAnOlderStoreReadsAsUnknown) {
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->size(), 3u);
   EXPECT_EQ((*after)[2].columns, "query BIGINT");
+}
+
+TEST_F(StateStoreTest, FilesKeepTheirIdRangesAndAnOlderStoreReadsAsUnknown) {
+  CommitRequest req;
+  req.add = {File("a"), File("b")};
+  req.add[0].id_ranges = {{"query", {17, 4242}}, {"xid", {-5, 9000000000}}};
+  ASSERT_TRUE(store_->Commit(req).ok());
+  auto files = store_->ListFiles({});
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].id_ranges, req.add[0].id_ranges);
+  EXPECT_TRUE((*files)[1].id_ranges.empty()) << "not recorded: unknown";
+  store_.reset();
+
+  // A store of schema version 2 (before files had id ranges): readers see none.
+  {
+    auto raw = sqlite::Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw->Exec("ALTER TABLE files DROP COLUMN id_ranges; PRAGMA user_version = 2").ok());
+  }
+  auto ro = OpenSqliteStateStore(path_, OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  auto old_files = (*ro)->ListFiles({});
+  ASSERT_TRUE(old_files.ok()) << old_files.status().ToString();
+  EXPECT_TRUE((*old_files)[0].id_ranges.empty());
+  auto rw = OpenSqliteStateStore(path_, OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.ok()) << rw.status().ToString();
+  auto migrated = (*rw)->ListFiles({});
+  ASSERT_TRUE(migrated.ok());
+  EXPECT_TRUE((*migrated)[0].id_ranges.empty()) << "the migration invents no ranges";
+}
+
+TEST(IdRangesTextTest, RoundTripsAndRefusesWhatIsNotItsForm) {
+  const IdRanges ranges = {{"query", {1, 5}}, {"transaction_id", {-3, 9223372036854775807}}};
+  EXPECT_EQ(IdRangesToText(ranges), "query:1:5,transaction_id:-3:9223372036854775807");
+  EXPECT_EQ(IdRangesFromText(IdRangesToText(ranges)), ranges);
+  EXPECT_TRUE(IdRangesFromText("").empty());
+  for (const char* bad : {"query", "query:1", "query:1:x", ":1:2", "query:5:1", "query:1:2;xid:1:2", "query:1:2,"})
+    EXPECT_TRUE(IdRangesFromText(bad).empty()) << bad;
 }
 
 TEST_F(StateStoreTest, CommitRecordsFilesCursorAndRun) {

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/env.h"
@@ -25,6 +27,19 @@ enum class FileState {
 };
 const char* FileStateName(FileState state);
 
+// The smallest and largest non-NULL value of an integer column over a file's rows, inclusive.
+struct IdRange {
+  int64_t min = 0, max = 0;
+  bool operator==(const IdRange&) const = default;
+};
+// Column name -> its range, for the id columns readers filter on (query and transaction
+// ids): what lets the query engine skip a file by `query = 42` (query/prune.h).
+using IdRanges = std::map<std::string, IdRange>;
+// "query:1:5,xid:7:9" (the state store's and the journal's form), and back; text that is
+// not of that form reads as no ranges (unknown: the file is never skipped by them).
+std::string IdRangesToText(const IdRanges& ranges);
+IdRanges IdRangesFromText(std::string_view text);
+
 struct NewFile {
   std::string table;
   std::string cluster;
@@ -38,6 +53,7 @@ struct NewFile {
   std::optional<Timestamp> min_cursor, max_cursor;
   std::string columns;       // the file's columns as written, SchemaToText form ("query BIGINT, ...");
                              // empty when unknown (files committed before fleetlog recorded it)
+  IdRanges id_ranges;        // a column absent: unknown (older files, or only NULLs in it)
 };
 
 struct CommittedFile : NewFile {
