@@ -130,6 +130,24 @@ Status ExportPart(const ExportContext& ctx, const std::string& cluster, const Ta
   return Status::Ok();
 }
 
+// Where a window longer than one part starts reading: at the oldest row the source holds,
+// when that is later than `lower` (the first backfill of a table that keeps fewer days than
+// initial_backfill, or of a young cluster), so that the parts before it are not read empty:
+// each would cost a scan of the table at the source, whose system tables have no index.
+// Rows older than the oldest one now held cannot appear later (they would be older than the
+// settle allows). `lower` when the source cannot say.
+Timestamp FirstRowOrLower(Source& source, const TableSpec& spec, Timestamp lower) {
+  if (!spec.sql.empty()) return lower;  // a [[custom]] query: no table to probe
+  TableSpec probed = spec;
+  if (!spec.parent.empty()) {  // a child's window is its parent's
+    probed.name = spec.parent;
+    probed.cursor = spec.parent_cursor;
+  }
+  auto probe = source.ProbeTable(probed);
+  if (!probe.ok() || !probe->oldest) return lower;  // the read says what is wrong, if anything
+  return std::max(lower, *probe->oldest);
+}
+
 // The next part's length after one that read `rows` rows in `length`: halved past
 // part_rows, grown back towards `ceiling` when the source is quiet.
 Duration NextPartLength(int64_t part_rows, Duration length, Duration ceiling, int64_t rows) {
@@ -166,8 +184,12 @@ TableRun ExportTable(const ExportContext& ctx, const std::string& cluster, const
     // each committed on its own, so a timeout costs one part and the progress is kept.
     Duration length = ctx.config->export_.part;
     Duration ceiling = length;  // halved by each timeout, so parts never grow back into one
+    const Timestamp first = upper - lower > length ? FirstRowOrLower(source, spec, lower) : lower;
     for (Timestamp from = lower; from < upper;) {
-      const Timestamp to = std::min(upper, from + length);
+      // The stretch before the first row joins the first part, and a remainder shorter than
+      // a quarter of a part joins the part before it, rather than costing scans of their own.
+      Timestamp to = std::min(upper, std::max(from, first) + length);
+      if (upper - to < Duration::Micros(length.micros() / 4)) to = upper;
       RunRecord part = total;
       part.started_at = ctx.clock->Now();
       part.rows_read = part.rows_written = part.rows_duplicate = part.bytes_written = 0;
