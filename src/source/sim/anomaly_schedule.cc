@@ -1,7 +1,9 @@
 // Anomalies are placed per (cluster, week) rather than per requested range: the data must not
 // depend on how anyone looks at it. Each kind gets its own 42-hour section of the week
 // (rotated per cluster and week), so one cluster's anomalies never overlap and a detector can
-// be judged on each kind separately. The public label functions (sim_source.h) live here too,
+// be judged on each kind separately. A cluster's weeks start at a minute of the calendar week
+// drawn from its seed, so the quiet hours between sections fall at different times on
+// different clusters (the demo can always find a seed with an anomaly under way now). The public label functions (sim_source.h) live here too,
 // so the labels and the data share one placement.
 #include "source/sim/anomaly_schedule.h"
 
@@ -25,6 +27,11 @@ constexpr double kOccurrence = 0.75;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
+// Where the cluster's weeks start: its first week begins this long after 1970-01-05 00:00 UTC.
+int64_t WeekOrigin(uint64_t cluster_seed) {
+  return kFirstMonday + static_cast<int64_t>(Hash(cluster_seed, 0xa10) % static_cast<uint64_t>(kWeek / kMinute)) * kMinute;
+}
+
 // Minutes an anomaly of `kind` lasts.
 int64_t DurationMinutes(AnomalyKind kind, Rng& rng) {
   switch (kind) {
@@ -38,7 +45,7 @@ int64_t DurationMinutes(AnomalyKind kind, Rng& rng) {
 
 std::vector<AnomalyWindow> AnomaliesOfWeek(uint64_t cluster_seed, int64_t week) {
   std::vector<AnomalyWindow> out;
-  const int64_t week_start = kFirstMonday + week * kWeek;
+  const int64_t week_start = WeekOrigin(cluster_seed) + week * kWeek;
   const int rotation = static_cast<int>(Hash(cluster_seed, 0xa11, static_cast<uint64_t>(week)) % kAnomalyKinds);
   for (int k = 0; k < kAnomalyKinds; ++k) {
     Rng rng(Hash(cluster_seed, 0xa12, static_cast<uint64_t>(week), static_cast<uint64_t>(k)));
@@ -68,14 +75,15 @@ const char* AnomalyKindName(AnomalyKind kind) {
 }
 
 std::vector<AnomalyWindow> AnomaliesOfWeekAt(uint64_t cluster_seed, int64_t us) {
-  return AnomaliesOfWeek(cluster_seed, FloorDiv(us - kFirstMonday, kWeek));
+  return AnomaliesOfWeek(cluster_seed, FloorDiv(us - WeekOrigin(cluster_seed), kWeek));
 }
 
 std::vector<AnomalyWindow> AnomaliesOverlapping(uint64_t cluster_seed, int64_t from_us, int64_t to_us) {
   std::vector<AnomalyWindow> out;
   if (from_us >= to_us) return out;
-  const int64_t first = FloorDiv(from_us - kFirstMonday, kWeek);
-  const int64_t last = FloorDiv(to_us - 1 - kFirstMonday, kWeek);
+  const int64_t origin = WeekOrigin(cluster_seed);
+  const int64_t first = FloorDiv(from_us - origin, kWeek);
+  const int64_t last = FloorDiv(to_us - 1 - origin, kWeek);
   for (int64_t week = first; week <= last; ++week)
     for (const auto& a : AnomaliesOfWeek(cluster_seed, week))
       if (a.start_us < to_us && a.end_us > from_us) out.push_back(a);

@@ -1,5 +1,5 @@
 // Where the simulated fleet's labelled anomalies fall, and how an active anomaly bends the
-// workload. Placement is a pure function of (cluster seed, UTC week), so the data and the
+// workload. Placement is a pure function of (cluster seed, week), so the data and the
 // labels agree whatever window anyone asks for. See AnomalyLabel in sim_source.h.
 // Thread-safety: pure functions and immutable values.
 #pragma once
@@ -19,8 +19,8 @@ struct AnomalyWindow {
   int64_t end_us;
 };
 
-// The anomalies of a cluster in the UTC week (Monday 00:00 onwards) that holds `us`; at most
-// one per kind, never overlapping each other.
+// The anomalies of a cluster in its week that holds `us` (a cluster's weeks start at a minute
+// of the calendar week drawn from its seed); at most one per kind, never overlapping.
 std::vector<AnomalyWindow> AnomaliesOfWeekAt(uint64_t cluster_seed, int64_t us);
 // The anomalies overlapping [from_us, to_us), ordered by start.
 std::vector<AnomalyWindow> AnomaliesOverlapping(uint64_t cluster_seed, int64_t from_us, int64_t to_us);

@@ -136,5 +136,23 @@ TEST(SimAnomalies, LabelsAreStableSortedAndWrittenAsCsv) {
                      "," + FormatTimestampIso(labels[0].end) + "\n");
 }
 
+// The demo looks for a seed whose queue spike began 45 to 75 minutes ago. Clusters' weeks start
+// at different minutes, so at every time of the week some seed has one (with weeks aligned to
+// Monday for every seed, no spike could be under way in the hours between two sections).
+TEST(SimAnomalies, SomeSeedHasAQueueSpikeUnderWayAtEveryTimeOfTheWeek) {
+  const Timestamp monday = ParseTimestamp("2026-11-30 00:00:00").value();
+  for (int64_t minute = 0; minute < 7 * 24 * 60; minute += 53) {
+    const Timestamp now = monday + Duration::Minutes(minute);
+    bool found = false;
+    for (uint64_t seed = 1; seed <= 20000 && !found; ++seed) {
+      const SimOptions options = {.cluster = "sim-1", .seed = seed};
+      for (const AnomalyLabel& label : SimAnomalyLabels(options, now - Duration::Micros(1), now))
+        found = found || (label.kind == "queue_spike" && now - label.start >= Duration::Minutes(45) &&
+                          now - label.start <= Duration::Minutes(75));
+    }
+    EXPECT_TRUE(found) << "no seed has a queue spike under way at " << FormatTimestamp(now);
+  }
+}
+
 }  // namespace
 }  // namespace fleetlog

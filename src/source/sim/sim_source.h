@@ -57,7 +57,8 @@ std::unique_ptr<Source> MakeSimSource(SimOptions options);
 //                      temporary tables, perm_table_name "Internal Worktable") and
 //                      stl_wlm_query.est_peak_mem above the slot's memory.
 //   nested_loop_alerts many queries get "Nested Loop Join in the query plan" alerts.
-// Placement: each cluster, in each UTC week (Monday to Monday), has each kind with
+// Placement: each cluster, in each of its weeks (7 days from a minute of the calendar week
+// drawn from its seed), has each kind with
 // probability 3/4, in a section of the week of its own, at a time drawn from
 // (seed, cluster, week, kind). It never depends on the window asked for.
 struct AnomalyLabel {
