@@ -372,14 +372,19 @@ TEST_P(LargeWindowTest, ExportsExactly) {
     for (int64_t i = from; i < from + 2'000; ++i) row_at(b, i % 50'000);
     ASSERT_TRUE((*window)->Append(b).ok());
   }
-  if (part_bytes == 0) EXPECT_EQ((*window)->parts_staged(), 0);
-  else EXPECT_GE((*window)->parts_staged(), 5) << "parts of a quarter of the limit, ~12 MB";
+  if (part_bytes == 0) {
+    EXPECT_EQ((*window)->parts_staged(), 0);
+  } else {
+    EXPECT_GE((*window)->parts_staged(), 5) << "parts of a quarter of the limit, ~12 MB";
+  }
   auto staged = (*window)->Stage();
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   EXPECT_EQ(staged->rows_in, 60'000);
   EXPECT_EQ(staged->rows_written, 49'900);
   EXPECT_EQ(staged->rows_duplicate, 10'100);
-  if (part_bytes == 0) EXPECT_EQ(staged->files.size(), 3u);
+  if (part_bytes == 0) {
+    EXPECT_EQ(staged->files.size(), 3u);
+  }
   std::set<std::string> dts;
   for (const auto& f : staged->files) dts.insert(f.dt);
   EXPECT_EQ(dts.size(), 3u);

@@ -60,16 +60,13 @@ class FakeSource final : public Source {
         else batch.column(c).AppendInt(e.id);
       }
       batch.column(schema.size() - 1).AppendInt(e.at.micros());
-      if (batch.rows() >= query.batch_rows) {
-        RETURN_IF_ERROR(sink(batch));
-        batch.Clear();
-      }
+      if (batch.rows() >= query.batch_rows) RETURN_IF_ERROR(deliver());
     }
-    if (batch.rows() > 0) RETURN_IF_ERROR(sink(batch));
+    if (batch.rows() > 0) RETURN_IF_ERROR(deliver());
     return Status::Ok();
   }
 
-  void Cancel() override {}
+  void Cancel() override { cancelled_ = true; }
 
  private:
   FakeFleet* fleet_;
