@@ -7,13 +7,11 @@
 namespace fleetlog::alert {
 namespace {
 
-// The latest bucket of each cluster, its grade counted only when the bucket before was graded
-// anomalous too (kAnomalyConfirmBuckets in sources.h): what bench/alert_calibration judged.
+// The latest bucket of each cluster and its grade: what bench/alert_calibration judged.
 constexpr const char* kAnomalySql =
-    "SELECT cluster, CASE WHEN count(*) FILTER (WHERE grade > 0) = 2 THEN arg_max(grade, bucket_start) ELSE 0 END AS grade, "
-    "arg_max(score, bucket_start) AS score, arg_max(attribution, bucket_start) AS attribution, "
-    "CAST(max(bucket_start) AS VARCHAR) AS bucket_start FROM (SELECT cluster, bucket_start, grade, score, attribution "
-    "FROM anomalies QUALIFY row_number() OVER (PARTITION BY cluster ORDER BY bucket_start DESC) <= 2) GROUP BY cluster";
+    "SELECT cluster, arg_max(grade, bucket_start) AS grade, arg_max(score, bucket_start) AS score, "
+    "arg_max(attribution, bucket_start) AS attribution, CAST(max(bucket_start) AS VARCHAR) AS bucket_start "
+    "FROM anomalies GROUP BY cluster";
 
 Result<double> NumberAt(duck::QueryResult& r, size_t col, size_t row, const std::string& column) {
   const std::string text = r.text(col, row);

@@ -2,11 +2,10 @@
 // group), the latest anomaly grade of each cluster (from the detector's `anomalies` table,
 // with the metrics that drove it), or fleetlog's own export health.
 //
-// The anomaly grade a rule sees is confirmed: the latest bucket's grade when the bucket
-// before it was graded anomalous as well, else 0. One anomalous bucket alone is as often
-// noise as news; two in a row is the alert rule bench/alert_calibration chose on the
-// simulated fleet's labelled incidents (docs/alerts-and-monitoring.md), so an anomaly rule
-// needs no `for` of its own.
+// The anomaly grade a rule sees is the latest bucket's. The detector already weighs the
+// latest buckets together (detect/evidence.h) and its bar is calibrated as an alert source by
+// bench/alert_calibration on the simulated fleet's labelled incidents
+// (docs/alerts-and-monitoring.md), so an anomaly rule needs no `for` of its own.
 // Thread-safety: functions over their arguments; the engine is used from this thread only.
 #pragma once
 

@@ -1,9 +1,9 @@
-// One cluster's anomaly model over its bucket metrics (fleet_metrics.h): a seasonal profile
-// (seasonal_profile.h) turns log(1 + value) of each metric into residuals from what is usual
-// at that time of the week, a Random Cut Forest scores the residuals, and a Thresholder grades
-// the scores. What the fleet detector runs after each cycle, and what bench/alert_calibration
-// drives directly. Buckets before the profile knows their hour of the day only teach it
-// (score 0).
+// One cluster's anomaly model over its bucket metrics (fleet_metrics.h): an evidence scorer
+// (evidence.h) gives each bucket its surprise, -log10 of the smallest tail probability of any
+// metric over the latest buckets given what is usual at that time of the week, and a fixed
+// bar grades it. What the fleet detector runs after each cycle, and what
+// bench/alert_calibration drives directly. Buckets before the seasonal profiles know their
+// hour of the day only teach them (score 0).
 // Thread-safety: a value type with one owner.
 #pragma once
 
@@ -12,60 +12,49 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "detect/evidence.h"
 #include "detect/fleet_metrics.h"
-#include "detect/random_cut_forest.h"
-#include "detect/seasonal_profile.h"
-#include "detect/thresholder.h"
 
 namespace fleetlog::detect {
 
 struct ScoredBucket {
   BucketMetrics metrics;
   double score = 0, grade = 0;
-  std::string attribution;  // "queue_wait_s high (83%), ...": the metrics that drove the score
-};
-
-// How bucket metrics become the forest's input (beyond the seasonal profile).
-struct InputOptions {
-  // Counts enter as sqrt(x + 3/8) (Anscombe's transform, halved: a Poisson count's spread is
-  // then about 0.5 at any level) instead of log(1 + x), so three events where 0.2 are usual
-  // read as the chance they are, not as a twentyfold rise. Seconds stay log(1 + x).
-  bool counts_sqrt = false;
-  // Residuals beyond this many spreads count as this many (0: not clipped), so one freak
-  // bucket cannot outweigh a lasting shift.
-  double residual_clip = 0;
-  // The forest also sees an exponential average of the residuals with this weight on the
-  // newest bucket (0: not), so a shift that lasts builds up evidence bucket by bucket.
-  double smoothing = 0;
+  std::string attribution;  // "alert_events high (91%), ...": the metrics that drove the score
 };
 
 struct DetectorOptions {
-  SeasonalOptions seasonal;
-  InputOptions input;
-  ThresholderOptions thresholder;
+  EvidenceOptions evidence;
+  // A bucket is anomalous when its surprise is above `threshold` (a tail probability below
+  // 10^-threshold); right after an anomalous bucket, above continuation * threshold, so an
+  // anomaly that lasts does not flicker (each flicker would be a new alert).
+  double threshold = 7;
+  double continuation = 0.5;
 };
 
-// A bucket's metrics as the profile sees them: log(1 + value), or for counts sqrt(x + 3/8)
-// when options.counts_sqrt.
-SeasonalProfile::Vector BucketFeatures(const BucketMetrics& m, const InputOptions& options);
-
-// What the detector runs with: calibrated by bench/alert_calibration on the simulated fleet's
-// labelled anomalies (see docs/alerts-and-monitoring.md).
+// What the detector runs with (the defaults above): calibrated by bench/alert_calibration on
+// the simulated fleet's labelled anomalies (see docs/alerts-and-monitoring.md).
 DetectorOptions DefaultDetectorOptions();
 
+// The grade of a surprise `score` against the bar `bar`: 0 below it, rising linearly from 0.5
+// at the bar to 1 at twice the bar.
+double GradeOf(double score, double bar);
+
+// "alert_events high (91%), query_count low (9%)": the metrics whose surprise makes up the
+// bucket's, largest first (metrics with a tail probability above 0.1 take no part).
+std::string DescribeSurprise(const EvidenceScorer::Surprise& surprise);
+
 struct BucketModel {
-  SeasonalProfile profile;
-  RandomCutForest forest;
-  Thresholder thresholder;
-  InputOptions input;
-  SeasonalProfile::Vector smoothed{};  // the exponential average of residuals
+  EvidenceScorer scorer;
+  double threshold = 7, continuation = 0.5;
+  bool in_anomaly = false;  // the last bucket scored was graded anomalous
   Duration bucket;
   Timestamp learned_through;  // the end of the last bucket learned
 
   static BucketModel New(Duration bucket, Timestamp start, const DetectorOptions& options = DefaultDetectorOptions());
 
   // Scores one bucket against what the model has learned, then learns it. `describe` adds
-  // the attribution (costs one more pass over the trees).
+  // the attribution.
   Result<ScoredBucket> ScoreAndLearn(const BucketMetrics& metrics, bool describe);
 
   std::string Serialize() const;

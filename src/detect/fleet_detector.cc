@@ -17,8 +17,8 @@
 namespace fleetlog::detect {
 namespace {
 
-// How far back a lost model is rebuilt from: about ten forest memories (1/time_decay inputs)
-// at the default bucket, bounded so that a re-derivation stays cheap.
+// How far back a lost model is rebuilt from: four weeks, about two horizons of the seasonal
+// profiles' hour-of-week slots, bounded so that a re-derivation stays cheap.
 constexpr Duration kLongestReplay = Duration::Days(28);
 
 std::string ModelKey(const std::string& cluster) { return "rcf/" + cluster; }

@@ -1,15 +1,18 @@
 // Fleet anomaly detection: after each export cycle, every cluster's workload metrics per
 // bucket ([detect] bucket, default 5 minutes; see detect/fleet_metrics.h) are computed from
-// the lake and scored by one Random Cut Forest per cluster. The results are the lake table
-// `anomalies`, queryable like any other:
+// the lake and scored by one model per cluster. The results are the lake table `anomalies`,
+// queryable like any other:
 //
 //   cluster, dt            the partitions, as for every table
 //   bucket_start           TIMESTAMP, the bucket's start (UTC); one row per closed bucket
 //   query_count ... aborted_queries   the metric values
-//   score                  DOUBLE, the forest's score (0 while the model warms up)
-//   grade                  DOUBLE in [0, 1], from the Thresholder; > 0 marks an anomaly
-//   attribution            VARCHAR, the metrics that make up most of the score, such as
-//                          "queue_wait_s high (83%)"; empty while the score is 0
+//   score                  DOUBLE, the bucket's surprise: -log10 of the smallest tail
+//                          probability of any metric over the latest buckets (0 while the
+//                          model warms up)
+//   grade                  DOUBLE in [0, 1], the surprise against the calibrated bar; > 0
+//                          marks an anomaly
+//   attribution            VARCHAR, the metrics that make up most of the surprise, such as
+//                          "queue_wait_s high (83%)"; empty when nothing is surprising
 //
 // Closed buckets. A bucket is scored once, when it is closed: when its end is at or before
 // the export cursor of each of the cluster's tables the metrics read (stl_query, and
@@ -18,18 +21,19 @@
 // the lake. Late rows that the exporter's lookback still catches after that are not
 // rescored.
 //
-// Model (bucket_model.h). Each metric is taken as log(1 + value), so counts and seconds weigh
-// alike and a tenfold rise counts the same at any level; a seasonal profile per cluster
-// (seasonal_profile.h) turns that into a residual from what is usual at that hour of the
-// week, in spreads; the forest scores the residuals, and a thresholder grades the scores.
+// Model (bucket_model.h, evidence.h). Seasonal profiles per cluster give what each metric
+// usually is at that hour of the week; counts are judged by the tail probability of the
+// observed count (negative binomial around the expectation), seconds by their log residuals,
+// each over the latest 1, 2, 3 and 6 buckets; the bucket's surprise is graded against a bar
+// calibrated as an alert source.
 //
 // Progress and crash semantics. The cursor of (cluster, "anomalies") in the state store is
 // the end of the last scored bucket; it moves in the same commit as the bucket rows. The
-// model (profile, forest and thresholder, with the bucket end it has learned up to) is saved in the
+// model (profiles, latest buckets and bar, with the bucket end it has learned up to) is saved in the
 // state store under "rcf/<cluster>" right after that commit: the state store's commit
 // cannot carry it. When a crash falls between the two, or the model is missing or was made
 // for another bucket size, the next run re-derives it: it replays the buckets before the
-// cursor (up to four weeks of them) through a new model without writing rows. The forest
+// cursor (up to four weeks of them) through a new model without writing rows. The model
 // is deterministic, so a replay over the same metrics gives the very model that was lost;
 // the rows already committed are kept as they are.
 //

@@ -48,6 +48,12 @@ SeasonalProfile::Vector SeasonalProfile::Residuals(Timestamp t, const Vector& x)
   return r;
 }
 
+SeasonalProfile::Vector SeasonalProfile::Expected(Timestamp t) const {
+  Vector e{};
+  for (size_t i = 0; i < kFleetMetricCount; ++i) e[i] = Expectation(t, i).mean;
+  return e;
+}
+
 void SeasonalProfile::Learn(Timestamp t, const Vector& x) {
   const bool ready = Ready(t);
   Slots& week = week_[HourOfWeek(t)];
@@ -58,7 +64,8 @@ void SeasonalProfile::Learn(Timestamp t, const Vector& x) {
     // Until the hour has been seen, values teach as they are; after, clipped.
     const double limit = ready ? options_.clip * spread : HUGE_VAL;
     const double spread_limit = ready ? kSpreadClip * spread : HUGE_VAL;
-    auto learn_mean = [&](Slot& s) {
+    // `may_reset`: whether the slot may take its first hour's plain mean (see the header).
+    auto learn_mean = [&](Slot& s, bool may_reset) {
       // A slot's first value starts from what the profile expected (clipped like any other);
       // before anything is known it is taken as it is. In its first hour of values the clip
       // is three times wider, so a new rhythm (the first weekend) is learned, but an outlier
@@ -69,13 +76,18 @@ void SeasonalProfile::Learn(Timestamp t, const Vector& x) {
       const double delta = x[i] - s.mean;
       const double weight = std::fabs(delta) > 2 * slot_limit ? 0.25 : 1.0;
       Follow(&s.mean, s.seen, options_.mean_horizon, s.mean + weight * std::clamp(delta, -slot_limit, slot_limit));
+      if (s.seen < kHourOfBuckets) {
+        s.first_hour += (x[i] - s.first_hour) / static_cast<double>(s.seen + 1);
+        if (std::fabs(delta) > slot_limit) s.beyond += delta > 0 ? 1 : -1;
+        if (may_reset && s.seen + 1 == kHourOfBuckets && std::abs(s.beyond) == kHourOfBuckets) s.mean = s.first_hour;
+      }
     };
     if (day[i].seen > 0) {
       const double clipped = std::min(residual * residual, spread_limit * spread_limit);
       Follow(&day[i].square, day[i].seen - 1, options_.spread_horizon, clipped);
     }
-    learn_mean(week[i]);
-    learn_mean(day[i]);
+    learn_mean(week[i], day[i].seen < 2 * kHourOfBuckets);
+    learn_mean(day[i], false);
     ++week[i].seen;
     ++day[i].seen;
   }

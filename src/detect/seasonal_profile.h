@@ -14,7 +14,11 @@
 // moves it as if it were only `clip` spreads away (and the spread as if at most 2 spreads), so
 // an incident is not taught as normal: two hours of a metric fifty times its usual level move
 // next week's expectation for those hours by about one spread. A lasting level shift is
-// adopted slowly by the profile; the forest, which samples recent residuals, adapts sooner. Means average the first values of a slot and
+// adopted slowly by the profile. One exception keeps a young profile from being poisoned: an
+// hour-of-week slot starts from the hour of the day's expectation, and when that has seen less
+// than two days and every one of the new slot's first hour of values lies beyond the clip on
+// the same side (an incident on the profile's first day taught the hour of the day), the slot
+// takes the plain mean of its first hour instead. Means average the first values of a slot and
 // then follow an exponential average with a horizon of `mean_horizon` values; spreads the same
 // with `spread_horizon`.
 //
@@ -49,6 +53,8 @@ class SeasonalProfile {
   bool Ready(Timestamp t) const;
   // (x - expected) / spread for each metric at `t`. REQUIRES: Ready(t).
   Vector Residuals(Timestamp t, const Vector& x) const;
+  // The expected value of each metric at `t`. REQUIRES: Ready(t).
+  Vector Expected(Timestamp t) const;
   // Learns `x` as the values at `t`.
   void Learn(Timestamp t, const Vector& x);
 
@@ -60,6 +66,10 @@ class SeasonalProfile {
     double mean = 0;
     double square = 0;  // mean square residual (spread slots)
     int32_t seen = 0;
+    // Of the slot's first hour of values: how many lay beyond the clip (+1 above, -1 below),
+    // and their plain mean.
+    int32_t beyond = 0;
+    double first_hour = 0;
   };
   using Slots = std::array<Slot, kFleetMetricCount>;
 

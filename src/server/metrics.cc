@@ -205,7 +205,7 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
 
   m.Family("fleetlog_anomaly_grade", "gauge", "Anomaly grade (0 normal, 0.5..1 anomalous) of the cluster's latest scored bucket.");
   for (const auto& a : s.anomalies) m.Sample({{"cluster", a.cluster}}, a.grade);
-  m.Family("fleetlog_anomaly_score", "gauge", "Random Cut Forest score of the cluster's latest scored bucket.");
+  m.Family("fleetlog_anomaly_score", "gauge", "Surprise (-log10 tail probability) of the cluster's latest scored bucket.");
   for (const auto& a : s.anomalies) m.Sample({{"cluster", a.cluster}}, a.score);
   m.Family("fleetlog_anomaly_bucket_timestamp_seconds", "gauge", "Start of the cluster's latest scored bucket.");
   for (const auto& a : s.anomalies) m.Sample({{"cluster", a.cluster}}, static_cast<double>(a.bucket_start.micros()) / 1e6);

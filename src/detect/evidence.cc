@@ -1,0 +1,151 @@
+#include "detect/evidence.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fleetlog::detect {
+namespace {
+
+// The windows judged, in buckets: the latest bucket alone, then with the ones before it.
+constexpr std::array<int, 4> kWindows = {1, 2, 3, EvidenceScorer::kLongestWindow};
+// No surprise counts more than this (p = 1e-50): beyond it, all are certain.
+constexpr double kMaxSurprise = 50;
+// Summing a tail stops once a term adds less than this share.
+constexpr double kTailPrecision = 1e-12;
+constexpr int kMaxTailTerms = 1'000'000;
+
+double SurpriseOf(double p) { return std::min(kMaxSurprise, -std::log10(std::max(p, 1e-300))); }
+
+// -log10 P(Z >= z) for a standard normal Z.
+double GaussianSurprise(double z) { return z <= 0 ? 0 : SurpriseOf(0.5 * std::erfc(z / std::sqrt(2.0))); }
+
+}  // namespace
+
+double CountSurprise(double observed, double expected, double dispersion, bool upper) {
+  const double x0 = std::floor(observed + 0.5);
+  if (upper ? x0 <= expected : x0 >= expected) return 0;
+  // The tail is summed from the observed count away from the mean, where terms only shrink.
+  // Negative binomial with size k = 1 / dispersion^2 and success odds q = mu / (k + mu):
+  //   P(x) = Gamma(x + k) / (Gamma(k) x!) (k / (k + mu))^k q^x,  P(x + 1) / P(x) = (x + k) / (x + 1) q.
+  // Poisson (dispersion 0): P(x) = mu^x e^-mu / x!,  P(x + 1) / P(x) = mu / (x + 1).
+  const bool poisson = dispersion <= 0;
+  const double k = poisson ? 0 : 1 / (dispersion * dispersion);
+  const double q = poisson ? 0 : expected / (k + expected);
+  const double log_p0 = poisson ? x0 * std::log(expected) - expected - std::lgamma(x0 + 1)
+                                : std::lgamma(x0 + k) - std::lgamma(k) - std::lgamma(x0 + 1) +
+                                      k * std::log(k / (k + expected)) + x0 * std::log(q);
+  double term = 1, sum = 1;  // relative to P(x0)
+  double x = x0;
+  for (int i = 0; i < kMaxTailTerms; ++i) {
+    if (upper) {
+      term *= poisson ? expected / (x + 1) : (x + k) / (x + 1) * q;
+      x += 1;
+    } else {
+      if (x <= 0) break;
+      term *= poisson ? x / expected : x / ((x - 1 + k) * q);
+      x -= 1;
+    }
+    sum += term;
+    if (term < kTailPrecision * sum) break;
+  }
+  return std::clamp(-(log_p0 + std::log(sum)) / std::log(10.0), 0.0, kMaxSurprise);
+}
+
+double EvidenceScorer::Surprise::Max() const { return *std::max_element(metric.begin(), metric.end()); }
+
+EvidenceScorer::EvidenceScorer(const EvidenceOptions& options)
+    : options_(options), counts_(options.count_profile), seconds_(options.seconds_profile) {}
+
+bool EvidenceScorer::Ready(Timestamp t) const { return counts_.Ready(t) && seconds_.Ready(t); }
+
+EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
+  Recent r;
+  Vector raw{}, logs{};
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    raw[i] = std::max(0.0, m.values[i]);
+    logs[i] = std::log1p(raw[i]);
+  }
+  const Vector expected = counts_.Expected(m.start);
+  const Vector residuals = seconds_.Residuals(m.start, logs);
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    if (kFleetMetricIsCount[i]) {
+      r.observed[i] = raw[i];
+      r.expected[i] = std::max(options_.min_rate, expected[i]);
+    } else {
+      r.observed[i] = std::clamp(residuals[i], -options_.seconds_clip, options_.seconds_clip);
+    }
+  }
+  return r;
+}
+
+EvidenceScorer::Surprise EvidenceScorer::Score(const BucketMetrics& m) const {
+  const Recent now = Judge(m);
+  Surprise s;
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    double observed = 0, expected = 0;
+    int summed = 0;
+    for (int w : kWindows) {
+      if (w - 1 > recent_count_) break;
+      for (; summed < w; ++summed) {
+        const Recent& r = summed == 0 ? now : recent_[static_cast<size_t>(summed - 1)];
+        observed += r.observed[i];
+        expected += r.expected[i];
+      }
+      double high = 0, low = 0;
+      if (kFleetMetricIsCount[i]) {
+        high = CountSurprise(observed, expected, options_.dispersion, true);
+        // Only fewer queries than usual is an incident; fewer spills, alerts or aborts are not.
+        if (i == 0) low = CountSurprise(observed, expected, options_.dispersion, false);
+      } else {
+        const double n = w;
+        high = GaussianSurprise(observed / std::sqrt(n * (1 + options_.seconds_correlation * (n - 1))));
+      }
+      if (std::max(high, low) > s.metric[i]) {
+        s.metric[i] = std::max(high, low);
+        s.high[i] = high >= low;
+      }
+    }
+  }
+  return s;
+}
+
+void EvidenceScorer::Learn(const BucketMetrics& m) {
+  if (Ready(m.start)) {
+    std::move_backward(recent_.begin(), recent_.end() - 1, recent_.end());
+    recent_[0] = Judge(m);
+    recent_count_ = std::min<int32_t>(recent_count_ + 1, static_cast<int32_t>(recent_.size()));
+  } else {
+    recent_count_ = 0;
+  }
+  Vector raw{}, logs{};
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    raw[i] = std::max(0.0, m.values[i]);
+    logs[i] = std::log1p(raw[i]);
+  }
+  counts_.Learn(m.start, raw);
+  seconds_.Learn(m.start, logs);
+}
+
+void EvidenceScorer::Serialize(BlobWriter* out) const {
+  out->Put(options_.dispersion);
+  out->Put(options_.min_rate);
+  out->Put(options_.seconds_clip);
+  out->Put(options_.seconds_correlation);
+  counts_.Serialize(out);
+  seconds_.Serialize(out);
+  out->Put(recent_);
+  out->Put(recent_count_);
+}
+
+bool EvidenceScorer::Deserialize(BlobReader* in) {
+  if (!in->Get(&options_.dispersion) || !in->Get(&options_.min_rate) || !in->Get(&options_.seconds_clip) ||
+      !in->Get(&options_.seconds_correlation) || !counts_.Deserialize(in) || !seconds_.Deserialize(in) ||
+      !in->Get(&recent_) || !in->Get(&recent_count_)) {
+    return false;
+  }
+  return options_.dispersion >= 0 && options_.min_rate > 0 && options_.seconds_clip > 0 &&
+         options_.seconds_correlation >= 0 && recent_count_ >= 0 &&
+         recent_count_ <= static_cast<int32_t>(recent_.size());
+}
+
+}  // namespace fleetlog::detect
