@@ -97,9 +97,9 @@ int Run(int days, int clusters, int rows_per_minute, int repeat) {
         batch.column(4).AppendInt(end.micros());
         batch.column(5).AppendInt(query % 97 == 0 ? 1 : 0);
       }
-      auto window = (*writer)->BeginWindow("stl_query", cluster, kSchema, "endtime");
+      auto window = (*writer)->BeginWindow("stl_query", cluster, kSchema, "endtime", {.key_columns = {"query", "starttime"}});
       if (!Check(window.status(), "window").ok() || !Check((*window)->Append(batch), "append").ok()) return 1;
-      auto staged = (*window)->Stage({}, {"query", "starttime"});
+      auto staged = (*window)->Stage();
       if (!Check(staged.status(), "stage").ok()) return 1;
       rows += staged->rows_written;
       CommitRequest request{.add = staged->files,

@@ -137,10 +137,11 @@ Status RecordTransitions(LakeSession& session, const std::vector<Transition>& tr
       batch.column(c++).AppendString(t->silenced_by);
     }
     RunRecord run{.cluster = cluster, .table = kAlertEventsTable, .started_at = session.clock().Now(), .kind = "alert"};
-    ASSIGN_OR_RETURN(auto window, session.writer().BeginWindow(kAlertEventsTable, cluster, schema, "event_time"));
-    RETURN_IF_ERROR(window->Append(batch));
     // Events are new by construction: no committed file can hold them.
-    ASSIGN_OR_RETURN(StageResult staged, window->Stage({}, {"event_time", "rule", "kind", "labels"}));
+    ASSIGN_OR_RETURN(auto window, session.writer().BeginWindow(kAlertEventsTable, cluster, schema, "event_time",
+                                                               {.key_columns = {"event_time", "rule", "kind", "labels"}}));
+    RETURN_IF_ERROR(window->Append(batch));
+    ASSIGN_OR_RETURN(StageResult staged, window->Stage());
     RETURN_IF_ERROR(RecordSchema(session.state(), kAlertEventsTable, schema));
     run.rows_read = static_cast<int64_t>(list.size());
     run.rows_written = staged.rows_written;

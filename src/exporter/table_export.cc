@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "exporter/batch_pipeline.h"
 #include "lake/commit_window.h"
 #include "lake/schema_catalog.h"
 
@@ -86,8 +87,15 @@ Status CheckColumnTypes(StateStore& state, const TableSpec& spec, const TableSch
   return Status::Ok();
 }
 
+// Batches waiting between the read and the window: two FETCHes' worth (PgSource sizes a
+// FETCH at about 8 MB), so the reader runs ahead of a part being compressed but no further.
+constexpr size_t kQueuedBatchBytes = 16 << 20;
+
 // Reads [lower, upper) of `spec` and commits it as one window with cursor := upper and `run`
-// as the audit row (filled in with what was written).
+// as the audit row (filled in with what was written). The source's thread fetches, decodes
+// and maps batches; a BatchPipeline appends them to the window on a thread of its own, where
+// a large window is staged and compressed in parts while the read goes on. The window is
+// committed only after the read ended well and every batch is written.
 Status ExportPart(const ExportContext& ctx, const std::string& cluster, const TableSpec& spec, Source& source,
                   Timestamp lower, Timestamp upper, RunRecord& run) {
   run.window_lower = lower;
@@ -96,18 +104,23 @@ Status ExportPart(const ExportContext& ctx, const std::string& cluster, const Ta
   CommitWindow window(*ctx.writer, *ctx.state,
                       {.table = spec.name, .cluster = cluster, .partition_column = spec.parent.empty() ? spec.cursor : "",
                        .key = spec.key, .repeats_from = lower});
-  RowBatch mapped;
+  BatchPipeline pipeline([&window](RowBatch& batch) { return window.Append(batch); }, kQueuedBatchBytes);
   SourceQuery query{.spec = &spec, .lower = lower, .upper = upper, .batch_rows = ctx.batch_rows};
-  RETURN_IF_ERROR(source.Read(query, [&](RowBatch& batch) -> Status {
+  const Status read = source.Read(query, [&](RowBatch& batch) -> Status {
     if (!mapper) {
       mapper = std::make_unique<ColumnMapper>(spec, batch.schema(), cluster);
       RETURN_IF_ERROR(CheckColumnTypes(*ctx.state, spec, mapper->lake_schema()));
-      mapped = RowBatch(mapper->lake_schema());
     }
     run.rows_read += static_cast<int64_t>(batch.rows());
+    RowBatch mapped(mapper->lake_schema());
     RETURN_IF_ERROR(mapper->Map(batch, &mapped));
-    return window.Append(mapped);
-  }));
+    return pipeline.Push(std::move(mapped));
+  });
+  if (!read.ok()) {
+    pipeline.Abandon();  // the window and its staged parts are dropped unseen
+    return read;
+  }
+  RETURN_IF_ERROR(pipeline.Finish());
   ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(*ctx.clock, run, upper));
   run = committed.run;
   if (!committed.publish_error.ok()) {
@@ -115,6 +128,24 @@ Status ExportPart(const ExportContext& ctx, const std::string& cluster, const Ta
     spdlog::warn("cluster {}, table {}: {}", cluster, spec.name, committed.publish_error.message());
   }
   return Status::Ok();
+}
+
+// Where a window longer than one part starts reading: at the oldest row the source holds,
+// when that is later than `lower` (the first backfill of a table that keeps fewer days than
+// initial_backfill, or of a young cluster), so that the parts before it are not read empty:
+// each would cost a scan of the table at the source, whose system tables have no index.
+// Rows older than the oldest one now held cannot appear later (they would be older than the
+// settle allows). `lower` when the source cannot say.
+Timestamp FirstRowOrLower(Source& source, const TableSpec& spec, Timestamp lower) {
+  if (!spec.sql.empty()) return lower;  // a [[custom]] query: no table to probe
+  TableSpec probed = spec;
+  if (!spec.parent.empty()) {  // a child's window is its parent's
+    probed.name = spec.parent;
+    probed.cursor = spec.parent_cursor;
+  }
+  auto probe = source.ProbeTable(probed);
+  if (!probe.ok() || !probe->oldest) return lower;  // the read says what is wrong, if anything
+  return std::max(lower, *probe->oldest);
 }
 
 // The next part's length after one that read `rows` rows in `length`: halved past
@@ -153,8 +184,12 @@ TableRun ExportTable(const ExportContext& ctx, const std::string& cluster, const
     // each committed on its own, so a timeout costs one part and the progress is kept.
     Duration length = ctx.config->export_.part;
     Duration ceiling = length;  // halved by each timeout, so parts never grow back into one
+    const Timestamp first = upper - lower > length ? FirstRowOrLower(source, spec, lower) : lower;
     for (Timestamp from = lower; from < upper;) {
-      const Timestamp to = std::min(upper, from + length);
+      // The stretch before the first row joins the first part, and a remainder shorter than
+      // a quarter of a part joins the part before it, rather than costing scans of their own.
+      Timestamp to = std::min(upper, std::max(from, first) + length);
+      if (upper - to < Duration::Micros(length.micros() / 4)) to = upper;
       RunRecord part = total;
       part.started_at = ctx.clock->Now();
       part.rows_read = part.rows_written = part.rows_duplicate = part.bytes_written = 0;

@@ -8,7 +8,18 @@ namespace fleetlog {
 Status CommitWindow::Append(const RowBatch& batch) {
   if (!buffer_) {
     schema_ = batch.schema();
-    ASSIGN_OR_RETURN(buffer_, writer_.BeginWindow(spec_.table, spec_.cluster, schema_, spec_.partition_column));
+    WindowDedupe dedupe{.key_columns = spec_.key};
+    if (spec_.drop_committed_repeats) {
+      ASSIGN_OR_RETURN(dedupe.committed, state_.ListFiles({.table = spec_.table, .cluster = spec_.cluster,
+                                                            .states = {FileState::kCommitted, FileState::kPublished}}));
+      if (spec_.repeats_from) {
+        // A row with cursor >= repeats_from can only repeat a row of a file whose range reaches it.
+        std::erase_if(dedupe.committed,
+                      [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < *spec_.repeats_from; });
+      }
+    }
+    ASSIGN_OR_RETURN(buffer_, writer_.BeginWindow(spec_.table, spec_.cluster, schema_, spec_.partition_column,
+                                                  std::move(dedupe)));
   }
   return buffer_->Append(batch);
 }
@@ -16,16 +27,7 @@ Status CommitWindow::Append(const RowBatch& batch) {
 Result<WindowCommitted> CommitWindow::Commit(const Clock& clock, RunRecord run, std::optional<Timestamp> cursor) {
   CommitRequest request;
   if (buffer_) {
-    std::vector<CommittedFile> candidates;
-    if (spec_.drop_committed_repeats) {
-      ASSIGN_OR_RETURN(candidates, state_.ListFiles({.table = spec_.table, .cluster = spec_.cluster,
-                                                     .states = {FileState::kCommitted, FileState::kPublished}}));
-      if (spec_.repeats_from) {
-        // A row with cursor >= repeats_from can only repeat a row of a file whose range reaches it.
-        std::erase_if(candidates, [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < *spec_.repeats_from; });
-      }
-    }
-    ASSIGN_OR_RETURN(StageResult staged, buffer_->Stage(candidates, spec_.key));
+    ASSIGN_OR_RETURN(StageResult staged, buffer_->Stage());
     run.rows_written = staged.rows_written;
     run.rows_duplicate = staged.rows_duplicate;
     run.bytes_written = staged.bytes_written;

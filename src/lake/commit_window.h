@@ -9,8 +9,9 @@
 // A failure in step 4 does not undo the commit: the window is committed and the next start
 // publishes its files, so Commit() succeeds and says so in `publish_error`.
 // Used by the exporter, the detector and the tests' lake fixtures.
-// Thread-safety: a CommitWindow belongs to one thread; windows of different (table, cluster)
-// pairs may commit concurrently.
+// Thread-safety: a CommitWindow belongs to one thread at a time (it may be handed over, as
+// the exporter hands it from its writer thread back to the reading one to commit); windows
+// of different (table, cluster) pairs may commit concurrently.
 #pragma once
 
 #include <memory>
@@ -55,6 +56,8 @@ class CommitWindow {
       : writer_(writer), state_(state), spec_(std::move(spec)) {}
 
   // Appends rows. The first batch's schema becomes the window's; later batches must have it.
+  // The first also lists the committed files the window's rows may repeat; a large window
+  // is staged in parts as it grows (lake_writer.h). After an error, abandon the window.
   Status Append(const RowBatch& batch);
   int64_t rows() const { return buffer_ ? buffer_->rows() : 0; }
 

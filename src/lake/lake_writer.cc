@@ -1,5 +1,7 @@
 #include "lake/lake_writer.h"
 
+#include <algorithm>
+
 #include "core/fs.h"
 #include "core/text.h"
 #include "lake/lake_files.h"
@@ -18,19 +20,57 @@ constexpr int64_t kSortedWindowShare = 8;
 // Appended rows are handed to the table (and the memory limit) every this many bytes.
 constexpr int64_t kAppenderFlushBytes = 16LL << 20;
 
-void AppendValue(duck::Appender& app, const Column& col, size_t row) {
-  if (!col.valid[row]) return app.Null();
-  switch (col.type) {
-    case ColumnType::kInt32: return app.Int32(static_cast<int32_t>(col.ints[row]));
-    case ColumnType::kInt64: return app.Int64(col.ints[row]);
-    case ColumnType::kBool: return app.Bool(col.ints[row] != 0);
-    case ColumnType::kTimestamp: return app.TimestampMicros(col.ints[row]);
-    case ColumnType::kDouble: return app.Double(col.doubles[row]);
-    case ColumnType::kVarchar: {
-      const std::string& s = col.strings[row];
-      if (IsValidUtf8(s)) return app.Varchar(s);
-      return app.Varchar(SanitizeUtf8(s));
+duckdb_type DuckType(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInt32: return DUCKDB_TYPE_INTEGER;
+    case ColumnType::kInt64: return DUCKDB_TYPE_BIGINT;
+    case ColumnType::kDouble: return DUCKDB_TYPE_DOUBLE;
+    case ColumnType::kBool: return DUCKDB_TYPE_BOOLEAN;
+    case ColumnType::kTimestamp: return DUCKDB_TYPE_TIMESTAMP;
+    case ColumnType::kVarchar: return DUCKDB_TYPE_VARCHAR;
+  }
+  return DUCKDB_TYPE_VARCHAR;
+}
+
+template <typename T, typename From>
+void FillValues(duckdb_vector vector, const From* from, size_t count) {
+  T* data = static_cast<T*>(duckdb_vector_get_data(vector));
+  for (size_t i = 0; i < count; ++i) data[i] = static_cast<T>(from[i]);
+}
+
+// Rows [from, from + count) of `col` into `vector`, a chunk's column of the same type.
+void FillVector(duckdb_vector vector, const Column& col, size_t from, size_t count) {
+  uint64_t* validity = nullptr;
+  for (size_t i = 0; i < count; ++i) {
+    if (col.valid[from + i]) continue;
+    if (validity == nullptr) {
+      duckdb_vector_ensure_validity_writable(vector);
+      validity = duckdb_vector_get_validity(vector);
     }
+    duckdb_validity_set_row_invalid(validity, i);
+  }
+  switch (col.type) {
+    case ColumnType::kInt32: return FillValues<int32_t>(vector, col.ints.data() + from, count);
+    case ColumnType::kInt64: return FillValues<int64_t>(vector, col.ints.data() + from, count);
+    case ColumnType::kTimestamp: return FillValues<int64_t>(vector, col.ints.data() + from, count);
+    case ColumnType::kBool: {
+      bool* data = static_cast<bool*>(duckdb_vector_get_data(vector));
+      for (size_t i = 0; i < count; ++i) data[i] = col.ints[from + i] != 0;
+      return;
+    }
+    case ColumnType::kDouble: return FillValues<double>(vector, col.doubles.data() + from, count);
+    case ColumnType::kVarchar:
+      for (size_t i = 0; i < count; ++i) {
+        if (!col.valid[from + i]) continue;
+        const std::string& s = col.strings[from + i];
+        if (IsValidUtf8(s)) {
+          duckdb_vector_assign_string_element_len(vector, i, s.data(), s.size());
+        } else {
+          const std::string clean = SanitizeUtf8(s);
+          duckdb_vector_assign_string_element_len(vector, i, clean.data(), clean.size());
+        }
+      }
+      return;
   }
 }
 
@@ -59,154 +99,222 @@ std::vector<std::string> IdColumnsOf(const TableSchema& schema) {
 }
 
 WindowBuffer::WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout lake, std::string table,
-                           std::string cluster, TableSchema schema, int cursor_column, std::string buffer_name)
+                           std::string cluster, TableSchema schema, int cursor_column, std::string buffer_name,
+                           WindowDedupe dedupe)
     : conn_(std::move(conn)),
       lake_(std::move(lake)),
       table_(std::move(table)),
       cluster_(std::move(cluster)),
       schema_(std::move(schema)),
       cursor_column_(cursor_column),
-      buffer_(std::move(buffer_name)) {}
+      buffer_(std::move(buffer_name)),
+      dedupe_(std::move(dedupe)) {
+  std::vector<duckdb_logical_type> types;
+  for (const auto& c : schema_) types.push_back(duckdb_create_logical_type(DuckType(c.type)));
+  types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP));  // kTsColumn
+  chunk_.reset(duckdb_create_data_chunk(types.data(), types.size()));
+  for (auto& t : types) duckdb_destroy_logical_type(&t);
+}
 
 WindowBuffer::~WindowBuffer() {
   appender_.reset();
   (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_);
+  (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_ + "_seen");
+  if (handed_over_) return;
+  // An abandoned window: its parts' staging files would wait for the next start's Recover().
+  for (const NewFile& f : staged_.files) (void)lake_.env().DeleteFile(lake_.Abs(f.staging_path));
+}
+
+Status WindowBuffer::CreateBufferTable() {
+  std::string ddl = "CREATE TABLE " + buffer_ + " (";
+  for (const auto& c : schema_) ddl += QuoteIdent(c.name) + " " + ColumnTypeSql(c.type) + ", ";
+  ddl += std::string(kTsColumn) + " TIMESTAMP)";
+  RETURN_IF_ERROR(conn_->Exec(ddl));
+  duckdb_appender appender = nullptr;
+  const bool created = duckdb_appender_create(conn_->raw(), nullptr, buffer_.c_str(), &appender) == DuckDBSuccess;
+  appender_.reset(appender);
+  if (!created) return AppenderError("create an appender for " + buffer_);
+  return Status::Ok();
+}
+
+Status WindowBuffer::AppenderError(std::string_view what) {
+  const char* error = appender_ ? duckdb_appender_error(appender_.get()) : nullptr;
+  return Internal("DuckDB: cannot {}: {}", what, error ? error : "?");
+}
+
+Status WindowBuffer::FlushAppender() {
+  if (duckdb_appender_flush(appender_.get()) != DuckDBSuccess) return AppenderError("flush appended rows");
+  return Status::Ok();
+}
+
+Status WindowBuffer::AppendChunk(const RowBatch& batch, size_t from, size_t count) {
+  duckdb_data_chunk chunk = chunk_.get();
+  duckdb_data_chunk_reset(chunk);
+  for (size_t c = 0; c < schema_.size(); ++c)
+    FillVector(duckdb_data_chunk_get_vector(chunk, c), batch.column(c), from, count);
+  const int64_t* ts = cursor_column_ >= 0 ? batch.column(static_cast<size_t>(cursor_column_)).ints.data()
+                                          : batch.partition_ts().data();
+  FillValues<int64_t>(duckdb_data_chunk_get_vector(chunk, schema_.size()), ts + from, count);
+  duckdb_data_chunk_set_size(chunk, count);
+  if (duckdb_append_data_chunk(appender_.get(), chunk) != DuckDBSuccess) return AppenderError("append rows");
+  return Status::Ok();
 }
 
 Status WindowBuffer::Append(const RowBatch& batch) {
+  if (!appender_) return Internal("the window of {} for {} failed before; it cannot take more rows", table_, cluster_);
   if (batch.schema() != schema_) return Internal("batch schema differs from the window's for {}", table_);
   const size_t n = batch.rows();
   if (cursor_column_ < 0 && batch.partition_ts().size() != n)
     return Internal("batch for {} carries no partition times", table_);
-  for (size_t r = 0; r < n; ++r) {
-    int64_t ts;
-    if (cursor_column_ >= 0) {
-      const Column& c = batch.column(static_cast<size_t>(cursor_column_));
-      if (!c.valid[r])
-        return InvalidArgument("{}: a row has NULL in its cursor column {}; it cannot be placed in a dt partition", table_,
-                               schema_[static_cast<size_t>(cursor_column_)].name);
-      ts = c.ints[r];
-    } else {
-      ts = batch.partition_ts()[r];
-    }
-    for (size_t c = 0; c < schema_.size(); ++c) AppendValue(*appender_, batch.column(c), r);
-    bytes_ += static_cast<int64_t>(8 * (schema_.size() + 1));
-    appender_->TimestampMicros(ts);
-    RETURN_IF_ERROR(appender_->EndRow());
+  if (cursor_column_ >= 0) {
+    const Column& c = batch.column(static_cast<size_t>(cursor_column_));
+    if (std::find(c.valid.begin(), c.valid.end(), 0) != c.valid.end())
+      return InvalidArgument("{}: a row has NULL in its cursor column {}; it cannot be placed in a dt partition", table_,
+                             schema_[static_cast<size_t>(cursor_column_)].name);
   }
-  const int64_t bytes_before = bytes_;
+  const size_t chunk_rows = duckdb_vector_size();
+  for (size_t from = 0; from < n; from += chunk_rows)
+    RETURN_IF_ERROR(AppendChunk(batch, from, std::min(chunk_rows, n - from)));
+  int64_t bytes = static_cast<int64_t>(n * 8 * (schema_.size() + 1));
   for (size_t c = 0; c < schema_.size(); ++c)
-    for (const std::string& v : batch.column(c).strings) bytes_ += static_cast<int64_t>(v.size());
+    for (const std::string& v : batch.column(c).strings) bytes += static_cast<int64_t>(v.size());
   rows_ += static_cast<int64_t>(n);
+  part_rows_ += static_cast<int64_t>(n);
+  part_bytes_ += bytes;
   // DuckDB's appender collects rows outside the buffer manager (up to ~200k rows, hundreds
   // of MB of querytxt) until it flushes them into the table, where they count against the
-  // memory limit and can spill.
-  unflushed_bytes_ += bytes_ - bytes_before;
+  // memory limit.
+  unflushed_bytes_ += bytes;
+  if (part_bytes_limit_ > 0 && part_bytes_ >= part_bytes_limit_) return StagePart(/*last=*/false);
   if (unflushed_bytes_ >= kAppenderFlushBytes) {
     unflushed_bytes_ = 0;
-    RETURN_IF_ERROR(appender_->Flush());
+    RETURN_IF_ERROR(FlushAppender());
   }
   return Status::Ok();
 }
 
-Result<StageResult> WindowBuffer::Stage(const std::vector<CommittedFile>& committed,
-                                        const std::vector<std::string>& key_columns) {
-  RETURN_IF_ERROR(appender_->Flush());
+Status WindowBuffer::StagePart(bool last) {
+  if (!appender_) return Internal("the window of {} for {} failed before; it cannot be staged", table_, cluster_);
+  RETURN_IF_ERROR(FlushAppender());
   appender_.reset();
-  StageResult result;
-  result.rows_in = rows_;
-  if (rows_ == 0) return result;
-
-  // Repeats within the window first (the lookback re-reads rows), then rows committed before.
-  std::string keys, match;
-  std::vector<std::string> key_list = key_columns;
-  if (key_list.empty())  // no natural key: a row is a repeat only when every column matches
-    for (const auto& c : schema_) key_list.push_back(c.name);
-  for (const auto& k : key_list) {
-    if (FindColumn(schema_, k) < 0) return InvalidArgument("{}: key column \"{}\" is not in the result", table_, k);
-    keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
-    match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
-  }
-  // The rows to drop, by rowid: every row but the first of each key (the first chosen by an
-  // aggregate over the key columns and rowid only), and rows committed before. This reads
-  // the key columns alone; the wide columns are read once, by the COPY to Parquet below.
-  // (Copying the surviving rows into a table first wrote the whole window a second time,
-  // spilled, for the few rows a window usually drops.)
-  const std::string dropped = buffer_ + "_dropped";
-  std::string keep = fmt::format("s.rowid IN (SELECT min(rowid) FROM {} GROUP BY {})", buffer_, keys);
-  LocalFiles before;  // the committed files' local copies, held while they are read
-  if (!committed.empty()) {
-    ASSIGN_OR_RETURN(before, ResolveLakeFiles(lake_, committed));
-    keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
-                        FileList(before), match);
-  }
-  RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
-                                              dropped, buffer_, keep))
-                      .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
-  struct DropTable {
-    duck::Connection* conn;
-    std::string name;
-    ~DropTable() { (void)conn->Exec("DROP TABLE IF EXISTS " + name); }
-  } drop{conn_.get(), dropped};
-  ASSIGN_OR_RETURN(auto dropped_count, conn_->Query("SELECT count(*) FROM " + dropped));
-  const std::string kept =
-      dropped_count.int64(0, 0) == 0 ? "" : fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
-
-  const std::string dt_of = fmt::format("strftime(s.{}, '%Y-%m-%d')", kTsColumn);
-  const std::vector<std::string> id_columns = IdColumnsOf(schema_);
-  std::string id_bounds, id_order;
-  for (const auto& c : id_columns) {
-    id_bounds += fmt::format(", min(s.{0}), max(s.{0})", QuoteIdent(c));
-    id_order += ", s." + QuoteIdent(c);
-  }
-  ASSIGN_OR_RETURN(auto parts, conn_->Query(fmt::format(
-      "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})){4} FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
-      dt_of, kTsColumn, buffer_, kept, id_bounds)));
-  std::string columns;
-  for (const auto& c : schema_) columns += (columns.empty() ? "" : ", ") + QuoteIdent(c.name);
-  for (size_t p = 0; p < parts.row_count(); ++p) {
-    NewFile f;
-    f.table = table_;
-    f.cluster = cluster_;
-    f.dt = parts.text(0, p);
-    f.rows = parts.int64(1, p);
-    f.min_cursor = Timestamp::FromMicros(parts.int64(2, p));
-    f.max_cursor = Timestamp::FromMicros(parts.int64(3, p));
-    for (size_t i = 0; i < id_columns.size(); ++i) {
-      const size_t min_col = 4 + 2 * i;
-      if (!parts.is_null(min_col, p))
-        f.id_ranges[id_columns[i]] = {parts.int64(min_col, p), parts.int64(min_col + 1, p)};
+  unflushed_bytes_ = 0;
+  if (part_rows_ > 0) {
+    // Repeats within the part first (the lookback re-reads rows), then rows of the parts
+    // staged before, then rows committed before.
+    std::string keys, match;
+    std::vector<std::string> key_list = dedupe_.key_columns;
+    if (key_list.empty())  // no natural key: a row is a repeat only when every column matches
+      for (const auto& c : schema_) key_list.push_back(c.name);
+    for (const auto& k : key_list) {
+      if (FindColumn(schema_, k) < 0) return InvalidArgument("{}: key column \"{}\" is not in the result", table_, k);
+      keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
+      match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
     }
-    f.columns = SchemaToText(schema_);
-    f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
-    f.staging_path = LakeLayout::StagingPathFor(f.path);
-    const std::string staging = lake_.Abs(f.staging_path);
-    const std::string local = lake_.env().LocalPath(staging);
-    if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
-    // Rows are sorted by the cursor, then by the ids, when the window is small enough to
-    // sort in memory, so that row groups' statistics on either let a reader skip them; a
-    // sort of a large window of wide rows cannot spill within the limit, so those files stay
-    // in arrival order until compaction sorts them. Row groups are bounded in bytes. The
-    // range on the cursor lets the scan skip the parts of the window in other partitions.
-    const bool sort = bytes_ <= memory_limit_bytes_ / kSortedWindowShare;
-    const std::string order = sort ? fmt::format(" ORDER BY s.{}{}", kTsColumn, id_order) : "";
-    RETURN_IF_ERROR(conn_->ExecLong(fmt::format(
-        "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
-        "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
-        columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order,
-        QuoteString(local))).WithContext("writing " + staging));
-    RETURN_IF_ERROR(lake_.env().SyncFile(staging));
-    ASSIGN_OR_RETURN(FileDigest digest, DigestFile(lake_.env(), staging));
-    f.checksum = digest.checksum;
-    f.bytes = digest.bytes;
-    result.rows_written += f.rows;
-    result.bytes_written += f.bytes;
-    result.files.push_back(std::move(f));
-    CrashPoint("mid-stage");
+    // The rows to drop, by rowid: every row but the first of each key (the first chosen by
+    // an aggregate over the key columns and rowid only), and rows staged or committed
+    // before. This reads the key columns alone; the wide columns are read once, by the COPY
+    // to Parquet below.
+    const std::string seen = buffer_ + "_seen";
+    const std::string dropped = buffer_ + "_dropped";
+    std::string keep = fmt::format("s.rowid IN (SELECT min(rowid) FROM {} GROUP BY {})", buffer_, keys);
+    if (seen_keys_) keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM {} c WHERE {})", seen, match);
+    if (!dedupe_.committed.empty()) {
+      if (!committed_resolved_) {
+        ASSIGN_OR_RETURN(committed_local_, ResolveLakeFiles(lake_, dedupe_.committed));
+        committed_resolved_ = true;
+      }
+      keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
+                          FileList(committed_local_), match);
+    }
+    RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
+                                                dropped, buffer_, keep))
+                        .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
+    struct DropTable {
+      duck::Connection* conn;
+      std::string name;
+      ~DropTable() { (void)conn->Exec("DROP TABLE IF EXISTS " + name); }
+    } drop{conn_.get(), dropped};
+    ASSIGN_OR_RETURN(auto dropped_count, conn_->Query("SELECT count(*) FROM " + dropped));
+    const std::string kept =
+        dropped_count.int64(0, 0) == 0 ? "" : fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
+
+    const std::string dt_of = fmt::format("strftime(s.{}, '%Y-%m-%d')", kTsColumn);
+    const std::vector<std::string> id_columns = IdColumnsOf(schema_);
+    std::string id_bounds, id_order;
+    for (const auto& c : id_columns) {
+      id_bounds += fmt::format(", min(s.{0}), max(s.{0})", QuoteIdent(c));
+      id_order += ", s." + QuoteIdent(c);
+    }
+    ASSIGN_OR_RETURN(auto parts, conn_->Query(fmt::format(
+        "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})){4} FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
+        dt_of, kTsColumn, buffer_, kept, id_bounds)));
+    std::string columns;
+    for (const auto& c : schema_) columns += (columns.empty() ? "" : ", ") + QuoteIdent(c.name);
+    for (size_t p = 0; p < parts.row_count(); ++p) {
+      NewFile f;
+      f.table = table_;
+      f.cluster = cluster_;
+      f.dt = parts.text(0, p);
+      f.rows = parts.int64(1, p);
+      f.min_cursor = Timestamp::FromMicros(parts.int64(2, p));
+      f.max_cursor = Timestamp::FromMicros(parts.int64(3, p));
+      for (size_t i = 0; i < id_columns.size(); ++i) {
+        const size_t min_col = 4 + 2 * i;
+        if (!parts.is_null(min_col, p))
+          f.id_ranges[id_columns[i]] = {parts.int64(min_col, p), parts.int64(min_col + 1, p)};
+      }
+      f.columns = SchemaToText(schema_);
+      f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
+      f.staging_path = LakeLayout::StagingPathFor(f.path);
+      const std::string staging = lake_.Abs(f.staging_path);
+      const std::string local = lake_.env().LocalPath(staging);
+      if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
+      // Rows are sorted by the cursor, then by the ids, when the part is small enough to sort
+      // in memory, so that row groups' statistics on either let a reader skip them; a sort of
+      // a large window of wide rows cannot spill within the limit, so those files stay in
+      // arrival order until compaction sorts them. Row groups are bounded in bytes. The range
+      // on the cursor lets the scan skip the parts of the window in other partitions.
+      const bool sort = part_bytes_ <= memory_limit_bytes_ / kSortedWindowShare;
+      const std::string order = sort ? fmt::format(" ORDER BY s.{}{}", kTsColumn, id_order) : "";
+      // Named before the COPY: a failed COPY may leave a partial file for ~WindowBuffer.
+      staged_.files.push_back(f);
+      RETURN_IF_ERROR(conn_->ExecLong(fmt::format(
+          "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
+          "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
+          columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order,
+          QuoteString(local))).WithContext("writing " + staging));
+      RETURN_IF_ERROR(lake_.env().SyncFile(staging));
+      ASSIGN_OR_RETURN(FileDigest digest, DigestFile(lake_.env(), staging));
+      staged_.files.back().checksum = digest.checksum;
+      staged_.files.back().bytes = digest.bytes;
+      staged_.rows_written += f.rows;
+      staged_.bytes_written += digest.bytes;
+      CrashPoint("mid-stage");
+    }
+    if (!last) {
+      // The keys the next parts must not repeat.
+      RETURN_IF_ERROR(conn_->ExecLong(fmt::format("{} {}{} SELECT {} FROM {} s WHERE true{}",
+                                                  seen_keys_ ? "INSERT INTO" : "CREATE TABLE", seen,
+                                                  seen_keys_ ? "" : " AS", keys, buffer_, kept)));
+      seen_keys_ = true;
+    }
+    ++parts_;
   }
-  RETURN_IF_ERROR(lake_.env().SyncDir(lake_.Abs(LakeLayout::StagingDir())));
-  result.rows_duplicate = result.rows_in - result.rows_written;
-  return result;
+  if (last) return Status::Ok();
+  // A new, empty table gives the part's memory back (deleted rows would keep theirs).
+  RETURN_IF_ERROR(conn_->Exec("DROP TABLE " + buffer_));
+  part_rows_ = part_bytes_ = 0;
+  return CreateBufferTable();
+}
+
+Result<StageResult> WindowBuffer::Stage() {
+  if (handed_over_) return Internal("{}: the window of {} was staged twice", table_, cluster_);
+  RETURN_IF_ERROR(StagePart(/*last=*/true));
+  if (!staged_.files.empty()) RETURN_IF_ERROR(lake_.env().SyncDir(lake_.Abs(LakeLayout::StagingDir())));
+  staged_.rows_in = rows_;
+  staged_.rows_duplicate = staged_.rows_in - staged_.rows_written;
+  handed_over_ = true;
+  return staged_;
 }
 
 Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int64_t memory_limit_bytes, int threads) {
@@ -226,7 +334,8 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int
 }
 
 Result<std::unique_ptr<WindowBuffer>> LakeWriter::BeginWindow(const std::string& table, const std::string& cluster,
-                                                              const TableSchema& schema, const std::string& cursor_column) {
+                                                              const TableSchema& schema, const std::string& cursor_column,
+                                                              WindowDedupe dedupe) {
   int cursor_index = -1;
   if (!cursor_column.empty()) {
     cursor_index = FindColumn(schema, cursor_column);
@@ -235,14 +344,12 @@ Result<std::unique_ptr<WindowBuffer>> LakeWriter::BeginWindow(const std::string&
       return InvalidArgument("{}: cursor column \"{}\" must be a timestamp", table, cursor_column);
   }
   ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db_));
-  const std::string name = fmt::format("window_{}", next_buffer_++);
-  std::string ddl = "CREATE TABLE " + name + " (";
-  for (const auto& c : schema) ddl += QuoteIdent(c.name) + " " + ColumnTypeSql(c.type) + ", ";
-  ddl += std::string(kTsColumn) + " TIMESTAMP)";
-  RETURN_IF_ERROR(conn->Exec(ddl));
-  auto buffer = std::make_unique<WindowBuffer>(std::move(conn), lake_, table, cluster, schema, cursor_index, name);
+  const bool keyed = !dedupe.key_columns.empty();
+  std::unique_ptr<WindowBuffer> buffer(new WindowBuffer(std::move(conn), lake_, table, cluster, schema, cursor_index,
+                                                        fmt::format("window_{}", next_buffer_++), std::move(dedupe)));
   buffer->memory_limit_bytes_ = memory_limit_bytes_;
-  ASSIGN_OR_RETURN(buffer->appender_, duck::Appender::Open(*buffer->conn_, name));
+  buffer->part_bytes_limit_ = keyed ? part_bytes_.load() : 0;
+  RETURN_IF_ERROR(buffer->CreateBufferTable());
   return buffer;
 }
 

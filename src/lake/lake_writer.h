@@ -1,17 +1,25 @@
 // Writes rows into the lake as Parquet (zstd) through staging. A WindowBuffer collects one
-// export window of one (table, cluster), spilling to disk past its memory limit; Stage()
-// drops rows whose natural key is already committed and writes one staging file per `dt`.
-// Staged files are invisible until lake/commit.h commits and publishes them.
-// Thread-safety: LakeWriter is safe for concurrent use; a WindowBuffer belongs to one thread.
+// export window of one (table, cluster) in DuckDB and stages it: it drops rows whose natural
+// key is already committed or repeated in the window, and writes one staging file per `dt`.
+// A window larger than the writer's part size is staged in parts while it is appended (each
+// part deduplicated against the committed files and the parts before it, then compressed to
+// Parquet), so that compression overlaps the read and the window never spills to disk; such
+// a window has one staging file per `dt` per part. Staged files are invisible until
+// lake/commit.h commits and publishes them.
+// Thread-safety: LakeWriter is safe for concurrent use; a WindowBuffer belongs to one thread
+// at a time (it may be handed from one thread to another).
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/status.h"
 #include "duck/duck.h"
+#include "lake/lake_files.h"
 #include "lake/layout.h"
 #include "core/row_batch.h"
 #include "state/state_store.h"
@@ -33,35 +41,73 @@ struct StageResult {
   int64_t bytes_written = 0;
 };
 
+// What a window's rows are deduplicated against.
+struct WindowDedupe {
+  // Rows whose key is in one of these files (the committed files that may hold rows of the
+  // window) are dropped.
+  std::vector<CommittedFile> committed;
+  // The natural key; empty: every column. A window without a natural key is staged in one
+  // part, at Stage() (its repeats within the window are found by comparing whole rows).
+  std::vector<std::string> key_columns;
+};
+
 class WindowBuffer {
  public:
-  WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout lake, std::string table, std::string cluster,
-               TableSchema schema, int cursor_column, std::string buffer_name);
-  ~WindowBuffer();
+  ~WindowBuffer();  // deletes the staging files of parts not handed over by Stage()
 
-  // Appends a batch with this buffer's schema. Text is stored as valid UTF-8 (see
+  // Appends a batch with this buffer's schema, and stages the window so far as a part when
+  // it has reached the writer's part size. Text is stored as valid UTF-8 (see
   // SanitizeUtf8). Rows whose partition time is NULL are refused with kInvalidArgument.
+  // After an error the window must be abandoned.
   Status Append(const RowBatch& batch);
   int64_t rows() const { return rows_; }
+  int parts_staged() const { return parts_; }
 
-  // Removes rows already committed (by `key_columns`, in `committed`, the files that may
-  // hold them) and repeats within the window, then writes one staging file per `dt`.
-  // Empty `key_columns`: every column is the key.
-  Result<StageResult> Stage(const std::vector<CommittedFile>& committed, const std::vector<std::string>& key_columns);
+  // Stages what is left and returns every staging file of the window (they are then the
+  // caller's: committed, or deleted by the next Recover()). Call once.
+  Result<StageResult> Stage();
 
  private:
   friend class LakeWriter;
+  struct ChunkDeleter {
+    void operator()(duckdb_data_chunk chunk) const { duckdb_destroy_data_chunk(&chunk); }
+  };
+  struct AppenderDeleter {
+    void operator()(duckdb_appender appender) const { duckdb_appender_destroy(&appender); }
+  };
+  WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout lake, std::string table, std::string cluster,
+               TableSchema schema, int cursor_column, std::string buffer_name, WindowDedupe dedupe);
+  Status CreateBufferTable();
+  Status AppendChunk(const RowBatch& batch, size_t from, size_t count);
+  // Hands the appender's rows to the table, where they count against the memory limit.
+  Status FlushAppender();
+  Status AppenderError(std::string_view what);
+  // Deduplicates and writes the buffered rows as staging files, one per `dt`. Unless `last`,
+  // records their keys for the parts after it and empties the buffer.
+  Status StagePart(bool last);
+
   std::unique_ptr<duck::Connection> conn_;
-  std::unique_ptr<duck::Appender> appender_;
+  // The C API's appender, not duck::Appender: rows go in whole chunks (duckdb_append_data_chunk).
+  std::unique_ptr<std::remove_pointer_t<duckdb_appender>, AppenderDeleter> appender_;
+  std::unique_ptr<std::remove_pointer_t<duckdb_data_chunk>, ChunkDeleter> chunk_;
   LakeLayout lake_;
   std::string table_, cluster_;
   TableSchema schema_;
   int cursor_column_;  // -1: the batch's partition_ts decides the partition
-  std::string buffer_;  // the DuckDB temp table's name
+  std::string buffer_;  // the DuckDB table holding the part being appended
+  WindowDedupe dedupe_;
   int64_t memory_limit_bytes_ = 0;  // the LakeWriter's
-  int64_t rows_ = 0;
-  int64_t bytes_ = 0;  // approximate bytes appended
+  int64_t part_bytes_limit_ = 0;    // stage a part past this many bytes; 0: never
+  int64_t rows_ = 0;        // appended to the window
+  int64_t part_rows_ = 0;   // of those, in the buffer
+  int64_t part_bytes_ = 0;  // approximate bytes in the buffer
   int64_t unflushed_bytes_ = 0;  // of those, not yet flushed by the appender
+  int parts_ = 0;               // parts staged
+  bool seen_keys_ = false;      // <buffer>_seen holds the keys of the staged parts
+  bool handed_over_ = false;    // Stage() returned the files
+  LocalFiles committed_local_;  // the committed files' local copies, held while parts read them
+  bool committed_resolved_ = false;
+  StageResult staged_;
 };
 
 class LakeWriter {
@@ -73,15 +119,24 @@ class LakeWriter {
   // Starts a window for (table, cluster). `cursor_column` is the column that decides a
   // row's `dt`, or empty when batches carry partition_ts.
   Result<std::unique_ptr<WindowBuffer>> BeginWindow(const std::string& table, const std::string& cluster,
-                                                    const TableSchema& schema, const std::string& cursor_column);
+                                                    const TableSchema& schema, const std::string& cursor_column,
+                                                    WindowDedupe dedupe);
   const LakeLayout& lake() const { return lake_; }
+
+  // Windows with a natural key are staged in parts of about this many bytes (default: a
+  // quarter of the memory limit, so the windows of four tables exported at once fit in it
+  // without spilling). 0 stages every window in one part. For tests and benchmarks; set it
+  // before the windows begin.
+  void SetPartBytes(int64_t bytes) { part_bytes_ = bytes; }
 
  private:
   LakeWriter(LakeLayout lake, std::shared_ptr<duck::Database> db, int64_t memory_limit_bytes)
-      : lake_(std::move(lake)), db_(std::move(db)), memory_limit_bytes_(memory_limit_bytes) {}
+      : lake_(std::move(lake)), db_(std::move(db)), memory_limit_bytes_(memory_limit_bytes),
+        part_bytes_(memory_limit_bytes / 4) {}
   LakeLayout lake_;
   std::shared_ptr<duck::Database> db_;
   int64_t memory_limit_bytes_;
+  std::atomic<int64_t> part_bytes_;
   std::atomic<int64_t> next_buffer_{0};
 };
 

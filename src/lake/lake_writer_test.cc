@@ -49,11 +49,12 @@ class LakeWriterTest : public ::testing::Test {
 
   // Stages `rows` as one window, deduplicating by `query` against the committed files.
   Result<StageResult> StageRows(const std::vector<Row>& rows, const std::string& cluster = "c1") {
-    ASSIGN_OR_RETURN(auto window, writer_->BeginWindow("stl_query", cluster, kSchema, "starttime"));
-    RETURN_IF_ERROR(window->Append(Batch(rows)));
     ASSIGN_OR_RETURN(auto committed, state_->ListFiles({.table = "stl_query", .cluster = cluster,
                                                         .states = {FileState::kCommitted, FileState::kPublished}}));
-    return window->Stage(committed, {"query"});
+    ASSIGN_OR_RETURN(auto window, writer_->BeginWindow("stl_query", cluster, kSchema, "starttime",
+                                                       {.committed = committed, .key_columns = {"query"}}));
+    RETURN_IF_ERROR(window->Append(Batch(rows)));
+    return window->Stage();
   }
 
   Result<int64_t> Commit(const StageResult& staged, const std::string& cluster = "c1") {
@@ -216,10 +217,10 @@ TEST_F(LakeWriterTest, NullKeysAreEqualForDedupe) {
     batch.column(0).AppendNull();
     batch.column(1).AppendInt(Us("2026-01-01 00:00:00"));
   }
-  auto window = writer_->BeginWindow("t", "c1", schema, "ts");
+  auto window = writer_->BeginWindow("t", "c1", schema, "ts", {.key_columns = {"k"}});
   ASSERT_TRUE(window.ok());
   ASSERT_TRUE((*window)->Append(batch).ok());
-  auto staged = (*window)->Stage({}, {"k"});
+  auto staged = (*window)->Stage();
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   EXPECT_EQ(staged->rows_written, 1);
 }
@@ -249,7 +250,7 @@ TEST_F(LakeWriterTest, EmptyWindowWritesNothing) {
 }
 
 TEST_F(LakeWriterTest, RefusesNullCursorAndUnknownColumns) {
-  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime", {});
   ASSERT_TRUE(window.ok());
   RowBatch batch(kSchema);
   batch.column(0).AppendInt(1);
@@ -259,12 +260,12 @@ TEST_F(LakeWriterTest, RefusesNullCursorAndUnknownColumns) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), ::testing::HasSubstr("starttime"));
 
-  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "nope").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "text").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "nope", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(writer_->BeginWindow("stl_query", "c1", kSchema, "text", {}).status().code(), StatusCode::kInvalidArgument);
 
-  auto w2 = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  auto w2 = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime", {.key_columns = {"nope"}});
   ASSERT_TRUE((*w2)->Append(Batch({{1, "2026-01-01 00:00:00", "a"}})).ok());
-  EXPECT_EQ((*w2)->Stage({}, {"nope"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*w2)->Stage().status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(LakeWriterTest, PartitionTimesDecideWhenThereIsNoCursorColumn) {
@@ -277,10 +278,10 @@ TEST_F(LakeWriterTest, PartitionTimesDecideWhenThereIsNoCursorColumn) {
     batch.column(2).AppendString("piece");
     batch.partition_ts().push_back(i < 2 ? day1 : day2);
   }
-  auto window = writer_->BeginWindow("stl_querytext", "c1", schema, "");
+  auto window = writer_->BeginWindow("stl_querytext", "c1", schema, "", {.key_columns = {"query", "sequence"}});
   ASSERT_TRUE(window.ok());
   ASSERT_TRUE((*window)->Append(batch).ok());
-  auto staged = (*window)->Stage({}, {"query", "sequence"});
+  auto staged = (*window)->Stage();
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   ASSERT_EQ(staged->files.size(), 2u);
   EXPECT_EQ(staged->files[0].dt, "2026-03-01");
@@ -302,12 +303,78 @@ TEST_F(LakeWriterTest, InvalidUtf8IsStoredAsReplacementCharacters) {
   EXPECT_THAT(PublishedRows(), ::testing::ElementsAre("1|2026-01-01 00:00:00.000000|ok \xC3\xA9 bad \xEF\xBF\xBD\xEF\xBF\xBD end"));
 }
 
-// A window several times the writer's memory limit spills, and still drops exactly the
-// repeats within it and the rows committed before, on every dt it touches.
-TEST_F(LakeWriterTest, WindowLargerThanTheMemoryLimitExportsExactly) {
+// Rows go to DuckDB in chunks of 2,048: values and NULLs of every type survive chunk
+// boundaries (a NULL in one chunk must not leak into the next).
+TEST_F(LakeWriterTest, ValuesAndNullsOfEveryTypeSurviveChunkBoundaries) {
+  const TableSchema schema = {{"i", ColumnType::kInt32}, {"b", ColumnType::kInt64}, {"d", ColumnType::kDouble},
+                              {"f", ColumnType::kBool},  {"t", ColumnType::kVarchar}, {"ts", ColumnType::kTimestamp}};
+  RowBatch batch(schema);
+  const int64_t start = Us("2026-01-01 00:00:00");
+  constexpr int kN = 5000;
+  for (int r = 0; r < kN; ++r) {
+    const bool null = r % 7 == 3 || (r >= 2040 && r < 2050);
+    for (size_t c = 0; c + 1 < schema.size(); ++c) {
+      if (null) {
+        batch.column(c).AppendNull();
+        continue;
+      }
+      switch (schema[c].type) {
+        case ColumnType::kDouble: batch.column(c).AppendDouble(r * 0.5); break;
+        case ColumnType::kBool: batch.column(c).AppendInt(r % 2); break;
+        case ColumnType::kVarchar: batch.column(c).AppendString(std::string(static_cast<size_t>(r % 40), 'x')); break;
+        default: batch.column(c).AppendInt(r); break;
+      }
+    }
+    batch.column(schema.size() - 1).AppendInt(start + r);
+  }
+  auto window = writer_->BeginWindow("t", "c1", schema, "ts", {.key_columns = {"ts"}});
+  ASSERT_TRUE(window.ok());
+  ASSERT_TRUE((*window)->Append(batch).ok());
+  auto staged = (*window)->Stage();
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_EQ(staged->files.size(), 1u);
+  auto db = duck::Database::OpenInMemory({});
+  auto conn = duck::Connection::Open(*db);
+  auto r = (*conn)->Query(
+      "SELECT count(*), count(i), count(b), count(d), count(f), count(t), "
+      "count(*) FILTER (WHERE i = epoch_us(ts) - epoch_us(TIMESTAMP '2026-01-01') AND b = i AND d = i * 0.5 AND "
+      "f = (i % 2 = 1) AND length(t) = i % 40), "
+      "count(*) FILTER (WHERE (i IS NULL) <> ((epoch_us(ts) - epoch_us(TIMESTAMP '2026-01-01')) % 7 = 3 OR "
+      "epoch_us(ts) - epoch_us(TIMESTAMP '2026-01-01') BETWEEN 2040 AND 2049)) "
+      "FROM read_parquet(" + duck::QuoteString(writer_->lake().Abs(staged->files[0].staging_path)) + ")");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int nulls = 0;
+  for (int i = 0; i < kN; ++i) nulls += (i % 7 == 3 || (i >= 2040 && i < 2050)) ? 1 : 0;
+  EXPECT_EQ(r->int64(0, 0), kN);
+  for (size_t c = 1; c <= 5; ++c) EXPECT_EQ(r->int64(c, 0), kN - nulls) << "column " << c;
+  EXPECT_EQ(r->int64(6, 0), kN - nulls) << "rows whose values are not their own";
+  EXPECT_EQ(r->int64(7, 0), 0) << "NULLs on the wrong rows";
+}
+
+// A window abandoned after parts were staged (the read failed) leaves no staging file.
+TEST_F(LakeWriterTest, AnAbandonedWindowDeletesItsStagedParts) {
+  writer_->SetPartBytes(1);
+  {
+    auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime", {.key_columns = {"query"}});
+    ASSERT_TRUE(window.ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*window)->Append(Batch({{i, "2026-01-01 00:00:00", "x"}})).ok());
+    EXPECT_EQ((*window)->parts_staged(), 3);
+    EXPECT_EQ(test::ListFilesUnder(lake_.Abs(LakeLayout::StagingDir())).size(), 3u);
+  }
+  EXPECT_TRUE(test::ListFilesUnder(lake_.Abs(LakeLayout::StagingDir())).empty());
+}
+
+// A window several times the writer's memory limit, staged in parts as it is appended (or,
+// with parts off, in one piece that spills), drops exactly the repeats within it (across
+// parts too) and the rows committed before, on every dt it touches.
+class LargeWindowTest : public LakeWriterTest, public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(LargeWindowTest, ExportsExactly) {
   auto small = LakeWriter::Open(lake_, 48LL << 20, 2);
   ASSERT_TRUE(small.ok()) << small.status().ToString();
   writer_ = std::move(small).value();
+  const int64_t part_bytes = GetParam();
+  if (part_bytes >= 0) writer_->SetPartBytes(part_bytes);
   const int64_t day = 86'400'000'000LL;
   const int64_t start = Us("2026-02-01 00:00:00");
   // Query q starts at start + q * (3 days / 50,000): three dt partitions.
@@ -318,30 +385,41 @@ TEST_F(LakeWriterTest, WindowLargerThanTheMemoryLimitExportsExactly) {
   };
   RowBatch first(kSchema);
   for (int64_t q = 0; q < 100; ++q) row_at(first, q);
-  auto first_window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  auto first_window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime", {.key_columns = {"query"}});
   ASSERT_TRUE(first_window.ok());
   ASSERT_TRUE((*first_window)->Append(first).ok());
-  auto first_staged = (*first_window)->Stage({}, {"query"});
+  auto first_staged = (*first_window)->Stage();
   ASSERT_TRUE(first_staged.ok()) << first_staged.status().ToString();
   ASSERT_TRUE(Commit(*first_staged).ok());
 
   // 60,000 rows of ~2 KB (~120 MB of text): queries 0..49,999, the first 10,000 twice.
-  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime");
+  auto committed = state_->ListFiles({.table = "stl_query", .cluster = "c1",
+                                      .states = {FileState::kCommitted, FileState::kPublished}});
+  ASSERT_TRUE(committed.ok());
+  auto window = writer_->BeginWindow("stl_query", "c1", kSchema, "starttime",
+                                     {.committed = *committed, .key_columns = {"query"}});
   ASSERT_TRUE(window.ok());
   for (int64_t from = 0; from < 60'000; from += 2'000) {
     RowBatch b(kSchema);
     for (int64_t i = from; i < from + 2'000; ++i) row_at(b, i % 50'000);
     ASSERT_TRUE((*window)->Append(b).ok());
   }
-  auto committed = state_->ListFiles({.table = "stl_query", .cluster = "c1",
-                                      .states = {FileState::kCommitted, FileState::kPublished}});
-  ASSERT_TRUE(committed.ok());
-  auto staged = (*window)->Stage(*committed, {"query"});
+  if (part_bytes == 0) {
+    EXPECT_EQ((*window)->parts_staged(), 0);
+  } else {
+    EXPECT_GE((*window)->parts_staged(), 5) << "parts of a quarter of the limit, ~12 MB";
+  }
+  auto staged = (*window)->Stage();
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   EXPECT_EQ(staged->rows_in, 60'000);
   EXPECT_EQ(staged->rows_written, 49'900);
   EXPECT_EQ(staged->rows_duplicate, 10'100);
-  ASSERT_EQ(staged->files.size(), 3u);
+  if (part_bytes == 0) {
+    EXPECT_EQ(staged->files.size(), 3u);
+  }
+  std::set<std::string> dts;
+  for (const auto& f : staged->files) dts.insert(f.dt);
+  EXPECT_EQ(dts.size(), 3u);
   int64_t rows = 0;
   for (const auto& f : staged->files) rows += f.rows;
   EXPECT_EQ(rows, 49'900);
@@ -367,6 +445,9 @@ TEST_F(LakeWriterTest, WindowLargerThanTheMemoryLimitExportsExactly) {
   EXPECT_EQ(r->int64(4, 0), 0) << "rows whose text does not belong to their query";
   EXPECT_EQ(r->int64(5, 0), 0) << "rows in another dt than their cursor's";
 }
+
+// -1: the writer's default part size; 0: one part, spilled.
+INSTANTIATE_TEST_SUITE_P(PartSizes, LargeWindowTest, ::testing::Values(-1, 0));
 
 }  // namespace
 }  // namespace fleetlog

@@ -1,5 +1,8 @@
 #include "fake_source.h"
 
+#include <atomic>
+#include <optional>
+
 namespace fleetlog::test {
 
 class FakeSource final : public Source {
@@ -18,8 +21,11 @@ class FakeSource final : public Source {
   Status Read(const SourceQuery& query, const BatchSink& sink) override {
     const TableSpec& spec = *query.spec;
     std::vector<FakeFleet::Event> events;
+    std::optional<FakeFleet::BreakAfter> breaks;
+    cancelled_ = false;
     {
       std::lock_guard lock(fleet_->mu_);
+      if (auto it = fleet_->breaking_.find({cluster_, spec.name}); it != fleet_->breaking_.end()) breaks = it->second;
       fleet_->reads_.push_back({cluster_, spec.name, query.lower, query.upper});
       if (fleet_->failing_.count({cluster_, spec.name}))
         return Error(StatusCode::kUnavailable, "fake cluster {}: table {} is failing", cluster_, spec.name);
@@ -34,6 +40,18 @@ class FakeSource final : public Source {
     }
     schema.push_back({spec.cursor, ColumnType::kTimestamp});
     RowBatch batch(schema);
+    int delivered = 0;
+    // Hands `batch` to the sink, then breaks the read as planned.
+    const auto deliver = [&]() -> Status {
+      RETURN_IF_ERROR(sink(batch));
+      batch.Clear();
+      if (breaks && ++delivered == breaks->batches) {
+        if (!breaks->cancel) return Error(StatusCode::kUnavailable, "fake cluster {}: the connection broke", cluster_);
+        Cancel();
+      }
+      if (cancelled_) return Error(StatusCode::kCancelled, "fake cluster {}: reading {} was cancelled", cluster_, spec.name);
+      return Status::Ok();
+    };
     for (const auto& e : events) {
       for (size_t c = 0; c + 1 < schema.size(); ++c) {
         if (schema[c].type == ColumnType::kVarchar) batch.column(c).AppendString(std::to_string(e.id));
@@ -42,20 +60,18 @@ class FakeSource final : public Source {
         else batch.column(c).AppendInt(e.id);
       }
       batch.column(schema.size() - 1).AppendInt(e.at.micros());
-      if (batch.rows() >= query.batch_rows) {
-        RETURN_IF_ERROR(sink(batch));
-        batch.Clear();
-      }
+      if (batch.rows() >= query.batch_rows) RETURN_IF_ERROR(deliver());
     }
-    if (batch.rows() > 0) RETURN_IF_ERROR(sink(batch));
+    if (batch.rows() > 0) RETURN_IF_ERROR(deliver());
     return Status::Ok();
   }
 
-  void Cancel() override {}
+  void Cancel() override { cancelled_ = true; }
 
  private:
   FakeFleet* fleet_;
   std::string cluster_;
+  std::atomic<bool> cancelled_{false};
 };
 
 void FakeFleet::Add(const std::string& cluster, const std::string& table, int64_t id, Timestamp at) {
@@ -72,6 +88,11 @@ void FakeFleet::FailTable(const std::string& cluster, const std::string& table, 
   std::lock_guard lock(mu_);
   if (fail) failing_.insert({cluster, table});
   else failing_.erase({cluster, table});
+}
+
+void FakeFleet::FailAfterBatches(const std::string& cluster, const std::string& table, int batches, bool cancel) {
+  std::lock_guard lock(mu_);
+  breaking_[{cluster, table}] = {batches, cancel};
 }
 
 void FakeFleet::FailConnect(const std::string& cluster, bool fail) {

@@ -30,6 +30,9 @@ class FakeFleet {
   void SetNow(const std::string& cluster, Timestamp now);
   // Read() of (cluster, table) fails with kUnavailable while set.
   void FailTable(const std::string& cluster, const std::string& table, bool fail = true);
+  // Read() of (cluster, table) delivers `batches` batches, then fails with kUnavailable (a
+  // fetch that breaks mid-window), or with `cancel`, ends as a Cancel() arriving then does.
+  void FailAfterBatches(const std::string& cluster, const std::string& table, int batches, bool cancel = false);
   // The factory fails for `cluster` (as a refused connection would).
   void FailConnect(const std::string& cluster, bool fail = true);
   std::vector<FakeRead> reads() const;
@@ -47,6 +50,11 @@ class FakeFleet {
   std::map<std::pair<std::string, std::string>, std::vector<Event>> events_;
   std::map<std::string, Timestamp> now_;
   std::set<std::pair<std::string, std::string>> failing_;
+  struct BreakAfter {
+    int batches;
+    bool cancel;
+  };
+  std::map<std::pair<std::string, std::string>, BreakAfter> breaking_;
   std::set<std::string> refusing_;
   std::vector<FakeRead> reads_;
 };
