@@ -61,8 +61,8 @@ Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, Env* loc
   // Pins of processes that ended. Outside the Env: pins are local hard links (see Pin()).
   std::error_code ec;
   const std::filesystem::path pins = local->LocalPath(cache->dir_ + "/" + kPins);
-  for (const auto& entry : std::filesystem::directory_iterator(pins, ec)) {
-    if (TagEnded(entry.path().filename().string())) std::filesystem::remove_all(entry.path(), ec);
+  for (const auto& entry : std::filesystem::directory_iterator(pins, ec)) {  // outside the Env: pins are local hard links
+    if (TagEnded(entry.path().filename().string())) std::filesystem::remove_all(entry.path(), ec);  // outside the Env: pins are local hard links
   }
   ASSIGN_OR_RETURN(std::vector<FileInfo> found, local->ListFiles(cache->dir_));
   for (const FileInfo& file : found) {
@@ -78,8 +78,8 @@ Result<std::unique_ptr<LakeFileCache>> LakeFileCache::Open(Env* remote, Env* loc
 }
 
 LakeFileCache::~LakeFileCache() {
-  std::error_code ec;  // outside the Env: pins are local hard links (see Pin())
-  std::filesystem::remove_all(local_->LocalPath(dir_ + "/" + pin_dir_), ec);
+  std::error_code ec;  // pins are local hard links (see Pin())
+  std::filesystem::remove_all(local_->LocalPath(dir_ + "/" + pin_dir_), ec);  // outside the Env: pins are local hard links
 }
 
 void LakeFileCache::Add(const std::string& name, int64_t bytes, bool most_recent) {
@@ -124,7 +124,7 @@ Result<CachedFile> LakeFileCache::Pin(Entry& entry) {
     // Outside the Env: a pin is a hard link that need not outlive this process, and the Env's
     // LinkFile would make each durable (an fsync for every file a statement reads).
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(link).parent_path(), ec);
+    std::filesystem::create_directories(std::filesystem::path(link).parent_path(), ec);  // outside the Env: pins are local hard links
     const std::string target = local_->LocalPath(dir_ + "/" + entry.name);
     if (::link(target.c_str(), link.c_str()) != 0 && errno != EEXIST) {
       if (errno == ENOENT) return Error(StatusCode::kNotFound, "{} left the lake cache", target);
@@ -238,8 +238,8 @@ void LakeFileCache::Unpin(const std::string& name) {
   auto it = entries_.find(name);
   if (it == entries_.end() || it->second.pins == 0) return;
   if (--it->second.pins == 0) {
-    std::error_code ec;  // outside the Env: pins are local hard links (see Pin())
-    std::filesystem::remove(local_->LocalPath(dir_ + "/" + PinName(name)), ec);
+    std::error_code ec;  // pins are local hard links (see Pin())
+    std::filesystem::remove(local_->LocalPath(dir_ + "/" + PinName(name)), ec);  // outside the Env: pins are local hard links
   }
 }
 
