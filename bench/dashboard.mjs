@@ -92,7 +92,10 @@ async function measure(config, label, path, panels) {
                 `target < 2 s: ${rollup < 2000 ? 'met' : 'NOT met'} | median of ${sizes.reps} | load ${load()}`);
   } finally {
     await browser.close();
+    // The next page's server may start only once this one has let go of the lake's folders.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
+    await exited;
   }
 }
 
