@@ -93,7 +93,8 @@ async function measure(config, label, path, panels) {
   } finally {
     await browser.close();
     // The next page's server may start only once this one has let go of the lake's folders.
-    const exited = new Promise((resolve) => server.once('exit', resolve));
+    const exited = server.exitCode !== null || server.signalCode !== null
+      ? Promise.resolve() : new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
     await exited;
   }
