@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <utility>
 
 #include "core/table_names.h"
+#include "duck/duck.h"
 
 namespace fleetlog {
 namespace {
@@ -145,21 +147,40 @@ std::vector<const CommittedFile*> WorkloadRoute::files() const {
   return out;
 }
 
+Timestamp RolledUpUntil(const CommittedFile& rollup) {
+  auto day = ParseTimestamp(rollup.dt);
+  if (!day.ok()) return Timestamp::FromMicros(std::numeric_limits<int64_t>::max());
+  const Timestamp end = *day + Duration::Days(1);
+  return rollup.max_cursor ? std::min(end, *rollup.max_cursor + Duration::Micros(1)) : end;
+}
+
 WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
-  using Day = std::pair<std::string, std::string>;  // cluster, dt
+  using Day = WorkloadRoute::Day;
   WorkloadRoute route;
-  std::set<Day> rolled_up, stl_days;
+  std::map<Day, Timestamp> rolled_up;  // day -> RolledUpUntil
+  std::set<Day> stl_days;
   for (const auto& f : files) {
     if (f.table == kRollupTable) {
-      rolled_up.insert({f.cluster, f.dt});
+      rolled_up[{f.cluster, f.dt}] = RolledUpUntil(f);
       route.rollups.push_back(&f);
     } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
       stl_days.insert({f.cluster, f.dt});
     }
   }
+  for (const auto& [day, until] : rolled_up) {
+    auto start = ParseTimestamp(day.second);
+    if (start.ok() && until < *start + Duration::Days(1)) route.partial[day] = until;
+  }
   for (const auto& f : files) {
     const Day day{f.cluster, f.dt};
-    if (!IsHourlyInput(f.table) || rolled_up.count(day)) continue;
+    if (!IsHourlyInput(f.table)) continue;
+    if (rolled_up.count(day)) {
+      // An hour is counted by a time that the file's cursor range bounds (an input's cursor
+      // column, or its parent query's end for sys_query_detail), so a file that ends before
+      // the roll-up's end holds only hours the roll-up has.
+      const auto partial = route.partial.find(day);
+      if (partial == route.partial.end() || (f.max_cursor && *f.max_cursor < partial->second)) continue;
+    }
     // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
     if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
     else if (!stl_days.count(day)) route.sys[f.table].push_back(&f);
@@ -181,8 +202,18 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
       const auto it = tables->find(table);
       return it == tables->end() ? "" : files_relation(it->second);
     };
-    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns,
-                    HourlyAggregateSql(family, relation, true)));
+    std::string raw = HourlyAggregateSql(family, relation, true);
+    // Of a day rolled up part-way, the raw rows answer the hours from the roll-up's end on.
+    if (!route.partial.empty()) {
+      std::string marks;
+      for (const auto& [day, until] : route.partial)
+        marks += fmt::format("{}({}, DATE {}, make_timestamp({}::BIGINT))", marks.empty() ? "" : ", ",
+                             duck::QuoteString(day.first), duck::QuoteString(day.second), until.micros());
+      raw = fmt::format("SELECT a.* FROM ({}) a LEFT JOIN (VALUES {}) m(cluster, dt, until) "
+                        "ON a.cluster = m.cluster AND a.dt = m.dt WHERE m.until IS NULL OR a.hour >= m.until",
+                        raw, marks);
+    }
+    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns, raw));
   }
   if (body.empty()) {
     std::string nulls = "NULL::VARCHAR AS cluster";
