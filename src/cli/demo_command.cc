@@ -1,7 +1,7 @@
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <iostream>
-
-#include <spdlog/spdlog.h>
 
 #include "cli/command.h"
 #include "core/env.h"
@@ -19,6 +19,7 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
   app.add_flag("--serve", opts->serve, "Keep exporting live and serve the dashboard");
   return [opts] {
     const auto started = Env::Default()->Now();
+    opts->end = started;
     auto config_path = CreateDemoWorkspace(*opts);
     if (!config_path.ok()) return Fail(config_path.status());
     auto config = LoadConfig(*config_path);
@@ -26,7 +27,7 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
     std::cout << "fleetlog demo: " << opts->clusters << " simulated Redshift clusters, " << opts->days
               << " days of history, in " << std::filesystem::path(*config_path).parent_path().string() << "\n";
     spdlog::set_level(spdlog::level::warn);  // the progress bar speaks for the exporter
-    if (Status s = BackfillDemo(*config, opts->days, std::cerr); !s.ok()) return Fail(s);
+    if (Status s = BackfillDemo(*config, opts->days, opts->end, std::cerr); !s.ok()) return Fail(s);
     spdlog::set_level(spdlog::level::info);
     if (Status s = PrintFleetReport(*config, std::cout); !s.ok()) return Fail(s);
     const std::string cfg = *config_path;
@@ -44,7 +45,8 @@ CommandAction AddDemo(CLI::App& app, const GlobalOptions& /*global*/) {
     InstallStopHandlers();
     auto server = StartServerIfConfigured(*config, &(*session)->state());
     if (!server.ok()) return Fail(server.status());
-    std::cout << "dashboard: http://" << opts->listen << "/  (exporting live every 5s; stop with Ctrl-C)\n" << std::flush;
+    std::cout << "dashboard: http://" << opts->listen << "/  (exporting live every 5s; stop with Ctrl-C)\n"
+              << std::flush;
     RunScheduler(**session, StopRequested(), {});
     if (*server) (*server)->Stop();
     return static_cast<int>(kExitOk);
