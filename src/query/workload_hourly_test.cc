@@ -188,9 +188,8 @@ class WorkloadLake : public ::testing::Test {
     ASSERT_TRUE(db.ok());
     auto conn = duck::Connection::Open(*db);
     ASSERT_TRUE(conn.ok());
-    const std::string today = DateOf(Env::Default()->Now());
+    const std::string today = DateOf(now);
     std::map<std::string, int> seen;  // per cluster: its days so far
-    const Timestamp now = Env::Default()->Now();
     const Timestamp today_start = *ParseTimestamp(today);
     const int64_t hours_today = (now - today_start).micros() / Duration::Hours(1).micros();
     for (const auto& [cluster, dt] : days) {
