@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -121,6 +122,14 @@ bool IsHourlyInput(const std::string& table) {
   return std::find(in.begin(), in.end(), table) != in.end();
 }
 
+const char* HourlyTimeColumn(const std::string& table) {
+  static const std::map<std::string, const char*> columns = {
+      {"stl_query", "endtime"},        {"stl_wlm_query", "service_class_end_time"}, {"stl_scan", "endtime"},
+      {"stl_alert_event_log", "event_time"}, {"sys_query_history", "end_time"}};
+  const auto it = columns.find(table);
+  return it == columns.end() ? nullptr : it->second;
+}
+
 std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
                                bool by_cluster_day) {
   const char* by = by_cluster_day ? kKeys : "";
@@ -198,9 +207,26 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
                     files_relation(route.rollups)));
   for (const auto& [family, tables] : {std::pair{ViewFamily::kStl, &route.stl}, std::pair{ViewFamily::kSys, &route.sys}}) {
     if (tables->empty()) continue;
+    // The files of days rolled up part-way go apart, grouped by the roll-up's end, with their
+    // rows before it left out as they are read (they count in hours the roll-up has): files
+    // are sorted by time, so row groups' statistics skip most of a day's early rows.
     auto relation = [&, tables = tables](const std::string& table) -> std::string {
       const auto it = tables->find(table);
-      return it == tables->end() ? "" : files_relation(it->second);
+      if (it == tables->end()) return "";
+      const char* time = HourlyTimeColumn(table);
+      if (route.partial.empty() || time == nullptr) return files_relation(it->second);
+      std::map<std::optional<Timestamp>, std::vector<const CommittedFile*>> by_end;
+      for (const auto* f : it->second) {
+        const auto p = route.partial.find({f->cluster, f->dt});
+        by_end[p == route.partial.end() ? std::nullopt : std::optional(p->second)].push_back(f);
+      }
+      std::string out;
+      for (const auto& [end, files] : by_end) {
+        std::string select = "SELECT * FROM " + files_relation(files);
+        if (end) select += fmt::format(" WHERE {} >= make_timestamp({}::BIGINT)", time, end->micros());
+        out += (out.empty() ? "" : " UNION ALL BY NAME ") + select;
+      }
+      return "(" + out + ")";
     };
     std::string raw = HourlyAggregateSql(family, relation, true);
     // Of a day rolled up part-way, the raw rows answer the hours from the roll-up's end on.

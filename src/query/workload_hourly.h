@@ -40,6 +40,10 @@ const TableSchema& HourlySchema();
 const std::vector<std::string>& HourlyInputs();
 bool IsHourlyInput(const std::string& table);
 
+// The column of `table` (an input) whose hour its rows count in, or null when the hour is
+// that of another table's row (sys_query_detail: its query's end in sys_query_history).
+const char* HourlyTimeColumn(const std::string& table);
+
 // SQL for one family's hourly aggregates. `relation(table)` is a relation over the rows to
 // aggregate (a read_parquet(...) call or a parenthesised SELECT), or empty when there are
 // none of that table. by_cluster_day = false: the rows are one cluster-day's, without

@@ -60,6 +60,11 @@ Result<int64_t> WriteRollup(StateStore& state, const LakeLayout& lake, duck::Con
     ASSIGN_OR_RETURN(inputs.emplace_back(), ResolveLakeFiles(lake, files));
     relations[table] = fmt::format("read_parquet({}, union_by_name = true, hive_partitioning = false)",
                                    ParquetList(inputs.back()));
+    // Rows before `from` count in hours the roll-up has; files are sorted by time, so row
+    // groups' statistics skip most of them.
+    if (const char* time = HourlyTimeColumn(table); extend && time != nullptr)
+      relations[table] = fmt::format("(SELECT * FROM {} WHERE {} >= make_timestamp({}::BIGINT))", relations[table], time,
+                                     from.micros());
     for (const auto& f : files) rows_read += f.rows;
   }
   const std::string aggregates = HourlyAggregateSql(family, [&](const std::string& table) {
