@@ -32,22 +32,6 @@ class SteppedClock final : public Clock {
   std::atomic<int64_t> us_{0};
 };
 
-// The demo's injected anomaly: sim-1 gets the first seed from 1001 on whose schedule a queue
-// spike (two hours) began 45 to 75 minutes before `now`. It is still under way when the
-// backfill ends, so the detector grades it and the demo's anomaly rule fires at the first
-// cycle of `fleetlog run`; its start is in the charts. The schedule is a pure function of
-// (seed, week), so this only picks among fleets the simulator makes anyway.
-uint64_t SeedWithQueueSpikeUnderWay(const std::string& cluster, uint64_t first, Timestamp now) {
-  constexpr int64_t kMinuteUs = 60'000'000;
-  for (uint64_t seed = first; seed < first + 1'000'000; ++seed) {
-    for (const auto& a : sim::AnomaliesOverlapping(sim::ClusterSeed(seed, cluster), now.micros() - 1, now.micros())) {
-      const int64_t since = now.micros() - a.start_us;
-      if (a.kind == sim::AnomalyKind::kQueueSpike && since >= 45 * kMinuteUs && since <= 75 * kMinuteUs) return seed;
-    }
-  }
-  return first;  // not reached: about one seed in 300 qualifies
-}
-
 std::string DemoConfig(const DemoOptions& o) {
   std::string text = fmt::format(R"toml(# A demo workspace made by `fleetlog demo`: {} simulated Redshift clusters,
 # every fourth a Serverless workgroup with the SYS monitoring views only.
@@ -68,7 +52,8 @@ initial_backfill = "{}d"
 
 [table.stl_alert_event_log]
 lookback = "6h"
-)toml", o.clusters, o.days);
+)toml",
+                                 o.clusters, o.days);
   text += R"toml(
 # The detector's grade as an alert. sim-1 has a queue spike under way as the demo ends (its
 # seed was picked for that): the rule fires at the first cycle of `fleetlog run`.
@@ -78,14 +63,14 @@ source = "anomaly"
 severity = "warning"
 summary = "{labels.cluster}: workload anomaly (grade {value})"
 )toml";
-  const Timestamp now = Env::Default()->Now();
   for (int i = 1; i <= o.clusters; ++i) {
     const bool serverless = i % 4 == 0;
     const std::string name = fmt::format("sim-{}{}", serverless ? "serverless-" : "", i);
-    const uint64_t seed = i == 1 ? SeedWithQueueSpikeUnderWay(name, 1001, now) : static_cast<uint64_t>(1000 + i);
-    text += fmt::format("\n[[cluster]]\nname = \"{}\"\nkind = \"sim\"\n{}seed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
-                        name, serverless ? "views = \"sys\"\n" : "", seed,
-                        i % 3 == 0 ? "2.0" : "1.0", serverless ? "staging" : "prod", i % 2 == 0 ? "team:bi" : "team:etl");
+    const uint64_t seed = i == 1 ? SeedWithQueueSpikeUnderWay(name, 1001, o.end) : static_cast<uint64_t>(1000 + i);
+    text +=
+        fmt::format("\n[[cluster]]\nname = \"{}\"\nkind = \"sim\"\n{}seed = {}\nscale = {}\ntags = [\"{}\", \"{}\"]\n",
+                    name, serverless ? "views = \"sys\"\n" : "", seed, i % 3 == 0 ? "2.0" : "1.0",
+                    serverless ? "staging" : "prod", i % 2 == 0 ? "team:bi" : "team:etl");
   }
   if (o.serve) text += fmt::format("\n[server]\nlisten = \"{}\"\n", o.listen);
   return text;
@@ -94,7 +79,8 @@ summary = "{labels.cluster}: workload anomaly (grade {value})"
 void DrawBar(std::ostream& out, size_t done, size_t total, int64_t rows, bool tty) {
   const int width = 30;
   const int filled = total ? static_cast<int>(width * done / total) : width;
-  const std::string bar = std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '.');
+  const std::string bar =
+      std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '.');
   out << (tty ? "\r" : "") << "backfill [" << bar << "] " << done << "/" << total << " table windows, " << rows
       << " rows" << (tty ? "" : "\n") << std::flush;
 }
@@ -109,7 +95,8 @@ struct ReportQuery {
 // show side by side.
 const ReportQuery kReport[] = {
     {"Queries per cluster per day",
-     "SELECT cluster, family, count(DISTINCT dt) AS days, count(*) AS queries, round(count(*) / count(DISTINCT dt)) AS per_day, "
+     "SELECT cluster, family, count(DISTINCT dt) AS days, count(*) AS queries, round(count(*) / count(DISTINCT dt)) AS "
+     "per_day, "
      "count(*) FILTER (WHERE status <> 'success') AS not_success, "
      "round(avg(elapsed_us) / 1e6, 2) AS avg_seconds FROM fleet_queries GROUP BY ALL ORDER BY cluster"},
     {"Slowest queries",
@@ -125,7 +112,8 @@ const ReportQuery kReport[] = {
      "round(quantile_cont(queue_us, 0.95) / 1e6, 1) AS p95_wait_s, round(max(queue_us) / 1e6, 1) AS max_wait_s "
      "FROM fleet_queries WHERE service_class_name IS NOT NULL GROUP BY ALL ORDER BY p95_wait_s DESC LIMIT 6"},
     {"Top alert events",
-     "SELECT split_part(event, ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters FROM fleet_alerts "
+     "SELECT split_part(event, ':', 1) AS event, count(*) AS alerts, count(DISTINCT cluster) AS clusters FROM "
+     "fleet_alerts "
      "GROUP BY 1 ORDER BY alerts DESC LIMIT 5"},
     {"Serverless usage per workgroup per day",
      "SELECT cluster, dt, count(*) AS billed_minutes, round(avg(compute_capacity), 1) AS avg_rpu, "
@@ -134,6 +122,17 @@ const ReportQuery kReport[] = {
 };
 
 }  // namespace
+
+uint64_t SeedWithQueueSpikeUnderWay(const std::string& cluster, uint64_t first, Timestamp now) {
+  constexpr int64_t kMinuteUs = 60'000'000;
+  for (uint64_t seed = first; seed < first + 1'000'000; ++seed) {
+    for (const auto& a : sim::AnomaliesOverlapping(sim::ClusterSeed(seed, cluster), now.micros() - 1, now.micros())) {
+      const int64_t since = now.micros() - a.start_us;
+      if (a.kind == sim::AnomalyKind::kQueueSpike && since >= 45 * kMinuteUs && since <= 75 * kMinuteUs) return seed;
+    }
+  }
+  return first;  // not reached: about one seed in 300 qualifies
+}
 
 Result<std::string> CreateDemoWorkspace(const DemoOptions& options) {
   if (options.clusters < 1 || options.clusters > 500) return InvalidArgument("--clusters must be from 1 to 500");
@@ -145,7 +144,8 @@ Result<std::string> CreateDemoWorkspace(const DemoOptions& options) {
   ASSIGN_OR_RETURN(auto present, env.ListFiles(dir.string()));
   if (!present.empty()) {
     ASSIGN_OR_RETURN(const bool ours, env.FileExists((dir / kMarker).string()));
-    if (!ours) return InvalidArgument("{} exists and is not a fleetlog demo workspace; choose another --dir", dir.string());
+    if (!ours)
+      return InvalidArgument("{} exists and is not a fleetlog demo workspace; choose another --dir", dir.string());
     RETURN_IF_ERROR(env.DeleteTree(dir.string()).WithContext("clearing the old demo"));
   }
   RETURN_IF_ERROR(env.CreateDir(dir.string()));
@@ -156,7 +156,7 @@ Result<std::string> CreateDemoWorkspace(const DemoOptions& options) {
   return config;
 }
 
-Status BackfillDemo(const Config& config, int days, std::ostream& progress) {
+Status BackfillDemo(const Config& config, int days, Timestamp end, std::ostream& progress) {
   ASSIGN_OR_RETURN(auto session, LakeSession::Open(config));
   auto clock = std::make_shared<SteppedClock>();
   SourceFactory factory = [&](const ClusterConfig& c) -> Result<std::unique_ptr<Source>> {
@@ -178,15 +178,14 @@ Status BackfillDemo(const Config& config, int days, std::ostream& progress) {
   int failed = 0;
   std::string first_error;
   const bool tty = isatty(STDERR_FILENO);
-  const Timestamp now = Env::Default()->Now();
   for (int day = days - 1; day >= 0; --day) {
-    clock->Set(now - Duration::Days(day));
+    clock->Set(end - Duration::Days(day));
     CycleReport report = RunCycle(ctx, factory, {.on_run = [&](const RunRecord& r) {
-      ++done;
-      rows += r.rows_written;
-      if (r.status == RunStatus::kFailed && first_error.empty()) first_error = r.error;
-      DrawBar(progress, done, total, rows, tty);
-    }});
+                                    ++done;
+                                    rows += r.rows_written;
+                                    if (r.status == RunStatus::kFailed && first_error.empty()) first_error = r.error;
+                                    DrawBar(progress, done, total, rows, tty);
+                                  }});
     failed += report.failed;
   }
   if (tty) progress << "\n";

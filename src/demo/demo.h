@@ -5,6 +5,7 @@
 // Thread-safety: runs on the calling thread (the exporter starts its own workers).
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -17,16 +18,23 @@ struct DemoOptions {
   int clusters = 4;
   int days = 3;
   std::string dir = "fleetlog-demo";
-  bool serve = false;           // adds [server] to the config
+  bool serve = false;  // adds [server] to the config
   std::string listen = "127.0.0.1:8080";
+  Timestamp end;  // where the history ends: now (sim-1's seed is picked for it)
 };
+
+// The demo's injected anomaly: the first seed from `first` that gives `cluster` a queue spike
+// (two hours) that began 45 to 75 minutes before `now`. It is still under way when a backfill
+// to `now` ends, so the detector grades it and the demo's anomaly rule fires at the first
+// cycle of `fleetlog run`.
+uint64_t SeedWithQueueSpikeUnderWay(const std::string& cluster, uint64_t first, Timestamp now);
 
 // Creates (or, when it holds an earlier demo, recreates) the workspace and returns the path
 // of its config. Refuses a non-empty folder that is not a demo workspace.
 Result<std::string> CreateDemoWorkspace(const DemoOptions& options);
 
-// Exports `days` days of simulated history ending now. Progress goes to `progress`.
-Status BackfillDemo(const Config& config, int days, std::ostream& progress);
+// Exports `days` days of simulated history ending at `end`. Progress goes to `progress`.
+Status BackfillDemo(const Config& config, int days, Timestamp end, std::ostream& progress);
 
 // Runs the fleet report's queries and prints them.
 Status PrintFleetReport(const Config& config, std::ostream& out);

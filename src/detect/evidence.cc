@@ -66,6 +66,7 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
     logs[i] = std::log1p(raw[i]);
   }
   const Vector expected = counts_.Expected(m.start);
+  r.dispersion = counts_.KnowsHourOfWeek(m.start) ? options_.dispersion : options_.young_dispersion;
   const Vector residuals = seconds_.Residuals(m.start, logs);
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
     if (kFleetMetricIsCount[i]) {
@@ -82,7 +83,7 @@ EvidenceScorer::Surprise EvidenceScorer::Score(const BucketMetrics& m) const {
   const Recent now = Judge(m);
   Surprise s;
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
-    double observed = 0, expected = 0;
+    double observed = 0, expected = 0, dispersion = 0;  // of the window: its widest
     int summed = 0;
     for (int w : kWindows) {
       if (w - 1 > recent_count_) break;
@@ -90,12 +91,13 @@ EvidenceScorer::Surprise EvidenceScorer::Score(const BucketMetrics& m) const {
         const Recent& r = summed == 0 ? now : recent_[static_cast<size_t>(summed - 1)];
         observed += r.observed[i];
         expected += r.expected[i];
+        dispersion = std::max(dispersion, r.dispersion);
       }
       double high = 0, low = 0;
       if (kFleetMetricIsCount[i]) {
-        high = CountSurprise(observed, expected, options_.dispersion, true);
+        high = CountSurprise(observed, expected, dispersion, true);
         // Only fewer queries than usual is an incident; fewer spills, alerts or aborts are not.
-        if (i == 0) low = CountSurprise(observed, expected, options_.dispersion, false);
+        if (i == 0) low = CountSurprise(observed, expected, dispersion, false);
       } else {
         const double n = w;
         high = GaussianSurprise(observed / std::sqrt(n * (1 + options_.seconds_correlation * (n - 1))));
@@ -128,6 +130,7 @@ void EvidenceScorer::Learn(const BucketMetrics& m) {
 
 void EvidenceScorer::Serialize(BlobWriter* out) const {
   out->Put(options_.dispersion);
+  out->Put(options_.young_dispersion);
   out->Put(options_.min_rate);
   out->Put(options_.seconds_clip);
   out->Put(options_.seconds_correlation);
@@ -138,13 +141,13 @@ void EvidenceScorer::Serialize(BlobWriter* out) const {
 }
 
 bool EvidenceScorer::Deserialize(BlobReader* in) {
-  if (!in->Get(&options_.dispersion) || !in->Get(&options_.min_rate) || !in->Get(&options_.seconds_clip) ||
-      !in->Get(&options_.seconds_correlation) || !counts_.Deserialize(in) || !seconds_.Deserialize(in) ||
-      !in->Get(&recent_) || !in->Get(&recent_count_)) {
+  if (!in->Get(&options_.dispersion) || !in->Get(&options_.young_dispersion) || !in->Get(&options_.min_rate) ||
+      !in->Get(&options_.seconds_clip) || !in->Get(&options_.seconds_correlation) || !counts_.Deserialize(in) ||
+      !seconds_.Deserialize(in) || !in->Get(&recent_) || !in->Get(&recent_count_)) {
     return false;
   }
-  return options_.dispersion >= 0 && options_.min_rate > 0 && options_.seconds_clip > 0 &&
-         options_.seconds_correlation >= 0 && recent_count_ >= 0 &&
+  return options_.dispersion >= 0 && options_.young_dispersion >= 0 && options_.min_rate > 0 &&
+         options_.seconds_clip > 0 && options_.seconds_correlation >= 0 && recent_count_ >= 0 &&
          recent_count_ <= static_cast<int32_t>(recent_.size());
 }
 

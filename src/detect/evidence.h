@@ -6,7 +6,12 @@
 // observed count's tail probability is taken under a negative binomial with variance
 // mu + (dispersion * mu)^2: Poisson noise, which dominates small counts (three alert events
 // where 0.2 are usual are a 1-in-800 event, not a twentyfold rise), plus a relative error of
-// about `dispersion` that covers a whole day running 20% busier than usual.
+// about `dispersion` that covers a whole day running 20% busier than usual. Until a cluster's
+// hour of the week has been seen, its hour of the day stands in for it, and that mixes days
+// that differ by several times (a weekday after a backfilled weekend, the first Saturday after
+// weekdays): there counts are judged with the wider `young_dispersion`, so a young cluster's
+// first Monday is not a query-count incident all day. (Seconds keep their spread: widening it
+// as much as weekdays differ from weekends also hid the queue spikes of the first week.)
 // Seconds (p95_runtime_s, queue_wait_s) are judged on log(1 + value) residuals from their
 // seasonal profile, in spreads, as Gaussian tails.
 //
@@ -33,12 +38,13 @@ namespace fleetlog::detect {
 
 // The defaults are what bench/alert_calibration chose (docs/alerts-and-monitoring.md).
 struct EvidenceOptions {
-  double dispersion = 0.15;           // counts' relative error beyond Poisson noise
-  double min_rate = 0.02;             // floor of a count's expectation per bucket
+  double dispersion = 0.15;       // counts' relative error beyond Poisson noise
+  double young_dispersion = 0.5;  // the same, while the hour of the week is not known yet
+  double min_rate = 0.02;         // floor of a count's expectation per bucket
   // The most (in spreads) one seconds residual counts: one freak bucket (the p95 of three
   // queries is the slowest of them) cannot alert alone, a shift that lasts can.
   double seconds_clip = 4;
-  double seconds_correlation = 0.3;   // how much neighbouring seconds residuals move together
+  double seconds_correlation = 0.3;                    // how much neighbouring seconds residuals move together
   SeasonalOptions count_profile{.min_spread = 1.0};    // raw counts
   SeasonalOptions seconds_profile{.min_spread = 0.5};  // log(1 + seconds)
 };
@@ -75,16 +81,17 @@ class EvidenceScorer {
  private:
   using Vector = SeasonalProfile::Vector;
   struct Recent {
-    Vector observed{};  // counts as counted; seconds as clipped residuals
-    Vector expected{};  // counts' expectations (seconds: unused)
+    Vector observed{};      // counts as counted; seconds as clipped residuals
+    Vector expected{};      // counts' expectations (seconds: unused)
+    double dispersion = 0;  // the counts' relative error at this bucket
   };
 
   // The bucket as the scorer remembers it: counts with their expectations, seconds residuals.
   Recent Judge(const BucketMetrics& m) const;
 
   EvidenceOptions options_;
-  SeasonalProfile counts_;   // raw counts (seconds slots unused)
-  SeasonalProfile seconds_;  // log(1 + value) (count slots unused)
+  SeasonalProfile counts_;                           // raw counts (seconds slots unused)
+  SeasonalProfile seconds_;                          // log(1 + value) (count slots unused)
   std::array<Recent, kLongestWindow - 1> recent_{};  // the newest first
   int32_t recent_count_ = 0;
 };

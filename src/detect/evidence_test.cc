@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "detect/bucket_model.h"
+
 namespace fleetlog::detect {
 namespace {
 
@@ -82,6 +84,36 @@ TEST(EvidenceScorerTest, ACollapseOfTheQueryCountIsSurprisingDownwards) {
   const auto s = scorer.Score(m);
   EXPECT_GT(s.metric[kQueries], 10);
   EXPECT_FALSE(s.high[kQueries]);
+}
+
+// A cluster first seen on a Saturday: its weekend runs a quarter of its weekdays. Backfilled
+// from the weekend, its first Monday is graded against the weekend's hours of the day (its
+// hours of the week are not known yet), and must not read as an incident all day; once the
+// hour of the week is known, the same jump is one.
+TEST(EvidenceScorerTest, AYoungClustersFirstWeekdayAfterItsFirstWeekendIsNoIncident) {
+  const int64_t saturday_us = 1'767'398'400'000'000LL;  // 2026-01-03 00:00 UTC
+  auto bucket = [&](int b, double rate) {
+    BucketMetrics m;
+    m.start = Timestamp::FromMicros(saturday_us + b * kBucketUs);
+    m.values[kQueries] = rate * (1 + 0.5 * std::sin(2 * 3.14159265358979 * (b % kDay) / kDay)) + (b % 3);
+    m.values[1] = 2 + 0.1 * (b % 4);
+    m.values[2] = 1 + 0.2 * (b % 5);
+    return m;
+  };
+  const double weekend = 30, weekday = 120;
+  EvidenceScorer scorer;
+  for (int b = 0; b < 2 * kDay; ++b) scorer.Learn(bucket(b, weekend));
+  double monday = 0;
+  for (int b = 2 * kDay; b < 3 * kDay; ++b) {
+    monday = std::max(monday, scorer.Score(bucket(b, weekday)).Max());
+    scorer.Learn(bucket(b, weekday));
+  }
+  EXPECT_LT(monday, DetectorOptions{}.threshold);
+  // A week on, Monday's hours are known: a fourfold Monday is surprising at once.
+  for (int b = 3 * kDay; b < 9 * kDay; ++b) scorer.Learn(bucket(b, b < 7 * kDay ? weekday : weekend));
+  const auto later = scorer.Score(bucket(9 * kDay + 120, 4 * weekday));
+  EXPECT_GT(later.metric[kQueries], DetectorOptions{}.threshold);
+  EXPECT_TRUE(later.high[kQueries]);
 }
 
 TEST(EvidenceScorerTest, ASavedScorerScoresAsTheOriginal) {

@@ -15,7 +15,9 @@ constexpr int32_t kHalfHourOfBuckets = 6;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
-size_t HourOfDay(Timestamp t) { return static_cast<size_t>(FloorDiv(t.micros(), kHourUs) - 24 * FloorDiv(t.micros(), 24 * kHourUs)); }
+size_t HourOfDay(Timestamp t) {
+  return static_cast<size_t>(FloorDiv(t.micros(), kHourUs) - 24 * FloorDiv(t.micros(), 24 * kHourUs));
+}
 
 size_t HourOfWeek(Timestamp t) {
   const int64_t day = FloorDiv(t.micros(), 24 * kHourUs);
@@ -33,12 +35,14 @@ void Follow(double* mean, int32_t seen, int horizon, double x) {
 
 const SeasonalProfile::Slot& SeasonalProfile::Expectation(Timestamp t, size_t metric) const {
   const Slot& week = week_[HourOfWeek(t)][metric];
-  return week.seen >= kHalfHourOfBuckets ? week : day_[HourOfDay(t)][metric];
+  return week.seen >= kHourOfBuckets ? week : day_[HourOfDay(t)][metric];
 }
 
 double SeasonalProfile::Spread(Timestamp t, size_t metric) const {
   return std::max(options_.min_spread, std::sqrt(day_[HourOfDay(t)][metric].square));
 }
+
+bool SeasonalProfile::KnowsHourOfWeek(Timestamp t) const { return week_[HourOfWeek(t)][0].seen >= kHourOfBuckets; }
 
 bool SeasonalProfile::Ready(Timestamp t) const { return day_[HourOfDay(t)][0].seen >= kHalfHourOfBuckets; }
 

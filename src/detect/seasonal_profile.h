@@ -6,7 +6,9 @@
 //
 // Per metric (inputs are log(1 + value), as the forest sees them), the profile keeps
 //   - the expected value of each hour of the week (168 slots, UTC, weeks from Monday), used
-//     once that hour of the week has been seen for half an hour of buckets;
+//     once that hour of the week has been seen for a whole hour of buckets, so from its second
+//     week on: a slot in its first hour is learning from the very values being judged, and
+//     would take an incident under way then as the hour's normal;
 //   - the expected value of each hour of the day (24 slots), used before that;
 //   - the usual spread of residuals at each hour of the day (a root mean square), floored so a
 //     metric that is nearly always 0 does not turn one event into a storm.
@@ -55,6 +57,9 @@ class SeasonalProfile {
   Vector Residuals(Timestamp t, const Vector& x) const;
   // The expected value of each metric at `t`. REQUIRES: Ready(t).
   Vector Expected(Timestamp t) const;
+  // Whether the expectation at `t` is its hour of the week's own (learned for a whole hour
+  // of buckets, so on an earlier week) rather than its hour of the day's standing in for it.
+  bool KnowsHourOfWeek(Timestamp t) const;
   // Learns `x` as the values at `t`.
   void Learn(Timestamp t, const Vector& x);
 

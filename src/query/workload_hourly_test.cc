@@ -14,14 +14,15 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "core/env.h"
 #include "demo/demo.h"
 #include "lake/replace.h"
 #include "query/engine.h"
 #include "query/worker.h"
 #include "test_util.h"
-#include "upkeep_test_util.h"
 #include "upkeep/purge.h"
 #include "upkeep/rollup.h"
+#include "upkeep_test_util.h"
 
 namespace fleetlog {
 namespace {
@@ -43,9 +44,9 @@ std::set<std::string> Paths(const std::vector<const CommittedFile*>& files) {
 
 TEST(WorkloadRouteTest, RolledUpDaysReadTheRollupOthersTheirFamilysRawFiles) {
   const std::vector<CommittedFile> files = {
-      File("rollup_hourly", "a", "2026-11-01"), File("stl_query", "a", "2026-11-01"),   // rolled up
-      File("stl_query", "a", "2026-11-02"),     File("stl_scan", "a", "2026-11-02"),    // STL day
-      File("stl_querytext", "a", "2026-11-02"),                                         // not an input
+      File("rollup_hourly", "a", "2026-11-01"),     File("stl_query", "a", "2026-11-01"),         // rolled up
+      File("stl_query", "a", "2026-11-02"),         File("stl_scan", "a", "2026-11-02"),          // STL day
+      File("stl_querytext", "a", "2026-11-02"),                                                   // not an input
       File("sys_query_history", "s", "2026-11-02"), File("sys_query_detail", "s", "2026-11-02"),  // SYS day
       File("sys_query_history", "b", "2026-11-02"), File("stl_wlm_query", "b", "2026-11-02"),     // both: STL
   };
@@ -121,13 +122,14 @@ class WorkloadLake : public ::testing::Test {
     log_level_ = spdlog::get_level();
     spdlog::set_level(spdlog::level::warn);  // the demo's export logs every window
     dir_ = new test::TempDir();
-    auto path = CreateDemoWorkspace({.clusters = 4, .days = 3, .dir = dir_->Sub("demo")});
+    const Timestamp now = Env::Default()->Now();
+    auto path = CreateDemoWorkspace({.clusters = 4, .days = 3, .dir = dir_->Sub("demo"), .end = now});
     ASSERT_TRUE(path.ok()) << path.status().ToString();
     auto config = LoadConfig(*path);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = new Config(*config);
     std::ostringstream progress;
-    ASSERT_TRUE(BackfillDemo(*config_, 3, progress).ok());
+    ASSERT_TRUE(BackfillDemo(*config_, 3, now, progress).ok());
 
     auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadWrite);
     ASSERT_TRUE(state.ok()) << state.status().ToString();
@@ -153,7 +155,7 @@ class WorkloadLake : public ::testing::Test {
     }
     conn->reset();
     const std::vector<std::pair<std::string, std::string>> purges = {{"stl_query", "query % 5 = 0"},
-                                                                       {"sys_query_history", "query_id % 5 = 0"}};
+                                                                     {"sys_query_history", "query_id % 5 = 0"}};
     for (const auto& [table, predicate] : purges) {
       auto purged = upkeep::PurgeRows(**state, lake, *config_, {.table = table, .predicate = predicate});
       ASSERT_TRUE(purged.ok()) << purged.status().ToString();
@@ -170,7 +172,9 @@ class WorkloadLake : public ::testing::Test {
   std::unique_ptr<QueryEngine> Open(std::optional<std::string> views_for_sql = std::nullopt) {
     auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
     EXPECT_TRUE(state.ok());
-    auto engine = QueryEngine::Open({.lake_root = config_->lake_path, .memory_limit_bytes = 512LL << 20, .threads = 1,
+    auto engine = QueryEngine::Open({.lake_root = config_->lake_path,
+                                     .memory_limit_bytes = 512LL << 20,
+                                     .threads = 1,
                                      .views_for_sql = std::move(views_for_sql)},
                                     state->get());
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
@@ -189,9 +193,10 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
   EXPECT_GE(rebuilt_days_, 2) << "the purges rebuilt rolled-up days of both families";
   auto engine = Open();
   ASSERT_NE(engine, nullptr);
-  const std::vector<std::string> span = RowsOf(*engine, "SELECT epoch(min(hour))::BIGINT, epoch(max(hour))::BIGINT, "
-                                                        "count(*) FILTER (WHERE source = 'rollup'), "
-                                                        "count(*) FILTER (WHERE source = 'raw') FROM workload_hourly");
+  const std::vector<std::string> span = RowsOf(*engine,
+                                               "SELECT epoch(min(hour))::BIGINT, epoch(max(hour))::BIGINT, "
+                                               "count(*) FILTER (WHERE source = 'rollup'), "
+                                               "count(*) FILTER (WHERE source = 'raw') FROM workload_hourly");
   ASSERT_EQ(span.size(), 1u);
   int64_t first = 0, last = 0, rollup_rows = 0, raw_rows = 0;
   ASSERT_EQ(std::sscanf(span[0].c_str(), "%ld|%ld|%ld|%ld", &first, &last, &rollup_rows, &raw_rows), 4);
@@ -210,7 +215,8 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
     std::string in;
     for (const auto& c : clusters)
       if (random() % 2) in += (in.empty() ? "'" : ", '") + c + "'";
-    std::string where = fmt::format("hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP", from, to);
+    std::string where =
+        fmt::format("hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP", from, to);
     if (!in.empty()) where += " AND cluster IN (" + in + ")";
     if (i % 3 == 0) where += fmt::format(" AND dt BETWEEN to_timestamp({})::DATE AND to_timestamp({})::DATE", from, to);
     filters.push_back(where);
