@@ -60,6 +60,7 @@ CommandAction AddCompact(CLI::App& app, const GlobalOptions& global) {
           {"files_in", c.files_in},            {"files_out", c.files_out},
           {"rows", c.rows},                    {"bytes_in", c.bytes_in},
           {"bytes_out", c.bytes_out},          {"rollup_days", report->rollups.days},
+          {"rollup_open_days", report->rollups.open_days},
           {"rollup_hours", report->rollups.hours}, {"expired_partitions", report->expired.partitions},
           {"expired_files", report->expired.files}, {"expired_rows", report->expired.rows},
           {"files_deleted", report->swept.files_deleted}, {"bytes_deleted", report->swept.bytes_deleted},

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "core/table_names.h"
+#include "duck/duck.h"
 
 namespace fleetlog {
 namespace {
@@ -119,6 +122,14 @@ bool IsHourlyInput(const std::string& table) {
   return std::find(in.begin(), in.end(), table) != in.end();
 }
 
+const char* HourlyTimeColumn(const std::string& table) {
+  static const std::map<std::string, const char*> columns = {
+      {"stl_query", "endtime"},        {"stl_wlm_query", "service_class_end_time"}, {"stl_scan", "endtime"},
+      {"stl_alert_event_log", "event_time"}, {"sys_query_history", "end_time"}};
+  const auto it = columns.find(table);
+  return it == columns.end() ? nullptr : it->second;
+}
+
 std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
                                bool by_cluster_day) {
   const char* by = by_cluster_day ? kKeys : "";
@@ -145,21 +156,40 @@ std::vector<const CommittedFile*> WorkloadRoute::files() const {
   return out;
 }
 
+Timestamp RolledUpUntil(const CommittedFile& rollup) {
+  auto day = ParseTimestamp(rollup.dt);
+  if (!day.ok()) return Timestamp::FromMicros(std::numeric_limits<int64_t>::max());
+  const Timestamp end = *day + Duration::Days(1);
+  return rollup.max_cursor ? std::min(end, *rollup.max_cursor + Duration::Micros(1)) : end;
+}
+
 WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
-  using Day = std::pair<std::string, std::string>;  // cluster, dt
+  using Day = WorkloadRoute::Day;
   WorkloadRoute route;
-  std::set<Day> rolled_up, stl_days;
+  std::map<Day, Timestamp> rolled_up;  // day -> RolledUpUntil
+  std::set<Day> stl_days;
   for (const auto& f : files) {
     if (f.table == kRollupTable) {
-      rolled_up.insert({f.cluster, f.dt});
+      rolled_up[{f.cluster, f.dt}] = RolledUpUntil(f);
       route.rollups.push_back(&f);
     } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
       stl_days.insert({f.cluster, f.dt});
     }
   }
+  for (const auto& [day, until] : rolled_up) {
+    auto start = ParseTimestamp(day.second);
+    if (start.ok() && until < *start + Duration::Days(1)) route.partial[day] = until;
+  }
   for (const auto& f : files) {
     const Day day{f.cluster, f.dt};
-    if (!IsHourlyInput(f.table) || rolled_up.count(day)) continue;
+    if (!IsHourlyInput(f.table)) continue;
+    if (rolled_up.count(day)) {
+      // An hour is counted by a time that the file's cursor range bounds (an input's cursor
+      // column, or its parent query's end for sys_query_detail), so a file that ends before
+      // the roll-up's end holds only hours the roll-up has.
+      const auto partial = route.partial.find(day);
+      if (partial == route.partial.end() || (f.max_cursor && *f.max_cursor < partial->second)) continue;
+    }
     // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
     if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
     else if (!stl_days.count(day)) route.sys[f.table].push_back(&f);
@@ -177,12 +207,39 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
                     files_relation(route.rollups)));
   for (const auto& [family, tables] : {std::pair{ViewFamily::kStl, &route.stl}, std::pair{ViewFamily::kSys, &route.sys}}) {
     if (tables->empty()) continue;
+    // The files of days rolled up part-way go apart, grouped by the roll-up's end, with their
+    // rows before it left out as they are read (they count in hours the roll-up has): files
+    // are sorted by time, so row groups' statistics skip most of a day's early rows.
     auto relation = [&, tables = tables](const std::string& table) -> std::string {
       const auto it = tables->find(table);
-      return it == tables->end() ? "" : files_relation(it->second);
+      if (it == tables->end()) return "";
+      const char* time = HourlyTimeColumn(table);
+      if (route.partial.empty() || time == nullptr) return files_relation(it->second);
+      std::map<std::optional<Timestamp>, std::vector<const CommittedFile*>> by_end;
+      for (const auto* f : it->second) {
+        const auto p = route.partial.find({f->cluster, f->dt});
+        by_end[p == route.partial.end() ? std::nullopt : std::optional(p->second)].push_back(f);
+      }
+      std::string out;
+      for (const auto& [end, files] : by_end) {
+        std::string select = "SELECT * FROM " + files_relation(files);
+        if (end) select += fmt::format(" WHERE {} >= make_timestamp({}::BIGINT)", time, end->micros());
+        out += (out.empty() ? "" : " UNION ALL BY NAME ") + select;
+      }
+      return "(" + out + ")";
     };
-    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns,
-                    HourlyAggregateSql(family, relation, true)));
+    std::string raw = HourlyAggregateSql(family, relation, true);
+    // Of a day rolled up part-way, the raw rows answer the hours from the roll-up's end on.
+    if (!route.partial.empty()) {
+      std::string marks;
+      for (const auto& [day, until] : route.partial)
+        marks += fmt::format("{}({}, DATE {}, make_timestamp({}::BIGINT))", marks.empty() ? "" : ", ",
+                             duck::QuoteString(day.first), duck::QuoteString(day.second), until.micros());
+      raw = fmt::format("SELECT a.* FROM ({}) a LEFT JOIN (VALUES {}) m(cluster, dt, until) "
+                        "ON a.cluster = m.cluster AND a.dt = m.dt WHERE m.until IS NULL OR a.hour >= m.until",
+                        raw, marks);
+    }
+    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns, raw));
   }
   if (body.empty()) {
     std::string nulls = "NULL::VARCHAR AS cluster";

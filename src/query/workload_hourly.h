@@ -1,9 +1,10 @@
 // The hourly workload of each cluster, defined once: the aggregates the roll-ups store
-// (upkeep/rollup.h writes them per closed cluster-day into `rollup_hourly`) and the view
-// `workload_hourly` that answers them for any range, from the roll-up of each cluster-day
-// that has one and from the raw rows of every other day (today's open day, days not rolled
-// up yet). Both paths run the same SQL (HourlyAggregateSql) over a day's raw rows, so the
-// view's answer is the one the raw rows give, whichever path a day takes.
+// (upkeep/rollup.h writes them per cluster-day into `rollup_hourly`: a closed day whole, the
+// open day up to the end of its last closed hour) and the view `workload_hourly` that answers
+// them for any range: from the roll-up for the hours it covers, and from the raw rows for the
+// rest (the hours of the open day not rolled up yet, days without a roll-up). Both paths run
+// the same SQL (HourlyAggregateSql) over a day's raw rows, so the view's answer is the one the
+// raw rows give, whichever path an hour takes.
 //
 // One row per cluster and hour (by the end of the query, of its WLM row, of its scan step, of
 // the alert event; hours nest in the `dt` partitions, which are the UTC days of those times):
@@ -39,6 +40,10 @@ const TableSchema& HourlySchema();
 const std::vector<std::string>& HourlyInputs();
 bool IsHourlyInput(const std::string& table);
 
+// The column of `table` (an input) whose hour its rows count in, or null when the hour is
+// that of another table's row (sys_query_detail: its query's end in sys_query_history).
+const char* HourlyTimeColumn(const std::string& table);
+
 // SQL for one family's hourly aggregates. `relation(table)` is a relation over the rows to
 // aggregate (a read_parquet(...) call or a parenthesised SELECT), or empty when there are
 // none of that table. by_cluster_day = false: the rows are one cluster-day's, without
@@ -48,12 +53,22 @@ bool IsHourlyInput(const std::string& table);
 std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
                                bool by_cluster_day);
 
+// The end of the hours a roll-up file covers (an hour boundary): the file holds the hours of
+// its day before it. Its max_cursor records it, as that instant minus 1 µs: the end of the
+// day for a closed day, the end of the last closed hour for a day rolled up part-way. A file
+// without one (or of a day that does not parse) covers its whole day.
+Timestamp RolledUpUntil(const CommittedFile& rollup);
+
 // Which files workload_hourly reads at one snapshot: every roll-up file, and the raw files
-// of the cluster-days without a roll-up, per family and input table.
+// of the cluster-days without a roll-up, per family and input table; of a day rolled up
+// part-way, only its raw files that may hold rows from the roll-up's end on (the inputs'
+// files record the range of the time their rows are counted by, query/workload_hourly.cc).
 struct WorkloadRoute {
+  using Day = std::pair<std::string, std::string>;  // cluster, dt
   std::vector<const CommittedFile*> rollups;
   std::map<std::string, std::vector<const CommittedFile*>> stl;  // input table -> files
   std::map<std::string, std::vector<const CommittedFile*>> sys;
+  std::map<Day, Timestamp> partial;  // days rolled up part-way: RolledUpUntil, where raw rows take over
   bool empty() const { return rollups.empty() && stl.empty() && sys.empty(); }
   std::vector<const CommittedFile*> files() const;
 };

@@ -60,16 +60,59 @@ TEST(WorkloadRouteTest, RolledUpDaysReadTheRollupOthersTheirFamilysRawFiles) {
   EXPECT_EQ(route.files().size(), 6u);
 }
 
+// A day rolled up part-way reads its roll-up for the hours before the roll-up's end and, for
+// the hours from there on, only its raw files whose rows may reach them (by their cursor range).
+TEST(WorkloadRouteTest, ADayRolledUpPartWayReadsTheRawFilesFromTheRollupsEndOn) {
+  const Timestamp day = *ParseTimestamp("2026-11-02");
+  auto ranged = [&](CommittedFile f, int from_h, int to_h, const char* name) {
+    f.min_cursor = day + Duration::Hours(from_h);
+    f.max_cursor = day + Duration::Hours(to_h) - Duration::Micros(1);
+    f.path += name;
+    return f;
+  };
+  std::vector<CommittedFile> files = {
+      ranged(File("rollup_hourly", "a", "2026-11-02"), 0, 13, ""),        // the hours before 13:00
+      ranged(File("stl_query", "a", "2026-11-02"), 0, 12, "1"),           // rows 00:00-11:59: skipped
+      ranged(File("stl_query", "a", "2026-11-02"), 12, 13, "2"),          // ends 12:59:59.999999: skipped
+      ranged(File("stl_query", "a", "2026-11-02"), 12, 14, "3"),          // reaches 13:00: read
+      File("stl_scan", "a", "2026-11-02"),                                 // no range known: read
+      ranged(File("rollup_hourly", "a", "2026-11-01"), 0, 24, ""),        // a whole day
+      File("stl_query", "a", "2026-11-01"),
+  };
+  files[5].dt = "2026-11-01";
+  files[5].min_cursor = day - Duration::Days(1);
+  files[5].max_cursor = day - Duration::Micros(1);
+  const WorkloadRoute route = RouteWorkload(files);
+  EXPECT_EQ(RolledUpUntil(files[0]), day + Duration::Hours(13));
+  EXPECT_EQ(RolledUpUntil(files[5]), day);
+  EXPECT_EQ(RolledUpUntil(File("rollup_hourly", "a", "2026-11-01")), day);  // no range: the whole day
+  EXPECT_EQ(Paths(route.rollups), Paths({&files[0], &files[5]}));
+  EXPECT_EQ(Paths(route.stl.at("stl_query")), Paths({&files[3]}));
+  EXPECT_EQ(Paths(route.stl.at("stl_scan")), Paths({&files[4]}));
+  ASSERT_EQ(route.partial.size(), 1u);
+  EXPECT_EQ(route.partial.at({"a", "2026-11-02"}), day + Duration::Hours(13));
+}
+
 // A query worker (query/worker.h) routes the snapshot it is handed as the server would.
 TEST(WorkloadRouteTest, AWorkersSnapshotRoutesAsTheServers) {
   WorkerRequest request;
   request.snapshot.files = {File("rollup_hourly", "a", "2026-11-01"), File("stl_query", "a", "2026-11-01"),
-                            File("stl_query", "a", "2026-11-02")};
+                            File("stl_query", "a", "2026-11-02"), File("rollup_hourly", "a", "2026-11-02"),
+                            File("stl_query", "a", "2026-11-02"), File("stl_query", "a", "2026-11-02")};
+  // 2026-11-02 is rolled up to 13:00: of its raw files, the one ending before is not read.
+  const Timestamp day = *ParseTimestamp("2026-11-02");
+  request.snapshot.files[3].max_cursor = day + Duration::Hours(13) - Duration::Micros(1);
+  request.snapshot.files[4].path += ".early";
+  request.snapshot.files[4].max_cursor = day + Duration::Hours(12);
+  request.snapshot.files[5].path += ".late";
+  request.snapshot.files[5].max_cursor = day + Duration::Hours(13);
   auto decoded = DecodeWorkerRequest(EncodeWorkerRequest(request));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   const WorkloadRoute route = RouteWorkload(decoded->snapshot.files);
   EXPECT_EQ(Paths(route.files()), Paths(RouteWorkload(request.snapshot.files).files()));
-  EXPECT_EQ(Paths(route.files()).size(), 2u);
+  EXPECT_EQ(Paths(route.files()).size(), 4u);  // both roll-ups, 2026-11-02's undated and late files
+  EXPECT_EQ(route.partial, RouteWorkload(request.snapshot.files).partial);
+  EXPECT_EQ(route.partial.size(), 1u);
 }
 
 // The hourly aggregates straight from the raw tables, written apart from the shared SQL: one
@@ -114,8 +157,10 @@ std::vector<std::string> RowsOf(QueryEngine& engine, const std::string& sql) {
 }
 
 // A demo lake of three STL clusters and a Serverless workgroup over three days and today;
-// each cluster's days rolled up but one (and today, which is open); then purges that remove
-// some queries of both families, rebuilding the roll-ups of the days they touch.
+// each cluster's days rolled up but one, which is rolled up part-way (to 09:00, then extended
+// to 14:00, as an open day is while its hours close), and today up to half its hours; then
+// purges that remove some queries of both families, rebuilding the roll-ups of the days they
+// touch as far as they went.
 class WorkloadLake : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -143,15 +188,31 @@ class WorkloadLake : public ::testing::Test {
     ASSERT_TRUE(db.ok());
     auto conn = duck::Connection::Open(*db);
     ASSERT_TRUE(conn.ok());
-    const std::string today = DateOf(Env::Default()->Now());
+    const std::string today = DateOf(now);
     std::map<std::string, int> seen;  // per cluster: its days so far
+    const Timestamp today_start = *ParseTimestamp(today);
+    const int64_t hours_today = (now - today_start).micros() / Duration::Hours(1).micros();
     for (const auto& [cluster, dt] : days) {
-      // Each cluster leaves a different day without a roll-up.
+      // Each cluster rolls a different day up part-way, and today up to half its hours.
       const int index = seen[cluster]++;
-      if (dt == today || index == static_cast<int>(cluster.back() - '0') % 3) continue;
-      auto hours = upkeep::RebuildRollupDay(**state, lake, **conn, cluster, dt);
-      ASSERT_TRUE(hours.ok()) << hours.status().ToString();
-      ++rolled_up_days_;
+      const Timestamp day = *ParseTimestamp(dt);
+      if (dt == today) {
+        if (hours_today < 2) continue;
+        auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, day + Duration::Hours(hours_today / 2));
+        ASSERT_TRUE(hours.ok()) << hours.status().ToString();
+        partial_.push_back({cluster, day + Duration::Hours(hours_today / 2)});
+      } else if (index == 1 + static_cast<int>(cluster.back() - '0') % 2) {  // a whole day of rows (the first is not)
+        for (int until : {9, 14}) {
+          auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, day + Duration::Hours(until));
+          ASSERT_TRUE(hours.ok()) << hours.status().ToString();
+          EXPECT_GT(*hours, 0) << cluster << " " << dt << " to " << until;
+        }
+        partial_.push_back({cluster, day + Duration::Hours(14)});
+      } else {
+        auto hours = upkeep::RebuildRollupDay(**state, lake, **conn, cluster, dt);
+        ASSERT_TRUE(hours.ok()) << hours.status().ToString();
+        ++rolled_up_days_;
+      }
     }
     conn->reset();
     const std::vector<std::pair<std::string, std::string>> purges = {{"stl_query", "query % 5 = 0"},
@@ -185,12 +246,14 @@ class WorkloadLake : public ::testing::Test {
   static inline Config* config_ = nullptr;
   static inline int rolled_up_days_ = 0;
   static inline int rebuilt_days_ = 0;
+  static inline std::vector<std::pair<std::string, Timestamp>> partial_;  // cluster, RolledUpUntil
   static inline spdlog::level::level_enum log_level_ = spdlog::level::info;
 };
 
 TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
-  ASSERT_GE(rolled_up_days_, 6);
-  EXPECT_GE(rebuilt_days_, 2) << "the purges rebuilt rolled-up days of both families";
+  ASSERT_GE(rolled_up_days_, 4);
+  ASSERT_GE(partial_.size(), 4u);
+  EXPECT_GE(rebuilt_days_, 4) << "the purges rebuilt rolled-up days of both families, whole and part-way";
   auto engine = Open();
   ASSERT_NE(engine, nullptr);
   const std::vector<std::string> span = RowsOf(*engine,
@@ -221,6 +284,14 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
     if (i % 3 == 0) where += fmt::format(" AND dt BETWEEN to_timestamp({})::DATE AND to_timestamp({})::DATE", from, to);
     filters.push_back(where);
   }
+  // Ranges that start, end or cut at a part-way roll-up's end: the hour before it is the
+  // roll-up's, the hour at it the raw rows'. A mark one hour off counts an hour twice or never.
+  for (const auto& [cluster, until] : partial_) {
+    for (const auto& [from, to] : {std::pair{-1, 1}, std::pair{-3, 0}, std::pair{0, 2}, std::pair{-1, 0}, std::pair{0, 1}})
+      filters.push_back(fmt::format("cluster = '{}' AND hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP",
+                                    cluster, (until + Duration::Hours(from)).micros() / 1'000'000,
+                                    (until + Duration::Hours(to)).micros() / 1'000'000));
+  }
   for (const auto& where : filters) {
     const auto routed = RowsOf(*engine, fmt::format(fmt::runtime(kRouted), fmt::arg("where", where)));
     const auto raw = RowsOf(*engine, fmt::format(fmt::runtime(kReference), fmt::arg("where", where)));
@@ -231,24 +302,41 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
   }
 }
 
+TEST_F(WorkloadLake, ThePartWayRollupsAnswerTheHoursBeforeTheirEndTheRawRowsTheRest) {
+  auto engine = Open();
+  ASSERT_NE(engine, nullptr);
+  for (const auto& [cluster, until] : partial_) {
+    const auto sources = RowsOf(*engine, fmt::format(
+        "SELECT hour < to_timestamp({})::TIMESTAMP AS before, string_agg(DISTINCT source, ',') FROM workload_hourly "
+        "WHERE cluster = '{}' AND dt = to_timestamp({})::DATE GROUP BY ALL ORDER BY ALL",
+        until.micros() / 1'000'000, cluster, until.micros() / 1'000'000 - 1));
+    ASSERT_EQ(sources.size(), 2u) << cluster;
+    EXPECT_EQ(sources[0], "false|raw") << cluster;
+    EXPECT_EQ(sources[1], "true|rollup") << cluster;
+  }
+}
+
 TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) {
   const std::string sql = "SELECT cluster, sum(queries) FROM workload_hourly GROUP BY cluster ORDER BY cluster";
   auto routed = Open(sql);
   ASSERT_NE(routed, nullptr);
   auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
   ASSERT_TRUE(state.ok());
-  std::set<std::pair<std::string, std::string>> rolled_up;
+  std::map<std::pair<std::string, std::string>, Timestamp> rolled_up;  // day -> RolledUpUntil
   std::set<std::string> rollup_files, raw_files_of_rolled_days, raw_files_of_other_days;
   const auto files = *(*state)->ListFiles({.states = {FileState::kPublished}});
   for (const auto& f : files)
     if (f.table == kRollupTable) {
-      rolled_up.insert({f.cluster, f.dt});
+      rolled_up[{f.cluster, f.dt}] = RolledUpUntil(f);
       rollup_files.insert(config_->lake_path + "/" + f.path);
     }
   for (const auto& f : files) {
     if (!IsHourlyInput(f.table)) continue;
-    (rolled_up.count({f.cluster, f.dt}) ? raw_files_of_rolled_days : raw_files_of_other_days)
-        .insert(config_->lake_path + "/" + f.path);
+    // Covered: the roll-up has the whole day, or every hour the file's rows count in.
+    const auto r = rolled_up.find({f.cluster, f.dt});
+    const bool covered = r != rolled_up.end() && (r->second == *ParseTimestamp(f.dt) + Duration::Days(1) ||
+                                                  (f.max_cursor && *f.max_cursor < r->second));
+    (covered ? raw_files_of_rolled_days : raw_files_of_other_days).insert(config_->lake_path + "/" + f.path);
   }
   ASSERT_FALSE(raw_files_of_rolled_days.empty());
   ASSERT_FALSE(raw_files_of_other_days.empty());

@@ -30,14 +30,14 @@ Result<json> FleetOverview(StateStore* state, const std::vector<FleetCluster>& c
   };
   std::map<std::string, std::map<std::string, TableRow>> fleet;
   std::map<std::string, const FleetCluster*> info;
-  std::map<std::string, std::string> rolled_up_to;
+  std::map<std::string, Timestamp> rolled_up_to;  // the latest end of a cluster's roll-ups (RolledUpUntil)
   for (const auto& c : configured) {
     fleet[c.name];
     info[c.name] = &c;
   }
   if (state != nullptr) {
     ASSIGN_OR_RETURN(auto rollups, state->ListFiles({.table = kRollupTable, .states = {FileState::kPublished}}));
-    for (const auto& f : rollups) rolled_up_to[f.cluster] = std::max(rolled_up_to[f.cluster], f.dt);
+    for (const auto& f : rollups) rolled_up_to[f.cluster] = std::max(rolled_up_to[f.cluster], RolledUpUntil(f));
     ASSIGN_OR_RETURN(auto cursors, state->ListCursors());
     for (auto& c : cursors) fleet[c.cluster][c.table].cursor = std::move(c);
     ASSIGN_OR_RETURN(auto runs, state->LatestRuns());
@@ -60,7 +60,7 @@ Result<json> FleetOverview(StateStore* state, const std::vector<FleetCluster>& c
               {"max_lag_s", nullptr},
               {"last_run_at", nullptr},
               {"rolled_up_to", nullptr}};
-    if (auto r = rolled_up_to.find(cluster); r != rolled_up_to.end()) c["rolled_up_to"] = r->second;
+    if (auto r = rolled_up_to.find(cluster); r != rolled_up_to.end()) c["rolled_up_to"] = FormatTimestampIso(r->second);
     Timestamp last_run;
     double max_lag = -1;
     for (const auto& [table, row] : tables) {

@@ -187,7 +187,7 @@ Result<PurgeReport> PurgeRows(StateStore& state, const LakeLayout& lake, const C
     std::set<std::pair<std::string, std::string>> days;
     for (const auto& [f, rows] : affected) days.insert({f->cluster, f->dt});
     for (const auto& [cluster, dt] : days) {
-      ASSIGN_OR_RETURN(bool rolled_up, HasRollup(state, cluster, dt));
+      ASSIGN_OR_RETURN(auto rolled_up, RollupEnd(state, cluster, dt));  // the whole day or part-way
       if (!rolled_up) continue;
       RETURN_IF_ERROR(RebuildRollupDay(state, lake, *conn, cluster, dt).status().WithContext(
           fmt::format("purged, but rebuilding the roll-up of cluster {}, {} failed (run `fleetlog compact --retention`)",

@@ -3,9 +3,15 @@
 // They live in the lake table `rollup_hourly` (partitions cluster/dt like every table), are
 // written through a commit (replace.h), and are kept for [upkeep].rollup_keep (5 years by
 // default) while raw rows go after [table.NAME].keep.
-// A day is rolled up once all of its inputs are closed (policy.h), so a roll-up is final;
-// a purge rebuilds the days it touched. Roll-ups hold aggregates only: no query text, user
-// or query ids. A cluster-day is rolled up from its STL tables, or, when it has none (a
+// An hour is rolled up once it is closed: every input the cluster exports has its receive
+// horizon (policy.h: cursor minus lookback) at the hour's end or later, so no row of it can
+// still arrive and its roll-up is final. A cluster-day has one roll-up file, which covers the
+// day's hours before its end mark (query/workload_hourly.h, RolledUpUntil: kept in the
+// catalog as the file's max_cursor): the whole day once the day is closed; for the open day,
+// its closed hours, the file replaced by one covering more as more hours close (its rows kept,
+// the new hours computed from the raw files that may hold them, not the whole day again).
+// A purge rebuilds the roll-ups of the days it touched, as far as they went. Roll-ups hold
+// aggregates only: no query text, user or query ids. A cluster-day is rolled up from its STL tables, or, when it has none (a
 // Serverless workgroup, a cluster exported with views = "sys"), from its SYS views:
 //   hour TIMESTAMP, queries, aborted, p50_run_s, p95_run_s      (stl_query, by endtime;
 //                                                                 sys_query_history by end_time,
@@ -21,6 +27,7 @@
 // Thread-safety: call from the lake's writer thread; REQUIRES the lake's WriterLock.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,20 +47,38 @@ const std::vector<std::string>& RollupInputs();
 bool IsRollupInput(const std::string& table);
 
 struct RollupReport {
-  int days = 0;   // (cluster, dt) roll-ups written
-  int64_t hours = 0;
+  int days = 0;       // (cluster, dt) roll-ups completed: the whole day rolled up
+  int open_days = 0;  // (cluster, dt) roll-ups written part-way: up to the day's last closed hour
+  int64_t hours = 0;  // hours added to roll-ups (hours without any rows are not counted)
   std::vector<std::string> errors;
 };
 
-// Rolls up every (cluster, dt) whose inputs are closed and that has no roll-up yet.
+// The end of the closed hours of `cluster` (an hour boundary, at most `now`): the earliest
+// receive horizon (policy.h) of the roll-up inputs it exports (Config::TablesOf), or of every
+// input when it is no longer configured.
+Result<Timestamp> ClosedHoursEnd(StateStore& state, const Config& config, const std::string& cluster, Timestamp now);
+
+// Rolls up every closed hour of every (cluster, dt) with input rows that its roll-up does not
+// cover yet: writes the roll-up of a day without one, extends the roll-up of a day rolled up
+// part-way. Days with committed but unpublished input files wait.
 Result<RollupReport> BuildRollups(StateStore& state, const LakeLayout& lake, const Config& config, Timestamp now);
 
-// (Re)computes the roll-up of one (cluster, dt) from the raw rows published now, replacing
-// the day's roll-up files in one commit. Returns the number of hours written.
+// Extends the roll-up of (cluster, dt) to the hours before `until` (an hour boundary in the
+// day, or its end), replacing its file in one commit: its rows, and the hours from its end
+// on computed from the raw files published now that may hold rows there. A day without a
+// roll-up is rolled up from its start. Returns the number of hours added.
+Result<int64_t> ExtendRollupDay(StateStore& state, const LakeLayout& lake, duck::Connection& conn,
+                                const std::string& cluster, const std::string& dt, Timestamp until);
+
+// (Re)computes the roll-up of one (cluster, dt) from the raw rows published now, as far as
+// its roll-up went (the whole day when it has none), replacing the day's roll-up files in one
+// commit. Returns the number of hours written.
 Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck::Connection& conn,
                                  const std::string& cluster, const std::string& dt);
 
-// Whether (cluster, dt) has a published roll-up.
+// How far the published roll-up of (cluster, dt) goes (RolledUpUntil), if it has one.
+Result<std::optional<Timestamp>> RollupEnd(StateStore& state, const std::string& cluster, const std::string& dt);
+// Whether (cluster, dt) has a published roll-up of the whole day.
 Result<bool> HasRollup(StateStore& state, const std::string& cluster, const std::string& dt);
 
 }  // namespace fleetlog::upkeep

@@ -114,5 +114,99 @@ TEST(RollupTest, ASysClusterIsRolledUpLikeAnStlClusterAndABothClusterCountsEachQ
             std::vector<std::string>{"6.0|200"});
 }
 
+// The open day is rolled up hour by hour as its hours close: each step extends the day's one
+// roll-up file from the raw files that may hold the new hours, not the whole day again, and
+// the finished day equals a day rolled up in one go from the same rows.
+TEST(RollupTest, ClosedHoursOfTheOpenDayAreRolledUpAsTheyCloseReadingOnlyTheirFiles) {
+  UpkeepLake lake;
+  Config& config = lake.config();
+  config.export_.tables = {"stl_query"};
+  config.export_.lookback = Duration::Minutes(15);
+  config.clusters.push_back({.name = "hourly-1"});
+  config.clusters.push_back({.name = "daily-1"});
+  const Timestamp day = *DayStart(DateOf(Timestamp::Now())) - Duration::Days(2);
+  const std::string dt = DateOf(day);
+  auto step = [&](int64_t first, int64_t last, Duration cursor) {  // one window: queries first..last, one a minute
+    lake.Commit("stl_query", "hourly-1", "endtime", UpkeepLake::QueryRows(first, last, day + Duration::Minutes(first)),
+                day + cursor);
+    auto report = BuildRollups(lake.state(), lake.lake(), config, Timestamp::Now());
+    EXPECT_TRUE(report.ok() && report->errors.empty()) << report.status().ToString();
+    return report.ok() ? *report : RollupReport{};
+  };
+  auto end = [&] { return *RollupEnd(lake.state(), "hourly-1", dt); };
+  auto last_run = [&] {
+    RunRecord out;
+    const std::vector<RunRecord> runs = *lake.state().LatestRuns();
+    for (const auto& r : runs)
+      if (r.cluster == "hourly-1" && r.kind == "rollup") out = r;
+    return out;
+  };
+
+  // 00:00-04:59 exported, the cursor at 05:30: the hours before 05:00 are closed (05:15).
+  RollupReport report = step(0, 299, Duration::Minutes(330));
+  EXPECT_EQ(report.open_days, 1);
+  EXPECT_EQ(report.days, 0);
+  EXPECT_EQ(report.hours, 5);
+  EXPECT_EQ(end(), day + Duration::Hours(5));
+  EXPECT_FALSE(*HasRollup(lake.state(), "hourly-1", dt));
+
+  // Nothing new closed: nothing written.
+  EXPECT_EQ(step(300, 309, Duration::Minutes(340)).open_days, 0);
+
+  // 05:10-10:14 exported, the cursor at 10:30: the hours to 10:00 close. The first window's
+  // file (its rows end 04:59) is not read again: the new hours' files and the roll-up's 5 rows.
+  report = step(310, 614, Duration::Minutes(630));
+  EXPECT_EQ(report.open_days, 1);
+  EXPECT_EQ(report.hours, 5);
+  EXPECT_EQ(end(), day + Duration::Hours(10));
+  EXPECT_EQ(last_run().rows_read, 10 + 305 + 5);
+  EXPECT_EQ(lake.Files(kRollupTable).size(), 1u);
+  EXPECT_EQ(lake.Rows("SELECT hour, source FROM workload_hourly WHERE hour BETWEEN '" + FormatTimestamp(day + Duration::Hours(9)) +
+                      "' AND '" + FormatTimestamp(day + Duration::Hours(10)) + "' ORDER BY hour"),
+            (std::vector<std::string>{FormatTimestamp(day + Duration::Hours(9)) + "|rollup",
+                                      FormatTimestamp(day + Duration::Hours(10)) + "|raw"}));
+
+  // The rest of the day, the cursor past midnight: the day's roll-up is complete.
+  report = step(615, 1439, Duration::Minutes(1440 + 30));
+  EXPECT_EQ(report.days, 1);
+  EXPECT_EQ(report.open_days, 0);
+  EXPECT_EQ(report.hours, 14);
+  EXPECT_TRUE(*HasRollup(lake.state(), "hourly-1", dt));
+
+  // The same rows in one window, rolled up in one go.
+  lake.Commit("stl_query", "daily-1", "endtime", UpkeepLake::QueryRows(0, 1439, day), day + Duration::Days(1) + Duration::Hours(1));
+  report = *BuildRollups(lake.state(), lake.lake(), config, Timestamp::Now());
+  EXPECT_EQ(report.days, 1);
+  EXPECT_EQ(report.hours, 24);
+  const std::vector<std::string> once = lake.Rows(RollupOf("daily-1"));
+  ASSERT_EQ(once.size(), 24u);
+  EXPECT_EQ(lake.Rows(RollupOf("hourly-1")), once);
+}
+
+// An hour of the open day closes when every input the cluster exports has its cursor, less
+// its lookback, at the hour's end: an input it exports without a cursor yet (no window
+// committed) holds every hour of the day back; the inputs it does not export do not.
+TEST(RollupTest, OnlyTheInputsAClusterExportsCloseItsHours) {
+  UpkeepLake lake;
+  Config& config = lake.config();
+  config.export_.tables = {"stl_query", "stl_wlm_query"};
+  config.clusters.push_back({.name = "both-tables"});
+  config.clusters.push_back({.name = "one-table", .tables = {"stl_query"}});
+  const Timestamp day = *DayStart(DateOf(Timestamp::Now())) - Duration::Days(2);
+  const Timestamp now = day + Duration::Hours(10);  // `day` is the open day
+  for (const char* cluster : {"both-tables", "one-table", "gone"})
+    lake.Commit("stl_query", cluster, "endtime", UpkeepLake::QueryRows(0, 299, day), day + Duration::Hours(6));
+  auto closed = [&](const char* cluster) { return *ClosedHoursEnd(lake.state(), config, cluster, now); };
+  EXPECT_EQ(closed("one-table"), day + Duration::Hours(5));  // 06:00 less 15 minutes
+  EXPECT_EQ(closed("both-tables"), day);                      // stl_wlm_query has no cursor
+  EXPECT_EQ(closed("gone"), day);  // no longer configured: every input counts, and most have none
+  RowBatch wlm(kWlmSchema);
+  wlm.column(0).AppendInt(1);
+  wlm.column(1).AppendInt((day + Duration::Hours(1)).micros());
+  wlm.column(2).AppendInt(0);
+  lake.Commit("stl_wlm_query", "both-tables", "service_class_end_time", wlm, day + Duration::Minutes(4 * 60 + 20));
+  EXPECT_EQ(closed("both-tables"), day + Duration::Hours(4));  // 04:20 less 15 minutes
+}
+
 }  // namespace
 }  // namespace fleetlog::upkeep

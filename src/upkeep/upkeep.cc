@@ -18,8 +18,8 @@ UpkeepPlan PlanFromConfig(const Config& config) {
 std::string UpkeepReport::Summary() const {
   std::string out = fmt::format("compacted {} partitions ({} files into {}, {} rows)", compacted.partitions,
                                 compacted.files_in, compacted.files_out, compacted.rows);
-  out += fmt::format("; rolled up {} days ({} hours); expired {} partitions ({} files, {} rows)", rollups.days,
-                     rollups.hours, expired.partitions, expired.files, expired.rows);
+  out += fmt::format("; rolled up {} days and {} open days part-way ({} hours); expired {} partitions ({} files, {} rows)",
+                     rollups.days, rollups.open_days, rollups.hours, expired.partitions, expired.files, expired.rows);
   out += fmt::format("; deleted {} replaced files ({} bytes)", swept.files_deleted, swept.bytes_deleted);
   if (leftovers_removed > 0) out += fmt::format("; removed {} files of an interrupted upkeep job", leftovers_removed);
   return out;
@@ -50,7 +50,7 @@ Status RunScheduledUpkeep(StateStore& state, const LakeLayout& lake, const Confi
   ASSIGN_OR_RETURN(UpkeepReport report, RunUpkeep(state, lake, config, PlanFromConfig(config), now));
   for (const auto& e : report.compacted.errors) spdlog::warn("compaction: {}", e);
   for (const auto& e : report.rollups.errors) spdlog::warn("roll-up: {}", e);
-  if (report.compacted.partitions + report.rollups.days + report.expired.partitions + report.swept.files_deleted > 0)
+  if (report.compacted.partitions + report.rollups.days + report.rollups.open_days + report.expired.partitions + report.swept.files_deleted > 0)
     spdlog::info("upkeep: {}", report.Summary());
   return state.PutValue(kLastRunKey, FormatTimestampIso(now));
 }

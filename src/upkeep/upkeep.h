@@ -1,5 +1,5 @@
-// Lake upkeep as one job: clean up after an interrupted upkeep job, build the hourly
-// roll-ups of closed days, expire partitions past their keep, compact, and delete replaced
+// Lake upkeep as one job: clean up after an interrupted upkeep job, roll up the closed
+// hours (rollup.h), expire partitions past their keep, compact, and delete replaced
 // files past the grace period. `fleetlog run` runs it after export cycles (at most every
 // [upkeep].every); `fleetlog compact` runs parts of it on demand.
 // Thread-safety: call from the lake's writer thread; REQUIRES the lake's WriterLock and no

@@ -89,12 +89,14 @@ class UpkeepLake {
     if (with_text) Commit("stl_querytext", cluster, "", t);
   }
 
-  void Commit(const std::string& table, const std::string& cluster, const std::string& cursor, const RowBatch& batch) {
+  // One window of `table`'s rows; `position` is the cursor it leaves (none by default).
+  void Commit(const std::string& table, const std::string& cluster, const std::string& cursor, const RowBatch& batch,
+              std::optional<Timestamp> position = std::nullopt) {
     if (!writer_) writer_ = std::move(LakeWriter::Open(lake_, 256LL << 20, 1)).value();
     CommitWindow window(*writer_, *state_,
                         {.table = table, .cluster = cluster, .partition_column = cursor, .drop_committed_repeats = false});
     ASSERT_TRUE(window.Append(batch).ok());
-    auto committed = window.Commit(SystemClock(), {.cluster = cluster, .table = table}, std::nullopt);
+    auto committed = window.Commit(SystemClock(), {.cluster = cluster, .table = table}, position);
     ASSERT_TRUE(committed.ok() && committed->publish_error.ok()) << committed.status().ToString();
   }
 

@@ -1,7 +1,7 @@
 // The SQL behind the panels. Workload metrics per (cluster, bucket) of an hour or more come
-// from the engine's view workload_hourly, which answers each cluster-day from its hourly
-// roll-up when upkeep has built one and from the raw rows otherwise, so a 30-day range reads
-// 30 days of small roll-up rows, not 30 days of queries. Buckets under an hour, and `raw`
+// from the engine's view workload_hourly, which answers each hour from the hourly roll-ups
+// once upkeep has rolled it up (a closed hour) and from the raw rows otherwise, so a 30-day
+// range reads small roll-up rows and only the last hours' queries. Buckets under an hour, and `raw`
 // (the benchmark's baseline, ?src=raw), compute the same numbers from the raw tables here.
 import { sqlTs, sqlDate, isoDay } from './state.js';
 
