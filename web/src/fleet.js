@@ -46,7 +46,9 @@ async function firingAlerts() {
 
 // Loads everything the fleet table shows: one object per cluster.
 export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
-  const bucketS = bucketFor(range, 48);
+  // Over a day or more, hourly at least: the hourly roll-ups answer those buckets, raw rows
+  // only the hours not rolled up yet (30-minute buckets would read a whole day raw).
+  const bucketS = Math.max(bucketFor(range, 48), range.to - range.from >= 86400e3 ? 3600 : 0);
   const [fleet, alerts] = await Promise.all([api('GET', '/v1/fleet'), firingAlerts()]);
   const [metrics, anomalies] = await Promise.all([
     tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters: bothFamilies(fleet) })) : { rows: [] },
