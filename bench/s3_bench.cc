@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -103,8 +104,9 @@ Result<std::pair<double, double>> ReadThroughCache(const Lake& lake, const std::
   for (double& t : times) {
     auto start = SteadyClock::now();
     for (int i = 0; i < files; ++i) {
-      ASSIGN_OR_RETURN(CachedFile file, cache->Fetch(fmt::format("{}/t/cluster=c/dt=2026-11-30/f{}.parquet", lake.root, i),
-                                                     digest.bytes, digest.checksum));
+      ASSIGN_OR_RETURN(CachedFile file,
+                       cache->Fetch(fmt::format("{}/t/cluster=c/dt=2026-11-30/f{}.parquet", lake.root, i), digest.bytes,
+                                    digest.checksum));
       RETURN_IF_ERROR(DigestFile(*Env::Default(), file.path()).status());  // what a reader pays to read it
     }
     t = Seconds(start);
@@ -116,14 +118,17 @@ Result<std::pair<double, double>> ReadThroughCache(const Lake& lake, const std::
 Result<test::ProcessResult> Fleetlog(const std::string& config, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"--config", config};
   argv.insert(argv.end(), args.begin(), args.end());
-  test::ProcessResult r = test::RunFleetlog(argv, {.env = {{"AWS_ACCESS_KEY_ID", integration::SwiftHarness::kAccessKey},
-                                                           {"AWS_SECRET_ACCESS_KEY", integration::SwiftHarness::kSecretKey}},
-                                                   .unset_env = {"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}});
-  if (r.exit_code != 0) return Internal("fleetlog {} failed ({}): {}", args.front(), r.exit_code, r.err.substr(0, 2000));
+  test::ProcessResult r =
+      test::RunFleetlog(argv, {.env = {{"AWS_ACCESS_KEY_ID", integration::SwiftHarness::kAccessKey},
+                                       {"AWS_SECRET_ACCESS_KEY", integration::SwiftHarness::kSecretKey}},
+                               .unset_env = {"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}});
+  if (r.exit_code != 0)
+    return Internal("fleetlog {} failed ({}): {}", args.front(), r.exit_code, r.err.substr(0, 2000));
   return r;
 }
 
-Result<double> TimedFleetlog(const std::string& config, const std::vector<std::string>& args, std::string* out = nullptr) {
+Result<double> TimedFleetlog(const std::string& config, const std::vector<std::string>& args,
+                             std::string* out = nullptr) {
   auto start = SteadyClock::now();
   ASSIGN_OR_RETURN(test::ProcessResult r, Fleetlog(config, args));
   if (out != nullptr) *out = r.out;
@@ -133,17 +138,23 @@ Result<double> TimedFleetlog(const std::string& config, const std::vector<std::s
 // The fleet section: see the header.
 Status FleetSection(integration::SwiftHarness& swift, const std::string& bucket, const test::TempDir& dir, int clusters,
                     int days) {
-  std::string fleet = fmt::format("[export]\ninitial_backfill = \"{}d\"\nsettle = \"1s\"\n[upkeep]\nenabled = false\n", days);
+  std::string fleet =
+      fmt::format("[export]\ninitial_backfill = \"{}d\"\nsettle = \"1s\"\n[upkeep]\nenabled = false\n", days);
   for (int c = 0; c < clusters; ++c)
     fleet += fmt::format("[[cluster]]\nname = \"sim-{}\"\nkind = \"sim\"\nseed = {}\n", c, 100 + c);
   const std::string local = dir.Sub("fleet-local.toml"), s3 = dir.Sub("fleet-s3.toml");
   const std::string s3_state = dir.Sub("fleet-s3/state.db"), cache = dir.Sub("fleet-s3/lake-cache");
-  bool written = test::WriteFile(local, fmt::format("[lake]\npath = \"{}\"\n[state]\npath = \"{}\"\n{}",
-                                                    dir.Sub("fleet-local/lake"), dir.Sub("fleet-local/state.db"), fleet));
-  written = written && test::WriteFile(s3, fmt::format(
-      "[lake]\npath = \"s3://{}/fleet\"\ncache_dir = \"{}\"\n[lake.s3]\nendpoint = \"{}\"\nregion = \"{}\"\n"
-      "path_style = true\n[state]\npath = \"{}\"\n{}",
-      bucket, cache, swift.Endpoint(), integration::SwiftHarness::kRegion, s3_state, fleet));
+  bool written =
+      test::WriteFile(local, fmt::format("[lake]\npath = \"{}\"\n[state]\npath = \"{}\"\n{}",
+                                         dir.Sub("fleet-local/lake"), dir.Sub("fleet-local/state.db"), fleet));
+  written =
+      written &&
+      test::WriteFile(
+          s3,
+          fmt::format(
+              "[lake]\npath = \"s3://{}/fleet\"\ncache_dir = \"{}\"\n[lake.s3]\nendpoint = \"{}\"\nregion = \"{}\"\n"
+              "path_style = true\n[state]\npath = \"{}\"\n{}",
+              bucket, cache, swift.Endpoint(), integration::SwiftHarness::kRegion, s3_state, fleet));
   if (!written) return IoError("cannot write the fleet configs");
   std::printf("fleet: %d simulated clusters, %d days\n", clusters, days);
 
@@ -179,14 +190,20 @@ Status FleetSection(integration::SwiftHarness& swift, const std::string& bucket,
 
 int Main(int argc, char** argv) {
   int files = 8, file_mb = 8, commits = 50, clusters = 3, days = 30;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (flag == "--files") files = value;
-    else if (flag == "--file-mb") file_mb = value;
-    else if (flag == "--commits") commits = value;
-    else if (flag == "--clusters") clusters = value;
-    else if (flag == "--days") days = value;
+  const std::map<std::string, int*> flags = {{"--files", &files},
+                                             {"--file-mb", &file_mb},
+                                             {"--commits", &commits},
+                                             {"--clusters", &clusters},
+                                             {"--days", &days}};
+  for (int i = 1; i < argc; i += 2) {
+    const auto flag = flags.find(argv[i]);
+    char* end = nullptr;
+    const long value = i + 1 < argc ? std::strtol(argv[i + 1], &end, 10) : -1;
+    if (flag == flags.end() || end == nullptr || *end != '\0' || value < 0) {
+      std::fprintf(stderr, "usage: s3_bench [--files N] [--file-mb M] [--commits K] [--clusters C] [--days D]\n");
+      return 2;
+    }
+    *flag->second = static_cast<int>(value);
   }
   auto swift = integration::SwiftHarness::Shared();
   if (!swift.ok()) return Die(swift.status(), "starting Swift");
@@ -229,7 +246,8 @@ int Main(int argc, char** argv) {
   if (!s3_cache.ok()) return Die(s3_cache.status(), "cache s3");
   auto start = SteadyClock::now();
   for (int i = 0; i < files; ++i) {
-    if (!DigestFile(*Env::Default(), fmt::format("{}/t/cluster=c/dt=2026-11-30/f{}.parquet", local.root, i)).ok()) return 1;
+    if (!DigestFile(*Env::Default(), fmt::format("{}/t/cluster=c/dt=2026-11-30/f{}.parquet", local.root, i)).ok())
+      return 1;
   }
   const double local_read = Seconds(start);
   Line("read cold (fetch into cache) seconds", s3_cache->first, local_read, "s");
