@@ -25,6 +25,7 @@ enum class StatusCode {
   kCorruption,       // a file or record that does not say what it should
   kResourceExhausted,
   kInternal,
+  kInDoubt,          // a change that took effect, or may have, although the call failed: do not undo it
 };
 
 const char* StatusCodeName(StatusCode code);

@@ -5,45 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "journal_faults.h"
 #include "test_util.h"
 
 namespace fleetlog {
 namespace {
 
-// Forwards to a real store; fails the chosen operation once, as a crash there would.
-class FaultyStore final : public StateStore {
- public:
-  explicit FaultyStore(StateStore* inner) : inner_(inner) {}
-  bool fail_commit = false;
-
-  Result<int64_t> Commit(const CommitRequest& r) override {
-    if (fail_commit) {
-      fail_commit = false;
-      return Status(StatusCode::kIoError, "injected: the machine died here");
-    }
-    return inner_->Commit(r);
-  }
-  Result<int64_t> RecordRun(const RunRecord& r) override { return inner_->RecordRun(r); }
-  Result<std::optional<Timestamp>> GetCursor(const std::string& c, const std::string& t) override {
-    return inner_->GetCursor(c, t);
-  }
-  Result<std::vector<CursorRecord>> ListCursors() override { return inner_->ListCursors(); }
-  Result<std::vector<CommittedFile>> ListFiles(const FileFilter& f) override { return inner_->ListFiles(f); }
-  Status MarkPublished(const std::vector<int64_t>& ids) override { return inner_->MarkPublished(ids); }
-  Status SetFileState(int64_t id, FileState s) override { return inner_->SetFileState(id, s); }
-  Status DeleteFiles(const std::vector<int64_t>& ids) override { return inner_->DeleteFiles(ids); }
-  Result<std::vector<RunRecord>> LatestRuns() override { return inner_->LatestRuns(); }
-  Result<std::vector<RunRecord>> RecentRuns(int n, const std::string& c) override { return inner_->RecentRuns(n, c); }
-  Result<std::vector<RunTotals>> ListRunTotals() override { return inner_->ListRunTotals(); }
-  Result<int> FailureStreak(const std::string& c, const std::string& t) override { return inner_->FailureStreak(c, t); }
-  Result<std::optional<std::string>> GetValue(const std::string& k) override { return inner_->GetValue(k); }
-  Status PutValue(const std::string& k, const std::string& v) override { return inner_->PutValue(k, v); }
-  Status DeleteValue(const std::string& k) override { return inner_->DeleteValue(k); }
-  Result<std::vector<std::string>> ListKeys(const std::string& p) override { return inner_->ListKeys(p); }
-
- private:
-  StateStore* inner_;
-};
+using test::FaultyStateStore;
 
 Timestamp At(const char* text) { return *ParseTimestamp(text); }
 
@@ -158,22 +126,26 @@ TEST_F(JournalTest, RestoreRebuildsFilesCursorsAndRuns) {
 TEST_F(JournalTest, CommitInTheJournalButNotLocalIsAppliedAtNextOpen) {
   auto sqlite = OpenSqlite("a.db");
   {
-    auto opened = JournaledStateStore::Open(std::make_unique<FaultyStore>(sqlite.get()), Env::Default(), lake_);
+    auto opened = JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), Env::Default(), lake_);
     ASSERT_TRUE(opened.ok());
     ASSERT_TRUE((*opened)->Commit(Export({File("1.parquet", 10)}, "2026-11-30 03:00:00")).ok());
   }
   {
-    auto inner = std::make_unique<FaultyStore>(sqlite.get());
-    inner->fail_commit = true;
+    auto inner = std::make_unique<FaultyStateStore>(sqlite.get());
+    inner->fail_commits = -1;  // and the catch-up's commit too: a database broken until restart
     auto opened = JournaledStateStore::Open(std::move(inner), Env::Default(), lake_);
     ASSERT_TRUE(opened.ok());
     Result<int64_t> lost = (*opened)->Commit(Export({File("2.parquet", 20)}, "2026-11-30 03:05:00"));
     ASSERT_FALSE(lost.ok());
-    EXPECT_NE(lost.status().message().find("the next start applies it"), std::string::npos) << lost.status().ToString();
+    EXPECT_EQ(lost.status().code(), StatusCode::kInDoubt) << lost.status().ToString();
+    EXPECT_NE(lost.status().message().find("the next call or start applies it"), std::string::npos)
+        << lost.status().ToString();
+    // Nothing reads the catalog behind the journal meanwhile.
+    EXPECT_EQ((*opened)->GetCursor("c1", "stl_query").status().code(), StatusCode::kIoError);
     EXPECT_EQ(**sqlite->GetCursor("c1", "stl_query"), At("2026-11-30 03:00:00"));
   }
   JournalReport report;
-  auto reopened = JournaledStateStore::Open(std::make_unique<FaultyStore>(sqlite.get()), Env::Default(), lake_, &report);
+  auto reopened = JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), Env::Default(), lake_, &report);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(report.applied, 1);
   EXPECT_EQ(**sqlite->GetCursor("c1", "stl_query"), At("2026-11-30 03:05:00"));
@@ -183,12 +155,12 @@ TEST_F(JournalTest, CommitInTheJournalButNotLocalIsAppliedAtNextOpen) {
   EXPECT_EQ(test::ListFilesUnder(lake_ + "/_fleetlog/journal").size(), 3u);
 }
 
-// The lake refuses writes (a bucket that is down, a full disk).
+// The lake refuses writes (wrong credentials, a missing bucket, a full disk): nothing lands.
 class RefusingEnv final : public EnvWrapper {
  public:
   RefusingEnv() : EnvWrapper(Env::Default()) {}
   Status WriteFile(const std::string& path, std::string_view, const WriteOptions&) override {
-    return Status(StatusCode::kUnavailable, "injected: cannot write " + path);
+    return Status(StatusCode::kPermissionDenied, "injected: access refused to " + path);
   }
 };
 
@@ -199,9 +171,87 @@ TEST_F(JournalTest, NothingCommittedWhenTheJournalCannotBeWritten) {
   auto opened = JournaledStateStore::Open(std::move(sqlite), &refusing, lake_);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Status refused = (*opened)->Commit(Export({File("1.parquet", 10)}, "2026-11-30 03:00:00")).status();
-  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied) << refused.ToString();
   EXPECT_FALSE(raw->GetCursor("c1", "stl_query")->has_value());
   EXPECT_TRUE(raw->ListFiles({})->empty());
+}
+
+TEST_F(JournalTest, ALocalCommitThatFailsOnceIsCaughtUpFromTheJournalAtOnce) {
+  auto sqlite = OpenSqlite("a.db");
+  auto inner = std::make_unique<FaultyStateStore>(sqlite.get());
+  FaultyStateStore* faulty = inner.get();
+  auto opened = JournaledStateStore::Open(std::move(inner), Env::Default(), lake_);
+  ASSERT_TRUE(opened.ok());
+  faulty->fail_commits = 1;
+  Result<int64_t> committed = (*opened)->Commit(Export({File("1.parquet", 10)}, "2026-11-30 03:00:00"));
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(faulty->failed, 1);
+  EXPECT_EQ(**sqlite->GetCursor("c1", "stl_query"), At("2026-11-30 03:00:00"));
+  auto files = sqlite->ListFiles({});
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ(files->front().commit_id, *committed);
+  // Applied once: a reopening applies nothing more.
+  JournalReport report;
+  ASSERT_TRUE(JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), Env::Default(), lake_, &report).ok());
+  EXPECT_EQ(report.applied, 0);
+  EXPECT_EQ(sqlite->ListFiles({})->size(), 1u);
+}
+
+TEST_F(JournalTest, APutWhoseAnswerWasLostIsWithdrawnAndItsNumberNeverReused) {
+  test::JournalFaultEnv env;
+  auto sqlite = OpenSqlite("a.db");
+  auto opened = JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), &env, lake_);
+  ASSERT_TRUE(opened.ok());
+  env.lose_answers = 1;
+  Status lost = (*opened)->Commit(Export({File("1.parquet", 10)}, "2026-11-30 03:00:00")).status();
+  EXPECT_EQ(lost.code(), StatusCode::kTimeout) << lost.ToString();  // not in doubt: the caller undoes
+  EXPECT_EQ(env.records_written, 1);                                  // although the record landed
+  EXPECT_FALSE(sqlite->GetCursor("c1", "stl_query")->has_value());
+  EXPECT_TRUE(Env::Default()->FileExists(lake_ + "/_fleetlog/journal/withdrawn/00000000000000000001.json").value());
+  ASSERT_TRUE((*opened)->Commit(Export({File("2.parquet", 20)}, "2026-11-30 03:05:00")).ok());
+  EXPECT_TRUE(Env::Default()->FileExists(lake_ + "/_fleetlog/journal/00000000000000000002.json").value());
+  // A new machine sees the second commit only; so does this one reopened.
+  auto b = OpenSqlite("b.db");
+  auto report = RestoreFromJournal(Env::Default(), lake_, *b);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->applied, 1);
+  auto files = b->ListFiles({});
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_TRUE(files->front().path.ends_with("/2.parquet"));
+  JournalReport reopened;
+  ASSERT_TRUE(JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), &env, lake_, &reopened).ok());
+  EXPECT_EQ(reopened.applied, 0);
+  EXPECT_EQ(sqlite->ListFiles({})->size(), 1u);
+}
+
+TEST_F(JournalTest, ACommitInDoubtHoldsEveryCallUntilItsNumberIsWithdrawn) {
+  test::JournalFaultEnv env;
+  auto sqlite = OpenSqlite("a.db");
+  {
+    auto opened = JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), &env, lake_);
+    ASSERT_TRUE(opened.ok());
+    env.lose_answers = 1;
+    env.refuse_withdrawals = true;
+    Status doubt = (*opened)->Commit(Export({File("1.parquet", 10)}, "2026-11-30 03:00:00")).status();
+    EXPECT_EQ(doubt.code(), StatusCode::kInDoubt) << doubt.ToString();
+    // Nothing reads or commits past the doubt while the bucket refuses the withdrawal.
+    EXPECT_FALSE((*opened)->ListFiles({}).ok());
+    EXPECT_FALSE((*opened)->Commit(Export({File("2.parquet", 20)}, "2026-11-30 03:05:00")).ok());
+    EXPECT_EQ(env.records_written, 1);
+  }  // the process ends in doubt
+  env.refuse_withdrawals = false;
+  JournalReport report;
+  auto reopened = JournaledStateStore::Open(std::make_unique<FaultyStateStore>(sqlite.get()), &env, lake_, &report);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(report.applied, 0);  // withdrawn before anything was applied
+  EXPECT_TRUE((*reopened)->ListFiles({})->empty());
+  EXPECT_FALSE(sqlite->GetValue("journal/in_doubt")->has_value());
+  ASSERT_TRUE((*reopened)->Commit(Export({File("3.parquet", 30)}, "2026-11-30 03:10:00")).ok());
+  auto b = OpenSqlite("b.db");
+  ASSERT_TRUE(RestoreFromJournal(Env::Default(), lake_, *b).ok());
+  auto files = b->ListFiles({});
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_TRUE(files->front().path.ends_with("/3.parquet"));
 }
 
 }  // namespace

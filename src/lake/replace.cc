@@ -189,7 +189,7 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
     bool all_removed = true;
     for (const auto& p : placed) all_removed = env.DeleteFile(lake.Abs(p)).ok() && all_removed;
     RemoveStagedFiles(lake, r.add);
-    if (all_removed) RemoveQuietly(env, lake.Abs(IntentPath(r)));
+    if (all_removed && !r.add.empty()) RemoveQuietly(env, lake.Abs(IntentPath(r)));  // retire-only: no intent
     return why;
   };
   if (!r.add.empty()) {
@@ -203,6 +203,9 @@ Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Rep
   }
   CommitRequest request{.add = r.add, .retire = r.retire, .run = r.run};
   auto commit = state.Commit(request);
+  // In doubt (the commit journal's record may stand): the placed files and their intent stay,
+  // for recovery to keep or remove once the journal says which.
+  if (!commit.ok() && commit.status().code() == StatusCode::kInDoubt) return commit.status();
   if (!commit.ok()) return undo(commit.status());
   CrashPoint(r.crash_prefix + "-committed");
   // An intent left behind names only committed files now: RecoverUpkeep just forgets it.

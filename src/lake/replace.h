@@ -57,7 +57,10 @@ struct Replacement {
 
 // Renames the staged files into their partitions, then one commit adds them as published and
 // retires `retire` (retired_at = now). On failure nothing is visible and the placed files are
-// removed again; a crash is cleaned by RecoverUpkeep. Returns the commit id.
+// removed again; a crash is cleaned by RecoverUpkeep. A kInDoubt failure (the commit journal's
+// record stands, or may: lake/commit.h) removes nothing: the placed files stay under their
+// intent for RecoverUpkeep to keep or remove once the journal has settled. Returns the
+// commit id.
 Result<int64_t> CommitReplacement(StateStore& state, const LakeLayout& lake, Replacement replacement);
 
 // Removes files that a replacement placed but never committed (a crash), and their intents.

@@ -116,7 +116,10 @@ class SqliteStateStore final : public StateStore {
       (void)db_.Exec("ROLLBACK");
       return result;
     }
-    RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    if (Status committed = db_.Exec("COMMIT"); !committed.ok()) {
+      (void)db_.Exec("ROLLBACK");  // a failed COMMIT may leave the transaction open
+      return committed;
+    }
     return result;
   }
 
@@ -265,9 +268,7 @@ class SqliteStateStore final : public StateStore {
   Status PutValue(const std::string& key, const std::string& value) override {
     std::lock_guard lock(mu_);
     ++writes_;
-    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"));
-    stmt.Bind(1, key).BindBlob(2, value);
-    return stmt.Run();
+    return PutValueLocked(key, value);
   }
 
   Status DeleteValue(const std::string& key) override {
@@ -343,7 +344,14 @@ class SqliteStateStore final : public StateStore {
       stmt.Bind(4, clock_.Now().micros());
       RETURN_IF_ERROR(stmt.Run());
     }
+    for (const auto& [key, value] : request.values) RETURN_IF_ERROR(PutValueLocked(key, value));
     return commit_id;
+  }
+
+  Status PutValueLocked(const std::string& key, const std::string& value) {
+    ASSIGN_OR_RETURN(auto stmt, db_.Prepare("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"));
+    stmt.Bind(1, key).BindBlob(2, value);
+    return stmt.Run();
   }
 
   Result<int64_t> InsertRun(const RunRecord& r) {

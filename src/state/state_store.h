@@ -106,6 +106,8 @@ struct CommitRequest {
   std::vector<int64_t> retire;  // file ids that the added files replace
   std::optional<CursorRecord> cursor;
   RunRecord run;
+  // Keys set (as PutValue would) in the same transaction: the commit journal's applied mark.
+  std::vector<std::pair<std::string, std::string>> values;
 };
 
 struct FileFilter {

@@ -135,18 +135,32 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
+Status S3Client::CheckEndpoint(const std::string& endpoint) {
+  std::string trimmed = endpoint;
+  while (trimmed.ends_with('/')) trimmed.pop_back();
+  if (!trimmed.starts_with("http://") && !trimmed.starts_with("https://")) {
+    return InvalidArgument("S3 endpoint \"{}\" is not http(s)://host[:port]", endpoint);
+  }
+  const std::string host = trimmed.substr(trimmed.find("://") + 3);
+  if (host.empty() || host.find_first_of("/?#@ ") != std::string::npos) {
+    return InvalidArgument("S3 endpoint \"{}\" must be http(s)://host[:port], without a path", endpoint);
+  }
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.back() != ']') {
+    const std::string port = host.substr(colon + 1);
+    const bool numeric = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!numeric || std::stoi(port) == 0 || std::stoi(port) > 65535)
+      return InvalidArgument("S3 endpoint \"{}\" has no valid port (1 to 65535): write http(s)://host[:port]", endpoint);
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<S3Client>> S3Client::Create(S3Options options) {
   if (options.bucket.empty()) return InvalidArgument("S3: no bucket given");
+  RETURN_IF_ERROR(CheckEndpoint(options.endpoint));
   std::string endpoint = options.endpoint;
   while (endpoint.ends_with('/')) endpoint.pop_back();
-  size_t scheme_end = endpoint.find("://");
-  if (scheme_end == std::string::npos || (!endpoint.starts_with("http://") && !endpoint.starts_with("https://"))) {
-    return InvalidArgument("S3 endpoint \"{}\" is not http(s)://host[:port]", options.endpoint);
-  }
+  const size_t scheme_end = endpoint.find("://");
   std::string host = endpoint.substr(scheme_end + 3);
-  if (host.empty() || host.find('/') != std::string::npos) {
-    return InvalidArgument("S3 endpoint \"{}\" must be scheme://host[:port] without a path", options.endpoint);
-  }
   if (options.credentials.access_key_id.empty() || options.credentials.secret_access_key.empty()) {
     return Status(StatusCode::kPermissionDenied,
                   "S3: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or store them with "

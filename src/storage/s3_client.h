@@ -63,6 +63,9 @@ class S3Client {
  public:
   // kInvalidArgument when the endpoint or bucket is missing or malformed.
   static Result<std::unique_ptr<S3Client>> Create(S3Options options);
+  // Ok when `endpoint` has the form "http(s)://host[:port]" (a trailing '/' allowed), else
+  // kInvalidArgument saying the form.
+  static Status CheckEndpoint(const std::string& endpoint);
   ~S3Client();
   S3Client(const S3Client&) = delete;
   S3Client& operator=(const S3Client&) = delete;

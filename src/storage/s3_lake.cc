@@ -40,9 +40,18 @@ Result<S3LakeLocation> ResolveS3Lake(const Config& config, const std::map<std::s
   RETURN_IF_ERROR(ParseS3Url(config.lake_path, &options.bucket, &location.prefix).WithContext("[lake] path"));
   options.region = FirstOf({config.lake_s3.region, Lookup(env, "AWS_REGION"), Lookup(env, "AWS_DEFAULT_REGION"),
                             "us-east-1"});
-  std::string custom = FirstOf({config.lake_s3.endpoint, Lookup(env, "AWS_ENDPOINT_URL_S3"),
-                                Lookup(env, "AWS_ENDPOINT_URL")});
+  std::string custom;
+  location.endpoint_source = "[lake.s3] region";
+  for (const auto& [value, source] : {std::pair{config.lake_s3.endpoint, "[lake.s3] endpoint"},
+                                      std::pair{Lookup(env, "AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL_S3"},
+                                      std::pair{Lookup(env, "AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"}}) {
+    if (value.empty()) continue;
+    custom = value;
+    location.endpoint_source = source;
+    break;
+  }
   options.endpoint = custom.empty() ? fmt::format("https://s3.{}.amazonaws.com", options.region) : custom;
+  RETURN_IF_ERROR(S3Client::CheckEndpoint(options.endpoint).WithContext("fix " + location.endpoint_source));
   options.path_style = config.lake_s3.path_style.value_or(!custom.empty());
   options.ca_file = Lookup(env, "AWS_CA_BUNDLE");
   options.low_speed_seconds = static_cast<int>(config.lake_s3.timeout.micros() / 1'000'000);
@@ -68,7 +77,14 @@ Result<S3LakeLocation> ResolveS3Lake(const Config& config, const std::map<std::s
 
 Result<std::unique_ptr<S3Env>> OpenS3Lake(const S3LakeLocation& location, const Clock* clock, S3EnvOptions options) {
   ASSIGN_OR_RETURN(std::unique_ptr<S3Client> client, S3Client::Create(location.options));
-  RETURN_IF_ERROR(client->CheckBucket());
+  if (Status checked = client->CheckBucket(); !checked.ok()) {
+    const StatusCode code = checked.code();
+    if (code != StatusCode::kUnavailable && code != StatusCode::kIoError && code != StatusCode::kTimeout) return checked;
+    // No S3 answer (refused, unresolved, TLS, timed out) or only server errors.
+    return Status(code, fmt::format("the lake's S3 endpoint {} does not answer: check {}, that the store is running "
+                                    "and reachable from here (and AWS_CA_BUNDLE for a private CA): {}",
+                                    location.options.endpoint, location.endpoint_source, checked.message()));
+  }
   return std::make_unique<S3Env>(std::move(client), clock, options);
 }
 

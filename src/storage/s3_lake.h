@@ -27,6 +27,9 @@ namespace fleetlog {
 struct S3LakeLocation {
   S3Options options;   // bucket included
   std::string prefix;  // key prefix of the lake root, without a trailing '/'; may be empty
+  // Where options.endpoint came from, for errors that ask the user to fix it:
+  // "[lake.s3] endpoint", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL" or "[lake.s3] region".
+  std::string endpoint_source;
 };
 
 // `env` is the process environment (ProcessEnvironment() of core/config.h); `secrets` may be null.
@@ -36,6 +39,8 @@ Result<S3LakeLocation> ResolveS3Lake(const Config& config, const std::map<std::s
                                      SecretStore* secrets);
 
 // The Env of the lake's bucket, after checking that the bucket answers to these credentials.
+// Each refusal names its fix: a missing bucket ([lake] path), wrong credentials (the AWS_*
+// variables or the secret store), an endpoint that does not answer (where it was set).
 Result<std::unique_ptr<S3Env>> OpenS3Lake(const S3LakeLocation& location, const Clock* clock,
                                           S3EnvOptions options = {});
 

@@ -1,5 +1,10 @@
 #include "storage/s3_lake.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace fleetlog {
@@ -58,6 +63,46 @@ TEST(S3LakeTest, MissingCredentialsAndBadPathsSayWhatToDo) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("s3://bucket/prefix"), std::string::npos) << bad.status().ToString();
   EXPECT_NE(bad.status().message().find("did you mean \"endpoint\""), std::string::npos) << bad.status().ToString();
+}
+
+TEST(S3LakeTest, AMalformedEndpointNamesWhereItWasSet) {
+  const std::map<std::string, std::string> keys = {{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}};
+  for (const char* bad : {"127.0.0.1:9000", "ftp://store", "http://store/lake", "http://store:http", "https://"}) {
+    SCOPED_TRACE(bad);
+    Config config = LakeConfig(fmt::format("[lake]\npath = \"s3://fleet-lake\"\n[lake.s3]\nendpoint = \"{}\"\n", bad));
+    Status refused = ResolveS3Lake(config, keys, nullptr).status();
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << refused.ToString();
+    EXPECT_NE(refused.message().find("fix [lake.s3] endpoint"), std::string::npos) << refused.ToString();
+    EXPECT_NE(refused.message().find("http(s)://host[:port]"), std::string::npos) << refused.ToString();
+  }
+  std::map<std::string, std::string> env = keys;
+  env["AWS_ENDPOINT_URL_S3"] = "minio.internal:9000";
+  Status refused = ResolveS3Lake(LakeConfig("[lake]\npath = \"s3://fleet-lake\"\n"), env, nullptr).status();
+  EXPECT_NE(refused.message().find("fix AWS_ENDPOINT_URL_S3"), std::string::npos) << refused.ToString();
+  env["AWS_ENDPOINT_URL_S3"] = "http://[::1]:9000/";
+  EXPECT_TRUE(ResolveS3Lake(LakeConfig("[lake]\npath = \"s3://fleet-lake\"\n"), env, nullptr).ok());
+}
+
+TEST(S3LakeTest, AnEndpointThatDoesNotAnswerNamesWhereItWasSet) {
+  // A loopback port nobody listens on: bound, then closed.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);
+  Config config = LakeConfig(fmt::format("[lake]\npath = \"s3://fleet-lake\"\n[lake.s3]\nendpoint = \"http://127.0.0.1:{}\"\n",
+                                         ntohs(addr.sin_port)));
+  auto location = ResolveS3Lake(config, {{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}}, nullptr);
+  ASSERT_TRUE(location.ok()) << location.status().ToString();
+  location->options.max_attempts = 1;
+  const SystemClock clock;
+  Status refused = OpenS3Lake(*location, &clock).status();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("does not answer: check [lake.s3] endpoint"), std::string::npos) << refused.ToString();
 }
 
 }  // namespace

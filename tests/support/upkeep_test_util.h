@@ -48,6 +48,12 @@ class UpkeepLake {
     state_.reset();
   }
   void ReopenState() { state_ = std::move(OpenSqliteStateStore(db_path(), OpenMode::kReadWrite)).value(); }
+  // Replaces the state store (a test wraps the SQLite one at db_path(), e.g. in the lake's
+  // journal); nullptr closes it.
+  void set_state(std::unique_ptr<StateStore> state) {
+    writer_.reset();
+    state_ = std::move(state);
+  }
 
   // The stl_query rows of queries first..last: query q ends at `start` + q minutes (minus
   // the first), runs q % 50 seconds, user q % 5, aborted when q % 11 == 0.
