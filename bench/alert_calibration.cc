@@ -27,7 +27,8 @@
 // Usage: alert_calibration [seeds=4] [clusters=3] [weeks=3]
 // For study: CALIBRATION_ONLY="dispersion,min_rate,seconds_spread,correlation,clip,threshold,
 // continuation,for" judges one setting instead of the grid; CALIBRATION_EXPLAIN=1 prints the
-// last half hour (metric values, the evidence scorer's surprises) before each false alert.
+// last half hour (metric values, the evidence scorer's surprises) before each false alert, and
+// the first half hour of each missed incident.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -64,6 +65,7 @@ constexpr int64_t kStartUs = 1'767'571'200'000'000LL;
 constexpr int kCalibrationSeeds = 2;
 
 struct ClusterSeries {
+  std::string name;  // "seed/cluster"
   std::vector<BucketMetrics> buckets;
   std::vector<sim::AnomalyWindow> incidents;  // those starting in the judged weeks
   std::vector<double> zscores;                // the baseline's max |z| per bucket
@@ -87,9 +89,11 @@ std::vector<BucketMetrics> SimBucketMetrics(const sim::Workload& w, int64_t from
         v[0] += 1;
         runtimes[static_cast<size_t>(b)].push_back(static_cast<double>(q.end_us() - q.start_us) / 1e6);
         if (RanOnMainCluster(q) && q.has(sim::kDiskBased)) v[3] += 1;
-        if (RanOnMainCluster(q))
+        if (RanOnMainCluster(q)) {
           for (auto f : {sim::kMissingStats, sim::kNestedLoop, sim::kSelectiveFilter, sim::kDeletedRows, sim::kDistributed})
             v[4] += q.has(f) ? 1 : 0;
+          v[6] += q.has(sim::kNestedLoop) ? 1 : 0;
+        }
         if (q.has(sim::kAborted)) v[5] += 1;
       }
       const int64_t wb = bucket_of(q.exec_end_us());
@@ -109,6 +113,7 @@ std::vector<BucketMetrics> SimBucketMetrics(const sim::Workload& w, int64_t from
 
 ClusterSeries Simulate(uint64_t seed, const std::string& cluster, int weeks) {
   ClusterSeries s;
+  s.name = fmt::format("{}/{}", seed, cluster);
   const uint64_t cluster_seed = sim::ClusterSeed(seed, cluster);
   const sim::Workload workload(cluster_seed, 1.0);
   const int64_t end_us = kStartUs + weeks * kWeekUs;
@@ -207,6 +212,17 @@ struct Judgement {
   bool meets_targets() const { return caught == incidents && false_per_cluster_week() < 1.0; }
 };
 
+// Buckets [from, to) of `s`, a line each: every metric's value and (in brackets) its surprise.
+std::string BucketsText(const ClusterSeries& s, size_t from, size_t to) {
+  std::string text;
+  for (size_t b = from; b < to; ++b) {
+    text += "\n      ";
+    for (size_t i = 0; i < kFleetMetricCount; ++i)
+      text += fmt::format(" {}={:.1f}({:.1f})", kFleetMetricNames[i], s.buckets[b].values[i], s.metric_surprises[b][i]);
+  }
+  return text;
+}
+
 // Judges the alert stream that `flagged` (one flag per bucket) and `for_buckets` make.
 void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buckets, int weeks, Judgement* j) {
   const size_t first = static_cast<size_t>(kWeekUs / kBucketUs);
@@ -227,13 +243,8 @@ void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buc
       ++j->false_alerts;
       if (std::getenv("CALIBRATION_EXPLAIN") && !s.metric_surprises.empty()) {
         const int64_t minute = static_cast<int64_t>(b) * 5;
-        std::string text = fmt::format("    false alert day {} {:02}:{:02}:", minute / 1440 % 7, minute / 60 % 24, minute % 60);
-        for (size_t k = b >= 5 ? b - 5 : 0; k <= b; ++k) {
-          text += "\n      ";
-          for (size_t i = 0; i < kFleetMetricCount; ++i)
-            text += fmt::format(" {}={:.1f}({:.1f})", kFleetMetricNames[i], s.buckets[k].values[i], s.metric_surprises[k][i]);
-        }
-        fmt::print("{}\n", text);
+        fmt::print("    false alert {} week {} day {} {:02}:{:02}:{}\n", s.name, minute / 10080, minute / 1440 % 7,
+                   minute / 60 % 24, minute % 60, BucketsText(s, b >= 5 ? b - 5 : 0, b + 1));
       }
       if (!s.metric_surprises.empty()) {
         const auto& m = s.metric_surprises[b];
@@ -268,6 +279,10 @@ void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buc
           for (size_t i = 0; i < kFleetMetricCount; ++i)
             if (s.metric_surprises[b][i] > best) best = s.metric_surprises[b][i], metric = i;
         peak = fmt::format(" (peak {} {:.1f})", kFleetMetricNames[metric], best);
+        if (std::getenv("CALIBRATION_EXPLAIN")) {  // the 10 minutes before the incident and its first half hour
+          fmt::print("    missed {} {}:{}\n", s.name, sim::AnomalyKindName(a.kind),
+                     BucketsText(s, from >= 2 ? from - 2 : 0, std::min(from + 6, s.metric_surprises.size())));
+        }
       }
       j->missed.push_back(fmt::format("{} day {} {:02}:{:02} UTC{}", sim::AnomalyKindName(a.kind), minute / 1440 % 7,
                                       minute / 60 % 24, minute % 60, peak));

@@ -11,7 +11,7 @@
 namespace fleetlog::detect {
 namespace {
 
-constexpr std::string_view kModelMagic = "FLDET\x04";  // 4: evidence scorer with young slots' dispersion
+constexpr std::string_view kModelMagic = "FLDET\x05";  // 5: seven metrics (nested_loop_queries)
 // The attribution names the largest part of the surprise, and any other metric with at least
 // this share of it, up to kMaxNamed metrics. Metrics below kUnsurprising take no part.
 constexpr double kNamedShare = 0.2;

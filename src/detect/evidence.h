@@ -1,8 +1,8 @@
 // EvidenceScorer: how surprising one cluster's latest buckets are, metric by metric, as the
 // tail probability of what was observed given what is usual at that time of the week.
 //
-// Counts (query_count, disk_based_queries, alert_events, aborted_queries) are judged as
-// counts: a seasonal profile of the raw count per bucket gives the expected count mu, and the
+// Counts (query_count, disk_based_queries, alert_events, aborted_queries, nested_loop_queries)
+// are judged as counts: a seasonal profile of the raw count per bucket gives the expected count mu, and the
 // observed count's tail probability is taken under a negative binomial with variance
 // mu + (dispersion * mu)^2: Poisson noise, which dominates small counts (three alert events
 // where 0.2 are usual are a 1-in-800 event, not a twentyfold rise), plus a relative error of

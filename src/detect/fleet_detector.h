@@ -5,7 +5,7 @@
 //
 //   cluster, dt            the partitions, as for every table
 //   bucket_start           TIMESTAMP, the bucket's start (UTC); one row per closed bucket
-//   query_count ... aborted_queries   the metric values
+//   query_count ... nested_loop_queries   the metric values
 //   score                  DOUBLE, the bucket's surprise: -log10 of the smallest tail
 //                          probability of any metric over the latest buckets (0 while the
 //                          model warms up)

@@ -67,7 +67,8 @@ class DetectorLake {
 
   // Queries ending in buckets [first, last): twenty per bucket, 2-10 s runs, 0.5-2 s queue
   // waits, except the spike buckets' waits of about a minute. In each bucket the first query
-  // reads a temporary table twice (one disk-based query) and the second raises two alerts.
+  // reads a temporary table twice (one disk-based query) and the second raises two alerts,
+  // one of them a nested-loop alert.
   // Moves every cursor to the end.
   void WriteBuckets(int first, int last) {
     RowBatch queries(kQuerySchema), wlm(kWlmSchema), scans(kScanSchema), alerts(kAlertSchema);
@@ -96,9 +97,10 @@ class DetectorLake {
             AppendSysStep(detail, query, step, end, "", 40);
           } else {
             alerts.column(0).AppendInt(query);
-            alerts.column(1).AppendString(step == 0 ? "Missing query planner statistics" : "Nested Loop Join");
+            const char* event = step == 0 ? "Missing query planner statistics" : "Nested Loop Join in the query plan";
+            alerts.column(1).AppendString(event);
             alerts.column(2).AppendInt(end.micros() - run_us);
-            AppendSysStep(detail, query, step, end, step == 0 ? "Missing query planner statistics" : "Nested Loop Join", 0);
+            AppendSysStep(detail, query, step, end, event, 0);
           }
         }
       }
@@ -164,8 +166,9 @@ TEST(FleetDetectorTest, ScoresClosedBucketsIncrementallyAndFlagsTheQueueSpike) {
   ASSERT_TRUE(RunFleetDetection(Context(session)).ok());
   EXPECT_EQ(lake.Rows("SELECT count(*), min(bucket_start), max(bucket_start) FROM anomalies WHERE cluster = 'c1'"),
             std::vector<std::string>{"120|2026-01-05 00:00:00|2026-01-05 09:55:00"});
-  EXPECT_EQ(lake.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries FROM anomalies GROUP BY ALL"),
-            std::vector<std::string>{"20|1|2|0"});
+  EXPECT_EQ(lake.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries, nested_loop_queries "
+                      "FROM anomalies GROUP BY ALL"),
+            std::vector<std::string>{"20|1|2|0|1"});
   auto cursor = session.state().GetCursor("c1", kAnomaliesTable);
   ASSERT_TRUE(cursor.ok() && *cursor);
   EXPECT_EQ(**cursor, lake.BucketAt(120));
@@ -233,8 +236,9 @@ TEST(FleetDetectorTest, ASysClusterIsGradedLikeAnStlClusterWithTheSameWorkload) 
   const std::vector<std::string> rows = sys.Rows(sql);
   EXPECT_EQ(rows.size(), 168u);
   EXPECT_EQ(rows, stl.Rows(sql));
-  EXPECT_EQ(sys.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries FROM anomalies GROUP BY ALL"),
-            std::vector<std::string>{"20|1|2|0"});
+  EXPECT_EQ(sys.Rows("SELECT query_count, disk_based_queries, alert_events, aborted_queries, nested_loop_queries "
+                      "FROM anomalies GROUP BY ALL"),
+            std::vector<std::string>{"20|1|2|0|1"});
   const std::vector<std::string> top = sys.Rows(
       "SELECT strftime(bucket_start, '%H:%M'), attribution FROM anomalies WHERE grade > 0 ORDER BY score DESC, bucket_start "
       "LIMIT 1");

@@ -8,7 +8,10 @@
 namespace fleetlog::detect {
 namespace {
 
-enum Metric : size_t { kQueryCount, kP95Runtime, kQueueWait, kDiskBased, kAlerts, kAborted };
+enum Metric : size_t { kQueryCount, kP95Runtime, kQueueWait, kDiskBased, kAlerts, kAborted, kNestedLoop };
+
+// How a nested-loop alert's text starts, in stl_alert_event_log.event and sys_query_detail.alert.
+constexpr const char* kNestedLoopAlert = "'Nested Loop Join%'";
 
 // Partition pruning for rows whose own time may precede the bucket's query end: scans and
 // alerts of a query that ran for up to this long are still found.
@@ -69,11 +72,12 @@ Result<std::vector<BucketMetrics>> ReadSysMetrics(QueryEngine& engine, const Win
     RETURN_IF_ERROR(Collect(
         engine,
         fmt::format("SELECT {}, count(DISTINCT h.query_id) FILTER (WHERE d.spilled_block_local_disk > 0 OR "
-                    "d.spilled_block_remote_disk > 0), count(*) FILTER (WHERE trim(d.alert) <> '') "
+                    "d.spilled_block_remote_disk > 0), count(*) FILTER (WHERE trim(d.alert) <> ''), "
+                    "count(DISTINCT h.query_id) FILTER (WHERE ltrim(d.alert) LIKE {}) "
                     "FROM sys_query_history h JOIN sys_query_detail d ON d.query_id = h.query_id AND d.cluster = h.cluster "
                     "WHERE {} AND d.dt BETWEEN {} AND {} GROUP BY 1",
-                    w.Bucket("h", "end_time"), w.Range("h", "end_time"), w.early_dt, w.last_dt),
-        {kDiskBased, kAlerts}, w, &buckets));
+                    w.Bucket("h", "end_time"), kNestedLoopAlert, w.Range("h", "end_time"), w.early_dt, w.last_dt),
+        {kDiskBased, kAlerts, kNestedLoop}, w, &buckets));
   }
   return buckets;
 }
@@ -139,11 +143,13 @@ Result<std::vector<BucketMetrics>> ReadBucketMetrics(QueryEngine& engine, const 
   }
   if (tables.contains("stl_alert_event_log")) {
     RETURN_IF_ERROR(Collect(engine,
-                            fmt::format("SELECT {}, count(*) FROM stl_query q JOIN stl_alert_event_log a "
+                            fmt::format("SELECT {}, count(*), count(DISTINCT q.query) FILTER (WHERE ltrim(a.event) LIKE {}) "
+                                        "FROM stl_query q JOIN stl_alert_event_log a "
                                         "ON a.query = q.query AND a.cluster = q.cluster WHERE {} AND "
                                         "a.dt BETWEEN {} AND {} GROUP BY 1",
-                                        w.Bucket("q", "endtime"), w.Range("q", "endtime"), w.early_dt, w.last_dt),
-                            {kAlerts}, w, &buckets));
+                                        w.Bucket("q", "endtime"), kNestedLoopAlert, w.Range("q", "endtime"), w.early_dt,
+                                        w.last_dt),
+                            {kAlerts, kNestedLoop}, w, &buckets));
   }
   return buckets;
 }

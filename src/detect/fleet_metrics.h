@@ -24,6 +24,12 @@
 //                       with an alert text
 //   aborted_queries     queries of the bucket that did not succeed: STL aborted = 1; SYS
 //                       status failed or canceled
+//   nested_loop_queries queries of the bucket with a nested-loop alert ("Nested Loop Join in
+//                       the query plan": a join without an equality condition, which a new
+//                       dashboard or report can bring in dozens of times an hour). Queries,
+//                       not alert rows: STL logs an event per step and slice that raised it,
+//                       SYS one alert per step. STL: stl_alert_event_log events starting
+//                       "Nested Loop Join"; SYS: sys_query_detail alerts starting so
 //
 // A metric whose table the cluster does not export (or that has no rows in the lake yet)
 // reads as 0. Buckets without any row read as all zeros: an idle bucket is a value too.
@@ -42,11 +48,12 @@
 
 namespace fleetlog::detect {
 
-inline constexpr size_t kFleetMetricCount = 6;
+inline constexpr size_t kFleetMetricCount = 7;
 inline constexpr std::array<const char*, kFleetMetricCount> kFleetMetricNames = {
-    "query_count", "p95_runtime_s", "queue_wait_s", "disk_based_queries", "alert_events", "aborted_queries"};
+    "query_count",  "p95_runtime_s",   "queue_wait_s",       "disk_based_queries",
+    "alert_events", "aborted_queries", "nested_loop_queries"};
 // Whether a metric counts (stored as BIGINT) rather than measures (DOUBLE).
-inline constexpr std::array<bool, kFleetMetricCount> kFleetMetricIsCount = {true, false, false, true, true, true};
+inline constexpr std::array<bool, kFleetMetricCount> kFleetMetricIsCount = {true, false, false, true, true, true, true};
 
 struct BucketMetrics {
   Timestamp start;

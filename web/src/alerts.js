@@ -14,6 +14,7 @@ import { sqlTs, sqlDate } from './state.js';
 const CHART_OF_METRIC = {
   query_count: 'workload', p95_runtime_s: 'runtime', queue_wait_s: 'runtime',
   disk_based_queries: 'failures', aborted_queries: 'failures', alert_events: 'anomalies',
+  nested_loop_queries: 'anomalies',
 };
 const MARKER_COLOR = '#c92a2a';
 
