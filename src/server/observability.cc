@@ -155,6 +155,7 @@ HttpResponse AlertsAnswer(StateStore* state, const std::string& lake_root, const
                                    {"kind", it->kind}, {"at", FormatTimestampIso(it->at)}, {"attempt", it->attempt},
                                    {"sent", it->sent}, {"error", it->error}});
   }
+  if (history == 0) return Json(200, out);  // alert states only: the lake is not read
   auto events = LakeRows(state, lake_root, alert::kAlertEventsTable,
                          fmt::format("SELECT CAST(event_time AS VARCHAR) AS time, rule, kind, severity, labels, value, summary, "
                                      "cluster FROM alert_events ORDER BY event_time DESC LIMIT {}", history));

@@ -32,11 +32,55 @@ TEST_F(ApiTest, BadInputGetsTheDocumentedStatus) {
   EXPECT_NE(d["error"].get<std::string>().find("syntax error"), std::string::npos) << d.dump();
 }
 
+// /v1/alerts reads the lake's alert history and anomalies beside the alert states; with
+// ?history=0 it answers the states alone without reading the lake, which is what the fleet
+// page needs on every load.
+TEST_F(ApiTest, AlertsWithoutHistoryDoNotReadTheLake) {
+  {
+    LakeLayout lake(dir_ + "/lake");
+    auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    const TableSchema schema = {{"bucket_start", ColumnType::kTimestamp},
+                                {"grade", ColumnType::kDouble},
+                                {"score", ColumnType::kDouble},
+                                {"attribution", ColumnType::kVarchar}};
+    const Timestamp at = *ParseTimestamp("2026-01-10 01:00:00");
+    Status s = CommitTestRows(**writer, *state_, "anomalies", "alpha", schema, "bucket_start", {"bucket_start"},
+                              at + Duration::Minutes(5), [&](RowBatch& b) {
+                                b.column(0).AppendInt(at.micros());
+                                b.column(1).AppendDouble(0.8);
+                                b.column(2).AppendDouble(9.5);
+                                b.column(3).AppendString("queue_wait_s high (100%)");
+                              });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  StartServer();
+  auto [status, full] = Get("/v1/alerts");
+  ASSERT_EQ(status, 200) << full.dump();
+  ASSERT_EQ(full["anomalies"].size(), 1u) << full.dump();
+  EXPECT_EQ(full["anomalies"][0]["attribution"], "queue_wait_s high (100%)");
+  // With its file gone the lake's anomalies cannot be read: the full answer says so, the bare
+  // one does not notice.
+  std::vector<std::filesystem::path> files;  // the table folder's name and the readers' link
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir_ + "/lake"))
+    if (f.path().extension() == ".parquet" && f.path().string().find("anomalies") != std::string::npos)
+      files.push_back(f.path());
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) std::filesystem::remove(f);
+  EXPECT_TRUE(Get("/v1/alerts").second.contains("anomalies_error"));
+  auto [bare_status, bare] = Get("/v1/alerts?history=0");
+  ASSERT_EQ(bare_status, 200) << bare.dump();
+  EXPECT_FALSE(bare.contains("anomalies_error") || bare.contains("events_error")) << bare.dump();
+  EXPECT_TRUE(bare["alerts"].is_array() && bare["events"].empty() && bare["anomalies"].empty()) << bare.dump();
+  EXPECT_EQ(Get("/v1/alerts?history=many").first, 400);
+}
+
 TEST_F(ApiTest, ServesHttpsFromCertificateFiles) {
   const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
-  const std::string make_cert = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-                                "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " +
-                                cert + " 2>/dev/null";
+  const std::string make_cert =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
   ASSERT_EQ(std::system(make_cert.c_str()), 0) << "openssl (Debian package openssl) is needed: " << make_cert;
   ServerOptions o = DefaultOptions();
   o.server.tls_cert = cert;
@@ -93,7 +137,7 @@ TEST_F(ApiTest, TokensAreRequiredAndBindTheWorkgroup) {
   EXPECT_EQ(WaitFor(mine)["workgroup"], "small");
   token_ = "s3cret-ops";
   EXPECT_EQ(Get("/v1/statements/" + mine).first, 404);  // another workgroup's statement
-  EXPECT_EQ(Get("/").first, 200);  // the dashboard page itself holds no data
+  EXPECT_EQ(Get("/").first, 200);                       // the dashboard page itself holds no data
 }
 
 TEST_F(ApiTest, RefusesNonLoopbackWithoutTokens) {

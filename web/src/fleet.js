@@ -31,7 +31,7 @@ const HEALTH_TEXT = ['ok', 'warning', 'bad'];
 
 async function firingAlerts() {
   try {
-    const a = await api('GET', '/v1/alerts');
+    const a = await api('GET', '/v1/alerts?history=0');  // states only: no events or anomalies from the lake
     const byCluster = new Map();
     for (const x of a.alerts || []) {
       if (x.state && x.state !== 'firing') continue;
@@ -49,10 +49,13 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   // Over a day or more, hourly at least: the hourly roll-ups answer those buckets, raw rows
   // only the hours not rolled up yet (30-minute buckets would read a whole day raw).
   const bucketS = Math.max(bucketFor(range, 48), range.to - range.from >= 86400e3 ? 3600 : 0);
-  const [fleet, alerts] = await Promise.all([api('GET', '/v1/fleet'), firingAlerts()]);
-  const [metrics, anomalies] = await Promise.all([
+  // The firing alerts are read beside the statements, not before them.
+  const alertsRead = firingAlerts();
+  const fleet = await api('GET', '/v1/fleet');
+  const [metrics, anomalies, alerts] = await Promise.all([
     tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters: bothFamilies(fleet) })) : { rows: [] },
     tables.has('anomalies') ? queryObjects(anomalySummarySql(range, new Date(range.to.getTime() - 3600e3))) : [],
+    alertsRead,
   ]);
   const step = bucketS * 1000;
   const start = Math.floor(range.from.getTime() / step) * step;
