@@ -85,7 +85,12 @@ std::string BucketModel::Serialize() const {
 
 Result<BucketModel> BucketModel::Deserialize(std::string_view blob) {
   const Status corrupt(StatusCode::kCorruption, "fleet detector model: truncated or not a model");
-  if (!blob.starts_with(kModelMagic)) return corrupt;
+  if (!blob.starts_with(kModelMagic)) {
+    // An earlier fleetlog's model (same name, another format number): replayed, not broken.
+    if (blob.size() >= kModelMagic.size() && blob.starts_with(kModelMagic.substr(0, kModelMagic.size() - 1)))
+      return Status(StatusCode::kNotFound, "fleet detector model: saved by another version of fleetlog");
+    return corrupt;
+  }
   BlobReader in(blob.substr(kModelMagic.size()));
   int64_t bucket_us = 0, learned_us = 0;
   BucketModel model;

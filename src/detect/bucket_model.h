@@ -58,6 +58,8 @@ struct BucketModel {
   Result<ScoredBucket> ScoreAndLearn(const BucketMetrics& metrics, bool describe);
 
   std::string Serialize() const;
+  // kNotFound: a model saved by a fleetlog with another model format (to be rebuilt by
+  // replay); kCorruption: not a model, or a damaged one.
   static Result<BucketModel> Deserialize(std::string_view blob);
 };
 

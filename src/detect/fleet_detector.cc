@@ -80,7 +80,9 @@ Result<BucketModel> LoadModel(const DetectContext& ctx, QueryEngine& engine, con
   std::optional<BucketModel> model;
   if (blob) {
     auto saved = BucketModel::Deserialize(*blob);
-    if (!saved.ok()) {
+    if (!saved.ok() && saved.status().code() == StatusCode::kNotFound) {
+      spdlog::info("cluster {}: the saved anomaly model is from another version of fleetlog; rebuilding it", cluster);
+    } else if (!saved.ok()) {
       spdlog::warn("cluster {}: the saved anomaly model is unreadable ({}); rebuilding it", cluster,
                    saved.status().message());
     } else if (saved->bucket == bucket && saved->learned_through <= resume) {
