@@ -130,6 +130,14 @@ const char* HourlyTimeColumn(const std::string& table) {
   return it == columns.end() ? nullptr : it->second;
 }
 
+bool CountsOnlyBefore(const CommittedFile& f, Timestamp t) { return f.max_cursor && *f.max_cursor < t; }
+
+std::string RowsFrom(const std::string& relation, const std::string& table, Timestamp t) {
+  const char* time = HourlyTimeColumn(table);
+  if (time == nullptr) return relation;
+  return fmt::format("(SELECT * FROM {} WHERE {} >= make_timestamp({}::BIGINT))", relation, time, t.micros());
+}
+
 std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
                                bool by_cluster_day) {
   const char* by = by_cluster_day ? kKeys : "";
@@ -188,7 +196,7 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
       // column, or its parent query's end for sys_query_detail), so a file that ends before
       // the roll-up's end holds only hours the roll-up has.
       const auto partial = route.partial.find(day);
-      if (partial == route.partial.end() || (f.max_cursor && *f.max_cursor < partial->second)) continue;
+      if (partial == route.partial.end() || CountsOnlyBefore(f, partial->second)) continue;
     }
     // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
     if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
@@ -222,9 +230,9 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
       }
       std::string out;
       for (const auto& [end, files] : by_end) {
-        std::string select = "SELECT * FROM " + files_relation(files);
-        if (end) select += fmt::format(" WHERE {} >= make_timestamp({}::BIGINT)", time, end->micros());
-        out += (out.empty() ? "" : " UNION ALL BY NAME ") + select;
+        const std::string files_of = files_relation(files);
+        out += (out.empty() ? "" : " UNION ALL BY NAME ") + std::string("SELECT * FROM ") +
+               (end ? RowsFrom(files_of, table, *end) : files_of);
       }
       return "(" + out + ")";
     };

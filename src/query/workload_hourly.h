@@ -43,6 +43,13 @@ bool IsHourlyInput(const std::string& table);
 // The column of `table` (an input) whose hour its rows count in, or null when the hour is
 // that of another table's row (sys_query_detail: its query's end in sys_query_history).
 const char* HourlyTimeColumn(const std::string& table);
+// Whether every row of the raw file `f` counts in hours before `t`: its cursor range bounds
+// the time an hour is counted by (an input's time column, or its parent query's end).
+bool CountsOnlyBefore(const CommittedFile& f, Timestamp t);
+// `relation` (rows of the input `table`) without its rows that count in hours before `t`,
+// left out as they are read (files are sorted by time, so row groups' statistics skip them);
+// `relation` itself for a table without a time column of its own.
+std::string RowsFrom(const std::string& relation, const std::string& table, Timestamp t);
 
 // SQL for one family's hourly aggregates. `relation(table)` is a relation over the rows to
 // aggregate (a read_parquet(...) call or a parenthesised SELECT), or empty when there are

@@ -21,6 +21,13 @@ Timestamp HourStart(Timestamp t) {
   return Timestamp::FromMicros(us - ((us % hour) + hour) % hour);
 }
 
+// How far a day's roll-up files reach (RolledUpUntil of the furthest); none without files.
+std::optional<Timestamp> EndOf(const std::vector<CommittedFile>& rollups) {
+  std::optional<Timestamp> end;
+  for (const auto& f : rollups) end = std::max(end.value_or(RolledUpUntil(f)), RolledUpUntil(f));
+  return end;
+}
+
 Result<std::vector<CommittedFile>> RollupFilesOf(StateStore& state, const std::string& cluster, const std::string& dt) {
   ASSIGN_OR_RETURN(auto files, state.ListFiles({.table = kRollupTable, .cluster = cluster, .states = {FileState::kPublished}}));
   std::erase_if(files, [&](const CommittedFile& f) { return f.dt != dt; });
@@ -55,16 +62,13 @@ Result<int64_t> WriteRollup(StateStore& state, const LakeLayout& lake, duck::Con
   for (auto& [table, files] : day_files) {
     // A file whose rows all count in hours before `from` (its cursor range bounds the time an
     // hour is counted by: query/workload_hourly.h) adds nothing.
-    if (extend) std::erase_if(files, [&](const CommittedFile& f) { return f.max_cursor && *f.max_cursor < from; });
+    if (extend) std::erase_if(files, [&](const CommittedFile& f) { return CountsOnlyBefore(f, from); });
     if (files.empty() || IsStlTable(table) != stl) continue;
     ASSIGN_OR_RETURN(inputs.emplace_back(), ResolveLakeFiles(lake, files));
     relations[table] = fmt::format("read_parquet({}, union_by_name = true, hive_partitioning = false)",
                                    ParquetList(inputs.back()));
-    // Rows before `from` count in hours the roll-up has; files are sorted by time, so row
-    // groups' statistics skip most of them.
-    if (const char* time = HourlyTimeColumn(table); extend && time != nullptr)
-      relations[table] = fmt::format("(SELECT * FROM {} WHERE {} >= make_timestamp({}::BIGINT))", relations[table], time,
-                                     from.micros());
+    // Rows before `from` count in hours the roll-up has.
+    if (extend) relations[table] = RowsFrom(relations[table], table, from);
     for (const auto& f : files) rows_read += f.rows;
   }
   const std::string aggregates = HourlyAggregateSql(family, [&](const std::string& table) {
@@ -110,9 +114,7 @@ bool IsRollupInput(const std::string& table) { return IsHourlyInput(table); }
 
 Result<std::optional<Timestamp>> RollupEnd(StateStore& state, const std::string& cluster, const std::string& dt) {
   ASSIGN_OR_RETURN(auto files, RollupFilesOf(state, cluster, dt));
-  std::optional<Timestamp> end;
-  for (const auto& f : files) end = std::max(end.value_or(RolledUpUntil(f)), RolledUpUntil(f));
-  return end;
+  return EndOf(files);
 }
 
 Result<bool> HasRollup(StateStore& state, const std::string& cluster, const std::string& dt) {
@@ -135,11 +137,8 @@ Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck
                                  const std::string& cluster, const std::string& dt) {
   ASSIGN_OR_RETURN(auto old, RollupFilesOf(state, cluster, dt));
   ASSIGN_OR_RETURN(Timestamp day, DayStart(dt));
-  Timestamp until = day + Duration::Days(1);
-  if (!old.empty()) {
-    until = day;
-    for (const auto& f : old) until = std::max(until, RolledUpUntil(f));
-  }
+  // To where it reached; a day without a roll-up is rolled up whole (purge rebuilds closed days).
+  const Timestamp until = EndOf(old).value_or(day + Duration::Days(1));
   return WriteRollup(state, lake, conn, cluster, dt, day, until, old);
 }
 
