@@ -25,6 +25,23 @@ calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# wait_for_go SECTION: with BENCH_GO_FILE set, a section prepares its data and then waits until
+# that file exists before it times anything, so the slow preparation can run while the machine
+# is busy and the timing when it is quiet. A file that names an executable (its first line) is
+# copied over the run's fleetlog binary first: the prepared data is then timed with that build.
+wait_for_go() {
+  [[ -n ${BENCH_GO_FILE:-} ]] || return 0
+  log "$1: prepared; waiting for $BENCH_GO_FILE before timing; load $(loadavg)"
+  while [[ ! -e $BENCH_GO_FILE ]]; do sleep 5; done
+  local binary
+  binary=$(head -1 "$BENCH_GO_FILE")
+  if [[ -n $binary && -x $binary ]]; then
+    cp "$binary" "$FLEETLOG" || die "cannot copy $binary over $FLEETLOG"
+    log "$1: timing $binary ($(date -r "$binary" '+%Y-%m-%d %H:%M'))"
+  fi
+  log "$1: timing starts; load $(loadavg)"
+}
+
 # Peak RSS in MB from a /usr/bin/time -v log.
 peak_rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 

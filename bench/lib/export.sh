@@ -73,6 +73,7 @@ section_export() {
          -c "VACUUM ANALYZE stl_query"
   log "export: loaded in $(seconds_since "$t0")s; table $(pg $db -tA -c "SELECT pg_size_pretty(pg_total_relation_size('stl_query'))")"
   write_pg_export_config "$dir" $db
+  wait_for_go export
   psql_copy_once $db devnull >/dev/null  # warms the server's cache for everyone
 
   local fl_s=() fl_rss=() dn_s=() gz_s=() r out s rss exported

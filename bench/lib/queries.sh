@@ -269,6 +269,8 @@ section_queries() {
   pg $db -c "VACUUM ANALYZE"
   log "queries: PostgreSQL VACUUM ANALYZE in $(seconds_since "$t0")s"
 
+  wait_for_go queries
+
   # Row counts must agree before anything is timed.
   local counts_fl counts_pg union=""
   for table in $tables; do union+="${union:+ UNION ALL }SELECT '$table', count(*) FROM $table"; done

@@ -31,6 +31,7 @@ section_scale() {
   mkdir -p "$dir"
   local pin=()
   (($(nproc) > 2)) && pin=(taskset -c 0,1)
+  wait_for_go scale
   log "scale: $n sim clusters x 8 tables; priming cursors to 5m30s ago"
   write_scale_config "$dir/prime.toml" 5m30s "$n"
   local t_prime; t_prime=$(now_ns)
