@@ -25,6 +25,7 @@ struct HourlyPart {
   const char* sql;
   const char* empty;  // the part's columns, after {by}, of a relation without rows
   bool with_history = false;
+  bool late = false;  // its columns are late (workload_hourly.h, kLateHoursKey)
 };
 
 constexpr const char* kEmptyQueries =
@@ -52,7 +53,8 @@ const HourlyPart kParts[] = {
      "FROM {src} GROUP BY ALL",
      kEmptyDisk},
     {"stl_alert_event_log", ViewFamily::kStl,
-     "SELECT {by}date_trunc('hour', event_time) AS hour, count(*) AS alerts FROM {src} GROUP BY ALL", kEmptyAlerts},
+     "SELECT {by}date_trunc('hour', event_time) AS hour, count(*) AS alerts FROM {src} GROUP BY ALL", kEmptyAlerts,
+     false, true},
     {"sys_query_history", ViewFamily::kSys,
      "SELECT {by}date_trunc('hour', end_time) AS hour, count(*) AS queries, "
      "count(*) FILTER (WHERE status IN ('failed', 'canceled', 'cancelled')) AS aborted, "
@@ -72,18 +74,19 @@ const HourlyPart kParts[] = {
     {"sys_query_detail", ViewFamily::kSys,
      "SELECT {by}date_trunc('hour', h.end_time) AS hour, count(*) FILTER (WHERE trim(d.alert) <> '') AS alerts "
      "FROM {src} d JOIN {hist} h USING ({by}query_id) GROUP BY ALL",
-     kEmptyAlerts, true},
+     kEmptyAlerts, true, true},
 };
 
-// The parts side by side: each has at most one row per key and hour, so sum() and max() over
-// a key and hour take that row's value, and a column a part lacks is NULL there.
+// The parts side by side: each column of a key and hour has its value in at most one row
+// (its part's, or a roll-up's), so sum() and max() over a key and hour take that value, and
+// a column no row has is NULL there.
 constexpr const char* kCombine =
     "SELECT {by}hour, coalesce(sum(queries), 0)::BIGINT AS queries, coalesce(sum(aborted), 0)::BIGINT AS aborted, "
     "max(p50_run_s)::DOUBLE AS p50_run_s, max(p95_run_s)::DOUBLE AS p95_run_s, "
     "coalesce(sum(wlm_queries), 0)::BIGINT AS wlm_queries, max(p50_queue_s)::DOUBLE AS p50_queue_s, "
     "max(p95_queue_s)::DOUBLE AS p95_queue_s, max(max_queue_s)::DOUBLE AS max_queue_s, "
-    "coalesce(sum(disk_based_queries), 0)::BIGINT AS disk_based_queries, coalesce(sum(alerts), 0)::BIGINT AS alerts "
-    "FROM ({parts}) GROUP BY ALL";
+    "coalesce(sum(disk_based_queries), 0)::BIGINT AS disk_based_queries, {alerts}::BIGINT AS alerts{extra} "
+    "FROM ({parts}) GROUP BY {by}hour";
 
 constexpr const char* kKeys = "cluster, dt, ";
 constexpr const char* kNullKeys = "NULL::VARCHAR AS cluster, NULL::DATE AS dt, ";
@@ -138,8 +141,8 @@ std::string RowsFrom(const std::string& relation, const std::string& table, Time
   return fmt::format("(SELECT * FROM {} WHERE {} >= make_timestamp({}::BIGINT))", relation, time, t.micros());
 }
 
-std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
-                               bool by_cluster_day) {
+std::string HourlyPartsSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
+                           bool by_cluster_day) {
   const char* by = by_cluster_day ? kKeys : "";
   const std::string history = relation("sys_query_history");
   std::string parts;
@@ -151,11 +154,21 @@ std::string HourlyAggregateSql(ViewFamily family, const std::function<std::strin
       part = fmt::format("SELECT {}{} WHERE false", by_cluster_day ? kNullKeys : "", p.empty);
     else
       part = fmt::format(fmt::runtime(p.sql), fmt::arg("by", by), fmt::arg("src", src), fmt::arg("hist", history));
-    parts += (parts.empty() ? "(" : " UNION ALL BY NAME (") + part + ")";
+    parts += fmt::format("{}(SELECT *, {} AS late FROM ({}))", parts.empty() ? "" : " UNION ALL BY NAME ", p.late, part);
   }
-  std::string sql = fmt::format(fmt::runtime(kCombine), fmt::arg("by", by), fmt::arg("parts", parts));
-  return by_cluster_day ? sql : sql + " ORDER BY hour";
+  return parts;
 }
+
+std::string CombineHourlySql(const std::string& parts, const std::string& by, std::optional<Timestamp> late_until,
+                             const std::string& extra) {
+  const std::string alerts =
+      late_until ? fmt::format("CASE WHEN hour < make_timestamp({}::BIGINT) THEN coalesce(sum(alerts), 0) END",
+                               late_until->micros())
+                 : std::string("coalesce(sum(alerts), 0)");
+  return fmt::format(fmt::runtime(kCombine), fmt::arg("by", by), fmt::arg("alerts", alerts), fmt::arg("extra", extra),
+                     fmt::arg("parts", parts));
+}
+
 
 std::vector<const CommittedFile*> WorkloadRoute::files() const {
   std::vector<const CommittedFile*> out = rollups;
@@ -171,22 +184,44 @@ Timestamp RolledUpUntil(const CommittedFile& rollup) {
   return rollup.max_cursor ? std::min(end, *rollup.max_cursor + Duration::Micros(1)) : end;
 }
 
+Timestamp LateRolledUpUntil(const CommittedFile& rollup) {
+  const Timestamp until = RolledUpUntil(rollup);
+  const auto it = rollup.id_ranges.find(kLateHoursKey);
+  return it == rollup.id_ranges.end() ? until : std::min(until, Timestamp::FromMicros(it->second.max));
+}
+
+bool IsLateHourlyInput(const std::string& table) {
+  return std::any_of(std::begin(kParts), std::end(kParts), [&](const HourlyPart& p) {
+    return p.late && (table == p.table || (p.with_history && table == "sys_query_history"));
+  });
+}
+
+bool IsPromptHourlyInput(const std::string& table) {
+  return std::any_of(std::begin(kParts), std::end(kParts), [&](const HourlyPart& p) {
+    return !p.late && (table == p.table || (p.with_history && table == "sys_query_history"));
+  });
+}
+
+Timestamp RollupMarks::For(const std::string& table) const {
+  return IsLateHourlyInput(table) ? std::min(until, late_until) : until;
+}
+
 WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
   using Day = WorkloadRoute::Day;
   WorkloadRoute route;
-  std::map<Day, Timestamp> rolled_up;  // day -> RolledUpUntil
+  std::map<Day, RollupMarks> rolled_up;
   std::set<Day> stl_days;
   for (const auto& f : files) {
     if (f.table == kRollupTable) {
-      rolled_up[{f.cluster, f.dt}] = RolledUpUntil(f);
+      rolled_up[{f.cluster, f.dt}] = {RolledUpUntil(f), LateRolledUpUntil(f)};
       route.rollups.push_back(&f);
     } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
       stl_days.insert({f.cluster, f.dt});
     }
   }
-  for (const auto& [day, until] : rolled_up) {
+  for (const auto& [day, marks] : rolled_up) {
     auto start = ParseTimestamp(day.second);
-    if (start.ok() && until < *start + Duration::Days(1)) route.partial[day] = until;
+    if (start.ok() && marks.late_until < *start + Duration::Days(1)) route.partial[day] = marks;
   }
   for (const auto& f : files) {
     const Day day{f.cluster, f.dt};
@@ -196,7 +231,7 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
       // column, or its parent query's end for sys_query_detail), so a file that ends before
       // the roll-up's end holds only hours the roll-up has.
       const auto partial = route.partial.find(day);
-      if (partial == route.partial.end() || CountsOnlyBefore(f, partial->second)) continue;
+      if (partial == route.partial.end() || CountsOnlyBefore(f, partial->second.For(f.table))) continue;
     }
     // As the roll-ups choose: a day with any STL input is STL, and its SYS rows are not read.
     if (IsStlTable(f.table)) route.stl[f.table].push_back(&f);
@@ -207,54 +242,61 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
 
 std::string WorkloadViewSql(const WorkloadRoute& route,
                             const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation) {
-  const std::string columns = ViewColumns();
-  std::string body;
-  auto add = [&](const std::string& select) { body += (body.empty() ? "" : "\nUNION ALL\n") + select; };
+  if (route.empty()) {
+    std::string nulls = "NULL::VARCHAR AS cluster";
+    for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
+    return fmt::format("CREATE VIEW {} AS\nSELECT {}, NULL::DATE AS dt, NULL::VARCHAR AS source WHERE false", kWorkloadView,
+                       nulls);
+  }
+  // Every row as a part (HourlyPartsSql): the roll-ups' (all their columns: `late` false, and
+  // their late columns NULL where not known yet) and the raw parts' for the hours after them.
+  std::string rows;
+  auto add = [&](const std::string& select) { rows += (rows.empty() ? "(" : "\nUNION ALL BY NAME (") + select + ")"; };
   if (!route.rollups.empty())
-    add(fmt::format("SELECT {}, 'rollup' AS source FROM {}", columns,
-                    files_relation(route.rollups)));
+    add(fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(route.rollups)));
   for (const auto& [family, tables] : {std::pair{ViewFamily::kStl, &route.stl}, std::pair{ViewFamily::kSys, &route.sys}}) {
     if (tables->empty()) continue;
-    // The files of days rolled up part-way go apart, grouped by the roll-up's end, with their
-    // rows before it left out as they are read (they count in hours the roll-up has): files
-    // are sorted by time, so row groups' statistics skip most of a day's early rows.
+    // The files of days rolled up part-way go apart, grouped by where their rows start to
+    // count, with their rows before it left out as they are read (they count in hours the
+    // roll-up has): files are sorted by time, so row groups' statistics skip most of a day's
+    // early rows.
     auto relation = [&, tables = tables](const std::string& table) -> std::string {
       const auto it = tables->find(table);
       if (it == tables->end()) return "";
       const char* time = HourlyTimeColumn(table);
       if (route.partial.empty() || time == nullptr) return files_relation(it->second);
-      std::map<std::optional<Timestamp>, std::vector<const CommittedFile*>> by_end;
+      std::map<std::optional<Timestamp>, std::vector<const CommittedFile*>> by_start;
       for (const auto* f : it->second) {
         const auto p = route.partial.find({f->cluster, f->dt});
-        by_end[p == route.partial.end() ? std::nullopt : std::optional(p->second)].push_back(f);
+        by_start[p == route.partial.end() ? std::nullopt : std::optional(p->second.For(table))].push_back(f);
       }
       std::string out;
-      for (const auto& [end, files] : by_end) {
+      for (const auto& [start, files] : by_start) {
         const std::string files_of = files_relation(files);
         out += (out.empty() ? "" : " UNION ALL BY NAME ") + std::string("SELECT * FROM ") +
-               (end ? RowsFrom(files_of, table, *end) : files_of);
+               (start ? RowsFrom(files_of, table, *start) : files_of);
       }
       return "(" + out + ")";
     };
-    std::string raw = HourlyAggregateSql(family, relation, true);
-    // Of a day rolled up part-way, the raw rows answer the hours from the roll-up's end on.
+    std::string raw = HourlyPartsSql(family, relation, true);
+    // Of a day rolled up part-way, the raw rows answer each part's hours from its mark on.
     if (!route.partial.empty()) {
       std::string marks;
-      for (const auto& [day, until] : route.partial)
-        marks += fmt::format("{}({}, DATE {}, make_timestamp({}::BIGINT))", marks.empty() ? "" : ", ",
-                             duck::QuoteString(day.first), duck::QuoteString(day.second), until.micros());
-      raw = fmt::format("SELECT a.* FROM ({}) a LEFT JOIN (VALUES {}) m(cluster, dt, until) "
-                        "ON a.cluster = m.cluster AND a.dt = m.dt WHERE m.until IS NULL OR a.hour >= m.until",
+      for (const auto& [day, m] : route.partial)
+        marks += fmt::format("{}({}, DATE {}, make_timestamp({}::BIGINT), make_timestamp({}::BIGINT))",
+                             marks.empty() ? "" : ", ", duck::QuoteString(day.first), duck::QuoteString(day.second),
+                             m.until.micros(), m.late_until.micros());
+      raw = fmt::format("SELECT a.* FROM ({}) a LEFT JOIN (VALUES {}) m(cluster, dt, until, late_until) "
+                        "ON a.cluster = m.cluster AND a.dt = m.dt "
+                        "WHERE m.until IS NULL OR a.hour >= CASE WHEN a.late THEN m.late_until ELSE m.until END",
                         raw, marks);
     }
-    add(fmt::format("SELECT {}, 'raw' AS source FROM ({})", columns, raw));
+    add(fmt::format("SELECT *, 'raw' AS source FROM ({})", raw));
   }
-  if (body.empty()) {
-    std::string nulls = "NULL::VARCHAR AS cluster";
-    for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
-    body = "SELECT " + nulls + ", NULL::DATE AS dt, NULL::VARCHAR AS source WHERE false";
-  }
-  return fmt::format("CREATE VIEW {} AS\n{}", kWorkloadView, body);
+  // An hour's source is that of its columns but the late ones.
+  const std::string combined =
+      CombineHourlySql(rows, kKeys, std::nullopt, ", coalesce(min(source) FILTER (WHERE NOT late), min(source)) AS source");
+  return fmt::format("CREATE VIEW {} AS\nSELECT {}, source FROM ({})", kWorkloadView, ViewColumns(), combined);
 }
 
 }  // namespace fleetlog

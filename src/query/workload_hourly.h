@@ -3,8 +3,8 @@
 // open day up to the end of its last closed hour) and the view `workload_hourly` that answers
 // them for any range: from the roll-up for the hours it covers, and from the raw rows for the
 // rest (the hours of the open day not rolled up yet, days without a roll-up). Both paths run
-// the same SQL (HourlyAggregateSql) over a day's raw rows, so the view's answer is the one the
-// raw rows give, whichever path an hour takes.
+// the same SQL (HourlyPartsSql, CombineHourlySql) over a day's raw rows, so the view's answer
+// is the one the raw rows give, whichever path an hour takes.
 //
 // One row per cluster and hour (by the end of the query, of its WLM row, of its scan step, of
 // the alert event; hours nest in the `dt` partitions, which are the UTC days of those times):
@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,20 +52,52 @@ bool CountsOnlyBefore(const CommittedFile& f, Timestamp t);
 // `relation` itself for a table without a time column of its own.
 std::string RowsFrom(const std::string& relation, const std::string& table, Timestamp t);
 
-// SQL for one family's hourly aggregates. `relation(table)` is a relation over the rows to
-// aggregate (a read_parquet(...) call or a parenthesised SELECT), or empty when there are
-// none of that table. by_cluster_day = false: the rows are one cluster-day's, without
-// `cluster` and `dt`, and the result is `hour` then HourlySchema()'s columns, by hour.
-// by_cluster_day = true: the rows carry `cluster` and `dt`, and the result has them first,
-// one row per (cluster, dt, hour), unordered.
-std::string HourlyAggregateSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
-                               bool by_cluster_day);
+// SQL for one family's hourly aggregates, part by part: one row per key and hour from each
+// part (an input's share of the columns: the queries, their queue waits, disk-based queries,
+// alerts), with the part's columns, `late` (whether they are late columns) and NULL for the
+// rest, unordered. `relation(table)` is a relation over the rows to aggregate (a
+// read_parquet(...) call or a parenthesised SELECT), or empty when there are none of that
+// table. by_cluster_day = false: the rows are one cluster-day's, without `cluster` and `dt`,
+// and the key is `hour`; by_cluster_day = true: the rows carry `cluster` and `dt`, the key is
+// (cluster, dt, hour) and the result has them first.
+std::string HourlyPartsSql(ViewFamily family, const std::function<std::string(const std::string& table)>& relation,
+                           bool by_cluster_day);
+// The parts of `parts` (HourlyPartsSql, or rows of HourlySchema() with `late` = false)
+// combined into one row per key and hour, with HourlySchema()'s columns after `by` and hour:
+// `by` is "" or "cluster, dt, ". `late_until`, when given, is the end of the hours whose late
+// columns are known (NULL from there on); else a late column without rows is 0. `extra`: more
+// aggregates for the select list (", min(x) AS y").
+std::string CombineHourlySql(const std::string& parts, const std::string& by, std::optional<Timestamp> late_until = {},
+                             const std::string& extra = "");
 
 // The end of the hours a roll-up file covers (an hour boundary): the file holds the hours of
 // its day before it. Its max_cursor records it, as that instant minus 1 µs: the end of the
 // day for a closed day, the end of the last closed hour for a day rolled up part-way. A file
 // without one (or of a day that does not parse) covers its whole day.
 Timestamp RolledUpUntil(const CommittedFile& rollup);
+
+// `alerts` is a late column: stl_alert_event_log times an alert by its query's start, so its
+// rows arrive hours late (a lookback of 6 hours) and its hours close long after those of the
+// other inputs. A roll-up does not wait for them: it covers the other columns to
+// RolledUpUntil, and `alerts` to LateRolledUpUntil (at most RolledUpUntil), NULL in the rows
+// from there on. The catalog keeps that end in the file's ranges under kLateHoursKey (as the
+// range [end, end]; a key no column can have), so it travels with the file through the
+// journal, a restore and the query workers. A file without it (written before fleetlog
+// recorded it, or whose late column reaches RolledUpUntil) has its late column to RolledUpUntil.
+inline constexpr const char* kLateHoursKey = "alerts/final";
+Timestamp LateRolledUpUntil(const CommittedFile& rollup);
+// Whether `table` is an input of the late parts (the alerts), of the others, or both.
+bool IsLateHourlyInput(const std::string& table);
+bool IsPromptHourlyInput(const std::string& table);
+
+// How far one cluster-day is rolled up (RolledUpUntil, LateRolledUpUntil).
+struct RollupMarks {
+  Timestamp until;       // every column but the late ones
+  Timestamp late_until;  // the late columns; <= until
+  // The earliest of the marks of the parts that read `table`: its rows from there on count.
+  Timestamp For(const std::string& table) const;
+  bool operator==(const RollupMarks&) const = default;
+};
 
 // Which files workload_hourly reads at one snapshot: every roll-up file, and the raw files
 // of the cluster-days without a roll-up, per family and input table; of a day rolled up
@@ -75,7 +108,7 @@ struct WorkloadRoute {
   std::vector<const CommittedFile*> rollups;
   std::map<std::string, std::vector<const CommittedFile*>> stl;  // input table -> files
   std::map<std::string, std::vector<const CommittedFile*>> sys;
-  std::map<Day, Timestamp> partial;  // days rolled up part-way: RolledUpUntil, where raw rows take over
+  std::map<Day, RollupMarks> partial;  // days rolled up part-way: where raw rows take over
   bool empty() const { return rollups.empty() && stl.empty() && sys.empty(); }
   std::vector<const CommittedFile*> files() const;
 };

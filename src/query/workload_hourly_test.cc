@@ -90,7 +90,8 @@ TEST(WorkloadRouteTest, ADayRolledUpPartWayReadsTheRawFilesFromTheRollupsEndOn) 
   EXPECT_EQ(Paths(route.stl.at("stl_query")), Paths({&files[3]}));
   EXPECT_EQ(Paths(route.stl.at("stl_scan")), Paths({&files[4]}));
   ASSERT_EQ(route.partial.size(), 1u);
-  EXPECT_EQ(route.partial.at({"a", "2026-11-02"}), day + Duration::Hours(13));
+  EXPECT_EQ(route.partial.at({"a", "2026-11-02"}).until, day + Duration::Hours(13));
+  EXPECT_EQ(route.partial.at({"a", "2026-11-02"}).late_until, day + Duration::Hours(13));  // no late mark recorded
 }
 
 // A query worker (query/worker.h) routes the snapshot it is handed as the server would.
@@ -198,16 +199,21 @@ class WorkloadLake : public ::testing::Test {
       const Timestamp day = *ParseTimestamp(dt);
       if (dt == today) {
         if (hours_today < 2) continue;
-        auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, day + Duration::Hours(hours_today / 2));
+        // Its alerts (a late column) to two hours less.
+        const RollupMarks marks{day + Duration::Hours(hours_today / 2),
+                                day + Duration::Hours(std::max<int64_t>(0, hours_today / 2 - 2))};
+        auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, marks);
         ASSERT_TRUE(hours.ok()) << hours.status().ToString();
-        partial_.push_back({cluster, day + Duration::Hours(hours_today / 2)});
+        partial_.push_back({cluster, marks});
       } else if (index == 1 + static_cast<int>(cluster.back() - '0') % 2) {  // a whole day of rows (the first is not)
-        for (int until : {9, 14}) {
-          auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, day + Duration::Hours(until));
+        // The alerts (a late column) behind the rest, then caught up past the first mark.
+        for (auto [until, late] : {std::pair{9, 5}, std::pair{14, 11}}) {
+          const RollupMarks marks{day + Duration::Hours(until), day + Duration::Hours(late)};
+          auto hours = upkeep::ExtendRollupDay(**state, lake, **conn, cluster, dt, marks);
           ASSERT_TRUE(hours.ok()) << hours.status().ToString();
           EXPECT_GT(*hours, 0) << cluster << " " << dt << " to " << until;
         }
-        partial_.push_back({cluster, day + Duration::Hours(14)});
+        partial_.push_back({cluster, {day + Duration::Hours(14), day + Duration::Hours(11)}});
       } else {
         auto hours = upkeep::RebuildRollupDay(**state, lake, **conn, cluster, dt);
         ASSERT_TRUE(hours.ok()) << hours.status().ToString();
@@ -246,7 +252,7 @@ class WorkloadLake : public ::testing::Test {
   static inline Config* config_ = nullptr;
   static inline int rolled_up_days_ = 0;
   static inline int rebuilt_days_ = 0;
-  static inline std::vector<std::pair<std::string, Timestamp>> partial_;  // cluster, RolledUpUntil
+  static inline std::vector<std::pair<std::string, RollupMarks>> partial_;  // cluster, its day's marks
   static inline spdlog::level::level_enum log_level_ = spdlog::level::info;
 };
 
@@ -284,13 +290,14 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
     if (i % 3 == 0) where += fmt::format(" AND dt BETWEEN to_timestamp({})::DATE AND to_timestamp({})::DATE", from, to);
     filters.push_back(where);
   }
-  // Ranges that start, end or cut at a part-way roll-up's end: the hour before it is the
+  // Ranges that start, end or cut at a part-way roll-up's marks: the hour before one is the
   // roll-up's, the hour at it the raw rows'. A mark one hour off counts an hour twice or never.
-  for (const auto& [cluster, until] : partial_) {
-    for (const auto& [from, to] : {std::pair{-1, 1}, std::pair{-3, 0}, std::pair{0, 2}, std::pair{-1, 0}, std::pair{0, 1}})
-      filters.push_back(fmt::format("cluster = '{}' AND hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP",
-                                    cluster, (until + Duration::Hours(from)).micros() / 1'000'000,
-                                    (until + Duration::Hours(to)).micros() / 1'000'000));
+  for (const auto& [cluster, marks] : partial_) {
+    for (const Timestamp mark : {marks.until, marks.late_until})
+      for (const auto& [from, to] : {std::pair{-1, 1}, std::pair{-3, 0}, std::pair{0, 2}, std::pair{-1, 0}, std::pair{0, 1}})
+        filters.push_back(fmt::format("cluster = '{}' AND hour >= to_timestamp({})::TIMESTAMP AND hour < to_timestamp({})::TIMESTAMP",
+                                      cluster, (mark + Duration::Hours(from)).micros() / 1'000'000,
+                                      (mark + Duration::Hours(to)).micros() / 1'000'000));
   }
   for (const auto& where : filters) {
     const auto routed = RowsOf(*engine, fmt::format(fmt::runtime(kRouted), fmt::arg("where", where)));
@@ -305,7 +312,8 @@ TEST_F(WorkloadLake, EqualsTheRawAggregatesForRandomRangesAndClusters) {
 TEST_F(WorkloadLake, ThePartWayRollupsAnswerTheHoursBeforeTheirEndTheRawRowsTheRest) {
   auto engine = Open();
   ASSERT_NE(engine, nullptr);
-  for (const auto& [cluster, until] : partial_) {
+  for (const auto& [cluster, marks] : partial_) {
+    const Timestamp until = marks.until;
     const auto sources = RowsOf(*engine, fmt::format(
         "SELECT hour < to_timestamp({})::TIMESTAMP AS before, string_agg(DISTINCT source, ',') FROM workload_hourly "
         "WHERE cluster = '{}' AND dt = to_timestamp({})::DATE GROUP BY ALL ORDER BY ALL",
@@ -322,20 +330,20 @@ TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) 
   ASSERT_NE(routed, nullptr);
   auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
   ASSERT_TRUE(state.ok());
-  std::map<std::pair<std::string, std::string>, Timestamp> rolled_up;  // day -> RolledUpUntil
+  std::map<std::pair<std::string, std::string>, RollupMarks> rolled_up;
   std::set<std::string> rollup_files, raw_files_of_rolled_days, raw_files_of_other_days;
   const auto files = *(*state)->ListFiles({.states = {FileState::kPublished}});
   for (const auto& f : files)
     if (f.table == kRollupTable) {
-      rolled_up[{f.cluster, f.dt}] = RolledUpUntil(f);
+      rolled_up[{f.cluster, f.dt}] = {RolledUpUntil(f), LateRolledUpUntil(f)};
       rollup_files.insert(config_->lake_path + "/" + f.path);
     }
   for (const auto& f : files) {
     if (!IsHourlyInput(f.table)) continue;
     // Covered: the roll-up has the whole day, or every hour the file's rows count in.
     const auto r = rolled_up.find({f.cluster, f.dt});
-    const bool covered = r != rolled_up.end() && (r->second == *ParseTimestamp(f.dt) + Duration::Days(1) ||
-                                                  (f.max_cursor && *f.max_cursor < r->second));
+    const bool covered = r != rolled_up.end() && (r->second.late_until == *ParseTimestamp(f.dt) + Duration::Days(1) ||
+                                                  (f.max_cursor && *f.max_cursor < r->second.For(f.table)));
     (covered ? raw_files_of_rolled_days : raw_files_of_other_days).insert(config_->lake_path + "/" + f.path);
   }
   ASSERT_FALSE(raw_files_of_rolled_days.empty());

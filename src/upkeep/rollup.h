@@ -5,7 +5,9 @@
 // default) while raw rows go after [table.NAME].keep.
 // An hour is rolled up once it is closed: every input the cluster exports has its receive
 // horizon (policy.h: cursor minus lookback) at the hour's end or later, so no row of it can
-// still arrive and its roll-up is final. A cluster-day has one roll-up file, which covers the
+// still arrive and its roll-up is final. The late column (alerts, whose input has a lookback
+// of hours) closes apart: a roll-up covers the other columns of an hour once their inputs
+// close it, and fills its alerts once the alerts' input does (NULL until then). A cluster-day has one roll-up file, which covers the
 // day's hours before its end mark (query/workload_hourly.h, RolledUpUntil: kept in the
 // catalog as the file's max_cursor): the whole day once the day is closed; for the open day,
 // its closed hours, the file replaced by one covering more as more hours close (its rows kept,
@@ -36,6 +38,7 @@
 #include "core/time.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
+#include "query/workload_hourly.h"
 #include "core/row_batch.h"
 #include "state/state_store.h"
 
@@ -53,22 +56,24 @@ struct RollupReport {
   std::vector<std::string> errors;
 };
 
-// The end of the closed hours of `cluster` (an hour boundary, at most `now`): the earliest
+// The end of the closed hours of `cluster` (hour boundaries, at most `now`): the earliest
 // receive horizon (policy.h) of the roll-up inputs it exports (Config::TablesOf), or of every
-// input when it is no longer configured.
-Result<Timestamp> ClosedHoursEnd(StateStore& state, const Config& config, const std::string& cluster, Timestamp now);
+// input when it is no longer configured; `until` over the inputs of every column but the late
+// ones, `late_until` over those of the late ones (query/workload_hourly.h), at most `until`.
+Result<RollupMarks> ClosedHours(StateStore& state, const Config& config, const std::string& cluster, Timestamp now);
 
 // Rolls up every closed hour of every (cluster, dt) with input rows that its roll-up does not
 // cover yet: writes the roll-up of a day without one, extends the roll-up of a day rolled up
 // part-way. Days with committed but unpublished input files wait.
 Result<RollupReport> BuildRollups(StateStore& state, const LakeLayout& lake, const Config& config, Timestamp now);
 
-// Extends the roll-up of (cluster, dt) to the hours before `until` (an hour boundary in the
-// day, or its end), replacing its file in one commit: its rows, and the hours from its end
-// on computed from the raw files published now that may hold rows there. A day without a
-// roll-up is rolled up from its start. Returns the number of hours added.
+// Extends the roll-up of (cluster, dt) to the hours before `until` (hour boundaries in the
+// day, or its end; the late columns to until.late_until), replacing its file in one commit:
+// its rows, and the hours from its marks on computed from the raw files published now that
+// may hold rows there. A day without a roll-up is rolled up from its start. Returns the
+// number of hours added.
 Result<int64_t> ExtendRollupDay(StateStore& state, const LakeLayout& lake, duck::Connection& conn,
-                                const std::string& cluster, const std::string& dt, Timestamp until);
+                                const std::string& cluster, const std::string& dt, RollupMarks until);
 
 // (Re)computes the roll-up of one (cluster, dt) from the raw rows published now, as far as
 // its roll-up went (the whole day when it has none), replacing the day's roll-up files in one
@@ -78,7 +83,7 @@ Result<int64_t> RebuildRollupDay(StateStore& state, const LakeLayout& lake, duck
 
 // How far the published roll-up of (cluster, dt) goes (RolledUpUntil), if it has one.
 Result<std::optional<Timestamp>> RollupEnd(StateStore& state, const std::string& cluster, const std::string& dt);
-// Whether (cluster, dt) has a published roll-up of the whole day.
+// Whether (cluster, dt) has a published roll-up of the whole day, late columns included.
 Result<bool> HasRollup(StateStore& state, const std::string& cluster, const std::string& dt);
 
 }  // namespace fleetlog::upkeep

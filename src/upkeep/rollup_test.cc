@@ -100,7 +100,7 @@ TEST(RollupTest, ASysClusterIsRolledUpLikeAnStlClusterAndABothClusterCountsEachQ
 
   auto report = BuildRollups(lake.state(), lake.lake(), lake.config(), Timestamp::Now());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  EXPECT_TRUE(report->errors.empty());
+  ASSERT_TRUE(report->errors.empty()) << report->errors.front();
   EXPECT_EQ(report->days, 6);  // two days per cluster
 
   const std::vector<std::string> stl = lake.Rows(RollupOf("stl-1"));
@@ -183,6 +183,93 @@ TEST(RollupTest, ClosedHoursOfTheOpenDayAreRolledUpAsTheyCloseReadingOnlyTheirFi
   EXPECT_EQ(lake.Rows(RollupOf("hourly-1")), once);
 }
 
+// The alerts close apart (stl_alert_event_log's lookback is 6 hours, its rows arrive late): a
+// roll-up covers the other columns of the hours their inputs closed and leaves the alerts
+// NULL past their own mark, fills them as that mark moves (late rows included), and ends
+// equal to the day rolled up at once. Meanwhile the view answers those alerts from raw rows.
+TEST(RollupTest, LateAlertsAreFilledAsTheirHoursCloseAndEndAsTheDayRolledUpAtOnce) {
+  UpkeepLake lake;
+  Config& config = lake.config();
+  config.export_.tables = {"stl_query", "stl_alert_event_log"};
+  config.export_.lookback = Duration::Minutes(15);
+  config.clusters.push_back({.name = "hourly-1"});
+  config.clusters.push_back({.name = "daily-1"});
+  const Timestamp day = *DayStart(DateOf(Timestamp::Now())) - Duration::Days(2);
+  const std::string dt = DateOf(day);
+  // Query i ends at minute i of the day; every third raises an alert, timed at its end.
+  auto alerts = [&](int64_t first, int64_t last) {
+    RowBatch rows(kAlertSchema);
+    for (int64_t i = first; i <= last; ++i) {
+      if (i % 3 != 0) continue;
+      rows.column(0).AppendInt(i);
+      rows.column(1).AppendInt(0);
+      rows.column(2).AppendInt((day + Duration::Minutes(i)).micros());
+    }
+    return rows;
+  };
+  // One window of each table, both cursors at `cursor`, then upkeep's roll-ups.
+  auto step = [&](const std::string& cluster, std::pair<int64_t, int64_t> queries, std::pair<int64_t, int64_t> alerted,
+                  Duration cursor) {
+    lake.Commit("stl_query", cluster, "endtime",
+                UpkeepLake::QueryRows(queries.first, queries.second, day + Duration::Minutes(queries.first)), day + cursor);
+    lake.Commit("stl_alert_event_log", cluster, "event_time", alerts(alerted.first, alerted.second), day + cursor);
+    auto report = BuildRollups(lake.state(), lake.lake(), config, Timestamp::Now());
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->errors.empty()) << report->errors.front();
+  };
+  auto marks = [&] {
+    const auto files = lake.Files(kRollupTable);
+    EXPECT_EQ(files.size(), 1u);
+    return files.empty() ? RollupMarks{} : RollupMarks{RolledUpUntil(files[0]), LateRolledUpUntil(files[0])};
+  };
+  auto rollup_alerts = [&] {
+    return lake.Rows("SELECT hour(hour), coalesce(alerts::VARCHAR, 'NULL') FROM rollup_hourly WHERE cluster = 'hourly-1' "
+                     "ORDER BY hour");
+  };
+  auto hours = [](int from, int to, const std::string& value) {
+    std::vector<std::string> out;
+    for (int h = from; h < to; ++h) out.push_back(std::to_string(h) + "|" + value);
+    return out;
+  };
+  const std::string view_alerts =
+      "SELECT hour(hour), alerts FROM workload_hourly WHERE cluster = 'hourly-1' ORDER BY hour";
+  const std::string raw_alerts = "SELECT hour(event_time), count(*) FROM stl_alert_event_log WHERE cluster = 'hourly-1' "
+                                 "GROUP BY ALL ORDER BY 1";
+
+  // 00:00-09:59 exported, the alerts to 04:59 (the rest of them arrive late), both cursors at
+  // 10:30: the queries close to 10:00 (less 15 minutes), the alerts to 04:00 (less 6 hours).
+  step("hourly-1", {0, 599}, {0, 299}, Duration::Minutes(630));
+  EXPECT_EQ(marks(), (RollupMarks{day + Duration::Hours(10), day + Duration::Hours(4)}));
+  std::vector<std::string> expected = hours(0, 4, "20");
+  for (const auto& h : hours(4, 10, "NULL")) expected.push_back(h);
+  EXPECT_EQ(rollup_alerts(), expected);
+  expected = hours(0, 5, "20");  // from the roll-up to 04:00, then the raw rows: none yet after 04:59
+  for (const auto& h : hours(5, 10, "0")) expected.push_back(h);
+  EXPECT_EQ(lake.Rows(view_alerts), expected);
+
+  // 10:00-15:59 and the late alerts of 05:00-09:59, the cursors at 16:30: the queries close
+  // to 16:00, the alerts to 10:00, their hours 04:00-09:59 filled from the late rows.
+  step("hourly-1", {600, 959}, {300, 959}, Duration::Minutes(990));
+  EXPECT_EQ(marks(), (RollupMarks{day + Duration::Hours(16), day + Duration::Hours(10)}));
+  expected = hours(0, 10, "20");
+  for (const auto& h : hours(10, 16, "NULL")) expected.push_back(h);
+  EXPECT_EQ(rollup_alerts(), expected);
+  EXPECT_EQ(lake.Rows(view_alerts), lake.Rows(raw_alerts));
+  EXPECT_EQ(lake.Rows(raw_alerts), hours(0, 16, "20"));
+  EXPECT_FALSE(*HasRollup(lake.state(), "hourly-1", dt));
+
+  // The rest of the day; the cursors past the next 06:00: the day's roll-up is complete.
+  step("hourly-1", {960, 1439}, {960, 1439}, Duration::Minutes(1440 + 6 * 60 + 30));
+  EXPECT_TRUE(*HasRollup(lake.state(), "hourly-1", dt));
+  EXPECT_EQ(rollup_alerts(), hours(0, 24, "20"));
+
+  // The same rows in one window, rolled up in one go.
+  step("daily-1", {0, 1439}, {0, 1439}, Duration::Minutes(1440 + 7 * 60));
+  const std::vector<std::string> once = lake.Rows(RollupOf("daily-1"));
+  ASSERT_EQ(once.size(), 24u);
+  EXPECT_EQ(lake.Rows(RollupOf("hourly-1")), once);
+}
+
 // An hour of the open day closes when every input the cluster exports has its cursor, less
 // its lookback, at the hour's end: an input it exports without a cursor yet (no window
 // committed) holds every hour of the day back; the inputs it does not export do not.
@@ -196,7 +283,7 @@ TEST(RollupTest, OnlyTheInputsAClusterExportsCloseItsHours) {
   const Timestamp now = day + Duration::Hours(10);  // `day` is the open day
   for (const char* cluster : {"both-tables", "one-table", "gone"})
     lake.Commit("stl_query", cluster, "endtime", UpkeepLake::QueryRows(0, 299, day), day + Duration::Hours(6));
-  auto closed = [&](const char* cluster) { return *ClosedHoursEnd(lake.state(), config, cluster, now); };
+  auto closed = [&](const char* cluster) { return ClosedHours(lake.state(), config, cluster, now)->until; };
   EXPECT_EQ(closed("one-table"), day + Duration::Hours(5));  // 06:00 less 15 minutes
   EXPECT_EQ(closed("both-tables"), day);                      // stl_wlm_query has no cursor
   EXPECT_EQ(closed("gone"), day);  // no longer configured: every input counts, and most have none
