@@ -381,7 +381,7 @@ int main(int argc, char** argv) {
   // Evidence variants, each with a grid of surprise bars, hysteresis and `for` values.
   std::vector<std::pair<std::string, EvidenceOptions>> variants;
   for (double dispersion : {0.1, 0.15, 0.25})
-    for (double min_rate : {0.02, 0.1})
+    for (double min_rate : {0.01, 0.02, 0.1})
       for (double seconds_spread : {0.5, 1.0})
         for (double correlation : {0.3, 1.0})
           for (double clip : {4.0, 8.0}) {

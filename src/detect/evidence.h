@@ -40,7 +40,7 @@ namespace fleetlog::detect {
 struct EvidenceOptions {
   double dispersion = 0.15;       // counts' relative error beyond Poisson noise
   double young_dispersion = 0.5;  // the same, while the hour of the week is not known yet
-  double min_rate = 0.02;         // floor of a count's expectation per bucket
+  double min_rate = 0.01;         // floor of a count's expectation per bucket
   // The most (in spreads) one seconds residual counts: one freak bucket (the p95 of three
   // queries is the slowest of them) cannot alert alone, a shift that lasts can.
   double seconds_clip = 4;
