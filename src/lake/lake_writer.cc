@@ -201,7 +201,7 @@ Status WindowBuffer::StagePart(bool last) {
   if (part_rows_ > 0) {
     // Repeats within the part first (the lookback re-reads rows), then rows of the parts
     // staged before, then rows committed before.
-    std::string keys, match;
+    std::string keys, match, part_match;
     std::vector<std::string> key_list = dedupe_.key_columns;
     if (key_list.empty())  // no natural key: a row is a repeat only when every column matches
       for (const auto& c : schema_) key_list.push_back(c.name);
@@ -209,6 +209,8 @@ Status WindowBuffer::StagePart(bool last) {
       if (FindColumn(schema_, k) < 0) return InvalidArgument("{}: key column \"{}\" is not in the result", table_, k);
       keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
       match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
+      part_match +=
+          fmt::format("{}c.{} IS NOT DISTINCT FROM b.{}", part_match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
     }
     // The rows to drop, by rowid: every row but the first of each key (the first chosen by
     // an aggregate over the key columns and rowid only), and rows staged or committed
@@ -217,7 +219,11 @@ Status WindowBuffer::StagePart(bool last) {
     const std::string seen = buffer_ + "_seen";
     const std::string dropped = buffer_ + "_dropped";
     std::string keep = fmt::format("s.rowid IN (SELECT min(rowid) FROM {} GROUP BY {})", buffer_, keys);
-    if (seen_keys_) keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM {} c WHERE {})", seen, match);
+    // Rows of the parts before: an inner join of this part with their keys, so that DuckDB
+    // builds its hash table on the part and scans the keys seen, which grow with every part
+    // (NOT EXISTS built one over all of them for each part: quadratic in the window).
+    if (seen_keys_)
+      keep += fmt::format(" AND s.rowid NOT IN (SELECT b.rowid FROM {} b JOIN {} c ON {})", buffer_, seen, part_match);
     if (!dedupe_.committed.empty()) {
       if (!committed_resolved_) {
         ASSIGN_OR_RETURN(committed_local_, ResolveLakeFiles(lake_, dedupe_.committed));

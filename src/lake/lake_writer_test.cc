@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "core/text.h"
@@ -223,6 +224,35 @@ TEST_F(LakeWriterTest, NullKeysAreEqualForDedupe) {
   auto staged = (*window)->Stage();
   ASSERT_TRUE(staged.ok()) << staged.status().ToString();
   EXPECT_EQ(staged->rows_written, 1);
+}
+
+// A part drops the rows whose key an earlier part staged, NULL keys equal to NULL ones, and
+// keeps the rest: one part per batch here.
+TEST_F(LakeWriterTest, RepeatsOfEarlierPartsAreDroppedNullKeysIncluded) {
+  writer_->SetPartBytes(1);
+  const TableSchema schema = {{"k", ColumnType::kInt32}, {"j", ColumnType::kInt32}, {"ts", ColumnType::kTimestamp}};
+  auto window = writer_->BeginWindow("t", "c1", schema, "ts", {.key_columns = {"k", "j"}});
+  ASSERT_TRUE(window.ok());
+  // Keys per part: (1,1) (NULL,1) (1,NULL) | (1,1) (NULL,1) (2,1) | (1,NULL) (2,1) (NULL,NULL) (NULL,NULL)
+  const std::vector<std::vector<std::pair<std::optional<int>, std::optional<int>>>> parts = {
+      {{1, 1}, {std::nullopt, 1}, {1, std::nullopt}},
+      {{1, 1}, {std::nullopt, 1}, {2, 1}},
+      {{1, std::nullopt}, {2, 1}, {std::nullopt, std::nullopt}, {std::nullopt, std::nullopt}}};
+  for (const auto& part : parts) {
+    RowBatch batch(schema);
+    for (const auto& [k, j] : part) {
+      k ? batch.column(0).AppendInt(*k) : batch.column(0).AppendNull();
+      j ? batch.column(1).AppendInt(*j) : batch.column(1).AppendNull();
+      batch.column(2).AppendInt(Us("2026-01-01 00:00:00"));
+    }
+    ASSERT_TRUE((*window)->Append(batch).ok());
+  }
+  EXPECT_EQ((*window)->parts_staged(), 3);
+  auto staged = (*window)->Stage();
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->rows_in, 10);
+  EXPECT_EQ(staged->rows_written, 5);  // (1,1) (NULL,1) (1,NULL) (2,1) (NULL,NULL)
+  EXPECT_EQ(staged->rows_duplicate, 5);
 }
 
 TEST_F(LakeWriterTest, FileNamesAreUnique) {
