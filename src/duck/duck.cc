@@ -205,6 +205,11 @@ Status Connection::Exec(std::string_view sql) {
 }
 
 Status Connection::ExecLong(std::string_view sql) {
+  auto r = QueryLong(sql);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<QueryResult> Connection::QueryLong(std::string_view sql) {
   const std::string text(sql);
   duckdb_prepared_statement prepared = nullptr;
   if (duckdb_prepare(conn_, text.c_str(), &prepared) != DuckDBSuccess) {
@@ -226,18 +231,22 @@ Status Connection::ExecLong(std::string_view sql) {
     if (state == DUCKDB_PENDING_RESULT_READY || state == DUCKDB_PENDING_ERROR) break;
     if (state == DUCKDB_PENDING_NO_TASKS_AVAILABLE) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  Status s;
   if (state == DUCKDB_PENDING_ERROR) {
-    s = FromDuckError(ErrorTypeOfMessage(duckdb_pending_error(pending)), duckdb_pending_error(pending));
-  } else {
-    duckdb_result result;
-    if (duckdb_execute_pending(pending, &result) != DuckDBSuccess)
-      s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
-    duckdb_destroy_result(&result);
+    Status s = FromDuckError(ErrorTypeOfMessage(duckdb_pending_error(pending)), duckdb_pending_error(pending));
+    duckdb_destroy_pending(&pending);
+    duckdb_destroy_prepare(&prepared);
+    return s;
   }
+  duckdb_result result;
+  const bool ok = duckdb_execute_pending(pending, &result) == DuckDBSuccess;
   duckdb_destroy_pending(&pending);
   duckdb_destroy_prepare(&prepared);
-  return s;
+  if (!ok) {
+    Status s = FromDuckError(duckdb_result_error_type(&result), duckdb_result_error(&result));
+    duckdb_destroy_result(&result);
+    return s;
+  }
+  return QueryResult(result);
 }
 
 Result<std::vector<duckdb_statement_type>> Connection::StatementTypes(std::string_view sql) {

@@ -117,6 +117,8 @@ class Connection {
   // hold every task. (duckdb_query() polls for tasks in a tight loop, which on a machine
   // with few cores takes CPU time from the threads doing the work.)
   Status ExecLong(std::string_view sql);
+  // ExecLong that keeps the result (one statement).
+  Result<QueryResult> QueryLong(std::string_view sql);
   // Returns the type of each statement in `sql` (each is prepared, not run), or DuckDB's
   // error: kPermissionDenied when the sandbox refused to prepare one.
   Result<std::vector<duckdb_statement_type>> StatementTypes(std::string_view sql);

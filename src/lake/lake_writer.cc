@@ -119,7 +119,7 @@ WindowBuffer::WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout la
 WindowBuffer::~WindowBuffer() {
   appender_.reset();
   (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_);
-  (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_ + "_seen");
+  if (seen_keys_) (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_ + "_seen");
   if (handed_over_) return;
   // An abandoned window: its parts' staging files would wait for the next start's Recover().
   for (const NewFile& f : staged_.files) (void)lake_.env().DeleteFile(lake_.Abs(f.staging_path));
@@ -232,17 +232,29 @@ Status WindowBuffer::StagePart(bool last) {
       keep += fmt::format(" AND NOT EXISTS (SELECT 1 FROM read_parquet({}, union_by_name = true) c WHERE {})",
                           FileList(committed_local_), match);
     }
-    RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
-                                                dropped, buffer_, keep))
-                        .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
+    std::string kept;  // the filter that leaves out the dropped rows, when they stay in the buffer
     struct DropTable {
       duck::Connection* conn;
       std::string name;
-      ~DropTable() { (void)conn->Exec("DROP TABLE IF EXISTS " + name); }
-    } drop{conn_.get(), dropped};
-    ASSIGN_OR_RETURN(auto dropped_count, conn_->Query("SELECT count(*) FROM " + dropped));
-    const std::string kept =
-        dropped_count.int64(0, 0) == 0 ? "" : fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
+      ~DropTable() {
+        if (!name.empty()) (void)conn->Exec("DROP TABLE IF EXISTS " + name);
+      }
+    } drop{conn_.get(), ""};
+    if (last) {
+      // The buffer is dropped after the last part: its repeats are deleted in place, one
+      // statement where a table of dropped rowids costs three (a cycle of many small
+      // windows pays each statement once per window).
+      RETURN_IF_ERROR(conn_->QueryLong(fmt::format("DELETE FROM {} s WHERE NOT ({})", buffer_, keep))
+                          .status()
+                          .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
+    } else {
+      RETURN_IF_ERROR(conn_->ExecLong(fmt::format("CREATE TABLE {} AS SELECT s.rowid AS r FROM {} s WHERE NOT ({})",
+                                                  dropped, buffer_, keep))
+                          .WithContext(fmt::format("deduplicating {} of {}", table_, cluster_)));
+      drop.name = dropped;
+      ASSIGN_OR_RETURN(auto dropped_count, conn_->Query("SELECT count(*) FROM " + dropped));
+      if (dropped_count.int64(0, 0) > 0) kept = fmt::format(" AND s.rowid NOT IN (SELECT r FROM {})", dropped);
+    }
 
     const std::string dt_of = fmt::format("strftime(s.{}, '%Y-%m-%d')", kTsColumn);
     const std::vector<std::string> id_columns = IdColumnsOf(schema_);
@@ -251,7 +263,7 @@ Status WindowBuffer::StagePart(bool last) {
       id_bounds += fmt::format(", min(s.{0}), max(s.{0})", QuoteIdent(c));
       id_order += ", s." + QuoteIdent(c);
     }
-    ASSIGN_OR_RETURN(auto parts, conn_->Query(fmt::format(
+    ASSIGN_OR_RETURN(auto parts, conn_->QueryLong(fmt::format(
         "SELECT {0}, count(*), epoch_us(min(s.{1})), epoch_us(max(s.{1})){4} FROM {2} s WHERE true{3} GROUP BY 1 ORDER BY 1",
         dt_of, kTsColumn, buffer_, kept, id_bounds)));
     std::string columns;
