@@ -51,11 +51,19 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   const bucketS = Math.max(bucketFor(range, 48), range.to - range.from >= 86400e3 ? 3600 : 0);
   // The firing alerts are read beside the statements, not before them.
   const alertsRead = firingAlerts();
-  const fleet = await api('GET', '/v1/fleet');
-  const [metrics, anomalies, alerts] = await Promise.all([
-    tables.has('stl_query') || tables.has('sys_query_history') ? query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters: bothFamilies(fleet) })) : { rows: [] },
+  const fleetRead = api('GET', '/v1/fleet');
+  // Only the raw tables' SQL needs the fleet first (which clusters export both families, so
+  // none counts twice); hourly buckets from workload_hourly start beside it.
+  const metricsRead = async () => {
+    if (!tables.has('stl_query') && !tables.has('sys_query_history')) return { rows: [] };
+    const bothClusters = rawOnly || bucketS < 3600 ? bothFamilies(await fleetRead) : [];
+    return query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters }));
+  };
+  const [metrics, anomalies, alerts, fleet] = await Promise.all([
+    metricsRead(),
     tables.has('anomalies') ? queryObjects(anomalySummarySql(range, new Date(range.to.getTime() - 3600e3))) : [],
     alertsRead,
+    fleetRead,
   ]);
   const step = bucketS * 1000;
   const start = Math.floor(range.from.getTime() / step) * step;
