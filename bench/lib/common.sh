@@ -38,6 +38,7 @@ wait_for_go() {
   if [[ -n $binary && -x $binary ]]; then
     cp "$binary" "$FLEETLOG" || die "cannot copy $binary over $FLEETLOG"
     log "$1: timing $binary ($(date -r "$binary" '+%Y-%m-%d %H:%M'))"
+    echo "$1: timed with binary $binary ($(date -r "$binary" '+%Y-%m-%d %H:%M')), the data prepared with the run's binary"
   fi
   log "$1: timing starts; load $(loadavg)"
 }
