@@ -91,6 +91,13 @@ constexpr const char* kCombine =
 constexpr const char* kKeys = "cluster, dt, ";
 constexpr const char* kNullKeys = "NULL::VARCHAR AS cluster, NULL::DATE AS dt, ";
 
+// Whether a part whose columns are late (or not) reads `table`.
+bool ReadByParts(const std::string& table, bool late) {
+  return std::any_of(std::begin(kParts), std::end(kParts), [&](const HourlyPart& p) {
+    return p.late == late && (table == p.table || (p.with_history && table == "sys_query_history"));
+  });
+}
+
 // The view's columns, in order, but `source`.
 std::string ViewColumns() {
   std::string columns = "cluster, hour";
@@ -169,7 +176,6 @@ std::string CombineHourlySql(const std::string& parts, const std::string& by, st
                      fmt::arg("parts", parts));
 }
 
-
 std::vector<const CommittedFile*> WorkloadRoute::files() const {
   std::vector<const CommittedFile*> out = rollups;
   for (const auto* family : {&stl, &sys})
@@ -184,23 +190,14 @@ Timestamp RolledUpUntil(const CommittedFile& rollup) {
   return rollup.max_cursor ? std::min(end, *rollup.max_cursor + Duration::Micros(1)) : end;
 }
 
-Timestamp LateRolledUpUntil(const CommittedFile& rollup) {
+RollupMarks RolledUpMarks(const CommittedFile& rollup) {
   const Timestamp until = RolledUpUntil(rollup);
   const auto it = rollup.id_ranges.find(kLateHoursKey);
-  return it == rollup.id_ranges.end() ? until : std::min(until, Timestamp::FromMicros(it->second.max));
+  return {until, it == rollup.id_ranges.end() ? until : std::min(until, Timestamp::FromMicros(it->second.max))};
 }
 
-bool IsLateHourlyInput(const std::string& table) {
-  return std::any_of(std::begin(kParts), std::end(kParts), [&](const HourlyPart& p) {
-    return p.late && (table == p.table || (p.with_history && table == "sys_query_history"));
-  });
-}
-
-bool IsPromptHourlyInput(const std::string& table) {
-  return std::any_of(std::begin(kParts), std::end(kParts), [&](const HourlyPart& p) {
-    return !p.late && (table == p.table || (p.with_history && table == "sys_query_history"));
-  });
-}
+bool IsLateHourlyInput(const std::string& table) { return ReadByParts(table, /*late=*/true); }
+bool IsPromptHourlyInput(const std::string& table) { return ReadByParts(table, /*late=*/false); }
 
 Timestamp RollupMarks::For(const std::string& table) const {
   return IsLateHourlyInput(table) ? std::min(until, late_until) : until;
@@ -213,7 +210,7 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
   std::set<Day> stl_days;
   for (const auto& f : files) {
     if (f.table == kRollupTable) {
-      rolled_up[{f.cluster, f.dt}] = {RolledUpUntil(f), LateRolledUpUntil(f)};
+      rolled_up[{f.cluster, f.dt}] = RolledUpMarks(f);
       route.rollups.push_back(&f);
     } else if (IsHourlyInput(f.table) && IsStlTable(f.table)) {
       stl_days.insert({f.cluster, f.dt});

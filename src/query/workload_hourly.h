@@ -79,25 +79,26 @@ Timestamp RolledUpUntil(const CommittedFile& rollup);
 // `alerts` is a late column: stl_alert_event_log times an alert by its query's start, so its
 // rows arrive hours late (a lookback of 6 hours) and its hours close long after those of the
 // other inputs. A roll-up does not wait for them: it covers the other columns to
-// RolledUpUntil, and `alerts` to LateRolledUpUntil (at most RolledUpUntil), NULL in the rows
-// from there on. The catalog keeps that end in the file's ranges under kLateHoursKey (as the
-// range [end, end]; a key no column can have), so it travels with the file through the
+// RolledUpUntil, and `alerts` to an earlier mark (late_until below), NULL in the rows from
+// there on. The catalog keeps that mark in the file's ranges under kLateHoursKey (as the
+// range [mark, mark]; a key no column can have), so it travels with the file through the
 // journal, a restore and the query workers. A file without it (written before fleetlog
 // recorded it, or whose late column reaches RolledUpUntil) has its late column to RolledUpUntil.
 inline constexpr const char* kLateHoursKey = "alerts/final";
-Timestamp LateRolledUpUntil(const CommittedFile& rollup);
 // Whether `table` is an input of the late parts (the alerts), of the others, or both.
 bool IsLateHourlyInput(const std::string& table);
 bool IsPromptHourlyInput(const std::string& table);
 
-// How far one cluster-day is rolled up (RolledUpUntil, LateRolledUpUntil).
+// How far one cluster-day is rolled up.
 struct RollupMarks {
-  Timestamp until;       // every column but the late ones
+  Timestamp until;       // every column but the late ones: RolledUpUntil
   Timestamp late_until;  // the late columns; <= until
   // The earliest of the marks of the parts that read `table`: its rows from there on count.
   Timestamp For(const std::string& table) const;
   bool operator==(const RollupMarks&) const = default;
 };
+// The marks of one roll-up file.
+RollupMarks RolledUpMarks(const CommittedFile& rollup);
 
 // Which files workload_hourly reads at one snapshot: every roll-up file, and the raw files
 // of the cluster-days without a roll-up, per family and input table; of a day rolled up

@@ -335,7 +335,7 @@ TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) 
   const auto files = *(*state)->ListFiles({.states = {FileState::kPublished}});
   for (const auto& f : files)
     if (f.table == kRollupTable) {
-      rolled_up[{f.cluster, f.dt}] = {RolledUpUntil(f), LateRolledUpUntil(f)};
+      rolled_up[{f.cluster, f.dt}] = RolledUpMarks(f);
       rollup_files.insert(config_->lake_path + "/" + f.path);
     }
   for (const auto& f : files) {

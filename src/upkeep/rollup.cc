@@ -25,7 +25,7 @@ Timestamp HourStart(Timestamp t) {
 std::optional<RollupMarks> MarksOf(const std::vector<CommittedFile>& rollups) {
   std::optional<RollupMarks> marks;
   for (const auto& f : rollups)
-    if (!marks || RolledUpUntil(f) > marks->until) marks = RollupMarks{RolledUpUntil(f), LateRolledUpUntil(f)};
+    if (const RollupMarks m = RolledUpMarks(f); !marks || m.until > marks->until) marks = m;
   return marks;
 }
 
@@ -100,7 +100,7 @@ Result<int64_t> WriteRollup(StateStore& state, const LakeLayout& lake, duck::Con
   ASSIGN_OR_RETURN(NewFile f, StageSelect(conn, lake, kRollupTable, cluster, dt, select));
   f.min_cursor = day;
   f.max_cursor = until.until - Duration::Micros(1);  // RolledUpUntil
-  if (until.late_until < until.until)  // LateRolledUpUntil
+  if (until.late_until < until.until)  // RolledUpMarks
     f.id_ranges[kLateHoursKey] = {until.late_until.micros(), until.late_until.micros()};
   const int64_t hours = f.rows - kept;
   Replacement r;
@@ -199,9 +199,9 @@ Result<RollupReport> BuildRollups(StateStore& state, const LakeLayout& lake, con
     const auto rolled_up = rollups.find(day);
     const RollupMarks done = rolled_up == rollups.end() ? RollupMarks{*start, *start} : *MarksOf(rolled_up->second);
     // Marks never go back (a cursor moved back does not undo hours rolled up).
-    RollupMarks until{std::max(done.until, std::min(day_end, closed[day.first].until)),
-                      std::max(done.late_until, std::min(day_end, closed[day.first].late_until))};
-    until.late_until = std::min(until.late_until, until.until);
+    // Both stay ordered (late_until <= until): each side of each max() is.
+    const RollupMarks until{std::max(done.until, std::min(day_end, closed[day.first].until)),
+                            std::max(done.late_until, std::min(day_end, closed[day.first].late_until))};
     if (until.until <= done.until && until.late_until <= done.late_until) continue;
     if (!conn) {
       ASSIGN_OR_RETURN(db, OpenUpkeepDatabase(lake));

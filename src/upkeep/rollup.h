@@ -7,9 +7,10 @@
 // horizon (policy.h: cursor minus lookback) at the hour's end or later, so no row of it can
 // still arrive and its roll-up is final. The late column (alerts, whose input has a lookback
 // of hours) closes apart: a roll-up covers the other columns of an hour once their inputs
-// close it, and fills its alerts once the alerts' input does (NULL until then). A cluster-day has one roll-up file, which covers the
-// day's hours before its end mark (query/workload_hourly.h, RolledUpUntil: kept in the
-// catalog as the file's max_cursor): the whole day once the day is closed; for the open day,
+// close it, and fills its alerts once the alerts' input does (NULL until then). A
+// cluster-day has one roll-up file, which covers the day's hours before its end mark
+// (query/workload_hourly.h, RolledUpUntil: kept in the catalog as the file's max_cursor): the
+// whole day once the day is closed; for the open day,
 // its closed hours, the file replaced by one covering more as more hours close (its rows kept,
 // the new hours computed from the raw files that may hold them, not the whole day again).
 // A purge rebuilds the roll-ups of the days it touched, as far as they went. Roll-ups hold

@@ -220,7 +220,7 @@ TEST(RollupTest, LateAlertsAreFilledAsTheirHoursCloseAndEndAsTheDayRolledUpAtOnc
   auto marks = [&] {
     const auto files = lake.Files(kRollupTable);
     EXPECT_EQ(files.size(), 1u);
-    return files.empty() ? RollupMarks{} : RollupMarks{RolledUpUntil(files[0]), LateRolledUpUntil(files[0])};
+    return files.empty() ? RollupMarks{} : RolledUpMarks(files[0]);
   };
   auto rollup_alerts = [&] {
     return lake.Rows("SELECT hour(hour), coalesce(alerts::VARCHAR, 'NULL') FROM rollup_hourly WHERE cluster = 'hourly-1' "
