@@ -201,17 +201,22 @@ Status WindowBuffer::StagePart(bool last) {
   if (part_rows_ > 0) {
     // Repeats within the part first (the lookback re-reads rows), then rows of the parts
     // staged before, then rows committed before.
-    std::string keys, match, part_match;
+    std::string keys;
     std::vector<std::string> key_list = dedupe_.key_columns;
     if (key_list.empty())  // no natural key: a row is a repeat only when every column matches
       for (const auto& c : schema_) key_list.push_back(c.name);
     for (const auto& k : key_list) {
       if (FindColumn(schema_, k) < 0) return InvalidArgument("{}: key column \"{}\" is not in the result", table_, k);
       keys += (keys.empty() ? "" : ", ") + QuoteIdent(k);
-      match += fmt::format("{}c.{} IS NOT DISTINCT FROM s.{}", match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
-      part_match +=
-          fmt::format("{}c.{} IS NOT DISTINCT FROM b.{}", part_match.empty() ? "" : " AND ", QuoteIdent(k), QuoteIdent(k));
     }
+    // Rows `c` and `alias` have the same key.
+    auto same_key = [&](const char* alias) {
+      std::string out;
+      for (const auto& k : key_list)
+        out += fmt::format("{}c.{} IS NOT DISTINCT FROM {}.{}", out.empty() ? "" : " AND ", QuoteIdent(k), alias, QuoteIdent(k));
+      return out;
+    };
+    const std::string match = same_key("s"), part_match = same_key("b");
     // The rows to drop, by rowid: every row but the first of each key (the first chosen by
     // an aggregate over the key columns and rowid only), and rows staged or committed
     // before. This reads the key columns alone; the wide columns are read once, by the COPY
