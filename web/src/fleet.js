@@ -3,7 +3,7 @@
 // per-table export detail. Firing alerts come from GET /v1/alerts when the server has it.
 import { api, query, queryObjects } from './api.js';
 import { bucketFor } from './state.js';
-import { packedMetricsSql, unpackMetrics, anomalySummarySql, bothFamilies } from './panels.js';
+import { packedMetricsSql, unpackMetrics, anomalySummarySql, bothFamilies, fromWorkloadView } from './panels.js';
 import { fmtSeconds, fmtCount, fmtShare, fmtTime, fmtBytes, el } from './format.js';
 import { sparkline } from './charts.js';
 import { panel, setPanelState, dataTable, sortRows } from './ui.js';
@@ -56,7 +56,7 @@ export async function loadFleetRows({ range, tables, raw: rawOnly = false }) {
   // none counts twice); hourly buckets from workload_hourly start beside it.
   const metricsRead = async () => {
     if (!tables.has('stl_query') && !tables.has('sys_query_history')) return { rows: [] };
-    const bothClusters = rawOnly || bucketS < 3600 ? bothFamilies(await fleetRead) : [];
+    const bothClusters = fromWorkloadView({ bucketS, raw: rawOnly }) ? [] : bothFamilies(await fleetRead);
     return query(packedMetricsSql({ range, bucketS, tables, raw: rawOnly, bothClusters }));
   };
   const [metrics, anomalies, alerts, fleet] = await Promise.all([

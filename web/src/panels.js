@@ -18,12 +18,16 @@ export const bothFamilies = (fleet) => fleet.clusters
 // the hourly percentiles. Columns: cluster, t (epoch seconds of the bucket start), queries,
 // aborted, disk, p50_run, p95_run, p95_queue. The range is widened back to the start of its
 // first hour (or smaller bucket), so that bucket holds all of its queries, from either source.
+// Whether metricsSql answers from workload_hourly (buckets of an hour or more, not the raw
+// baseline); otherwise its SQL reads the raw tables, and needs bothClusters.
+export const fromWorkloadView = ({ bucketS, raw = false }) => bucketS >= 3600 && !raw;
+
 export function metricsSql({ range, bucketS, tables, raw: rawOnly = false, cluster = null, bothClusters = [] }) {
   const unit = Math.min(bucketS, 3600);
   const from = new Date(Math.floor(range.from.getTime() / (unit * 1000)) * unit * 1000);
   const days = `dt BETWEEN ${sqlDate(from)} AND ${sqlDate(range.to)}${cluster ? ` AND cluster = ${quote(cluster)}` : ''}`;
   const within = (col) => `${col} >= ${sqlTs(from)} AND ${col} < ${sqlTs(range.to)} AND ${days}`;
-  const hourly = unit === 3600 && !rawOnly
+  const hourly = fromWorkloadView({ bucketS, raw: rawOnly })
     ? `SELECT cluster, hour AS t, queries, aborted, disk_based_queries AS disk, p50_run_s AS p50_run, p95_run_s AS p95_run,
          wlm_queries AS wlm, p95_queue_s AS p95_queue
        FROM workload_hourly WHERE ${within('hour')}`
