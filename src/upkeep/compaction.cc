@@ -1,6 +1,7 @@
 #include "upkeep/compaction.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 #include <tuple>
@@ -136,17 +137,21 @@ Result<CompactionReport> CompactLake(StateStore& state, const LakeLayout& lake, 
     else partitions[key].push_back(std::move(f));
   }
 
-  CompactionReport report;
-  std::shared_ptr<duck::Database> db;
-  std::unique_ptr<duck::Connection> conn;
+  // Which partitions to merge, and their small files: those that must be merged (closed, or
+  // past the file limit) first, then the early ones, most files first, while time is left.
+  using Merge = std::pair<PartitionKey, std::vector<CommittedFile>>;
+  std::vector<Merge> due, early;
   std::map<std::pair<std::string, std::string>, Timestamp> horizons;
-  std::map<std::string, TableSchema> schemas;
   for (auto& [key, all] : partitions) {
     const auto& [table, cluster, dt] = key;
     if (pending.count(key)) continue;
     std::vector<CommittedFile> small;
-    for (const auto& f : all)
-      if (f.bytes < options.target_file_bytes / 2) small.push_back(f);
+    int64_t small_bytes = 0;
+    for (const auto& f : all) {
+      if (f.bytes >= options.target_file_bytes / 2) continue;
+      small.push_back(f);
+      small_bytes += f.bytes;
+    }
     if (small.size() < 2) continue;
     auto horizon = horizons.find({cluster, table});
     if (horizon == horizons.end()) {
@@ -154,14 +159,28 @@ Result<CompactionReport> CompactLake(StateStore& state, const LakeLayout& lake, 
       horizon = horizons.emplace(std::make_pair(cluster, table), h).first;
     }
     const bool closed = DayEndsBy(dt, horizon->second);
-    if (!closed && static_cast<int>(all.size()) <= options.max_files_per_partition) continue;
+    if (closed || static_cast<int>(all.size()) > options.max_files_per_partition)
+      due.emplace_back(key, std::move(small));
+    else if (static_cast<int>(small.size()) > options.eager_files && small_bytes < options.eager_bytes)
+      early.emplace_back(key, std::move(small));
+  }
+  std::stable_sort(early.begin(), early.end(),
+                   [](const Merge& a, const Merge& b) { return a.second.size() > b.second.size(); });
 
-    ++report.partitions;
-    report.files_in += static_cast<int>(small.size());
-    for (const auto& f : small) report.bytes_in += f.bytes;
+  CompactionReport report;
+  std::shared_ptr<duck::Database> db;
+  std::unique_ptr<duck::Connection> conn;
+  std::map<std::string, TableSchema> schemas;
+  auto merge = [&](const PartitionKey& key, const std::vector<CommittedFile>& small) -> Status {
+    const auto& [table, cluster, dt] = key;
     if (options.dry_run) {
-      for (const auto& f : small) report.rows += f.rows;
-      continue;
+      ++report.partitions;
+      report.files_in += static_cast<int>(small.size());
+      for (const auto& f : small) {
+        report.bytes_in += f.bytes;
+        report.rows += f.rows;
+      }
+      return Status::Ok();
     }
     if (!conn) {
       ASSIGN_OR_RETURN(db, OpenUpkeepDatabase(lake));
@@ -174,14 +193,21 @@ Result<CompactionReport> CompactLake(StateStore& state, const LakeLayout& lake, 
                              options.target_file_bytes);
     if (!done.ok()) {
       report.errors.push_back(fmt::format("{}: {}", LakeLayout::PartitionDir(table, cluster, dt), done.status().message()));
-      --report.partitions;
-      report.files_in -= static_cast<int>(small.size());
-      for (const auto& f : small) report.bytes_in -= f.bytes;
-      continue;
+      return Status::Ok();
     }
+    ++report.partitions;
+    report.files_in += static_cast<int>(small.size());
+    for (const auto& f : small) report.bytes_in += f.bytes;
     report.files_out += done->files_out;
     report.rows += done->rows;
     report.bytes_out += done->bytes_out;
+    return Status::Ok();
+  };
+  for (const auto& [key, small] : due) RETURN_IF_ERROR(merge(key, small));
+  const auto early_until = std::chrono::steady_clock::now() + std::chrono::microseconds(options.eager_budget.micros());
+  for (const auto& [key, small] : early) {
+    if (!options.dry_run && std::chrono::steady_clock::now() >= early_until) break;
+    RETURN_IF_ERROR(merge(key, small));
   }
   return report;
 }

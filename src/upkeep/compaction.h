@@ -2,7 +2,8 @@
 // a target size, rows sorted by the table's cursor column (the key for child tables), and
 // swaps them in through one commit (replace.h): readers see the old files or the new ones.
 // A partition is compacted once it can receive no more rows (its day ends before the
-// table's receive horizon, policy.h), or earlier when it holds too many files. The merged
+// table's receive horizon, policy.h), or earlier when it holds too many files, or a few
+// small ones (CompactionOptions). The merged
 // files keep every row and column of their inputs: the commit is refused when the row
 // counts differ.
 // Thread-safety: call from the lake's writer thread. REQUIRES: the caller holds the lake's
@@ -25,8 +26,17 @@ namespace fleetlog::upkeep {
 
 struct CompactionOptions {
   int64_t target_file_bytes = 128LL << 20;
-  // A partition that can still receive rows is compacted only past this many files.
+  // A partition that can still receive rows is compacted only past this many files, or past
+  // `eager_files` small files while those total under `eager_bytes`. A fleet has many small
+  // partitions (a cluster's alert events and anomaly scores, a quiet cluster's queries, one
+  // file per export cycle each), and a read across the fleet pays for every file it opens;
+  // merging them early keeps them at a few files each, and rewrites at most `eager_bytes`.
   int max_files_per_partition = 48;
+  // Early merges stop once a pass has spent `eager_budget` on them (the partitions with the
+  // most files go first), so that they never hold up the next export for long.
+  int eager_files = 4;
+  int64_t eager_bytes = 8LL << 20;
+  Duration eager_budget = Duration::Seconds(15);
   std::vector<std::string> tables;    // empty: all
   std::vector<std::string> clusters;  // empty: all
   bool dry_run = false;               // plan only: report what would be merged

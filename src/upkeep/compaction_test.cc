@@ -104,12 +104,51 @@ TEST(CompactionTest, OpenPartitionsAreCompactedOnlyPastTheFileLimit) {
 
   CompactionOptions options;
   options.max_files_per_partition = 6;
+  options.eager_files = 6;
   auto report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->partitions, 0);
   EXPECT_EQ(lake.Files("stl_query").size(), 6u);
 
   options.max_files_per_partition = 5;
+  report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->partitions, 1);
+  EXPECT_EQ(lake.Files("stl_query").size(), 1u);
+  EXPECT_EQ(lake.Rows(kAllQueries), before);
+}
+
+// Past `eager_files` small files an open partition is merged early, unless they hold
+// `eager_bytes` or more (then it waits for the file limit, so an early merge rewrites little)
+// or the pass has no time left for early merges.
+TEST(CompactionTest, OpenPartitionsOfAFewSmallFilesAreMergedEarly) {
+  UpkeepLake lake;
+  const Timestamp now = Timestamp::Now();
+  const Timestamp start = *DayStart(DateOf(now));
+  for (int w = 0; w < 5; ++w) lake.WriteQueries("c1", w * 10 + 1, w * 10 + 10, start + Duration::Minutes(w * 10));
+  ASSERT_TRUE(lake.state().Commit({.cursor = CursorRecord{"c1", "stl_query", now, now}, .run = {.cluster = "c1"}}).ok());
+  const auto before = lake.Rows(kAllQueries);
+  int64_t bytes = 0;
+  for (const auto& f : lake.Files("stl_query")) bytes += f.bytes;
+
+  CompactionOptions options;
+  options.eager_files = 5;  // five files are not past it
+  auto report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->partitions, 0);
+  options.eager_files = 4;
+  options.eager_bytes = bytes;  // they hold it all: too much to merge early
+  report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->partitions, 0);
+  EXPECT_EQ(lake.Files("stl_query").size(), 5u);
+
+  options.eager_bytes = bytes + 1;
+  options.eager_budget = Duration::Seconds(0);  // no time for early merges in this pass
+  report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->partitions, 0);
+  options.eager_budget = CompactionOptions().eager_budget;
   report = CompactLake(lake.state(), lake.lake(), lake.config(), options, now);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->partitions, 1);
