@@ -93,13 +93,18 @@ TEST(CompactionTest, MergesClosedPartitionsAndKeepsEveryRow) {
   EXPECT_EQ(lake.Rows(kAllQueries), before);
 }
 
+// `files` files of today's stl_query for cluster c1, with the exporter's cursor at `now`:
+// today can still receive rows.
+void WriteOpenDay(UpkeepLake& lake, int files, Timestamp now) {
+  const Timestamp start = *DayStart(DateOf(now));
+  for (int w = 0; w < files; ++w) lake.WriteQueries("c1", w * 10 + 1, w * 10 + 10, start + Duration::Minutes(w * 10));
+  ASSERT_TRUE(lake.state().Commit({.cursor = CursorRecord{"c1", "stl_query", now, now}, .run = {.cluster = "c1"}}).ok());
+}
+
 TEST(CompactionTest, OpenPartitionsAreCompactedOnlyPastTheFileLimit) {
   UpkeepLake lake;
   const Timestamp now = Timestamp::Now();
-  const Timestamp start = *DayStart(DateOf(now));
-  for (int w = 0; w < 6; ++w) lake.WriteQueries("c1", w * 10 + 1, w * 10 + 10, start + Duration::Minutes(w * 10));
-  // The exporter's cursor is now: today can still receive rows.
-  ASSERT_TRUE(lake.state().Commit({.cursor = CursorRecord{"c1", "stl_query", now, now}, .run = {.cluster = "c1"}}).ok());
+  ASSERT_NO_FATAL_FAILURE(WriteOpenDay(lake, 6, now));
   const auto before = lake.Rows(kAllQueries);
 
   CompactionOptions options;
@@ -124,9 +129,7 @@ TEST(CompactionTest, OpenPartitionsAreCompactedOnlyPastTheFileLimit) {
 TEST(CompactionTest, OpenPartitionsOfAFewSmallFilesAreMergedEarly) {
   UpkeepLake lake;
   const Timestamp now = Timestamp::Now();
-  const Timestamp start = *DayStart(DateOf(now));
-  for (int w = 0; w < 5; ++w) lake.WriteQueries("c1", w * 10 + 1, w * 10 + 10, start + Duration::Minutes(w * 10));
-  ASSERT_TRUE(lake.state().Commit({.cursor = CursorRecord{"c1", "stl_query", now, now}, .run = {.cluster = "c1"}}).ok());
+  ASSERT_NO_FATAL_FAILURE(WriteOpenDay(lake, 5, now));
   const auto before = lake.Rows(kAllQueries);
   int64_t bytes = 0;
   for (const auto& f : lake.Files("stl_query")) bytes += f.bytes;
