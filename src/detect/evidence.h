@@ -23,9 +23,8 @@
 // Only the directions that make an incident are judged: query_count both ways (a collapse is
 // one), every other metric upwards (fewer spills, alerts, aborts or shorter waits are not).
 //
-// A persistent shift of a count (a collapse to a fifth of the usual query count at night: two
-// queries a bucket where eight are usual, which no single window of 6 buckets makes rare
-// enough) is what Page's CUSUM detects fastest for a given rate of false alarms. With
+// A persistent shift of a count (a collapse of a quiet cluster's query count: two queries a
+// bucket where eight are usual, which no single window of 6 buckets makes rare enough) is what Page's CUSUM detects fastest for a given rate of false alarms. With
 // `cusum_fall` k < 1, query_count also keeps
 //   S = max(0, S + log(P(x | k mu) / P(x | mu)))
 // over its buckets, the log-likelihood ratio of the count under k times its expectation
@@ -35,8 +34,8 @@
 // tenth). With `cusum_rise` k > 1, each count in `cusum_metrics` keeps the same for a rise
 // (`cusum_min_rate` floors mu there, so an hour that is nearly always 0 does not make one
 // event a shift). A CUSUM's surprise is `cusum_weight` times S in log10 units, at most
-// kCusumMostSurprise, so an alert it raised ends within hours of the shift's end however long
-// the shift lasted.
+// kCusumMostSurprise (so an alert it raised ends within hours of the shift's end however long
+// the shift lasted), and its metric's surprise is the largest of it and the windows'.
 //
 // Thread-safety: a value type with one owner.
 #pragma once
