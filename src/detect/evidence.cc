@@ -13,6 +13,9 @@ constexpr double kMaxSurprise = 50;
 // Summing a tail stops once a term adds less than this share.
 constexpr double kTailPrecision = 1e-12;
 constexpr int kMaxTailTerms = 1'000'000;
+// A fall of the query count is followed only where at least this many queries are expected
+// per bucket (a quieter bucket has little to lose); elsewhere its CUSUM returns to 0.
+constexpr double kLeastFallingCount = 1;
 
 double SurpriseOf(double p) { return std::min(kMaxSurprise, -std::log10(std::max(p, 1e-300))); }
 
@@ -91,17 +94,18 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
 
 EvidenceScorer::Cusums EvidenceScorer::CusumsAfter(const Cusums& before, const Recent& r) const {
   const double most = kCusumMostSurprise * std::log(10.0) / options_.cusum_weight;
-  auto step = [&](size_t i, double shift, double from) {
-    const double expected = std::max(options_.cusum_min_rate, r.expected[i]);
+  auto step = [&](size_t i, double expected, double shift, double from) {
     return std::clamp(from + CountLogLikelihoodRatio(r.observed[i], expected, shift, r.dispersion), 0.0, most);
   };
   Cusums after;
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
     if (!kFleetMetricIsCount[i]) continue;
     if (options_.cusum_rise > 1 && (options_.cusum_metrics >> i & 1))
-      after.high[i] = step(i, options_.cusum_rise, before.high[i]);
-    if (options_.cusum_fall > 0 && options_.cusum_fall < 1 && i == 0)
-      after.low[i] = step(i, options_.cusum_fall, before.low[i]);
+      after.high[i] = step(i, std::max(options_.cusum_min_rate, r.expected[i]), options_.cusum_rise, before.high[i]);
+    // Unfloored, and only where queries are expected: an idle hour whose expectation sits on
+    // a floor above its true rate would take every empty bucket as evidence of a fall.
+    if (options_.cusum_fall > 0 && options_.cusum_fall < 1 && i == 0 && r.expected[i] >= kLeastFallingCount)
+      after.low[i] = step(i, r.expected[i], options_.cusum_fall, before.low[i]);
   }
   return after;
 }

@@ -24,14 +24,15 @@
 // one), every other metric upwards (fewer spills, alerts, aborts or shorter waits are not).
 //
 // A persistent shift of a count (a collapse of a quiet cluster's query count: two queries a
-// bucket where eight are usual, which no single window of 6 buckets makes rare enough) is what Page's CUSUM detects fastest for a given rate of false alarms. With
-// `cusum_fall` k < 1, query_count also keeps
+// bucket where eight are usual, which no single window of 6 buckets makes rare enough) is what Page's CUSUM detects
+// fastest for a given rate of false alarms. With `cusum_fall` k < 1, query_count also keeps
 //   S = max(0, S + log(P(x | k mu) / P(x | mu)))
 // over its buckets, the log-likelihood ratio of the count under k times its expectation
 // against under its expectation (the same negative binomial as the tail, each bucket with its
 // own relative error): it grows while counts run far below the expectation, and falls back to
 // 0 once they are ordinary (a day 15% quieter than usual is evidence against a fall to a
-// tenth). With `cusum_rise` k > 1, each count in `cusum_metrics` keeps the same for a rise
+// tenth; a bucket where less than one query is expected sets it back to 0, as an idle hour
+// has nothing to lose). With `cusum_rise` k > 1, each count in `cusum_metrics` keeps the same for a rise
 // (`cusum_min_rate` floors mu there, so an hour that is nearly always 0 does not make one
 // event a shift). A CUSUM's surprise is `cusum_weight` times S in log10 units, at most
 // kCusumMostSurprise (so an alert it raised ends within hours of the shift's end however long

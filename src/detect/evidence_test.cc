@@ -193,6 +193,18 @@ TEST(EvidenceCusumTest, AnOrdinaryPoissonStreamNeverReachesTheBarInEightWeeks) {
   EXPECT_GT(most, 1.0);  // the stream did vary
 }
 
+TEST(EvidenceCusumTest, AClusterIdleForAWeekRaisesNoCollapse) {
+  PoissonStream stream(18);
+  EvidenceScorer scorer(CusumOptions());
+  double most = 0;
+  for (int b = 0; b < kWeek + kDay; ++b) {
+    const BucketMetrics m = stream.Next(0, 0);
+    if (scorer.Ready(m.start)) most = std::max(most, scorer.Score(m).metric[kQueries]);
+    scorer.Learn(m);
+  }
+  EXPECT_LT(most, DetectorOptions{}.threshold);
+}
+
 TEST(EvidenceCusumTest, ACollapseToAFifthReachesTheBarWithinHalfAnHourOnlyWithTheCusum) {
   for (bool cusum : {true, false}) {
     EvidenceOptions options = CusumOptions();
