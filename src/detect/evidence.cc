@@ -13,6 +13,9 @@ constexpr double kMaxSurprise = 50;
 // Summing a tail stops once a term adds less than this share.
 constexpr double kTailPrecision = 1e-12;
 constexpr int kMaxTailTerms = 1'000'000;
+// A fall of the query count is followed only where at least this many queries are expected
+// per bucket (a quieter bucket has little to lose); elsewhere its CUSUM returns to 0.
+constexpr double kLeastFallingCount = 1;
 
 double SurpriseOf(double p) { return std::min(kMaxSurprise, -std::log10(std::max(p, 1e-300))); }
 
@@ -51,6 +54,16 @@ double CountSurprise(double observed, double expected, double dispersion, bool u
   return std::clamp(-(log_p0 + std::log(sum)) / std::log(10.0), 0.0, kMaxSurprise);
 }
 
+double CountLogLikelihoodRatio(double observed, double expected, double rise, double dispersion) {
+  const double x = std::max(0.0, std::floor(observed + 0.5));
+  const double shifted = rise * expected;
+  if (dispersion <= 0) return x * std::log(rise) - (shifted - expected);
+  // log P(x | mu) = x log(mu / (k + mu)) + k log(k / (k + mu)) + terms without mu.
+  const double k = 1 / (dispersion * dispersion);
+  return x * (std::log(shifted / (k + shifted)) - std::log(expected / (k + expected))) +
+         k * (std::log(k / (k + shifted)) - std::log(k / (k + expected)));
+}
+
 double EvidenceScorer::Surprise::Max() const { return *std::max_element(metric.begin(), metric.end()); }
 
 EvidenceScorer::EvidenceScorer(const EvidenceOptions& options)
@@ -79,9 +92,34 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
   return r;
 }
 
+EvidenceScorer::Cusums EvidenceScorer::CusumsAfter(const Cusums& before, const Recent& r) const {
+  const double most = kCusumMostSurprise * std::log(10.0) / options_.cusum_weight;
+  auto step = [&](size_t i, double expected, double shift, double from) {
+    return std::clamp(from + CountLogLikelihoodRatio(r.observed[i], expected, shift, r.dispersion), 0.0, most);
+  };
+  Cusums after;
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    if (!kFleetMetricIsCount[i]) continue;
+    if (options_.cusum_rise > 1 && (options_.cusum_metrics >> i & 1))
+      after.high[i] = step(i, std::max(options_.cusum_min_rate, r.expected[i]), options_.cusum_rise, before.high[i]);
+    // Unfloored, and only where queries are expected: an idle hour whose expectation sits on
+    // a floor above its true rate would take every empty bucket as evidence of a fall.
+    if (options_.cusum_fall > 0 && options_.cusum_fall < 1 && i == 0 && r.expected[i] >= kLeastFallingCount)
+      after.low[i] = step(i, r.expected[i], options_.cusum_fall, before.low[i]);
+  }
+  return after;
+}
+
 EvidenceScorer::Surprise EvidenceScorer::Score(const BucketMetrics& m) const {
   const Recent now = Judge(m);
   Surprise s;
+  const Cusums cusums = CusumsAfter(cusums_, now);
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    const double high = options_.cusum_weight * cusums.high[i] / std::log(10.0);
+    const double low = options_.cusum_weight * cusums.low[i] / std::log(10.0);
+    s.metric[i] = std::max(high, low);
+    s.high[i] = high >= low;
+  }
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
     double observed = 0, expected = 0, dispersion = 0;  // of the window: its widest
     int summed = 0;
@@ -116,8 +154,10 @@ void EvidenceScorer::Learn(const BucketMetrics& m) {
     std::move_backward(recent_.begin(), recent_.end() - 1, recent_.end());
     recent_[0] = Judge(m);
     recent_count_ = std::min<int32_t>(recent_count_ + 1, static_cast<int32_t>(recent_.size()));
+    cusums_ = CusumsAfter(cusums_, recent_[0]);
   } else {
     recent_count_ = 0;
+    cusums_ = {};
   }
   Vector raw{}, logs{};
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
@@ -134,20 +174,29 @@ void EvidenceScorer::Serialize(BlobWriter* out) const {
   out->Put(options_.min_rate);
   out->Put(options_.seconds_clip);
   out->Put(options_.seconds_correlation);
+  out->Put(options_.cusum_rise);
+  out->Put(options_.cusum_metrics);
+  out->Put(options_.cusum_fall);
+  out->Put(options_.cusum_weight);
+  out->Put(options_.cusum_min_rate);
   counts_.Serialize(out);
   seconds_.Serialize(out);
   out->Put(recent_);
   out->Put(recent_count_);
+  out->Put(cusums_);
 }
 
 bool EvidenceScorer::Deserialize(BlobReader* in) {
   if (!in->Get(&options_.dispersion) || !in->Get(&options_.young_dispersion) || !in->Get(&options_.min_rate) ||
-      !in->Get(&options_.seconds_clip) || !in->Get(&options_.seconds_correlation) || !counts_.Deserialize(in) ||
-      !seconds_.Deserialize(in) || !in->Get(&recent_) || !in->Get(&recent_count_)) {
+      !in->Get(&options_.seconds_clip) || !in->Get(&options_.seconds_correlation) || !in->Get(&options_.cusum_rise) ||
+      !in->Get(&options_.cusum_metrics) || !in->Get(&options_.cusum_fall) || !in->Get(&options_.cusum_weight) ||
+      !in->Get(&options_.cusum_min_rate) || !counts_.Deserialize(in) || !seconds_.Deserialize(in) ||
+      !in->Get(&recent_) || !in->Get(&recent_count_) || !in->Get(&cusums_)) {
     return false;
   }
   return options_.dispersion >= 0 && options_.young_dispersion >= 0 && options_.min_rate > 0 &&
-         options_.seconds_clip > 0 && options_.seconds_correlation >= 0 && recent_count_ >= 0 &&
+         options_.seconds_clip > 0 && options_.seconds_correlation >= 0 && options_.cusum_rise >= 0 &&
+         options_.cusum_fall >= 0 && options_.cusum_weight > 0 && options_.cusum_min_rate > 0 && recent_count_ >= 0 &&
          recent_count_ <= static_cast<int32_t>(recent_.size());
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "detect/bucket_model.h"
 
@@ -13,6 +14,7 @@ constexpr int64_t kBucketUs = 5 * 60 * 1'000'000LL;
 constexpr int kDay = 288;
 constexpr size_t kAlerts = 4;  // alert_events
 constexpr size_t kQueries = 0;
+constexpr size_t kNestedLoop = 6;  // nested_loop_queries
 
 TEST(CountSurpriseTest, PoissonTailsMatchTheirClosedForms) {
   // P(X >= 3 | mu = 0.2) = 1 - e^-0.2 (1 + 0.2 + 0.02)
@@ -116,8 +118,130 @@ TEST(EvidenceScorerTest, AYoungClustersFirstWeekdayAfterItsFirstWeekendIsNoIncid
   EXPECT_TRUE(later.high[kQueries]);
 }
 
+TEST(CountLogLikelihoodRatioTest, PoissonHasItsClosedFormAndOverdispersionWeakensIt) {
+  // Poisson: x log k - (k - 1) mu.
+  EXPECT_NEAR(CountLogLikelihoodRatio(3, 0.5, 4, 0), 3 * std::log(4.0) - 1.5, 1e-12);
+  EXPECT_NEAR(CountLogLikelihoodRatio(2, 10, 0.2, 0), 2 * std::log(0.2) + 8, 1e-12);
+  // The negative binomial tends to it as its dispersion vanishes.
+  EXPECT_NEAR(CountLogLikelihoodRatio(3, 0.5, 4, 1e-4), CountLogLikelihoodRatio(3, 0.5, 4, 0), 1e-4);
+  // Size 4 (dispersion 0.5), mu 2 against 8: 20 log((8/12) / (2/6)) + 4 log((4/12) / (4/6)).
+  EXPECT_NEAR(CountLogLikelihoodRatio(20, 2, 4, 0.5), 20 * std::log(2.0) - 4 * std::log(2.0), 1e-12);
+  EXPECT_LT(CountLogLikelihoodRatio(20, 2, 4, 0.5), CountLogLikelihoodRatio(20, 2, 4, 0));
+  // An ordinary count is evidence against the shift.
+  EXPECT_LT(CountLogLikelihoodRatio(0, 0.5, 4, 0.15), 0);
+  EXPECT_LT(CountLogLikelihoodRatio(6, 6, 0.2, 0.15), 0);
+}
+
+// A quiet cluster with a flat rhythm, drawn with a fixed seed: Poisson(queries) queries and
+// Poisson(nested) nested-loop queries per bucket, steady run and queue times.
+class PoissonStream {
+ public:
+  explicit PoissonStream(uint64_t seed) : rng_(seed) {}
+  BucketMetrics Next(double queries, double nested) {
+    BucketMetrics m;
+    m.start = Timestamp::FromMicros(1'767'571'200'000'000LL + b_ * kBucketUs);
+    m.values[kQueries] = static_cast<double>(std::poisson_distribution<int>(queries)(rng_));
+    m.values[1] = 2 + 0.1 * static_cast<double>(b_ % 4);
+    m.values[2] = 1 + 0.2 * static_cast<double>(b_ % 5);
+    m.values[kNestedLoop] = static_cast<double>(std::poisson_distribution<int>(nested)(rng_));
+    m.values[kAlerts] = m.values[kNestedLoop];
+    ++b_;
+    return m;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  int64_t b_ = 0;
+};
+
+constexpr double kQuietQueries = 6, kQuietNested = 0.1;
+constexpr int kWeek = 7 * kDay;
+
+// Both CUSUMs on: the shipped fall of the query count, and a rise of nested-loop queries and
+// alert events.
+EvidenceOptions CusumOptions() {
+  EvidenceOptions o = DetectorOptions{}.evidence;
+  o.cusum_rise = 8;
+  o.cusum_metrics = 1u << kNestedLoop | 1u << kAlerts;
+  if (!(o.cusum_fall > 0)) o.cusum_fall = 0.2;
+  return o;
+}
+
+// The `from`th bucket on of the first that `scorer` finds above the detector's bar in
+// metric `metric`, fed `next` for at most `limit` buckets; -1 when none.
+template <typename Next>
+int BucketsToBar(EvidenceScorer& scorer, size_t metric, int limit, Next next) {
+  for (int b = 0; b < limit; ++b) {
+    const BucketMetrics m = next();
+    const double surprise = scorer.Score(m).metric[metric];
+    scorer.Learn(m);
+    if (surprise > DetectorOptions{}.threshold) return b;
+  }
+  return -1;
+}
+
+TEST(EvidenceCusumTest, AnOrdinaryPoissonStreamNeverReachesTheBarInEightWeeks) {
+  PoissonStream stream(15);
+  EvidenceScorer scorer(CusumOptions());
+  double most = 0;
+  for (int b = 0; b < 8 * kWeek; ++b) {
+    const BucketMetrics m = stream.Next(kQuietQueries, kQuietNested);
+    if (scorer.Ready(m.start)) most = std::max(most, scorer.Score(m).Max());
+    scorer.Learn(m);
+  }
+  EXPECT_LT(most, DetectorOptions{}.threshold);
+  EXPECT_GT(most, 1.0);  // the stream did vary
+}
+
+TEST(EvidenceCusumTest, AClusterIdleForAWeekRaisesNoCollapse) {
+  PoissonStream stream(18);
+  EvidenceScorer scorer(CusumOptions());
+  double most = 0;
+  for (int b = 0; b < kWeek + kDay; ++b) {
+    const BucketMetrics m = stream.Next(0, 0);
+    if (scorer.Ready(m.start)) most = std::max(most, scorer.Score(m).metric[kQueries]);
+    scorer.Learn(m);
+  }
+  EXPECT_LT(most, DetectorOptions{}.threshold);
+}
+
+TEST(EvidenceCusumTest, ACollapseToAFifthReachesTheBarWithinHalfAnHourOnlyWithTheCusum) {
+  for (bool cusum : {true, false}) {
+    EvidenceOptions options = CusumOptions();
+    if (!cusum) options.cusum_fall = 0;
+    PoissonStream stream(16);
+    EvidenceScorer scorer(options);
+    for (int b = 0; b < 2 * kWeek; ++b) scorer.Learn(stream.Next(kQuietQueries, kQuietNested));
+    const int at = BucketsToBar(scorer, kQueries, 6, [&] { return stream.Next(kQuietQueries / 5, kQuietNested); });
+    if (cusum) {
+      EXPECT_GE(at, 0);
+      const BucketMetrics m = stream.Next(kQuietQueries / 5, kQuietNested);
+      EXPECT_FALSE(scorer.Score(m).high[kQueries]);
+    } else {
+      EXPECT_EQ(at, -1) << "the windows alone reach the bar: the test no longer shows the CUSUM's worth";
+    }
+  }
+}
+
+TEST(EvidenceCusumTest, ATenfoldRiseOfRareCountsReachesTheBarWithinAnHour) {
+  PoissonStream stream(17);
+  EvidenceScorer scorer(CusumOptions());
+  for (int b = 0; b < 2 * kWeek; ++b) scorer.Learn(stream.Next(kQuietQueries, kQuietNested));
+  const int at = BucketsToBar(scorer, kNestedLoop, 12, [&] { return stream.Next(kQuietQueries, 10 * kQuietNested); });
+  EXPECT_GE(at, 0);
+  // Once the counts are ordinary again the evidence drains away within hours.
+  double last = 0;
+  for (int b = 0; b < 6 * 12; ++b) {
+    const BucketMetrics m = stream.Next(kQuietQueries, kQuietNested);
+    last = scorer.Score(m).metric[kNestedLoop];
+    scorer.Learn(m);
+  }
+  EXPECT_LT(last, 0.5 * DetectorOptions{}.threshold);
+}
+
 TEST(EvidenceScorerTest, ASavedScorerScoresAsTheOriginal) {
-  EvidenceScorer scorer = TrainedUntil(2 * kDay);
+  EvidenceScorer scorer(CusumOptions());
+  for (int b = 0; b < 2 * kDay; ++b) scorer.Learn(Bucket(b));
   BlobWriter out;
   scorer.Serialize(&out);
   const std::string blob = out.Release();

@@ -24,7 +24,8 @@
 // Model (bucket_model.h, evidence.h). Seasonal profiles per cluster give what each metric
 // usually is at that hour of the week; counts are judged by the tail probability of the
 // observed count (negative binomial around the expectation), seconds by their log residuals,
-// each over the latest 1, 2, 3 and 6 buckets; the bucket's surprise is graded against a bar
+// each over the latest 1, 2, 3 and 6 buckets, and a fall of the query count by a CUSUM over
+// the buckets since counts were last ordinary; the bucket's surprise is graded against a bar
 // calibrated as an alert source.
 //
 // Progress and crash semantics. The cursor of (cluster, "anomalies") in the state store is
