@@ -174,6 +174,22 @@ Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state) {
   return snapshot;
 }
 
+std::vector<LakeTable> LakeTables(const LakeSnapshot& snapshot) {
+  std::map<std::string, LakeTable> by_name;
+  for (const auto& [table, columns] : snapshot.schemas) by_name[table] = {.name = table, .columns = columns};
+  for (const auto& f : snapshot.files) {
+    LakeTable& t = by_name[f.table];
+    t.name = f.table;
+    t.files++;
+    t.rows += f.rows;
+    t.bytes += f.bytes;
+  }
+  std::vector<LakeTable> tables;
+  for (auto& [name, table] : by_name)
+    if (table.files > 0 || !table.columns.empty()) tables.push_back(std::move(table));
+  return tables;
+}
+
 Status CheckLakeFile(const std::string& lake_root, const std::string& real_root, const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path relative(path);
@@ -257,7 +273,6 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
-  for (const auto& [table, schema] : snapshot.schemas) by_table.try_emplace(table);
   const ViewSelection selection(options.views_for_sql);
   std::error_code ec;
   const std::string real_root = std::filesystem::weakly_canonical(options.lake_root, ec).string();
@@ -268,16 +283,10 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     engine->readable_files_.push_back(options.lake_root + "/" + f->path);
     engine->readable_bytes_ += f->bytes;
   };
-  for (const auto& [table, table_files] : by_table) {
-    LakeTable info{.name = table};
-    if (auto it = snapshot.schemas.find(table); it != snapshot.schemas.end()) info.columns = it->second;
-    if (table_files.empty() && info.columns.empty()) continue;
-    for (const auto* f : table_files) {
-      info.files++;
-      info.rows += f->rows;
-      info.bytes += f->bytes;
-    }
-    engine->tables_.push_back(std::move(info));
+  engine->tables_ = LakeTables(snapshot);
+  for (const LakeTable& info : engine->tables_) {
+    const std::string& table = info.name;
+    const std::vector<const CommittedFile*>& table_files = by_table[table];
     if (!selection.Wants(table)) continue;
     std::vector<const CommittedFile*> read = table_files;
     if (auto bounded = ranges.bounded.find(table); bounded != ranges.bounded.end() && !ranges.table_function) {
@@ -288,7 +297,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext("table " + table));
       readable(f);
     }
-    const std::string relation = read.empty() ? EmptyRelation(engine->tables_.back().columns)
+    const std::string relation = read.empty() ? EmptyRelation(info.columns)
                                               : FilesRelation(options.lake_root, read);
     RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", QuoteIdent(table), relation))
                         .WithContext("creating the view of " + table));

@@ -83,6 +83,11 @@ struct LakeSnapshot {
 // `state` may be null (an empty lake).
 Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state);
 
+// The tables of `snapshot` by name, each with its recorded columns and its files' count, rows
+// and bytes; a table with neither files nor recorded columns is left out. What an engine over
+// `snapshot` lists (QueryEngine::tables()), without opening one.
+std::vector<LakeTable> LakeTables(const LakeSnapshot& snapshot);
+
 // A snapshot whose files DuckDB can read locally, under `root`, while `hold` lives.
 struct LocalSnapshot {
   std::string root;

@@ -223,6 +223,23 @@ TEST_F(ApiTest, TablesFleetAndDashboard) {
   EXPECT_EQ(table["columns"].back(), (json{{"name", "dt"}, {"type", "DATE"}}));
   EXPECT_EQ(Get("/v1/tables/nope").first, 404);
 
+  // The list is kept between calls, and follows a commit made while the server runs.
+  {
+    LakeLayout lake(dir_ + "/lake");
+    auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    const Timestamp at = *ParseTimestamp("2026-01-10 01:00:00");
+    Status s = CommitTestRows(**writer, *state_, "anomalies", "alpha", {{"bucket_start", ColumnType::kTimestamp}},
+                              "bucket_start", {"bucket_start"}, at + Duration::Minutes(5),
+                              [&](RowBatch& b) { b.column(0).AppendInt(at.micros()); });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  tables = Get("/v1/tables").second;
+  ASSERT_EQ(tables["tables"].size(), 2u) << tables.dump();
+  EXPECT_EQ(tables["tables"][0]["name"], "anomalies");
+  EXPECT_EQ(tables["tables"][0]["rows"], 1);
+  EXPECT_EQ(tables["tables"][1]["rows"], 240);
+
   auto fleet = Get("/v1/fleet").second;
   ASSERT_EQ(fleet["clusters"].size(), 3u) << fleet.dump();
   EXPECT_EQ(fleet["clusters"][0]["name"], "alpha");

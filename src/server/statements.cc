@@ -316,10 +316,8 @@ std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> StatementService::Wor
 }
 
 Result<std::vector<LakeTable>> StatementService::Tables() {
-  EngineOptions options{.lake_root = options_.lake_root, .memory_limit_bytes = 256LL << 20, .threads = 1,
-                        .views_for_sql = ""};  // the list only: no view is needed
-  ASSIGN_OR_RETURN(auto engine, QueryEngine::Open(options, state_));
-  return engine->tables();
+  ASSIGN_OR_RETURN(auto snapshot, pool_.Snapshot());
+  return LakeTables(*snapshot);
 }
 
 void StatementService::ForgetLocked(const StatementPtr& st) {

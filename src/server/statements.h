@@ -148,7 +148,8 @@ class StatementService {
   std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> WorkgroupStats();
   // Query worker processes started so far (kept workers serve many statements each).
   int64_t WorkersStarted() { return pool_.workers_started(); }
-  // The lake's tables, from a fresh engine over the current snapshot.
+  // The lake's tables in the current snapshot (WorkerPool::Snapshot(): loaded again only when
+  // the state store changed), with no engine opened.
   Result<std::vector<LakeTable>> Tables();
   // Forgets ended statements older than result_ttl and removes their results; returns how
   // many. The watchdog calls it every second.

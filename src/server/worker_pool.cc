@@ -45,6 +45,13 @@ Status WorkerPool::RefreshLocked(std::vector<Lease>* doomed) {
   return Status::Ok();
 }
 
+Result<std::shared_ptr<const LakeSnapshot>> WorkerPool::Snapshot() {
+  std::vector<Lease> doomed;  // ended after the lock is released
+  std::lock_guard lock(mu_);
+  RETURN_IF_ERROR(RefreshLocked(&doomed));
+  return snapshot_;
+}
+
 Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements) {
   std::vector<Lease> doomed;  // ended after the lock is released
   Lease lease{.workgroup = wg.name, .memory = wg.memory_limit_bytes};

@@ -77,6 +77,10 @@ class WorkerPool {
   // current and its workgroup has room, else ended.
   void Release(Lease lease);
 
+  // The current snapshot (reloaded only when the store's mark moved, as Acquire() does): what
+  // new statements read, for answers about the lake that need no worker.
+  Result<std::shared_ptr<const LakeSnapshot>> Snapshot();
+
   // The memory limits of the idle workers, summed.
   int64_t IdleMemory();
   // Ends the least recently used idle worker; false when there is none.
