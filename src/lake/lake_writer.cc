@@ -5,6 +5,7 @@
 #include "core/fs.h"
 #include "core/text.h"
 #include "lake/lake_files.h"
+#include "lake/lake_writer_rows.h"
 
 namespace fleetlog {
 namespace {
@@ -20,58 +21,12 @@ constexpr int64_t kSortedWindowShare = 8;
 // Appended rows are handed to the table (and the memory limit) every this many bytes.
 constexpr int64_t kAppenderFlushBytes = 16LL << 20;
 
-duckdb_type DuckType(ColumnType type) {
-  switch (type) {
-    case ColumnType::kInt32: return DUCKDB_TYPE_INTEGER;
-    case ColumnType::kInt64: return DUCKDB_TYPE_BIGINT;
-    case ColumnType::kDouble: return DUCKDB_TYPE_DOUBLE;
-    case ColumnType::kBool: return DUCKDB_TYPE_BOOLEAN;
-    case ColumnType::kTimestamp: return DUCKDB_TYPE_TIMESTAMP;
-    case ColumnType::kVarchar: return DUCKDB_TYPE_VARCHAR;
-  }
-  return DUCKDB_TYPE_VARCHAR;
-}
-
-template <typename T, typename From>
-void FillValues(duckdb_vector vector, const From* from, size_t count) {
-  T* data = static_cast<T*>(duckdb_vector_get_data(vector));
-  for (size_t i = 0; i < count; ++i) data[i] = static_cast<T>(from[i]);
-}
-
-// Rows [from, from + count) of `col` into `vector`, a chunk's column of the same type.
-void FillVector(duckdb_vector vector, const Column& col, size_t from, size_t count) {
-  uint64_t* validity = nullptr;
-  for (size_t i = 0; i < count; ++i) {
-    if (col.valid[from + i]) continue;
-    if (validity == nullptr) {
-      duckdb_vector_ensure_validity_writable(vector);
-      validity = duckdb_vector_get_validity(vector);
-    }
-    duckdb_validity_set_row_invalid(validity, i);
-  }
-  switch (col.type) {
-    case ColumnType::kInt32: return FillValues<int32_t>(vector, col.ints.data() + from, count);
-    case ColumnType::kInt64: return FillValues<int64_t>(vector, col.ints.data() + from, count);
-    case ColumnType::kTimestamp: return FillValues<int64_t>(vector, col.ints.data() + from, count);
-    case ColumnType::kBool: {
-      bool* data = static_cast<bool*>(duckdb_vector_get_data(vector));
-      for (size_t i = 0; i < count; ++i) data[i] = col.ints[from + i] != 0;
-      return;
-    }
-    case ColumnType::kDouble: return FillValues<double>(vector, col.doubles.data() + from, count);
-    case ColumnType::kVarchar:
-      for (size_t i = 0; i < count; ++i) {
-        if (!col.valid[from + i]) continue;
-        const std::string& s = col.strings[from + i];
-        if (IsValidUtf8(s)) {
-          duckdb_vector_assign_string_element_len(vector, i, s.data(), s.size());
-        } else {
-          const std::string clean = SanitizeUtf8(s);
-          duckdb_vector_assign_string_element_len(vector, i, clean.data(), clean.size());
-        }
-      }
-      return;
-  }
+// What a batch holds, approximately, in bytes: 8 per value and the text.
+int64_t BatchBytes(const RowBatch& batch) {
+  int64_t bytes = static_cast<int64_t>(batch.rows() * 8 * (batch.schema().size() + 1));
+  for (size_t c = 0; c < batch.schema().size(); ++c)
+    for (const std::string& v : batch.column(c).strings) bytes += static_cast<int64_t>(v.size());
+  return bytes;
 }
 
 std::string FileList(const LocalFiles& files) {
@@ -114,11 +69,18 @@ WindowBuffer::WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout la
   types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP));  // kTsColumn
   chunk_.reset(duckdb_create_data_chunk(types.data(), types.size()));
   for (auto& t : types) duckdb_destroy_logical_type(&t);
+  // Small windows are held in C++ when their key can be compared there (not doubles).
+  holding_ = !dedupe_.key_columns.empty();
+  for (const auto& k : dedupe_.key_columns) {
+    const int at = FindColumn(schema_, k);
+    if (at < 0 || schema_[static_cast<size_t>(at)].type == ColumnType::kDouble) holding_ = false;
+    if (at >= 0) held_keys_.push_back(at);
+  }
 }
 
 WindowBuffer::~WindowBuffer() {
   appender_.reset();
-  (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_);
+  if (table_created_) (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_);
   if (seen_keys_) (void)conn_->Exec("DROP TABLE IF EXISTS " + buffer_ + "_seen");
   if (handed_over_) return;
   // An abandoned window: its parts' staging files would wait for the next start's Recover().
@@ -130,6 +92,7 @@ Status WindowBuffer::CreateBufferTable() {
   for (const auto& c : schema_) ddl += QuoteIdent(c.name) + " " + ColumnTypeSql(c.type) + ", ";
   ddl += std::string(kTsColumn) + " TIMESTAMP)";
   RETURN_IF_ERROR(conn_->Exec(ddl));
+  table_created_ = true;
   duckdb_appender appender = nullptr;
   const bool created = duckdb_appender_create(conn_->raw(), nullptr, buffer_.c_str(), &appender) == DuckDBSuccess;
   appender_.reset(appender);
@@ -151,17 +114,18 @@ Status WindowBuffer::AppendChunk(const RowBatch& batch, size_t from, size_t coun
   duckdb_data_chunk chunk = chunk_.get();
   duckdb_data_chunk_reset(chunk);
   for (size_t c = 0; c < schema_.size(); ++c)
-    FillVector(duckdb_data_chunk_get_vector(chunk, c), batch.column(c), from, count);
+    FillVector(duckdb_data_chunk_get_vector(chunk, c), batch.column(c), from, nullptr, count);
   const int64_t* ts = cursor_column_ >= 0 ? batch.column(static_cast<size_t>(cursor_column_)).ints.data()
                                           : batch.partition_ts().data();
-  FillValues<int64_t>(duckdb_data_chunk_get_vector(chunk, schema_.size()), ts + from, count);
+  std::copy(ts + from, ts + from + count,
+            static_cast<int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, schema_.size()))));
   duckdb_data_chunk_set_size(chunk, count);
   if (duckdb_append_data_chunk(appender_.get(), chunk) != DuckDBSuccess) return AppenderError("append rows");
   return Status::Ok();
 }
 
 Status WindowBuffer::Append(const RowBatch& batch) {
-  if (!appender_) return Internal("the window of {} for {} failed before; it cannot take more rows", table_, cluster_);
+  if (!holding_ && !appender_) return Internal("the window of {} for {} failed before; it cannot take more rows", table_, cluster_);
   if (batch.schema() != schema_) return Internal("batch schema differs from the window's for {}", table_);
   const size_t n = batch.rows();
   if (cursor_column_ < 0 && batch.partition_ts().size() != n)
@@ -172,13 +136,35 @@ Status WindowBuffer::Append(const RowBatch& batch) {
       return InvalidArgument("{}: a row has NULL in its cursor column {}; it cannot be placed in a dt partition", table_,
                              schema_[static_cast<size_t>(cursor_column_)].name);
   }
+  const int64_t bytes = BatchBytes(batch);
+  rows_ += static_cast<int64_t>(n);
+  if (holding_) {
+    const int64_t limit = part_bytes_limit_ > 0 ? std::min(held_limit_, part_bytes_limit_) : held_limit_;
+    if (held_bytes_ + bytes <= limit) {
+      held_.push_back(batch);
+      held_bytes_ += bytes;
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(SpillHeld());
+  }
+  return AppendToTable(batch, bytes);
+}
+
+Status WindowBuffer::SpillHeld() {
+  holding_ = false;
+  RETURN_IF_ERROR(CreateBufferTable());
+  std::vector<RowBatch> held = std::move(held_);
+  held_.clear();
+  held_bytes_ = 0;
+  for (const RowBatch& b : held) RETURN_IF_ERROR(AppendToTable(b, BatchBytes(b)));
+  return Status::Ok();
+}
+
+Status WindowBuffer::AppendToTable(const RowBatch& batch, int64_t bytes) {
+  const size_t n = batch.rows();
   const size_t chunk_rows = duckdb_vector_size();
   for (size_t from = 0; from < n; from += chunk_rows)
     RETURN_IF_ERROR(AppendChunk(batch, from, std::min(chunk_rows, n - from)));
-  int64_t bytes = static_cast<int64_t>(n * 8 * (schema_.size() + 1));
-  for (size_t c = 0; c < schema_.size(); ++c)
-    for (const std::string& v : batch.column(c).strings) bytes += static_cast<int64_t>(v.size());
-  rows_ += static_cast<int64_t>(n);
   part_rows_ += static_cast<int64_t>(n);
   part_bytes_ += bytes;
   // DuckDB's appender collects rows outside the buffer manager (up to ~200k rows, hundreds
@@ -194,6 +180,7 @@ Status WindowBuffer::Append(const RowBatch& batch) {
 }
 
 Status WindowBuffer::StagePart(bool last) {
+  if (holding_) return StageHeld();
   if (!appender_) return Internal("the window of {} for {} failed before; it cannot be staged", table_, cluster_);
   RETURN_IF_ERROR(FlushAppender());
   appender_.reset();
@@ -286,12 +273,6 @@ Status WindowBuffer::StagePart(bool last) {
         if (!parts.is_null(min_col, p))
           f.id_ranges[id_columns[i]] = {parts.int64(min_col, p), parts.int64(min_col + 1, p)};
       }
-      f.columns = SchemaToText(schema_);
-      f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
-      f.staging_path = LakeLayout::StagingPathFor(f.path);
-      const std::string staging = lake_.Abs(f.staging_path);
-      const std::string local = lake_.env().LocalPath(staging);
-      if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
       // Rows are sorted by the cursor, then by the ids, when the part is small enough to sort
       // in memory, so that row groups' statistics on either let a reader skip them; a sort of
       // a large window of wide rows cannot spill within the limit, so those files stay in
@@ -299,20 +280,10 @@ Status WindowBuffer::StagePart(bool last) {
       // on the cursor lets the scan skip the parts of the window in other partitions.
       const bool sort = part_bytes_ <= memory_limit_bytes_ / kSortedWindowShare;
       const std::string order = sort ? fmt::format(" ORDER BY s.{}{}", kTsColumn, id_order) : "";
-      // Named before the COPY: a failed COPY may leave a partial file for ~WindowBuffer.
-      staged_.files.push_back(f);
-      RETURN_IF_ERROR(conn_->ExecLong(fmt::format(
-          "COPY (SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}) "
-          "TO {9} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
-          columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order,
-          QuoteString(local))).WithContext("writing " + staging));
-      RETURN_IF_ERROR(lake_.env().SyncFile(staging));
-      ASSIGN_OR_RETURN(FileDigest digest, DigestFile(lake_.env(), staging));
-      staged_.files.back().checksum = digest.checksum;
-      staged_.files.back().bytes = digest.bytes;
-      staged_.rows_written += f.rows;
-      staged_.bytes_written += digest.bytes;
-      CrashPoint("mid-stage");
+      std::string select = fmt::format(
+          "SELECT {0} FROM {1} s WHERE s.{2} BETWEEN make_timestamp({3}) AND make_timestamp({4}) AND {5} = {6}{7}{8}",
+          columns, buffer_, kTsColumn, parts.int64(2, p), parts.int64(3, p), dt_of, QuoteString(f.dt), kept, order);
+      RETURN_IF_ERROR(WriteStagingFile(std::move(f), select));
     }
     if (!last) {
       // The keys the next parts must not repeat.
@@ -330,6 +301,93 @@ Status WindowBuffer::StagePart(bool last) {
   return CreateBufferTable();
 }
 
+Status WindowBuffer::WriteStagingFile(NewFile f, const std::string& select) {
+  f.table = table_;
+  f.cluster = cluster_;
+  f.columns = SchemaToText(schema_);
+  f.path = LakeLayout::NewFilePath(table_, cluster_, f.dt, lake_.env().Now());
+  f.staging_path = LakeLayout::StagingPathFor(f.path);
+  const std::string staging = lake_.Abs(f.staging_path);
+  const std::string local = lake_.env().LocalPath(staging);
+  if (local.empty()) return Internal("writing {}: this lake's Env has no local files for DuckDB to write", staging);
+  // Named before the COPY: a failed COPY may leave a partial file for ~WindowBuffer.
+  staged_.files.push_back(f);
+  RETURN_IF_ERROR(conn_->ExecLong(fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE_BYTES '8MB')",
+                                              select, QuoteString(local)))
+                      .WithContext("writing " + staging));
+  RETURN_IF_ERROR(lake_.env().SyncFile(staging));
+  ASSIGN_OR_RETURN(FileDigest digest, DigestFile(lake_.env(), staging));
+  staged_.files.back().checksum = digest.checksum;
+  staged_.files.back().bytes = digest.bytes;
+  staged_.rows_written += f.rows;
+  staged_.bytes_written += digest.bytes;
+  CrashPoint("mid-stage");
+  return Status::Ok();
+}
+
+Status WindowBuffer::StageHeld() {
+  holding_ = false;  // whatever happens next, the window's rows are no longer held
+  RowBatch rows = ConcatRows(std::move(held_));
+  held_.clear();
+  if (rows.rows() == 0) return Status::Ok();
+  KeySet committed;
+  if (!dedupe_.committed.empty()) {
+    // The committed rows' keys, as AddKeys reads them: one statement reading the key
+    // columns of the files that may hold repeats.
+    if (!committed_resolved_) {
+      ASSIGN_OR_RETURN(committed_local_, ResolveLakeFiles(lake_, dedupe_.committed));
+      committed_resolved_ = true;
+    }
+    std::string select;
+    std::vector<ColumnType> types;
+    for (int k : held_keys_) {
+      const ColumnSchema& c = schema_[static_cast<size_t>(k)];
+      types.push_back(c.type);
+      select += select.empty() ? "" : ", ";
+      if (c.type == ColumnType::kVarchar) select += QuoteIdent(c.name);
+      else if (c.type == ColumnType::kTimestamp) select += "epoch_us(" + QuoteIdent(c.name) + ")";
+      else select += "CAST(" + QuoteIdent(c.name) + " AS BIGINT)";
+    }
+    auto keys = conn_->QueryLong(
+        fmt::format("SELECT {} FROM read_parquet({}, union_by_name = true)", select, FileList(committed_local_)));
+    if (!keys.ok()) return keys.status().WithContext(fmt::format("deduplicating {} of {}", table_, cluster_));
+    RETURN_IF_ERROR(AddKeys(*keys, types, &committed));
+  }
+  const std::vector<int64_t>& ts =
+      cursor_column_ >= 0 ? rows.column(static_cast<size_t>(cursor_column_)).ints : rows.partition_ts();
+  std::vector<int> id_columns;
+  for (const auto& name : IdColumnsOf(schema_)) id_columns.push_back(FindColumn(schema_, name));
+  const std::vector<uint32_t> order = KeptRowsInFileOrder(rows, ts, held_keys_, id_columns, committed);
+  const RowsScan scan(rows, order);
+  constexpr int64_t kDayMicros = 86'400'000'000LL;
+  const auto day_of = [](int64_t us) { return us >= 0 ? us / kDayMicros : (us - kDayMicros + 1) / kDayMicros; };
+  // The kept rows are in cursor order, so each `dt` is one run of them.
+  for (size_t begin = 0, end = 0; begin < order.size(); begin = end) {
+    const int64_t day = day_of(ts[order[begin]]);
+    end = begin;
+    while (end < order.size() && day_of(ts[order[end]]) == day) ++end;
+    NewFile f;
+    f.dt = DateOf(Timestamp::FromMicros(ts[order[begin]]));
+    f.rows = static_cast<int64_t>(end - begin);
+    f.min_cursor = Timestamp::FromMicros(ts[order[begin]]);
+    f.max_cursor = Timestamp::FromMicros(ts[order[end - 1]]);
+    for (int c : id_columns) {
+      const Column& col = rows.column(static_cast<size_t>(c));
+      std::optional<std::pair<int64_t, int64_t>> range;
+      for (size_t i = begin; i < end; ++i) {
+        if (!col.valid[order[i]]) continue;
+        const int64_t v = col.ints[order[i]];
+        range = range ? std::pair{std::min(range->first, v), std::max(range->second, v)} : std::pair{v, v};
+      }
+      if (range) f.id_ranges[schema_[static_cast<size_t>(c)].name] = {range->first, range->second};
+    }
+    RETURN_IF_ERROR(WriteStagingFile(
+        std::move(f), fmt::format("SELECT * FROM fleetlog_window_rows({}, {}, {})", scan.handle(), begin, end)));
+  }
+  ++parts_;
+  return Status::Ok();
+}
+
 Result<StageResult> WindowBuffer::Stage() {
   if (handed_over_) return Internal("{}: the window of {} was staged twice", table_, cluster_);
   RETURN_IF_ERROR(StagePart(/*last=*/true));
@@ -342,7 +400,7 @@ Result<StageResult> WindowBuffer::Stage() {
 
 Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int64_t memory_limit_bytes, int threads) {
   RETURN_IF_ERROR(lake.Prepare());
-  ASSIGN_OR_RETURN(auto db, duck::Database::OpenInMemory({
+  ASSIGN_OR_RETURN(std::shared_ptr<duck::Database> db, duck::Database::OpenInMemory({
       {"memory_limit", std::to_string(memory_limit_bytes) + "B"},
       {"threads", std::to_string(threads)},
       {"temp_directory", lake.env().LocalPath(lake.Abs(LakeLayout::TmpDir()))},
@@ -353,6 +411,9 @@ Result<std::unique_ptr<LakeWriter>> LakeWriter::Open(const LakeLayout& lake, int
       {"autoinstall_known_extensions", "false"},
       {"autoload_known_extensions", "false"},
   }));
+  ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  RETURN_IF_ERROR(RegisterWindowRowsFunction(*conn));
+  conn.reset();
   return std::unique_ptr<LakeWriter>(new LakeWriter(lake, std::move(db), memory_limit_bytes));
 }
 
@@ -372,7 +433,9 @@ Result<std::unique_ptr<WindowBuffer>> LakeWriter::BeginWindow(const std::string&
                                                         fmt::format("window_{}", next_buffer_++), std::move(dedupe)));
   buffer->memory_limit_bytes_ = memory_limit_bytes_;
   buffer->part_bytes_limit_ = keyed ? part_bytes_.load() : 0;
-  RETURN_IF_ERROR(buffer->CreateBufferTable());
+  buffer->held_limit_ = held_bytes_.load();
+  if (buffer->held_limit_ <= 0) buffer->holding_ = false;
+  if (!buffer->holding_) RETURN_IF_ERROR(buffer->CreateBufferTable());
   return buffer;
 }
 

@@ -78,6 +78,15 @@ class WindowBuffer {
   WindowBuffer(std::unique_ptr<duck::Connection> conn, LakeLayout lake, std::string table, std::string cluster,
                TableSchema schema, int cursor_column, std::string buffer_name, WindowDedupe dedupe);
   Status CreateBufferTable();
+  // Moves the held rows into the buffer table: the window outgrew holding.
+  Status SpillHeld();
+  Status AppendToTable(const RowBatch& batch, int64_t bytes);
+  // Stages the held rows (lake_writer_rows.h): dedupe, order and statistics in C++, then one
+  // COPY per `dt`.
+  Status StageHeld();
+  // Names `f` (its dt, rows and ranges set), writes `select`'s rows to its staging file as
+  // Parquet, syncs and digests it.
+  Status WriteStagingFile(NewFile f, const std::string& select);
   Status AppendChunk(const RowBatch& batch, size_t from, size_t count);
   // Hands the appender's rows to the table, where they count against the memory limit.
   Status FlushAppender();
@@ -98,6 +107,14 @@ class WindowBuffer {
   WindowDedupe dedupe_;
   int64_t memory_limit_bytes_ = 0;  // the LakeWriter's
   int64_t part_bytes_limit_ = 0;    // stage a part past this many bytes; 0: never
+  // A small window's rows stay here, not in DuckDB, until Stage() or until they outgrow
+  // LakeWriter::SetHeldWindowBytes (then they move into the buffer table, made only then).
+  bool holding_ = false;
+  std::vector<RowBatch> held_;
+  int64_t held_bytes_ = 0;
+  int64_t held_limit_ = 0;      // the LakeWriter's held window bytes
+  std::vector<int> held_keys_;  // the key columns' indexes
+  bool table_created_ = false;
   int64_t rows_ = 0;        // appended to the window
   int64_t part_rows_ = 0;   // of those, in the buffer
   int64_t part_bytes_ = 0;  // approximate bytes in the buffer
@@ -128,15 +145,19 @@ class LakeWriter {
   // without spilling). 0 stages every window in one part. For tests and benchmarks; set it
   // before the windows begin.
   void SetPartBytes(int64_t bytes) { part_bytes_ = bytes; }
+  // Windows with a key comparable in C++ are held and staged in C++ up to this many bytes
+  // (default 4 MB); 0 stages every window through DuckDB. For tests and benchmarks.
+  void SetHeldWindowBytes(int64_t bytes) { held_bytes_ = bytes; }
 
  private:
   LakeWriter(LakeLayout lake, std::shared_ptr<duck::Database> db, int64_t memory_limit_bytes)
       : lake_(std::move(lake)), db_(std::move(db)), memory_limit_bytes_(memory_limit_bytes),
-        part_bytes_(memory_limit_bytes / 4) {}
+        part_bytes_(memory_limit_bytes / 4), held_bytes_(4LL << 20) {}
   LakeLayout lake_;
   std::shared_ptr<duck::Database> db_;
   int64_t memory_limit_bytes_;
   std::atomic<int64_t> part_bytes_;
+  std::atomic<int64_t> held_bytes_;
   std::atomic<int64_t> next_buffer_{0};
 };
 
