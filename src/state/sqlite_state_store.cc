@@ -163,8 +163,12 @@ class SqliteStateStore final : public StateStore {
         "SELECT f.id, f.commit_id, f.tbl, f.cluster, f.dt, f.path, f.staging_path, f.rows, f.bytes, f.checksum, "
         "f.min_cursor, f.max_cursor, f.state, c.committed_at, f.retired_at, " +
         std::string(version_ >= 2 ? "f.columns" : "NULL") + ", " +
-        std::string(version_ >= 3 ? "f.id_ranges" : "NULL") + " FROM files f JOIN commits c ON c.id = f.commit_id "
-        "WHERE (?1 IS NULL OR f.tbl = ?1) AND (?2 IS NULL OR f.cluster = ?2)";
+        std::string(version_ >= 3 ? "f.id_ranges" : "NULL") + " FROM files f JOIN commits c ON c.id = f.commit_id WHERE 1";
+    // Only the filter's own terms: `(?1 IS NULL OR f.tbl = ?1)` cannot use files_by_partition,
+    // and SQLite then walked every file by state (7 ms a call over 15,000 files, once per table
+    // run of every cycle, against 0.014 ms by the index).
+    if (filter.table) sql += " AND f.tbl = ?1";
+    if (filter.cluster) sql += " AND f.cluster = ?2";
     if (!filter.states.empty()) {
       sql += " AND f.state IN (";
       for (size_t i = 0; i < filter.states.size(); ++i)

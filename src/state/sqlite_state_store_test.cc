@@ -194,6 +194,35 @@ TEST_F(StateStoreTest, CommitRecordsFilesCursorAndRun) {
   EXPECT_TRUE(store_->ListFiles({.cluster = "c2"})->empty());
 }
 
+TEST_F(StateStoreTest, ListFilesSelectsByEachFilterAloneAndTogether) {
+  CommitRequest req;
+  for (const std::string table : {"stl_query", "stl_scan"}) {
+    for (const std::string cluster : {"c1", "c2"}) {
+      NewFile f = File(table + "-" + cluster);
+      f.table = table;
+      f.cluster = cluster;
+      f.path = table + "/cluster=" + cluster + "/dt=2026-01-02/f.parquet";
+      req.add.push_back(f);
+    }
+  }
+  auto commit = store_->Commit(req);
+  ASSERT_TRUE(commit.ok()) << commit.status().ToString();
+  auto files = store_->ListFiles({.table = "stl_scan"});
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].cluster, "c1");
+  EXPECT_EQ((*files)[1].cluster, "c2");
+  auto of_c2 = store_->ListFiles({.cluster = "c2"});
+  ASSERT_EQ(of_c2->size(), 2u);
+  EXPECT_EQ((*of_c2)[0].table, "stl_query");
+  EXPECT_EQ((*of_c2)[1].table, "stl_scan");
+  auto one = store_->ListFiles({.table = "stl_scan", .cluster = "c2", .states = {FileState::kCommitted}});
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].path, "stl_scan/cluster=c2/dt=2026-01-02/f.parquet");
+  EXPECT_EQ(store_->ListFiles({})->size(), 4u);
+  EXPECT_TRUE(store_->ListFiles({.table = "stl_scan", .states = {FileState::kPublished}})->empty());
+}
+
 TEST_F(StateStoreTest, CommitThatRetiresAnAlreadyRetiredFileFailsAndChangesNothing) {
   CommitRequest first;
   first.add = {File("a")};
