@@ -169,8 +169,10 @@ Result<std::unique_ptr<PreparedStatement>> Connection::Prepare(std::string_view 
   std::unique_ptr<PreparedStatement> stmt(new PreparedStatement());
   const std::string text(sql);
   if (duckdb_prepare(conn_, text.c_str(), &stmt->stmt_) != DuckDBSuccess) {
+    // A sandbox refusal ("Permission Error: ...") stays apart from mistakes in the SQL.
     const char* error = duckdb_prepare_error(stmt->stmt_);
-    return InvalidArgument("{}", error ? error : "cannot prepare the statement");
+    const bool denied = ErrorTypeOfMessage(error) == DUCKDB_ERROR_PERMISSION;
+    return FromDuckError(denied ? DUCKDB_ERROR_PERMISSION : DUCKDB_ERROR_PARSER, error ? error : "cannot prepare the statement");
   }
   return stmt;
 }

@@ -92,6 +92,7 @@ class PreparedStatement {
   std::string column_name(size_t col);
   duckdb_type column_type(size_t col) { return duckdb_prepared_statement_column_type(stmt_, col); }
   std::string column_type_name(size_t col);
+  duckdb_statement_type statement_type() { return duckdb_prepared_statement_type(stmt_); }
   Result<QueryResult> Execute();
 
  private:
@@ -110,7 +111,7 @@ class Connection {
   // Runs one or more statements; the result of the last. Errors carry DuckDB's message.
   Result<QueryResult> Query(std::string_view sql);
   Status Exec(std::string_view sql);
-  // Prepares exactly one statement; errors carry DuckDB's message.
+  // Prepares exactly one statement; errors carry DuckDB's message (kPermissionDenied for a sandbox refusal).
   Result<std::unique_ptr<PreparedStatement>> Prepare(std::string_view sql);
   // Runs one statement as Exec() does, for long statements (COPY, CREATE TABLE AS): this
   // thread runs DuckDB's tasks too, but sleeps instead of spinning while the other threads

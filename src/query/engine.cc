@@ -375,13 +375,9 @@ Status QueryEngine::PruneViewsFor(const std::string& sql, std::vector<std::strin
 }
 
 Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
-  // What the statement is comes from DuckDB's parser alone.
   ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
   if (count != 1)
     return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
-  ASSIGN_OR_RETURN(auto types, conn_->StatementTypes(sql));
-  if (types.size() != 1 || !ReadOnlyType(types[0])) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
-  if (types[0] == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));
   // Narrowed views last as long as the statement: the next one sees the whole snapshot.
   struct Unshadow {
     duck::Connection* conn;
@@ -391,8 +387,13 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
     }
   } unshadow{conn_.get(), {}};
   last_skipped_files_ = 0;
+  // Which files the statement needs comes from its parsed form only (json_serialize_sql
+  // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
+  // is prepared once, over the files it needs, and what it is comes from that preparation.
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(sql, &unshadow.tables));
   ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
+  if (!ReadOnlyType(prepared->statement_type())) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
+  if (prepared->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));
   const size_t columns = prepared->column_count();
   bool readable = true;
   for (size_t c = 0; c < columns; ++c) readable = readable && duck::IsReadableAsText(prepared->column_type(c));
