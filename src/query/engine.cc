@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "lake/lake_files.h"
 #include "query/fleet_views.h"
@@ -330,11 +331,19 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     const std::vector<const CommittedFile*> routed = route.files();
     for (const auto* f : routed)
       RETURN_IF_ERROR(CheckLakeFile(options.lake_root, real_root, f->path).WithContext(std::string("view ") + kWorkloadView));
-    const Status made = conn.Exec(WorkloadViewSql(route, [&](const std::vector<const CommittedFile*>& files) {
+    auto relation = [&](const std::vector<const CommittedFile*>& files) {
       return "(" + FilesRelation(options.lake_root, files) + ")";
-    }));
+    };
+    const Status made = conn.Exec(WorkloadViewSql(route, relation));
     if (made.ok()) std::for_each(routed.begin(), routed.end(), readable);
     else spdlog::debug("view {} is not available: {}", kWorkloadView, made.message());
+    // A long-lived engine answers many statements over this snapshot: the raw rows are
+    // computed once, by the first that may read the view, not again by every one.
+    const std::string raw = WorkloadRawRowsSql(route, relation);
+    if (made.ok() && !options.views_for_sql && !raw.empty()) {
+      engine->workload_keep_sql_ = fmt::format("CREATE TABLE {} AS {}", kWorkloadRawTable, raw);
+      engine->workload_kept_view_sql_ = WorkloadViewSql(route, relation, std::string(kWorkloadRawTable));
+    }
   }
 
   if (options.confine) {
@@ -352,8 +361,18 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   return engine;
 }
 
-Status QueryEngine::PruneViewsFor(const std::string& sql, std::vector<std::string>* shadowed) {
-  const StatementRanges ranges = RangesOf(*conn_, sql, cursor_columns_);
+void QueryEngine::KeepWorkloadRawRows() {
+  const std::string keep = std::exchange(workload_keep_sql_, "");
+  Status kept = conn_->Exec(keep);
+  if (kept.ok()) kept = conn_->Exec(workload_kept_view_sql_);
+  workload_kept_view_sql_.clear();
+  workload_raw_kept_ = kept.ok();
+  // The view still reads the raw files itself: slower, the same answer.
+  if (!kept.ok()) spdlog::warn("{} reads raw files for every statement: its raw rows could not be kept ({})", kWorkloadView,
+                               kept.message());
+}
+
+Status QueryEngine::PruneViewsFor(const StatementRanges& ranges, std::vector<std::string>* shadowed) {
   if (ranges.table_function) return Status::Ok();
   for (const auto& [table, references] : ranges.bounded) {
     const auto files = files_by_table_.find(table);
@@ -390,7 +409,14 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   // Which files the statement needs comes from its parsed form only (json_serialize_sql
   // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
   // is prepared once, over the files it needs, and what it is comes from that preparation.
-  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(sql, &unshadow.tables));
+  // A statement may read workload_hourly by its name, by a name it builds (a table function
+  // such as query()), or, not being a SELECT, in ways DuckDB's serialisation does not show.
+  const bool keep_pending = !workload_keep_sql_.empty();
+  const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
+  StatementRanges ranges;
+  if (prune_each_statement_ || (keep_pending && !names_workload)) ranges = RangesOf(*conn_, sql, cursor_columns_);
+  if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) KeepWorkloadRawRows();
+  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges, &unshadow.tables));
   ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
   if (!ReadOnlyType(prepared->statement_type())) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
   if (prepared->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));

@@ -29,6 +29,7 @@
 #include "duck/duck.h"
 #include "lake/layout.h"
 #include "lake/schema_catalog.h"
+#include "query/prune.h"
 #include "core/row_batch.h"
 #include "state/state_store.h"
 
@@ -121,6 +122,9 @@ class QueryEngine {
   int64_t last_skipped_files() const { return last_skipped_files_; }
   // The tables whose views were made, for messages about what a statement may read.
   const std::vector<std::string>& viewed_tables() const { return viewed_tables_; }
+  // Whether workload_hourly reads its raw rows from the table the engine keeps them in
+  // (kWorkloadRawTable), computed by the first statement that may read the view.
+  bool workload_raw_kept() const { return workload_raw_kept_; }
 
  private:
   QueryEngine() = default;
@@ -128,7 +132,10 @@ class QueryEngine {
   static Result<std::unique_ptr<QueryEngine>> OpenLocal(const EngineOptions& options, const LakeSnapshot& snapshot);
   // Shadows the view of each table whose files `sql` can skip with a temporary view over
   // the files it needs, and names them in `shadowed` for the caller to drop after it.
-  Status PruneViewsFor(const std::string& sql, std::vector<std::string>* shadowed);
+  Status PruneViewsFor(const StatementRanges& ranges, std::vector<std::string>* shadowed);
+  // Computes workload_hourly's raw rows into kWorkloadRawTable and points the view at it,
+  // once; on failure the view keeps reading the raw files itself.
+  void KeepWorkloadRawRows();
   std::shared_ptr<duck::Database> db_;
   std::unique_ptr<duck::Connection> conn_;
   std::vector<LakeTable> tables_;
@@ -141,6 +148,11 @@ class QueryEngine {
   std::string lake_root_;
   std::map<std::string, std::vector<CommittedFile>> files_by_table_;  // the viewed tables' files
   int64_t last_skipped_files_ = 0;
+  // A long-lived engine's workload_hourly raw rows, computed on first use: the statements
+  // that keep them and repoint the view (empty once run, or when there is nothing to keep).
+  std::string workload_keep_sql_;
+  std::string workload_kept_view_sql_;
+  bool workload_raw_kept_ = false;
   std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 

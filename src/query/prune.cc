@@ -355,6 +355,7 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   if (doc.is_discarded() || tmpl.is_discarded() || doc.value("error", true) || !doc.contains("statements") ||
       doc["statements"].size() != 1)
     return out;
+  out.parsed = true;
   std::vector<Reference> refs;
   CollectReferences(doc["statements"], nullptr, nullptr, &out, &refs);
   if (out.table_function) return out;

@@ -56,6 +56,9 @@ struct StatementRanges {
   std::set<std::string> names;
   // The statement calls a table function (query_table, read_parquet, ...): prune nothing.
   bool table_function = false;
+  // DuckDB serialised the statement (a SELECT), so `names` and `table_function` say what it
+  // reads; false for any other statement (EXPLAIN, DESCRIBE, ...): then nothing is known.
+  bool parsed = false;
 };
 
 // What `sql` (one statement) bounds, for the tables whose cursor column is given in

@@ -237,20 +237,9 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files) {
   return route;
 }
 
-std::string WorkloadViewSql(const WorkloadRoute& route,
-                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation) {
-  if (route.empty()) {
-    std::string nulls = "NULL::VARCHAR AS cluster";
-    for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
-    return fmt::format("CREATE VIEW {} AS\nSELECT {}, NULL::DATE AS dt, NULL::VARCHAR AS source WHERE false", kWorkloadView,
-                       nulls);
-  }
-  // Every row as a part (HourlyPartsSql): the roll-ups' (all their columns: `late` false, and
-  // their late columns NULL where not known yet) and the raw parts' for the hours after them.
+std::string WorkloadRawRowsSql(const WorkloadRoute& route,
+                               const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation) {
   std::string rows;
-  auto add = [&](const std::string& select) { rows += (rows.empty() ? "(" : "\nUNION ALL BY NAME (") + select + ")"; };
-  if (!route.rollups.empty())
-    add(fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(route.rollups)));
   for (const auto& [family, tables] : {std::pair{ViewFamily::kStl, &route.stl}, std::pair{ViewFamily::kSys, &route.sys}}) {
     if (tables->empty()) continue;
     // The files of days rolled up part-way go apart, grouped by where their rows start to
@@ -288,12 +277,32 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
                         "WHERE m.until IS NULL OR a.hour >= CASE WHEN a.late THEN m.late_until ELSE m.until END",
                         raw, marks);
     }
-    add(fmt::format("SELECT *, 'raw' AS source FROM ({})", raw));
+    rows += fmt::format("{}(SELECT *, 'raw' AS source FROM ({}))", rows.empty() ? "" : "\nUNION ALL BY NAME ", raw);
   }
+  return rows.empty() ? "" : "SELECT * FROM " + rows;
+}
+
+std::string WorkloadViewSql(const WorkloadRoute& route,
+                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
+                            const std::optional<std::string>& raw_rows) {
+  if (route.empty()) {
+    std::string nulls = "NULL::VARCHAR AS cluster";
+    for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
+    return fmt::format("CREATE OR REPLACE VIEW {} AS\nSELECT {}, NULL::DATE AS dt, NULL::VARCHAR AS source WHERE false",
+                       kWorkloadView, nulls);
+  }
+  // Every row as a part (HourlyPartsSql): the roll-ups' (all their columns: `late` false, and
+  // their late columns NULL where not known yet) and the raw parts' for the hours after them.
+  std::string rows;
+  auto add = [&](const std::string& select) { rows += (rows.empty() ? "(" : "\nUNION ALL BY NAME (") + select + ")"; };
+  if (!route.rollups.empty())
+    add(fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(route.rollups)));
+  if (raw_rows) add("SELECT * FROM " + *raw_rows);
+  else if (std::string raw = WorkloadRawRowsSql(route, files_relation); !raw.empty()) add(raw);
   // An hour's source is that of its columns but the late ones.
   const std::string combined =
       CombineHourlySql(rows, kKeys, std::nullopt, ", coalesce(min(source) FILTER (WHERE NOT late), min(source)) AS source");
-  return fmt::format("CREATE VIEW {} AS\nSELECT {}, source FROM ({})", kWorkloadView, ViewColumns(), combined);
+  return fmt::format("CREATE OR REPLACE VIEW {} AS\nSELECT {}, source FROM ({})", kWorkloadView, ViewColumns(), combined);
 }
 
 }  // namespace fleetlog

@@ -34,6 +34,8 @@ namespace fleetlog {
 // The lake table of hourly roll-ups, and the view over roll-ups and raw rows.
 inline constexpr const char* kRollupTable = "rollup_hourly";
 inline constexpr const char* kWorkloadView = "workload_hourly";
+// Where a long-lived engine keeps the view's raw rows (WorkloadRawRowsSql), in memory.
+inline constexpr const char* kWorkloadRawTable = "workload_hourly_raw_rows";
 
 // The aggregate columns, in order, after `hour`: the roll-up table's schema.
 const TableSchema& HourlySchema();
@@ -116,10 +118,21 @@ struct WorkloadRoute {
 // `files` are the published files of a snapshot (any tables); the route points into it.
 WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files);
 
-// "CREATE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)` a
-// parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the
-// view of an empty relation when the route is empty.
+// The view's rows read from raw files (the hours no roll-up covers): a SELECT of one row per
+// part, key and hour (HourlyPartsSql's columns with `cluster`, `dt`, `late`, and `source` =
+// 'raw'), or "" when `route` has no raw files. `files_relation` as for WorkloadViewSql.
+// These are the view's costly rows: the open day has a file per cluster and input at least,
+// while its roll-ups are one file per cluster-day. A long-lived engine computes them once
+// and keeps them (QueryEngine, query/engine.h).
+std::string WorkloadRawRowsSql(const WorkloadRoute& route,
+                               const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation);
+
+// "CREATE OR REPLACE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)`
+// a parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the
+// view of an empty relation when the route is empty. `raw_rows`, when given, names a
+// relation that holds WorkloadRawRowsSql's rows (a table they were kept in), read instead.
 std::string WorkloadViewSql(const WorkloadRoute& route,
-                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation);
+                            const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
+                            const std::optional<std::string>& raw_rows = std::nullopt);
 
 }  // namespace fleetlog

@@ -366,5 +366,32 @@ TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) 
   EXPECT_EQ(RowsOf(*routed, sql).size(), 4u);
 }
 
+TEST_F(WorkloadLake, ALongLivedEngineKeepsTheRawRowsOnceAndAnswersAsTheRawFiles) {
+  // A statement that does not read the view leaves them; the first that names it keeps them.
+  auto kept = Open();
+  ASSERT_NE(kept, nullptr);
+  EXPECT_FALSE(RowsOf(*kept, "SELECT count(*) FROM stl_query").empty());
+  EXPECT_FALSE(kept->workload_raw_kept());
+  const std::string all = fmt::format(fmt::runtime(kRouted), fmt::arg("where", "true"));
+  const auto rows = RowsOf(*kept, all);
+  EXPECT_TRUE(kept->workload_raw_kept());
+  // One statement's engine reads the raw files inside the view, as every statement did.
+  auto inline_view = Open(all);
+  ASSERT_NE(inline_view, nullptr);
+  EXPECT_EQ(rows, RowsOf(*inline_view, all));
+  EXPECT_FALSE(inline_view->workload_raw_kept());
+  for (const auto& [cluster, marks] : partial_) {
+    const std::string around = fmt::format(fmt::runtime(kRouted), fmt::arg("where", fmt::format(
+        "cluster = '{}' AND hour >= to_timestamp({})::TIMESTAMP - INTERVAL 3 HOUR", cluster, marks.late_until.micros() / 1'000'000)));
+    EXPECT_EQ(RowsOf(*kept, around), RowsOf(*Open(around), around)) << cluster;
+  }
+  // A name built at run time reads the view too, and finds its raw rows.
+  auto built = Open();
+  ASSERT_NE(built, nullptr);
+  const auto counted = RowsOf(*built, "SELECT count(*) FROM query('SELECT * FROM workload' || '_hourly')");
+  EXPECT_TRUE(built->workload_raw_kept());
+  EXPECT_EQ(counted, std::vector<std::string>{std::to_string(rows.size())});
+}
+
 }  // namespace
 }  // namespace fleetlog
