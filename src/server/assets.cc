@@ -26,6 +26,7 @@ constexpr Route kRoutes[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+    {"/editor.js", "editor.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
 };
 
@@ -59,8 +60,9 @@ Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool 
     if (route.url != path) continue;
     Asset asset{.content_type = std::string(route.content_type)};
     if (!web_dir.empty()) {
-      // The script is bundled (web/bundle.mjs --watch writes it to web/dist for development).
-      const std::string file = route.file == "app.js" ? web_dir + "/dist/app.js" : web_dir + "/" + std::string(route.file);
+      // The scripts are bundled (web/bundle.mjs --watch writes them to web/dist for development).
+      const bool script = route.file.ends_with(".js");
+      const std::string file = web_dir + (script ? "/dist/" : "/") + std::string(route.file);
       ASSIGN_OR_RETURN(asset.body, Env::Default()->ReadFile(file));
       return asset;
     }

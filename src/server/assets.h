@@ -1,5 +1,6 @@
-// The dashboard's files: web/index.html, web/style.css and app.js (web/src bundled with its npm
-// libraries by web/bundle.mjs, plus a gzip copy made at the same time), compiled into the
+// The dashboard's files: web/index.html, web/style.css, app.js (web/src bundled with its npm
+// libraries by web/bundle.mjs) and editor.js (CodeMirror, which the SQL page loads when it
+// opens), each with a gzip copy made at the same time, compiled into the
 // binary by cmake/EmbedAssets.cmake (so the page works offline), or read from a folder while
 // developing (`serve --web-dir web`).
 // Thread-safety: embedded assets are immutable; FindAsset() is safe from any thread.
@@ -20,7 +21,7 @@ struct Asset {
 };
 
 // The asset served at URL `path` ("/" is index.html). From `web_dir` when it is not empty
-// (app.js then comes from web_dir/dist, written by `node web/bundle.mjs --watch`), else embedded.
+// (the scripts then come from web_dir/dist, written by `node web/bundle.mjs --watch`), else embedded.
 // With `accept_gzip`, the embedded gzip copy when there is one. kNotFound for any other path,
 // or when the binary was built without embedded assets.
 Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool accept_gzip = false);

@@ -73,7 +73,7 @@ std::vector<HttpRequestCounters::Row> HttpRequestCounters::Snapshot() const {
 
 std::string RouteTemplate(const std::string& path) {
   static const std::set<std::string> kFixed = {
-      "/", "/index.html", "/app.js", "/style.css", "/chart.umd.js", "/metrics", "/healthz", "/readyz",
+      "/", "/index.html", "/app.js", "/editor.js", "/style.css", "/chart.umd.js", "/metrics", "/healthz", "/readyz",
       "/v1/statements", "/v1/statements/batch", "/v1/tables", "/v1/workgroups", "/v1/fleet", "/v1/alerts"};
   if (kFixed.count(path)) return path;
   static const std::regex kStatement(R"(/v1/statements/[^/]+(/result|/cancel)?)");

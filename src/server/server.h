@@ -7,7 +7,7 @@
 //   GET  /v1/tables[/{name}], /v1/workgroups, /v1/fleet, /v1/runs (fleet.h)
 //   GET  /v1/alerts                                 alert states, history, anomalies (observability.h)
 //   GET  /metrics, /healthz, /readyz                 watching fleetlog; no token needed
-//   GET  /, /app.js, /style.css                     the dashboard (assets.h)
+//   GET  /, /app.js, /editor.js, /style.css         the dashboard (assets.h)
 //   POST [server.data_api] path (default /)          the Redshift Data API's own protocol
 //                                                    (aws/data_api.h), over the same statements
 //

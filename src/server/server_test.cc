@@ -261,8 +261,9 @@ TEST_F(ApiTest, TablesFleetAndDashboard) {
   EXPECT_EQ(Get("/v1/runs?limit=x").first, 400);
   EXPECT_TRUE(fleet["clusters"][0].contains("kind") && fleet["clusters"][0]["tags"].is_array()) << fleet.dump();
 
-  // The embedded dashboard: the page, its style and one bundled script holding the libraries.
-  for (const char* path : {"/", "/app.js", "/style.css"}) {
+  // The embedded dashboard: the page, its style, the bundled script holding chart.js and
+  // luxon, and the SQL editor's CodeMirror apart from it.
+  for (const char* path : {"/", "/app.js", "/editor.js", "/style.css"}) {
     auto res = client_->Get(path);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 200) << path;
@@ -270,7 +271,12 @@ TEST_F(ApiTest, TablesFleetAndDashboard) {
   }
   auto script = client_->Get("/app.js");
   ASSERT_TRUE(script);
-  EXPECT_GT(script->body.size(), 300000u) << "chart.js, luxon and CodeMirror are bundled into the one script";
+  EXPECT_GT(script->body.size(), 200000u) << "chart.js and luxon are bundled into the script";
+  EXPECT_EQ(script->body.find("cm-scroller"), std::string::npos) << "CodeMirror is not in app.js";
+  auto editor = client_->Get("/editor.js");
+  ASSERT_TRUE(editor);
+  EXPECT_GT(editor->body.size(), 300000u) << "CodeMirror and its SQL language";
+  EXPECT_NE(editor->body.find("cm-scroller"), std::string::npos);
   EXPECT_EQ(client_->Get("/chart.umd.js")->status, 404) << "no separate library files";
   auto zipped = client_->Get("/app.js", {{"Accept-Encoding", "gzip, deflate, br"}});
   ASSERT_TRUE(zipped);

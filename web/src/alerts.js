@@ -135,12 +135,17 @@ function clusterAround(hrefOf, cluster, t) {
 }
 
 // The anomalous buckets of one cluster in the range, for markers: [{t: ms, grade, attribution, metrics}].
-export async function clusterAnomalies(cluster, range, tables) {
+// One cluster's anomaly scores over the range, every bucket: the anomalies panel draws them,
+// and anomalyMarkers() picks the anomalous ones for the other charts. One statement for both.
+export async function clusterAnomalyRows(cluster, range, tables) {
   if (!tables.has('anomalies')) return [];
-  const rows = await queryObjects(`SELECT epoch(bucket_start)::BIGINT AS t, grade, attribution FROM anomalies
-    WHERE ${clusterWhere('bucket_start', range)} AND grade > 0 ORDER BY bucket_start`, { cluster });
-  return rows.map((r) => ({ t: Number(r.t) * 1000, grade: Number(r.grade), attribution: r.attribution || '', metrics: metricsOf(r.attribution) }));
+  return queryObjects(`SELECT epoch(bucket_start)::BIGINT AS t, grade, score, attribution FROM anomalies
+    WHERE ${clusterWhere('bucket_start', range)} ORDER BY bucket_start`, { cluster });
 }
+
+// The anomalous buckets among clusterAnomalyRows()' rows, as markAnomalies() takes them.
+export const anomalyMarkers = (rows) => rows.filter((r) => Number(r.grade) > 0)
+  .map((r) => ({ t: Number(r.t) * 1000, grade: Number(r.grade), attribution: r.attribution || '', metrics: metricsOf(r.attribution) }));
 
 // Adds the anomalies that concern chart `name` (by the metrics that drove them) as markers: a
 // dataset "anomaly" of red triangles on the chart's first line at each anomalous bucket.

@@ -8,7 +8,7 @@ import { metricsSql, clusterWhere, bothFamilies } from './panels.js';
 import { fmtSeconds, fmtCount, fmtTime, fmtBytes, el, toDate, unescapeText } from './format.js';
 import { timeChart, fillBuckets, heatmap, color } from './charts.js';
 import { panel, fill, dataTable } from './ui.js';
-import { clusterAnomalies, markAnomalies } from './alerts.js';
+import { clusterAnomalyRows, anomalyMarkers, markAnomalies } from './alerts.js';
 import { familyOf, sysWorkloadSql, sysAlertEventsSql, sysTopTablesSql, sysStatementsSql, sysSlowestSql } from './sys_panels.js';
 
 const MAX_CLASSES = 8;
@@ -61,7 +61,8 @@ export async function renderCluster(ctx) {
 
   const work = [];
   // Anomalous buckets, marked on the charts of the metrics that drove them (alerts.js).
-  const anomalies = clusterAnomalies(cluster, range, tables).catch(() => []);
+  const anomalyRows = clusterAnomalyRows(cluster, range, tables);
+  const anomalies = anomalyRows.then(anomalyMarkers).catch(() => []);
   if (need(P.workload, [T.wlm]) && need(P.heat, [T.wlm])) {
     const wlm = sys ? queryObjects(sysWorkloadSql(bucketS, range), params) : queryObjects(`SELECT coalesce(nullif(trim(service_class_name), ''), 'class ' || service_class) AS class,
         epoch(time_bucket(INTERVAL '${bucketS} seconds', service_class_end_time, TIMESTAMP '1970-01-01'))::BIGINT AS t,
@@ -124,8 +125,7 @@ export async function renderCluster(ctx) {
   }
   if (need(P.anomalies, ['anomalies'])) {
     work.push(fill(P.anomalies, alive, async (body) => {
-      const rows = await queryObjects(`SELECT epoch(bucket_start)::BIGINT AS t, grade, score, attribution FROM anomalies
-        WHERE ${clusterWhere('bucket_start', range)} ORDER BY bucket_start`, params);
+      const rows = await anomalyRows;
       const c = el('canvas', { id: 'chart-anomalies' });
       const worst = rows.filter((r) => Number(r.grade) > 0).sort((a, b) => Number(b.grade) - Number(a.grade)).slice(0, 15);
       body.replaceChildren(el('div', { class: 'chart short' }, c),

@@ -1,11 +1,7 @@
 // The SQL page: CodeMirror 6 with SQL highlighting and completion from the lake's schema, a
 // schema browser (GET /v1/tables), results paged through the statements API with sortable
 // columns, CSV download, cancel, and saved queries (localStorage). The text lives in the URL.
-import { EditorView, basicSetup } from 'codemirror';
-import { keymap } from '@codemirror/view';
-import { Compartment } from '@codemirror/state';
-import { sql as sqlLanguage, PostgreSQL } from '@codemirror/lang-sql';
-import { oneDark } from '@codemirror/theme-one-dark';
+// CodeMirror comes from /editor.js (editor.js), loaded the first time the page opens.
 import { api, submit, waitDone, resultPage, session } from './api.js';
 import { plainTs } from './state.js';
 import { el } from './format.js';
@@ -18,14 +14,31 @@ WHERE starttime >= CAST(:from AS TIMESTAMP) AND starttime < CAST(:to AS TIMESTAM
 GROUP BY cluster ORDER BY cluster`;
 
 const editor = { view: null, id: null, tokens: [null], page: 0, total: -1, pageRows: 0, result: null, sort: '' };
-const theme = new Compartment();
 const dark = window.matchMedia('(prefers-color-scheme: dark)');
-dark.addEventListener('change', () => editor.view?.dispatch({ effects: theme.reconfigure(dark.matches ? oneDark : []) }));
+let loaded = null;  // a promise of editor.js's parts and the theme's compartment
+
+// Loads editor.js once; later calls share it. A failed load is tried again next time.
+function loadEditor() {
+  loaded ??= new Promise((resolve, reject) => {
+    const script = el('script', { src: '/editor.js' });
+    script.onload = () => {
+      const cm = window.fleetlogEditor;
+      const theme = new cm.Compartment();
+      dark.addEventListener('change', () => editor.view?.dispatch({ effects: theme.reconfigure(dark.matches ? cm.oneDark : []) }));
+      resolve({ cm, theme });
+    };
+    script.onerror = () => { loaded = null; script.remove(); reject(new Error('the SQL editor (/editor.js) did not load')); };
+    document.head.append(script);
+  });
+  return loaded;
+}
 
 const saved = () => { try { return JSON.parse(localStorage.getItem(SAVED_KEY) || '[]'); } catch { return []; } };
 
 export async function renderSql(ctx) {
   const { state: s, range, main, navigate, app } = ctx;
+  const { cm, theme } = await loadEditor();
+  const { EditorView } = cm;
   const schema = {};
   for (const t of app.tables.tables) schema[t.name] = [];
   const status = el('span', { id: 'sql-status', class: 'muted' });
@@ -65,10 +78,10 @@ export async function renderSql(ctx) {
     doc: s.sql || DEFAULT_SQL,
     parent: host,
     extensions: [
-      keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
-      basicSetup,
-      sqlLanguage({ dialect: PostgreSQL, schema, upperCaseKeywords: true }),
-      theme.of(dark.matches ? oneDark : []),
+      cm.keymap.of([{ key: 'Mod-Enter', run: () => { run(); return true; } }]),
+      cm.basicSetup,
+      cm.sql({ dialect: cm.PostgreSQL, schema, upperCaseKeywords: true }),
+      theme.of(dark.matches ? cm.oneDark : []),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged) return;
         clearTimeout(urlTimer);
