@@ -251,7 +251,10 @@ TEST_F(QueryEngineTest, ExplainOfAWritingStatementIsRefusedInEverySpelling) {
   EXPECT_FALSE(fs::exists(lake_.Abs("x.db")));
   // EXPLAIN of a SELECT still works, with comments and options.
   for (const char* sql : {"explain analyze select count(*) from stl_query", "EXPLAIN (FORMAT json) SELECT 1",
-                          "explain /* copy */ select 'copy' as x", "explain analyze (select 1)"}) {
+                          "explain /* copy */ select 'copy' as x", "explain analyze (select 1)",
+                          // Its FROM clause alone ("FROM stl_query GROUP BY cluster") does not bind.
+                          "explain analyze select cluster, count(*) from stl_query group by cluster",
+                          "EXPLAIN SELECT cluster, max(query) FILTER (WHERE query > 0) FROM stl_query GROUP BY cluster"}) {
     auto r = engine_->Run(sql);
     EXPECT_TRUE(r.ok()) << sql << " -> " << r.status().ToString();
   }
