@@ -49,17 +49,11 @@ class TableExportTest : public ::testing::Test {
 
   // "rows|distinct|min|max" of the query ids in the published files.
   std::string LakeIds() {
-    auto files = state_->ListFiles({.table = "stl_query", .states = {FileState::kPublished}});
-    EXPECT_TRUE(files.ok());
-    if (!files.ok() || files->empty()) return "empty";
-    std::string list;
-    for (const auto& f : *files) list += (list.empty() ? "" : ", ") + duck::QuoteString(config_.lake_path + "/" + f.path);
-    auto db = duck::Database::OpenInMemory({});
-    auto conn = duck::Connection::Open(*db);
-    auto r = (*conn)->Query("SELECT count(*), count(DISTINCT query), min(query), max(query) FROM read_parquet([" + list +
-                            "])");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? fmt::format("{}|{}|{}|{}", r->int64(0, 0), r->int64(1, 0), r->int64(2, 0), r->int64(3, 0)) : "?";
+    auto rows = test::PublishedFileRows(
+        *state_, config_.lake_path,
+        "SELECT concat_ws('|', count(*), count(DISTINCT query), min(query), max(query)) FROM {files}", {.table = "stl_query"});
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return !rows.ok() ? "?" : rows->empty() ? "empty" : rows->front();
   }
 
   // After a failed window: no cursor, no committed file, empty staging; the run says why.

@@ -54,21 +54,12 @@ struct Lake {
 
   // Every published row as text, sorted, with its file's dt.
   std::vector<std::string> Rows() {
-    auto files = state->ListFiles({.states = {FileState::kPublished}});
-    EXPECT_TRUE(files.ok());
-    if (!files.ok() || files->empty()) return {};
-    std::string list;
-    for (const auto& f : *files) list += (list.empty() ? "" : ", ") + duck::QuoteString(layout.Abs(f.path));
-    auto db = duck::Database::OpenInMemory({});
-    auto conn = duck::Connection::Open(*db);
-    auto r = (*conn)->Query(
+    auto rows = test::PublishedFileRows(
+        *state, layout.root(),
         "SELECT concat_ws('|', dt, coalesce(query::VARCHAR, 'N'), coalesce(seq::VARCHAR, 'N'), coalesce(label, 'N'), "
-        "starttime, coalesce(xid::VARCHAR, 'N'), coalesce(text, 'N')) FROM read_parquet([" + list +
-        "], hive_partitioning = true) ORDER BY 1");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    std::vector<std::string> rows;
-    for (size_t i = 0; r.ok() && i < r->row_count(); ++i) rows.push_back(r->text(0, i));
-    return rows;
+        "starttime, coalesce(xid::VARCHAR, 'N'), coalesce(text, 'N')) FROM {files} ORDER BY 1");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
   test::TempDir dir;

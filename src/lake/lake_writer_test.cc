@@ -70,20 +70,11 @@ class LakeWriterTest : public ::testing::Test {
 
   // "query|starttime|text" of every row in the published files, sorted.
   std::vector<std::string> PublishedRows() {
-    auto files = state_->ListFiles({.states = {FileState::kPublished}});
-    EXPECT_TRUE(files.ok());
-    if (!files.ok() || files->empty()) return {};
-    std::string list;
-    for (const auto& f : *files) list += (list.empty() ? "" : ", ") + duck::QuoteString(lake_.Abs(f.path));
-    auto db = duck::Database::OpenInMemory({});
-    auto conn = duck::Connection::Open(*db);
-    auto r = (*conn)->Query("SELECT query::VARCHAR || '|' || strftime(starttime, '%Y-%m-%d %H:%M:%S.%f') || '|' || "
-                            "coalesce(text, '<null>') FROM read_parquet([" + list + "]) ORDER BY 1");
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    std::vector<std::string> rows;
-    if (!r.ok()) return rows;
-    for (size_t i = 0; i < r->row_count(); ++i) rows.push_back(r->text(0, i));
-    return rows;
+    auto rows = test::PublishedFileRows(*state_, lake_.root(),
+                                        "SELECT query::VARCHAR || '|' || strftime(starttime, '%Y-%m-%d %H:%M:%S.%f') || '|' || "
+                                        "coalesce(text, '<null>') FROM {files} ORDER BY 1");
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
   test::TempDir dir_;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/fs.h"
+#include "duck/duck.h"
 #include "lake/commit_window.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
@@ -199,6 +200,24 @@ Result<LakeWriteResult> WriteToLake(StateStore& state, const LakeLayout& lake, c
   ASSIGN_OR_RETURN(WindowCommitted committed, window.Commit(clock, run, what.cursor));
   RETURN_IF_ERROR(committed.publish_error);
   return LakeWriteResult{committed.commit_id, committed.run.rows_written, committed.run.rows_duplicate, committed.files};
+}
+
+Result<std::vector<std::string>> PublishedFileRows(StateStore& state, const std::string& root, std::string select,
+                                                   FileFilter filter) {
+  filter.states = {FileState::kPublished};
+  ASSIGN_OR_RETURN(auto files, state.ListFiles(filter));
+  if (files.empty()) return std::vector<std::string>{};
+  std::string list;
+  for (const auto& f : files) list += (list.empty() ? "" : ", ") + duck::QuoteString(root + "/" + f.path);
+  const size_t at = select.find("{files}");
+  if (at == std::string::npos) return InvalidArgument("the SELECT has no {{files}}: {}", select);
+  select.replace(at, 7, "read_parquet([" + list + "], hive_partitioning = true)");
+  ASSIGN_OR_RETURN(auto db, duck::Database::OpenInMemory({}));
+  ASSIGN_OR_RETURN(auto conn, duck::Connection::Open(db));
+  ASSIGN_OR_RETURN(auto result, conn->Query(select));
+  std::vector<std::string> rows;
+  for (size_t i = 0; i < result.row_count(); ++i) rows.push_back(result.text(0, i));
+  return rows;
 }
 
 }  // namespace fleetlog::test

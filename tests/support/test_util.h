@@ -95,6 +95,13 @@ struct LakeWriteResult {
 Result<LakeWriteResult> WriteToLake(StateStore& state, const LakeLayout& lake, const LakeWrite& what,
                                     const RowBatch& batch);
 
+// The rows of `select`, a statement with one text column in which "{files}" stands for
+// read_parquet(...) over the published files `filter` selects (its states are set here), read
+// by DuckDB straight from the lake folder `root`, without fleetlog's engine: what a reader
+// of the lake sees. Empty when there are no such files.
+Result<std::vector<std::string>> PublishedFileRows(StateStore& state, const std::string& root, std::string select,
+                                                   FileFilter filter = {});
+
 // A clock that always says `now`.
 class FixedClock final : public Clock {
  public:
