@@ -323,6 +323,27 @@ TEST_F(QueryEngineTest, SymlinksInTheLakeAreRefused) {
   EXPECT_EQ(through.status().code(), StatusCode::kCorruption);
 }
 
+// The folders are checked once each, not each file's path whole: a partition folder deep in
+// the lake that is a symlink (to a copy of itself, so the data looks right) is refused too.
+TEST_F(QueryEngineTest, APartitionFolderThatIsASymlinkIsRefused) {
+  auto files = state_->ListFiles({.states = {FileState::kPublished}});
+  ASSERT_TRUE(files.ok() && !files->empty());
+  int copies = 0;
+  for (const std::string& name : {lake_.Abs(files->front().path),
+                                  lake_.Abs(LakeLayout::ReaderDir() + "/" + files->front().path)}) {
+    const fs::path folder = fs::path(name).parent_path();
+    if (!fs::exists(folder)) continue;
+    const std::string copy = dir_.Sub("partition-copy-" + std::to_string(copies++));
+    fs::copy(folder, copy, fs::copy_options::recursive);
+    fs::remove_all(folder);
+    fs::create_directory_symlink(copy, folder);
+  }
+  ASSERT_GT(copies, 0);
+  auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), StatusCode::kCorruption);
+}
+
 TEST_F(QueryEngineTest, BadSqlIsAnErrorNotACrash) {
   auto r = engine_->Run("SELEC 1");
   ASSERT_FALSE(r.ok());
