@@ -227,11 +227,15 @@ class LakeFileCheck {
     for (auto part = relative.begin(); plain && std::next(part) != relative.end(); ++part) {
       folder += (folder.empty() ? "" : "/") + part->string();
       if (folders_.count(folder)) continue;
-      plain = fs::is_directory(fs::symlink_status(root_ + "/" + folder, ec)) && !ec;
+      const auto kind = fs::symlink_status(root_ + "/" + folder, ec);  // outside the Env: a local folder, not followed
+      plain = !ec && fs::is_directory(kind);  // outside the Env: its kind, read above
       if (plain) folders_.insert(folder);
     }
     const std::string full = root_ + "/" + path;
-    if (plain && fs::is_regular_file(fs::symlink_status(full, ec)) && !ec) return Status::Ok();
+    if (plain) {
+      const auto kind = fs::symlink_status(full, ec);  // outside the Env: a local file, not followed
+      if (!ec && fs::is_regular_file(kind)) return Status::Ok();  // outside the Env: its kind, read above
+    }
     return Status(StatusCode::kCorruption,
                   fmt::format("the committed file {} is not a regular file inside the lake (a symlink, or a path through "
                               "one, or missing); it is not read: run `fleetlog verify`", full));
