@@ -34,6 +34,25 @@ constexpr Route kRoutes[] = {
 
 bool HasEmbeddedAssets() { return kEmbeddedFileCount > 0; }
 
+const std::string& AssetPathPattern() {
+  static const std::string pattern = [] {
+    std::string alternatives;
+    for (const auto& route : kRoutes) {
+      std::string escaped;
+      for (const char c : route.url) escaped += c == '.' ? std::string("\\.") : std::string(1, c);
+      alternatives += (alternatives.empty() ? "" : "|") + escaped;
+    }
+    return alternatives;
+  }();
+  return pattern;
+}
+
+bool IsAssetPath(std::string_view path) {
+  for (const auto& route : kRoutes)
+    if (route.url == path) return true;
+  return false;
+}
+
 bool AcceptsGzip(std::string_view accept_encoding) {
   size_t start = 0;
   while (start <= accept_encoding.size()) {

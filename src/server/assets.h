@@ -26,6 +26,12 @@ struct Asset {
 // or when the binary was built without embedded assets.
 Result<Asset> FindAsset(std::string_view path, const std::string& web_dir, bool accept_gzip = false);
 
+// The URL paths FindAsset() serves, as one regular expression ("/|/index\\.html|..."): the
+// HTTP route of the dashboard, so a new asset needs only its line in assets.cc.
+const std::string& AssetPathPattern();
+// Whether FindAsset() serves `path` (for labels such as /metrics' routes).
+bool IsAssetPath(std::string_view path);
+
 // Whether an Accept-Encoding header value accepts gzip (a "gzip" coding without q=0).
 bool AcceptsGzip(std::string_view accept_encoding);
 

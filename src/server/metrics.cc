@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "server/assets.h"
+
 namespace fleetlog {
 namespace {
 
@@ -73,9 +75,9 @@ std::vector<HttpRequestCounters::Row> HttpRequestCounters::Snapshot() const {
 
 std::string RouteTemplate(const std::string& path) {
   static const std::set<std::string> kFixed = {
-      "/", "/index.html", "/app.js", "/editor.js", "/style.css", "/chart.umd.js", "/metrics", "/healthz", "/readyz",
+      "/chart.umd.js", "/metrics", "/healthz", "/readyz",
       "/v1/statements", "/v1/statements/batch", "/v1/tables", "/v1/workgroups", "/v1/fleet", "/v1/alerts"};
-  if (kFixed.count(path)) return path;
+  if (kFixed.count(path) || IsAssetPath(path)) return path;
   static const std::regex kStatement(R"(/v1/statements/[^/]+(/result|/cancel)?)");
   static const std::regex kTable(R"(/v1/tables/[^/]+)");
   std::smatch m;

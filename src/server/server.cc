@@ -243,7 +243,7 @@ HttpRoutes Server::Routes() {
   if (data_api_)
     h.Add("POST", ExactPathRegex(data_api_->path()),
           [this](const HttpRequest& req, HttpResponse& res) { HandleDataApi(req, res); });
-  h.Add("GET", R"(/|/index\.html|/app\.js|/editor\.js|/style\.css)",
+  h.Add("GET", AssetPathPattern(),
         [this](const HttpRequest& req, HttpResponse& res) { ServeAsset(req, res); });
   return h;
 }
