@@ -373,15 +373,15 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     auto relation = [&](const std::vector<const CommittedFile*>& files) {
       return "(" + FilesRelation(options.lake_root, files) + ")";
     };
-    const Status made = conn.Exec(WorkloadViewSql(route, relation));
+    const std::string raw = WorkloadRawRowsSql(route, relation);
+    const Status made = conn.Exec(WorkloadViewSql(route, relation, raw.empty() ? "" : "(" + raw + ")"));
     if (made.ok()) std::for_each(routed.begin(), routed.end(), readable);
     else spdlog::debug("view {} is not available: {}", kWorkloadView, made.message());
     // A long-lived engine answers many statements over this snapshot: the raw rows are
     // computed once, by the first that may read the view, not again by every one.
-    const std::string raw = WorkloadRawRowsSql(route, relation);
     if (made.ok() && !options.views_for_sql && !raw.empty()) {
       engine->workload_keep_sql_ = fmt::format("CREATE TABLE {} AS {}", kWorkloadRawTable, raw);
-      engine->workload_kept_view_sql_ = WorkloadViewSql(route, relation, std::string(kWorkloadRawTable));
+      engine->workload_kept_view_sql_ = WorkloadViewSql(route, relation, kWorkloadRawTable);
     }
   }
 

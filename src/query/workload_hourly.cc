@@ -284,7 +284,7 @@ std::string WorkloadRawRowsSql(const WorkloadRoute& route,
 
 std::string WorkloadViewSql(const WorkloadRoute& route,
                             const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
-                            const std::optional<std::string>& raw_rows) {
+                            const std::string& raw_rows) {
   if (route.empty()) {
     std::string nulls = "NULL::VARCHAR AS cluster";
     for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
@@ -297,8 +297,7 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
   auto add = [&](const std::string& select) { rows += (rows.empty() ? "(" : "\nUNION ALL BY NAME (") + select + ")"; };
   if (!route.rollups.empty())
     add(fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(route.rollups)));
-  if (raw_rows) add("SELECT * FROM " + *raw_rows);
-  else if (std::string raw = WorkloadRawRowsSql(route, files_relation); !raw.empty()) add(raw);
+  if (!raw_rows.empty()) add("SELECT * FROM " + raw_rows);
   // An hour's source is that of its columns but the late ones.
   const std::string combined =
       CombineHourlySql(rows, kKeys, std::nullopt, ", coalesce(min(source) FILTER (WHERE NOT late), min(source)) AS source");

@@ -129,10 +129,11 @@ std::string WorkloadRawRowsSql(const WorkloadRoute& route,
 
 // "CREATE OR REPLACE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)`
 // a parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the
-// view of an empty relation when the route is empty. `raw_rows`, when given, names a
-// relation that holds WorkloadRawRowsSql's rows (a table they were kept in), read instead.
+// view of an empty relation when the route is empty. `raw_rows` is a relation of
+// WorkloadRawRowsSql's rows: that SELECT in parentheses, or a table they were kept in; empty
+// when the route has no raw files.
 std::string WorkloadViewSql(const WorkloadRoute& route,
                             const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
-                            const std::optional<std::string>& raw_rows = std::nullopt);
+                            const std::string& raw_rows);
 
 }  // namespace fleetlog

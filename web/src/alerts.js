@@ -134,7 +134,6 @@ function clusterAround(hrefOf, cluster, t) {
   return hrefOf({ p: 'cluster', cluster, range: 'custom', from: from.toISOString(), to: to.toISOString() });
 }
 
-// The anomalous buckets of one cluster in the range, for markers: [{t: ms, grade, attribution, metrics}].
 // One cluster's anomaly scores over the range, every bucket: the anomalies panel draws them,
 // and anomalyMarkers() picks the anomalous ones for the other charts. One statement for both.
 export async function clusterAnomalyRows(cluster, range, tables) {
@@ -143,7 +142,8 @@ export async function clusterAnomalyRows(cluster, range, tables) {
     WHERE ${clusterWhere('bucket_start', range)} ORDER BY bucket_start`, { cluster });
 }
 
-// The anomalous buckets among clusterAnomalyRows()' rows, as markAnomalies() takes them.
+// The anomalous buckets among clusterAnomalyRows()' rows, as markAnomalies() takes them:
+// [{t: ms, grade, attribution, metrics}].
 export const anomalyMarkers = (rows) => rows.filter((r) => Number(r.grade) > 0)
   .map((r) => ({ t: Number(r.t) * 1000, grade: Number(r.grade), attribution: r.attribution || '', metrics: metricsOf(r.attribution) }));
 
