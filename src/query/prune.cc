@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -344,16 +345,36 @@ const std::vector<ViewPassThrough>& ViewPassThroughs() {
   return views;
 }
 
+namespace {
+
+// DuckDB's serialised form of `SELECT 1`, the statement ApplyConjunct puts a bound's
+// expression in to evaluate it. It depends on DuckDB's version only, so it is made once
+// per process (a long-lived engine asked for it with every statement). Null when DuckDB
+// cannot make it; a later call tries again.
+const json* SerialisedTemplate(duck::Connection& conn) {
+  static std::mutex mu;
+  static std::optional<json> made;
+  std::lock_guard lock(mu);
+  if (!made) {
+    auto serialised = conn.Query("SELECT json_serialize_sql('SELECT 1')");
+    if (!serialised.ok() || serialised->row_count() != 1) return nullptr;
+    json tmpl = json::parse(serialised->text(0, 0), nullptr, false);
+    if (tmpl.is_discarded()) return nullptr;
+    made = std::move(tmpl);
+  }
+  return &*made;
+}
+
+}  // namespace
+
 StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
                          const std::map<std::string, std::string>& cursor_columns) {
   StatementRanges out;
   auto serialised = conn.Query("SELECT json_serialize_sql(" + duck::QuoteString(sql) + ")");
-  auto serialised_template = conn.Query("SELECT json_serialize_sql('SELECT 1')");
-  if (!serialised.ok() || !serialised_template.ok() || serialised->row_count() != 1) return out;
+  const json* const tmpl = SerialisedTemplate(conn);
+  if (!serialised.ok() || tmpl == nullptr || serialised->row_count() != 1) return out;
   const json doc = json::parse(serialised->text(0, 0), nullptr, false);
-  const json tmpl = json::parse(serialised_template->text(0, 0), nullptr, false);
-  if (doc.is_discarded() || tmpl.is_discarded() || doc.value("error", true) || !doc.contains("statements") ||
-      doc["statements"].size() != 1)
+  if (doc.is_discarded() || doc.value("error", true) || !doc.contains("statements") || doc["statements"].size() != 1)
     return out;
   out.parsed = true;
   std::vector<Reference> refs;
@@ -366,7 +387,7 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   for (const auto& ref : refs) {
     const auto view = views.find(ref.name);
     if (view == views.end()) {
-      by_table[ref.name].push_back(BoundsOf(conn, ref, TableColumns(ref.name, cursor_columns), tmpl));
+      by_table[ref.name].push_back(BoundsOf(conn, ref, TableColumns(ref.name, cursor_columns), *tmpl));
       continue;
     }
     for (const auto& table : view->second) {
@@ -378,7 +399,7 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
         for (const auto& [view_column, table_column] : p.columns)
           if (auto c = of_table.find(table_column); c != of_table.end()) columns[view_column] = c->second;
       }
-      by_table[table].push_back(BoundsOf(conn, ref, columns, tmpl));
+      by_table[table].push_back(BoundsOf(conn, ref, columns, *tmpl));
     }
   }
   for (auto& [table, bounds] : by_table) {
