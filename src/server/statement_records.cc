@@ -2,9 +2,9 @@
 // its results, so statements and results survive a restart of the server. See statements.h.
 //
 // A record is written when a statement is queued and again when it ends (never while it
-// runs), through a temporary file and a rename, so a reader sees one whole version. A
-// statement whose last record is not terminal was queued or running when the server
-// stopped: on restart it becomes ABORTED.
+// runs), through a temporary file and a rename, so a reader sees one whole version; it is
+// not fsynced (see Persist). A statement whose last record is not terminal was queued or
+// running when the server stopped: on restart it becomes ABORTED.
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -122,7 +122,11 @@ void StatementService::Persist(const StatementPtr& st) {
   std::lock_guard write(st->record_mu);
   if (version < st->record_written) return;
   Status s = CreatePrivateDirs(options_.results_dir + "/" + st->id);
-  if (s.ok()) s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600});
+  // Not fsynced: the record is written before the client gets the id, and an fsync of it and
+  // its folder cost that call milliseconds. It survives the server however its process ends
+  // (the kernel has it); a crash of the machine may lose it, as it loses the unsynced
+  // results beside it and every statement then running.
+  if (s.ok()) s = Env::Default()->WriteFile(RecordPath(st->id), text, {.mode = 0600, .sync = false});
   if (!s.ok()) {
     // The statement goes on in memory; only a restart would lose it.
     spdlog::warn("cannot record statement {} ({}); it will not survive a restart", st->id, s.message());

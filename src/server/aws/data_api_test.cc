@@ -58,16 +58,17 @@ class DataApiTest : public ApiTest {
     EXPECT_EQ(a.status, 200) << a.body.dump();
     return a.body.value("Id", "");
   }
-  json WaitAws(const std::string& id) {
+  // Describes `id` until its status is `want`, or, with none given, until it ended.
+  json WaitAws(const std::string& id, const std::string& want = "") {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     json d;
     while (std::chrono::steady_clock::now() < deadline) {
       d = Call("DescribeStatement", {{"Id", id}}).body;
       const std::string s = d.value("Status", "");
-      if (s == "FINISHED" || s == "FAILED" || s == "ABORTED") return d;
+      if (want.empty() ? s == "FINISHED" || s == "FAILED" || s == "ABORTED" : s == want) return d;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    ADD_FAILURE() << "statement " << id << " never ended: " << d.dump();
+    ADD_FAILURE() << "statement " << id << " never " << (want.empty() ? "ended" : "became " + want) << ": " << d.dump();
     return d;
   }
 };
@@ -113,7 +114,7 @@ TEST_F(DataApiTest, ResultCellsAreFieldUnionsTypedByColumn) {
 TEST_F(DataApiTest, DescribeStatementUsesEpochSecondsNanosecondsAndMinusOneWhileUnknown) {
   gate_.Close();
   const std::string id = Execute({{"Sql", "SELECT 1"}});
-  auto d = Call("DescribeStatement", {{"Id", id}}).body;
+  auto d = WaitAws(id, "PICKED");  // a worker picks it soon after ExecuteStatement answers
   EXPECT_EQ(d["Status"], "PICKED");
   EXPECT_EQ(d["ResultRows"], -1);
   EXPECT_EQ(d["ResultSize"], -1);
