@@ -5,8 +5,8 @@ or a script that stays connected uses it (bench/lib/queries.sh, second compariso
     api_timing.py HOST:PORT REPS < statements     (statements separated by NUL bytes)
 
 For each statement: one untimed run, then REPS timed runs of submit (POST /v1/statements),
-poll (GET /v1/statements/{id} every millisecond until it ends) and fetch of every result
-page (GET .../result). Prints the median seconds of each statement, one per line. Exits 1
+wait (GET /v1/statements/{id}?wait=30s, the long poll, which answers when the statement
+ends) and fetch of every result page (GET .../result). Prints the median seconds of each statement, one per line. Exits 1
 when a statement does not finish."""
 import http.client
 import json
@@ -29,10 +29,9 @@ def run_once(conn, sql):
     started = time.monotonic()
     statement = call(conn, "POST", "/v1/statements", {"sql": sql})["id"]
     while True:
-        status = call(conn, "GET", f"/v1/statements/{statement}")
+        status = call(conn, "GET", f"/v1/statements/{statement}?wait=30s")
         if status["status"] in ("FINISHED", "FAILED", "ABORTED"):
             break
-        time.sleep(0.001)
     if status["status"] != "FINISHED":
         raise RuntimeError(f"statement {status['status']}: {status.get('error', '')}")
     path = f"/v1/statements/{statement}/result"

@@ -148,7 +148,7 @@ median_time() {
 
 # Second comparison, both sides over a connection that stays open, so that neither pays a
 # process start: the fleetlog HTTP API (`fleetlog serve`) on one keep-alive connection,
-# submit + poll + fetch, against one psql session with \timing. Median of BENCH_QUERY_REPS
+# submit + wait (the long poll, ?wait=) + fetch, against one psql session with \timing. Median of BENCH_QUERY_REPS
 # after one untimed run. Printed apart from, and never instead of, the whole-process figures.
 # Targets: a scan over days at least 20x faster than PostgreSQL, a point lookup no slower.
 # Third comparison: plain DuckDB on one open connection, pointed straight at the lake

@@ -28,9 +28,27 @@ Server::Reply Server::PostBatch(const Principal& who, const HttpRequest& req, Ht
   return {200, {{"id", *id}}};
 }
 
-Server::Reply Server::GetStatement(const Principal& who, const HttpRequest& req, HttpResponse&) {
-  auto info = statements_->Describe(who, req.matches[1]);
+// A long poll: with ?wait=D (a duration, at most kMaxWait) the answer waits until the
+// statement has ended or D has passed, so that a client learns of the end at once instead of
+// at its next poll.
+constexpr Duration kMaxWait = Duration::Seconds(30);
+
+Server::Reply Server::GetStatement(const Principal& who, const HttpRequest& req, HttpResponse& res) {
+  const std::string id = req.matches[1];
+  Duration wait;
+  if (req.has_param("wait")) {
+    auto parsed = ParseDuration(req.get_param_value("wait"));
+    if (!parsed.ok()) return Reply::Of(parsed.status().WithContext("wait"));
+    if (*parsed > kMaxWait) return Reply::Of(InvalidArgument("wait is at most {}", FormatDuration(kMaxWait)));
+    wait = *parsed;
+  }
+  auto info = statements_->Describe(who, id);
   if (!info.ok()) return Reply::Of(info.status());
+  if (wait > Duration() && !req.resumed && !IsTerminal(info->status)) {
+    res.park = [this, who, id, wait](std::function<void()> wake) {
+      statements_->WhenEnded(who, id, wait, std::move(wake));
+    };
+  }
   return {200, StatementJson(*info)};
 }
 

@@ -46,6 +46,8 @@ struct HttpRequest {
   std::string remote_addr;
   std::vector<std::string> matches;  // [0] the path, then the route's capture groups
   std::chrono::steady_clock::time_point received;  // when its headers were in
+  // The handler parked this request (HttpResponse::park) and it was woken: answer now.
+  bool resumed = false;
 
   bool has_param(const std::string& key) const { return params.count(key) != 0; }
   std::string get_param_value(const std::string& key) const;
@@ -61,6 +63,13 @@ struct HttpResponse {
   // `*chunk` and returns true, or returns false at the end. An error cuts the stream
   // without its last chunk, so the client sees an incomplete transfer.
   std::function<Result<bool>(std::string* chunk)> stream;
+  // When set, the answer may be better later (a long poll): the server parks the request,
+  // holding no thread, and calls `park` with a `wake` that anyone may call, from any thread,
+  // at any time, as often as they like; the first call runs the handler again with
+  // HttpRequest::resumed set, and that answer is sent. The handler still fills the response
+  // as if it would not park: it is sent as it is when the server cannot park (it is stopping,
+  // or the request was resumed already). Stop() wakes every parked request.
+  std::function<void(std::function<void()> wake)> park;
 
   void set_header(const std::string& name, const std::string& value) { headers.emplace_back(name, value); }
   void set_content(std::string content, const std::string& content_type) {

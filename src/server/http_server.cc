@@ -3,7 +3,8 @@
 // library bounds each connection's memory (headers beyond it get 431), the connections per
 // client address and in total, and idle time. What it lacks is a deadline for a whole
 // request: a reaper thread shuts down the socket of any connection whose request has not
-// been answered within request_deadline_ms of its first byte.
+// been answered within request_deadline_ms of its first byte. A handler may park a request
+// (a long poll): its connection is suspended, holding no thread, until it is woken.
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -13,6 +14,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -76,6 +79,43 @@ struct Exchange {
   bool too_large = false;  // the body passed max_body while arriving
 };
 
+// Requests parked by their handler (HttpResponse::park): their connections are suspended,
+// each until its wake function or Stop() resumes it. Shared with the wake functions, which
+// may be called after the server has gone.
+struct Parking {
+  std::mutex mu;
+  bool closed = false;  // GUARDED_BY(mu): the server stops, nothing is parked any more
+  uint64_t next_key = 0;                        // GUARDED_BY(mu)
+  std::map<uint64_t, MHD_Connection*> parked;  // GUARDED_BY(mu)
+
+  // Suspends `connection` (from its access handler) and returns its wake function; null
+  // once the server stops. Under mu, so no wake can resume it before it is suspended.
+  std::function<void()> Park(MHD_Connection* connection, const std::shared_ptr<Parking>& self) {
+    std::lock_guard lock(mu);
+    if (closed) return nullptr;
+    const uint64_t key = next_key++;
+    parked.emplace(key, connection);
+    MHD_suspend_connection(connection);
+    return [self, key] { self->Wake(key); };
+  }
+  // Resumes the connection parked as `key`, if it still is.
+  void Wake(uint64_t key) {
+    std::lock_guard lock(mu);
+    const auto it = parked.find(key);
+    if (it == parked.end()) return;
+    MHD_resume_connection(it->second);
+    parked.erase(it);
+  }
+  // Resumes every parked connection (the library may not stop with one suspended) and
+  // parks no more.
+  void Close() {
+    std::lock_guard lock(mu);
+    closed = true;
+    for (const auto& [key, connection] : parked) MHD_resume_connection(connection);
+    parked.clear();
+  }
+};
+
 // A streamed body being sent.
 struct Stream {
   std::function<Result<bool>(std::string*)> next;
@@ -130,6 +170,7 @@ class MhdServer final : public HttpServer {
   std::condition_variable cv_;
   std::set<Connection*> connections_;  // GUARDED_BY(mu_)
   bool stopping_ = false;              // GUARDED_BY(mu_)
+  const std::shared_ptr<Parking> parking_ = std::make_shared<Parking>();
   std::thread reaper_;
 };
 
@@ -242,6 +283,18 @@ MHD_Result MhdServer::Finish(MHD_Connection* connection, Exchange* ex) {
   } catch (const std::exception& e) {  // the edge: nothing thrown below may leave the server
     return Refuse(connection, ex, 500, std::string("internal error: ") + e.what(), false);
   }
+  if (response.park && !ex->request.resumed) {
+    if (auto wake = parking_->Park(connection, parking_)) {
+      ex->request.resumed = true;  // the library calls Access again once woken: that call answers
+      Answering(connection);       // the request deadline is for reading requests
+      try {
+        response.park(wake);
+      } catch (const std::exception&) {  // the edge: answer now instead
+        wake();
+      }
+      return MHD_YES;
+    }
+  }
   return Queue(connection, ex, response, false);
 }
 
@@ -346,7 +399,7 @@ Status MhdServer::Start() {
   sockaddr_storage addr{};
   std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
   freeaddrinfo(found);
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
   if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   const bool tls = !options_.tls_cert_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
@@ -389,6 +442,7 @@ void MhdServer::Stop() {
   }
   cv_.notify_all();
   reaper_.join();
+  parking_->Close();
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
 }

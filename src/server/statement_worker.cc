@@ -71,6 +71,22 @@ void StatementService::WatchdogLoop() {
       // Again every tick: harmless for a worker already killed.
       else if (st->stop_reason != StopReason::kNone && st->process != nullptr) st->process->Kill();
     }
+    // Long polls whose wait has passed answer with the status as it is.
+    std::vector<std::function<void()>> expired;
+    const auto steady_now = std::chrono::steady_clock::now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.deadline > steady_now) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->second.wake));
+      it = waiters_.erase(it);
+    }
+    if (!expired.empty()) {
+      lock.unlock();
+      Wake(expired);
+      lock.lock();
+    }
     if (tick % kExpireEveryTicks == 0) {
       lock.unlock();
       ExpireResults();
@@ -180,7 +196,7 @@ void StatementService::Run(const StatementPtr& st) {
       status = Internal("unexpected error: {}", e.what());
       in_step = false;
     }
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     sub.ended = st->updated = Now();
     switch (st->stop_reason) {
       case StopReason::kNone:
@@ -209,8 +225,15 @@ void StatementService::Run(const StatementPtr& st) {
       RemoveStoredResult(ResultDir(st->id, static_cast<int>(i)));
       break;
     }
+    // A batch's sub-statement ended: its long polls may answer (the batch's wait for the end).
+    if (st->batch) {
+      const auto wakes = TakeWaitersLocked(st->id + ":" + std::to_string(i + 1), /*subs=*/false);
+      lock.unlock();
+      Wake(wakes);
+    }
   }
 
+  std::vector<std::function<void()>> wakes;
   // The worker runs another statement only if this one's job finished in step and
   // unstopped (its last event read is the job's `ready`). After a failure it is not kept:
   // an engine that ran out of memory, say, is not trusted with the next statement.
@@ -241,7 +264,9 @@ void StatementService::Run(const StatementPtr& st) {
     st->ended = st->updated = Now();
     workgroups_.Finish(st->workgroup, OutcomeOf(st->status));
     spdlog::debug("statement {} {} in workgroup {}", st->id, StatementStatusName(st->status), st->workgroup);
+    wakes = TakeWaitersLocked(st->id, /*subs=*/true);
   }
+  Wake(wakes);
   lease = {};
   Persist(st);
 }

@@ -119,6 +119,13 @@ void StatementService::Stop() {
   stop_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, waiter] : waiters_) wakes.push_back(std::move(waiter.wake));
+    waiters_.clear();
+  }
+  Wake(wakes);
   while (pool_.EvictIdle()) {
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);  // another server may take the folder now
@@ -264,12 +271,47 @@ Status StatementService::Cancel(const Principal& who, const std::string& id) {
     st->status = StatementStatus::kAborted;
     st->ended = st->updated = Now();
     for (auto& s : st->subs) s.status = StatementStatus::kAborted, s.error = "cancelled before it started";
+    const auto wakes = TakeWaitersLocked(st->id, /*subs=*/true);
     lock.unlock();
+    Wake(wakes);
     Persist(st);
     return Status::Ok();
   }
   RequestStopLocked(*st, StopReason::kCancel);
   return Status::Ok();
+}
+
+void StatementService::WhenEnded(const Principal& who, const std::string& id, Duration wait,
+                                 std::function<void()> wake) {
+  {
+    std::lock_guard lock(mu_);
+    int sub = -1;
+    const StatementPtr st = FindLocked(who, id, &sub);
+    const bool ended = !st || IsTerminal(sub < 0 ? st->status : st->subs[static_cast<size_t>(sub)].status);
+    if (!ended && !stopping_) {
+      waiters_.emplace(id, Waiter{std::chrono::steady_clock::now() + std::chrono::microseconds(wait.micros()),
+                                  std::move(wake)});
+      return;
+    }
+  }
+  wake();
+}
+
+std::vector<std::function<void()>> StatementService::TakeWaitersLocked(const std::string& id, bool subs) {
+  std::vector<std::function<void()>> wakes;
+  // "<id>" sorts right before "<id>:1", "<id>:2", ...
+  for (auto it = waiters_.lower_bound(id); it != waiters_.end();) {
+    const bool mine = it->first == id || (subs && it->first.size() > id.size() && it->first.starts_with(id) &&
+                                          it->first[id.size()] == ':');
+    if (!mine) break;
+    wakes.push_back(std::move(it->second.wake));
+    it = waiters_.erase(it);
+  }
+  return wakes;
+}
+
+void StatementService::Wake(const std::vector<std::function<void()>>& wakes) {
+  for (const auto& wake : wakes) wake();
 }
 
 StatementService::ListPage StatementService::List(const Principal& who, const ListFilter& filter) {

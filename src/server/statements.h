@@ -34,6 +34,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -128,6 +129,10 @@ class StatementService {
   Result<StatementInfo> Describe(const Principal& who, const std::string& id);
   // kInvalidArgument when the statement already ended.
   Status Cancel(const Principal& who, const std::string& id);
+  // For a long poll: calls `wake` once, from any thread, when `id` (a statement, batch or
+  // sub-statement) has ended, when `wait` has passed (within a watchdog tick), or when the
+  // service stops; at once when it has ended already or is not `who`'s to see.
+  void WhenEnded(const Principal& who, const std::string& id, Duration wait, std::function<void()> wake);
 
   struct ListFilter {
     std::optional<StatementStatus> status;
@@ -187,6 +192,10 @@ class StatementService {
   StatementPtr FindLocked(const Principal& who, const std::string& id, int* sub) const;
   StatementInfo InfoLocked(const Statement& st, int sub) const;
   void ForgetLocked(const StatementPtr& st);
+  // Takes the long polls on `id` (with `subs`, also those on its sub-statements "<id>:n"),
+  // for the caller to wake once it has released mu_.
+  std::vector<std::function<void()>> TakeWaitersLocked(const std::string& id, bool subs);
+  static void Wake(const std::vector<std::function<void()>>& wakes);
   void EvictLocked();
   // statement_records.cc
   std::string RecordPath(const std::string& id) const;
@@ -223,6 +232,11 @@ class StatementService {
   std::map<uint64_t, StatementPtr> by_seq_;        // GUARDED_BY(mu_)
   std::map<std::string, std::string> by_client_;   // client key -> id, GUARDED_BY(mu_)
   std::vector<StatementPtr> running_;              // GUARDED_BY(mu_)
+  struct Waiter {
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void()> wake;
+  };
+  std::multimap<std::string, Waiter> waiters_;     // (sub-)statement id -> long polls, GUARDED_BY(mu_)
   uint64_t next_seq_ = 1;                          // GUARDED_BY(mu_)
   int64_t memory_budget_ = 0;                      // what running statements may hold together
   int64_t memory_in_use_ = 0;                      // GUARDED_BY(mu_)

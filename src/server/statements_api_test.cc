@@ -47,6 +47,78 @@ TEST_F(ApiTest, EveryStatusTransition) {
   EXPECT_EQ(Post("/v1/statements/" + a + "/cancel", "").first, 400);  // already over
 }
 
+// A long poll (GET /v1/statements/{id}?wait=D) answers when the statement ends. The gate
+// holds the statement at PICKED while the poll is sent: without the long poll the answer
+// would be PICKED.
+TEST_F(ApiTest, LongPollAnswersWhenTheStatementEnds) {
+  StartServer();
+  gate_.Close();
+  const std::string id = Submit({{"sql", "SELECT 42 AS answer"}});
+  WaitFor(id, "PICKED");
+  std::pair<int, json> polled;
+  std::thread poll([&] {
+    httplib::Client other("127.0.0.1", server_->port());
+    other.set_read_timeout(60, 0);
+    auto res = other.Get(("/v1/statements/" + id + "?wait=30s").c_str(), Auth());
+    polled = res ? std::pair<int, json>{res->status, json::parse(res->body, nullptr, false)} : std::pair<int, json>{-1, {}};
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  gate_.Open();
+  poll.join();
+  ASSERT_EQ(polled.first, 200) << polled.second.dump();
+  EXPECT_EQ(polled.second["status"], "FINISHED");
+  EXPECT_EQ(polled.second["result_rows"], 1);
+
+  // An ended statement answers at once; so does a sub-statement of a batch, when it ends.
+  EXPECT_EQ(Get("/v1/statements/" + id + "?wait=30s").second["status"], "FINISHED");
+  auto [status, batch] = Post("/v1/statements/batch", json{{"sqls", {"SELECT 1", "SELECT 2"}}}.dump());
+  ASSERT_EQ(status, 200) << batch.dump();
+  const std::string batch_id = batch["id"];
+  EXPECT_EQ(Get("/v1/statements/" + batch_id + ":2?wait=30s").second["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + batch_id + "?wait=30s").second["status"], "FINISHED");
+}
+
+TEST_F(ApiTest, LongPollEndsWithItsWaitAndRefusesBadWaits) {
+  StartServer();
+  gate_.Close();
+  const std::string id = Submit({{"sql", "SELECT 1"}});
+  WaitFor(id, "PICKED");
+  auto [status, body] = Get("/v1/statements/" + id + "?wait=100ms");
+  EXPECT_EQ(status, 200) << body.dump();
+  EXPECT_EQ(body["status"], "PICKED");  // the wait passed first
+  for (const char* bad : {"forever", "31s", "-1s"}) {
+    auto [bad_status, bad_body] = Get("/v1/statements/" + id + "?wait=" + bad);
+    EXPECT_EQ(bad_status, 400) << bad << ": " << bad_body.dump();
+    EXPECT_NE(bad_body.value("error", "").find("wait"), std::string::npos) << bad_body.dump();
+  }
+  EXPECT_EQ(Get("/v1/statements/no-such-id?wait=1s").first, 404);
+  gate_.Open();
+  EXPECT_EQ(WaitFor(id)["status"], "FINISHED");
+}
+
+// Stopping the server answers the long polls it holds; it neither waits for their waits nor
+// hangs in the HTTP library, which may not stop with a request parked.
+TEST_F(ApiTest, StoppingTheServerAnswersParkedLongPolls) {
+  StartServer();
+  const std::string id = Submit({{"sql", kLongSql}});
+  WaitFor(id, "STARTED");
+  std::vector<std::thread> polls;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 3; ++i) {
+    polls.emplace_back([&] {
+      httplib::Client other("127.0.0.1", server_->port());
+      other.set_read_timeout(60, 0);
+      auto res = other.Get(("/v1/statements/" + id + "?wait=30s").c_str(), Auth());
+      // Answered with the statement's status, or cut as the server closed: either way not held.
+      if (!res || res->status == 200) answered++;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server_->Stop();
+  for (auto& t : polls) t.join();
+  EXPECT_EQ(answered.load(), 3);
+}
+
 TEST_F(ApiTest, ResultPagesCarryColumnsAndTotals) {
   StartServer();
   const std::string id = Submit({{"sql", "SELECT i, 'r' || i AS label, NULL AS nothing FROM range(25) t(i) ORDER BY i"}});
