@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -110,8 +111,6 @@ struct Constant {
   int64_t floor = 0, ceil = 0;
 };
 
-// The values of constant expressions `exprs` as `kind`, computed by DuckDB from their own
-// serialised form: one statement makes the SELECT, one reads their types, one their values.
 // An integer literal as it is serialised, read without asking DuckDB: the common case of an
 // id (`query = 42`, `query IN (1, 2)`), so a point lookup costs no extra statement.
 std::optional<Constant> IntegerLiteral(const json& expr) {
@@ -127,20 +126,13 @@ std::optional<Constant> IntegerLiteral(const json& expr) {
   return Constant{Constant::kValue, v, v};
 }
 
-std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const json*>& exprs, ValueKind kind,
-                               const json& serialised_template) {
+// The values of constant expressions `exprs` as `kind`, computed by DuckDB from their own
+// serialised form: one statement makes the SELECT, one reads their types, one their values.
+// Nullopt when one of those statements failed (one expression that cannot be computed, say
+// an overflow, fails them all).
+std::optional<std::vector<Constant>> EvaluateInDuckDb(duck::Connection& conn, const std::vector<const json*>& exprs, ValueKind kind,
+                                                      const json& serialised_template) {
   std::vector<Constant> out(exprs.size());
-  if (exprs.empty()) return out;
-  if (kind == ValueKind::kInteger) {
-    bool all = true;
-    for (size_t i = 0; i < exprs.size() && all; ++i) {
-      const auto literal = IntegerLiteral(*exprs[i]);
-      all = literal.has_value();
-      if (all) out[i] = *literal;
-    }
-    if (all) return out;
-    out.assign(exprs.size(), Constant());
-  }
   json doc = serialised_template;
   json list = json::array();
   std::string names;
@@ -150,12 +142,12 @@ std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const j
   }
   doc["statements"][0]["node"]["select_list"] = std::move(list);
   auto text = conn.Query("SELECT json_deserialize_sql(" + duck::QuoteString(doc.dump()) + ")");
-  if (!text.ok() || text->row_count() != 1) return out;
+  if (!text.ok() || text->row_count() != 1) return std::nullopt;
   const std::string from = "FROM (" + text->text(0, 0) + ") AS t(" + names + ")";
   std::string typeofs;
   for (size_t i = 0; i < exprs.size(); ++i) typeofs += fmt::format("{}typeof(v{})", i ? ", " : "", i);
   auto types = conn.Query("SELECT " + typeofs + " " + from);
-  if (!types.ok() || types->row_count() != 1 || types->column_count() != exprs.size()) return out;
+  if (!types.ok() || types->row_count() != 1 || types->column_count() != exprs.size()) return std::nullopt;
   std::string values;
   std::vector<bool> comparable(exprs.size());
   for (size_t i = 0; i < exprs.size(); ++i) {
@@ -179,7 +171,7 @@ std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const j
     values += fmt::format("{}v{} IS NULL, {}, {}", i ? ", " : "", i, lo, hi);
   }
   auto row = conn.Query("SELECT " + values + " " + from);
-  if (!row.ok() || row->row_count() != 1) return out;
+  if (!row.ok() || row->row_count() != 1) return std::nullopt;
   for (size_t i = 0; i < exprs.size(); ++i) {
     if (!comparable[i]) continue;
     if (row->text(3 * i, 0) == "true") {
@@ -189,6 +181,34 @@ std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const j
     }
   }
   return out;
+}
+
+// The values of constant expressions `all_exprs` as `kind`.
+std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const json*>& all_exprs, ValueKind kind,
+                               const json& serialised_template) {
+  std::vector<Constant> all(all_exprs.size());
+  // Integer literals are read as they are; DuckDB computes the rest, all in one batch.
+  std::vector<const json*> exprs;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < all_exprs.size(); ++i) {
+    if (kind == ValueKind::kInteger) {
+      if (const auto literal = IntegerLiteral(*all_exprs[i])) {
+        all[i] = *literal;
+        continue;
+      }
+    }
+    exprs.push_back(all_exprs[i]);
+    positions.push_back(i);
+  }
+  if (exprs.empty()) return all;
+  if (auto computed = EvaluateInDuckDb(conn, exprs, kind, serialised_template)) {
+    for (size_t i = 0; i < computed->size(); ++i) all[positions[i]] = (*computed)[i];
+    return all;
+  }
+  // One of them cannot be computed: each alone, so that only that one stays unknown.
+  for (size_t i = 0; exprs.size() > 1 && i < exprs.size(); ++i)
+    if (auto one = EvaluateInDuckDb(conn, {exprs[i]}, kind, serialised_template)) all[positions[i]] = (*one)[0];
+  return all;
 }
 
 ValueSet Intersect(const ValueSet& a, const ValueSet& b) {
@@ -219,74 +239,95 @@ struct BoundColumn {
 };
 using BoundColumns = std::map<std::string, BoundColumn>;
 
-// Narrows `bounds` by one WHERE conjunct when it bounds one of `columns` of `ref` by
-// constants: =, <, <=, >, >= (either way round), BETWEEN, IN (a list).
-void ApplyConjunct(duck::Connection& conn, const json& cond, const Reference& ref, const BoundColumns& columns,
-                   const json& serialised_template, ReferenceBounds* bounds) {
+// One WHERE conjunct that bounds a column by constants: =, <, <=, >, >= (either way round),
+// BETWEEN, IN (a list). Its constants are evaluated later, with every other conjunct's.
+struct BoundConjunct {
+  const BoundColumn* column = nullptr;
+  enum class Op { kCompare, kBetween, kIn } op = Op::kCompare;
+  bool lower = false, upper = false;  // kCompare: which sides the constant bounds
+  std::vector<const json*> constants;
+  std::vector<Constant> values;       // filled by EvaluateAll
+};
+
+// The conjunct `cond` of `ref`'s WHERE as a bound on one of `columns`; nullopt when it is not one.
+std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& ref, const BoundColumns& columns) {
   // The bound column `e` names, or null.
-  const auto column_of = [&](const json& e) -> const std::pair<const std::string, BoundColumn>* {
+  const auto column_of = [&](const json& e) -> const BoundColumn* {
     if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return nullptr;
     const json& names = e["column_names"];
     if (!names.is_array() || names.empty() || !names.back().is_string()) return nullptr;
     const auto it = columns.find(Lower(names.back()));
     if (it == columns.end()) return nullptr;
-    if (names.size() == 1) return ref.alone ? &*it : nullptr;  // unqualified: only when the table is the whole FROM
-    return names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias ? &*it : nullptr;
+    if (names.size() == 1) return ref.alone ? &it->second : nullptr;  // unqualified: only when the table is the whole FROM
+    return names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias ? &it->second : nullptr;
   };
   const std::string cls = StringField(cond, "class"), type = StringField(cond, "type");
-  const std::pair<const std::string, BoundColumn>* column = nullptr;
-  ValueSet set;
-  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  BoundConjunct out;
   if (cls == "COMPARISON") {
     const json* left = cond.contains("left") ? &cond["left"] : nullptr;
     const json* right = cond.contains("right") ? &cond["right"] : nullptr;
-    if (left == nullptr || right == nullptr) return;
+    if (left == nullptr || right == nullptr) return std::nullopt;
     bool flipped = false;
-    if (!(column = column_of(*left))) {
-      if (!(column = column_of(*right))) return;
+    if (!(out.column = column_of(*left))) {
+      if (!(out.column = column_of(*right))) return std::nullopt;
       std::swap(left, right);
       flipped = true;
     }
-    if (!IsConstant(*right)) return;
-    bool lower = false, upper = false;
-    if (type == "COMPARE_EQUAL") lower = upper = true;
-    else if (type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN") (flipped ? upper : lower) = true;
-    else if (type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN") (flipped ? lower : upper) = true;
-    else return;
-    const Constant c = Evaluate(conn, {right}, column->second.kind, serialised_template)[0];
-    if (c.state == Constant::kUnknown) return;
-    // Inclusive either way: a strict comparison keeps the file that holds the bound itself.
-    if (c.state == Constant::kValue) set.push_back({lower ? c.floor : kMin, upper ? c.ceil : kMax});
+    if (!IsConstant(*right)) return std::nullopt;
+    if (type == "COMPARE_EQUAL") out.lower = out.upper = true;
+    else if (type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN") (flipped ? out.upper : out.lower) = true;
+    else if (type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN") (flipped ? out.lower : out.upper) = true;
+    else return std::nullopt;
+    out.op = BoundConjunct::Op::kCompare;
+    out.constants = {right};
   } else if (cls == "BETWEEN" && type == "COMPARE_BETWEEN") {
-    if (!cond.contains("input") || !cond.contains("lower") || !cond.contains("upper")) return;
-    if (!(column = column_of(cond["input"])) || !IsConstant(cond["lower"]) || !IsConstant(cond["upper"])) return;
-    const auto c = Evaluate(conn, {&cond["lower"], &cond["upper"]}, column->second.kind, serialised_template);
-    if (c[0].state == Constant::kUnknown || c[1].state == Constant::kUnknown) return;
-    if (c[0].state == Constant::kValue && c[1].state == Constant::kValue) set.push_back({c[0].floor, c[1].ceil});
+    if (!cond.contains("input") || !cond.contains("lower") || !cond.contains("upper")) return std::nullopt;
+    if (!(out.column = column_of(cond["input"])) || !IsConstant(cond["lower"]) || !IsConstant(cond["upper"]))
+      return std::nullopt;
+    out.op = BoundConjunct::Op::kBetween;
+    out.constants = {&cond["lower"], &cond["upper"]};
   } else if (cls == "OPERATOR" && type == "COMPARE_IN") {
     const auto it = cond.find("children");
-    if (it == cond.end() || !it->is_array() || it->size() < 2 || !(column = column_of((*it)[0]))) return;
-    std::vector<const json*> items;
+    if (it == cond.end() || !it->is_array() || it->size() < 2 || !(out.column = column_of((*it)[0]))) return std::nullopt;
     for (size_t i = 1; i < it->size(); ++i) {
-      if (!IsConstant((*it)[i])) return;
-      items.push_back(&(*it)[i]);
+      if (!IsConstant((*it)[i])) return std::nullopt;
+      out.constants.push_back(&(*it)[i]);
     }
-    for (const Constant& c : Evaluate(conn, items, column->second.kind, serialised_template)) {
-      if (c.state == Constant::kUnknown) return;
-      if (c.state == Constant::kValue) set.push_back({c.floor, c.ceil});  // a NULL item matches nothing
-    }
+    out.op = BoundConjunct::Op::kIn;
   } else {
-    return;
+    return std::nullopt;
   }
-  const std::string& key = column->second.table_column;
+  return out;
+}
+
+// Narrows `bounds` by one evaluated conjunct; a constant DuckDB could not compute leaves them.
+void Fold(const BoundConjunct& c, ReferenceBounds* bounds) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
+  const std::vector<Constant>& v = c.values;
+  if (std::any_of(v.begin(), v.end(), [](const Constant& x) { return x.state == Constant::kUnknown; })) return;
+  ValueSet set;
+  switch (c.op) {
+    case BoundConjunct::Op::kCompare:
+      // Inclusive either way: a strict comparison keeps the file that holds the bound itself.
+      if (v[0].state == Constant::kValue) set.push_back({c.lower ? v[0].floor : kMin, c.upper ? v[0].ceil : kMax});
+      break;
+    case BoundConjunct::Op::kBetween:
+      if (v[0].state == Constant::kValue && v[1].state == Constant::kValue) set.push_back({v[0].floor, v[1].ceil});
+      break;
+    case BoundConjunct::Op::kIn:
+      for (const Constant& x : v)
+        if (x.state == Constant::kValue) set.push_back({x.floor, x.ceil});  // a NULL item matches nothing
+      break;
+  }
+  const std::string& key = c.column->table_column;
   set = Normalized(std::move(set));
   auto [it, fresh] = bounds->try_emplace(key, set);
   if (!fresh) it->second = Intersect(it->second, set);
 }
 
-// The bounds `ref`'s SELECT sets on `columns`; nullopt when it sets none.
-std::optional<ReferenceBounds> BoundsOf(duck::Connection& conn, const Reference& ref, const BoundColumns& columns,
-                                        const json& serialised_template) {
+// The conjuncts of `ref`'s WHERE that bound `columns`; nullopt when the reference cannot be
+// bounded (no SELECT of its own, no WHERE, or none of the columns).
+std::optional<std::vector<BoundConjunct>> MatchBounds(const Reference& ref, const BoundColumns& columns) {
   if (ref.select == nullptr || columns.empty()) return std::nullopt;
   const auto where = ref.select->find("where_clause");
   if (where == ref.select->end() || !where->is_object()) return std::nullopt;
@@ -296,10 +337,29 @@ std::optional<ReferenceBounds> BoundsOf(duck::Connection& conn, const Reference&
   } else {
     conjuncts.push_back(&*where);
   }
-  ReferenceBounds bounds;
-  for (const json* c : conjuncts) ApplyConjunct(conn, *c, ref, columns, serialised_template, &bounds);
-  if (bounds.empty()) return std::nullopt;
-  return bounds;
+  std::vector<BoundConjunct> matched;
+  for (const json* c : conjuncts)
+    if (auto m = MatchConjunct(*c, ref, columns)) matched.push_back(std::move(*m));
+  return matched;
+}
+
+// Evaluates the constants of every conjunct, with one batch per kind of column (a statement
+// with time bounds asks DuckDB three queries in all, however many bounds it has).
+void EvaluateAll(duck::Connection& conn, const std::vector<BoundConjunct*>& conjuncts, const json& serialised_template) {
+  for (const ValueKind kind : {ValueKind::kTime, ValueKind::kInteger}) {
+    std::vector<const json*> exprs;
+    for (const BoundConjunct* c : conjuncts)
+      if (c->column->kind == kind) exprs.insert(exprs.end(), c->constants.begin(), c->constants.end());
+    if (exprs.empty()) continue;
+    const std::vector<Constant> values = Evaluate(conn, exprs, kind, serialised_template);
+    size_t next = 0;
+    for (BoundConjunct* c : conjuncts) {
+      if (c->column->kind != kind) continue;
+      c->values.assign(values.begin() + static_cast<std::ptrdiff_t>(next),
+                       values.begin() + static_cast<std::ptrdiff_t>(next + c->constants.size()));
+      next += c->constants.size();
+    }
+  }
 }
 
 // The columns of `table` whose per-file ranges the catalog may hold, as bound columns.
@@ -381,31 +441,48 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   CollectReferences(doc["statements"], nullptr, nullptr, &out, &refs);
   if (out.table_function) return out;
 
-  // Each table's references: its own, and those of the views that read it.
+  // Each table's references: its own, and those of the views that read it. The columns a
+  // reference's conjuncts point at live in `column_sets` (stable addresses).
   const auto views = TablesOfViews();
-  std::map<std::string, std::vector<std::optional<ReferenceBounds>>> by_table;
+  std::vector<std::unique_ptr<BoundColumns>> column_sets;
+  std::map<std::string, std::vector<std::optional<std::vector<BoundConjunct>>>> by_table;
   for (const auto& ref : refs) {
     const auto view = views.find(ref.name);
     if (view == views.end()) {
-      by_table[ref.name].push_back(BoundsOf(conn, ref, TableColumns(ref.name, cursor_columns), *tmpl));
+      column_sets.push_back(std::make_unique<BoundColumns>(TableColumns(ref.name, cursor_columns)));
+      by_table[ref.name].push_back(MatchBounds(ref, *column_sets.back()));
       continue;
     }
     for (const auto& table : view->second) {
       // The view's columns that stand for a column of `table` the catalog has ranges of.
       const BoundColumns of_table = TableColumns(table, cursor_columns);
-      BoundColumns columns;
+      auto columns = std::make_unique<BoundColumns>();
       for (const auto& p : ViewPassThroughs()) {
         if (p.view != ref.name || p.table != table) continue;
         for (const auto& [view_column, table_column] : p.columns)
-          if (auto c = of_table.find(table_column); c != of_table.end()) columns[view_column] = c->second;
+          if (auto c = of_table.find(table_column); c != of_table.end()) (*columns)[view_column] = c->second;
       }
-      by_table[table].push_back(BoundsOf(conn, ref, columns, *tmpl));
+      column_sets.push_back(std::move(columns));
+      by_table[table].push_back(MatchBounds(ref, *column_sets.back()));
     }
   }
-  for (auto& [table, bounds] : by_table) {
-    if (!std::all_of(bounds.begin(), bounds.end(), [](const auto& b) { return b.has_value(); })) continue;
-    auto& kept = out.bounded[table];
-    for (auto& b : bounds) kept.push_back(std::move(*b));
+  std::vector<BoundConjunct*> all;
+  for (auto& [table, references] : by_table)
+    for (auto& matched : references)
+      if (matched)
+        for (auto& c : *matched) all.push_back(&c);
+  EvaluateAll(conn, all, *tmpl);
+
+  for (auto& [table, references] : by_table) {
+    std::vector<ReferenceBounds> kept;
+    for (const auto& matched : references) {
+      if (!matched) break;
+      ReferenceBounds bounds;
+      for (const auto& c : *matched) Fold(c, &bounds);
+      if (bounds.empty()) break;  // an unbounded reference: the table keeps every file
+      kept.push_back(std::move(bounds));
+    }
+    if (kept.size() == references.size()) out.bounded[table] = std::move(kept);
   }
   return out;
 }

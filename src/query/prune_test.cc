@@ -63,6 +63,20 @@ TEST_F(RangesTest, BoundsFromTopLevelComparisonsWithConstants) {
   EXPECT_TRUE(two.names.count("a"));
 }
 
+// A statement's time bounds are computed together, in one batch: one that DuckDB cannot
+// compute (an overflow fails the batch's query) is left out alone, the others still bound.
+TEST_F(RangesTest, AConstantThatCannotBeComputedLeavesTheOtherBounds) {
+  auto r = Of("SELECT * FROM stl_query q JOIN stl_wlm_query w USING (cluster, query) "
+              "WHERE q.endtime >= TIMESTAMP '2026-01-10' - INTERVAL '1 day' "
+              "AND q.endtime < TIMESTAMP '2026-01-10' + INTERVAL '100000000 years' "
+              "AND w.service_class_end_time <= TIMESTAMP '2026-01-11' + INTERVAL '1 hour' AND q.query = 5");
+  ASSERT_EQ(r.bounded["stl_query"].size(), 1u);
+  EXPECT_EQ(r.bounded["stl_query"][0]["endtime"], Between(Micros("2026-01-09 00:00:00"), kMax));
+  EXPECT_EQ(r.bounded["stl_query"][0]["query"], Between(5, 5));
+  ASSERT_EQ(r.bounded["stl_wlm_query"].size(), 1u);
+  EXPECT_EQ(r.bounded["stl_wlm_query"][0]["service_class_end_time"], Between(kMin, Micros("2026-01-11 01:00:00")));
+}
+
 TEST_F(RangesTest, BoundsOnIdsByEqualityListsAndRanges) {
   auto r = Of("SELECT * FROM stl_query WHERE query = 42 AND xid BETWEEN 7 AND 9.5 AND cluster = 'a'");
   ASSERT_EQ(r.bounded["stl_query"].size(), 1u);
