@@ -20,8 +20,9 @@
 // Calibration: evidence variants (count dispersion, count floor, seconds spread floor and
 // correlation, all without CUSUMs), and the shipped evidence options with CUSUMs (evidence.h:
 // a rise of nested-loop queries, or of those and alert events; a fall of the query count; and
-// their weight), each times a grid of surprise bars, hysteresis and `for` values, are tried on
-// seeds 1-2. The best setting there meets both targets (all caught within 30 min, < 1 false
+// their weight), and the shipped evidence options with nested-loop queries expected by the
+// usual share of the query count learned over other horizons or not at all (evidence.h), each
+// times a grid of surprise bars, hysteresis and `for` values, are tried on seeds 1-2. The best setting there meets both targets (all caught within 30 min, < 1 false
 // alert per cluster-week); failing that, it catches the most with fewer than one false alert
 // per cluster-week; ties go to fewer false alerts, then the shortest worst delay, then the
 // first tried (in the order of the grid's loops). It is then
@@ -30,7 +31,8 @@
 // Usage: alert_calibration [seeds=4] [clusters=3] [weeks=3]
 // For study: CALIBRATION_ONLY="dispersion,min_rate,seconds_spread,correlation,clip,threshold,
 // continuation,for" judges one setting instead of the grid (with the shipped CUSUMs, or with
-// CALIBRATION_CUSUM="rise,weight,min_rate,metric bits,fall"); CALIBRATION_EXPLAIN=1 prints the
+// CALIBRATION_CUSUM="rise,weight,min_rate,metric bits,fall"; CALIBRATION_NESTED_SHARE=buckets sets
+// the nested-loop share's horizon, 0 for none); CALIBRATION_EXPLAIN=1 prints the
 // last half hour (metric values, the evidence scorer's surprises) before each false alert, and
 // the first half hour of each missed incident.
 #include <fmt/format.h>
@@ -393,6 +395,8 @@ int main(int argc, char** argv) {
           for (double clip : {4.0, 8.0}) {
             EvidenceOptions o;
             o.cusum_fall = 0;  // the CUSUMs are tried below, on top of the shipped options
+            o.cusum_rise = 0;
+            o.cusum_metrics = 0;
             o.dispersion = dispersion;
             o.min_rate = min_rate;
             o.seconds_profile.min_spread = seconds_spread;
@@ -418,6 +422,15 @@ int main(int argc, char** argv) {
                                             metrics == kCusumNestedLoop ? "nested" : "nested+alerts", fall, weight),
                                 o);
         }
+  // Nested-loop queries expected by their usual share of the query count (evidence.h), learned
+  // over other horizons (buckets of an hour of the day: 84 is a week), or by the seasonal
+  // profile like the other counts (0).
+  for (int32_t horizon : {0, 42, 84, 168, 336}) {
+    EvidenceOptions o = DefaultDetectorOptions().evidence;
+    if (horizon == o.nested_share_horizon) continue;
+    o.nested_share_horizon = horizon;
+    variants.emplace_back(fmt::format("shipped evidence, nested-loop share over {} buckets", horizon), o);
+  }
   std::vector<double> thresholds = {4.0, 5.0, 6.0, 7.0, 8.0, 10.0}, continuations = {1.0, 0.7, 0.5};
   std::vector<int> fors = {1, 2};
   if (const char* only = std::getenv("CALIBRATION_ONLY")) {  // one setting, for study:
@@ -439,6 +452,7 @@ int main(int argc, char** argv) {
       }
       o.cusum_metrics = bits;
     }
+    if (const char* share = std::getenv("CALIBRATION_NESTED_SHARE")) o.nested_share_horizon = std::atoi(share);
     variants = {{only, o}};
     thresholds = {t};
     continuations = {c};
@@ -481,12 +495,13 @@ int main(int argc, char** argv) {
   Print("evidence", best->first.Name(), JudgeEvidence(test, best->first, weeks), true);
   const DetectorOptions shipped = DefaultDetectorOptions();
   Print("shipped", fmt::format("detector defaults: disp {:.2f} min {:.2f} spread {:.1f} corr {:.1f} clip {:.0f}, cusum rise {:.0f} "
-                               "(metrics {:#x}) fall {:.1f} weight {:.1f}, surprise {:.1f}, cont {:.1f}, for 1",
+                               "(metrics {:#x}) fall {:.1f} weight {:.1f}, nested-loop share over {} buckets, surprise {:.1f}, "
+                               "cont {:.1f}, for 1",
                                shipped.evidence.dispersion, shipped.evidence.min_rate,
                                shipped.evidence.seconds_profile.min_spread, shipped.evidence.seconds_correlation,
                                shipped.evidence.seconds_clip, shipped.evidence.cusum_rise, shipped.evidence.cusum_metrics,
-                               shipped.evidence.cusum_fall, shipped.evidence.cusum_weight, shipped.threshold,
-                               shipped.continuation),
+                               shipped.evidence.cusum_fall, shipped.evidence.cusum_weight,
+                               shipped.evidence.nested_share_horizon, shipped.threshold, shipped.continuation),
         JudgeFlags(test, ShippedFlags, 1, weeks), false);
   Print("previous forest", "forest over seasonal residuals, for 2", JudgeFlags(test, PreviousForestFlags, kPreviousForBuckets, weeks), false);
   Print("z-score", fmt::format("|z| > {:.0f}, for {}", best_z, best_z_for), JudgeZScore(test, best_z, best_z_for, weeks), false);

@@ -11,7 +11,7 @@
 namespace fleetlog::detect {
 namespace {
 
-constexpr std::string_view kModelMagic = "FLDET\x07";  // 7: the query count's CUSUM (older models replay with it)
+constexpr std::string_view kModelMagic = "FLDET\x08";  // 8: nested-loop queries by share (older models replay)
 // The attribution names the largest part of the surprise, and any other metric with at least
 // this share of it, up to kMaxNamed metrics. Metrics below kUnsurprising take no part.
 constexpr double kNamedShare = 0.2;

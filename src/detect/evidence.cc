@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace fleetlog::detect {
 namespace {
@@ -16,6 +17,15 @@ constexpr int kMaxTailTerms = 1'000'000;
 // A fall of the query count is followed only where at least this many queries are expected
 // per bucket (a quieter bucket has little to lose); elsewhere its CUSUM returns to 0.
 constexpr double kLeastFallingCount = 1;
+constexpr size_t kNestedLoopQueries = 6;
+static_assert(std::string_view(kFleetMetricNames[kNestedLoopQueries]) == "nested_loop_queries");
+// The most nested-loop queries a bucket teaches its hour's share above its expectation.
+constexpr double kNestedShareMostExcess = 1;
+
+size_t HourOfDay(Timestamp t) {
+  constexpr int64_t kHourUs = 3600LL * 1'000'000;
+  return static_cast<size_t>(((t.micros() / kHourUs) % 24 + 24) % 24);
+}
 
 double SurpriseOf(double p) { return std::min(kMaxSurprise, -std::log10(std::max(p, 1e-300))); }
 
@@ -71,6 +81,12 @@ EvidenceScorer::EvidenceScorer(const EvidenceOptions& options)
 
 bool EvidenceScorer::Ready(Timestamp t) const { return counts_.Ready(t) && seconds_.Ready(t); }
 
+std::optional<double> EvidenceScorer::ExpectedNestedLoops(const BucketMetrics& m) const {
+  const NestedShare& share = nested_share_[HourOfDay(m.start)];
+  if (options_.nested_share_horizon <= 0 || share.queries <= 0) return std::nullopt;
+  return share.nested / share.queries * std::max(0.0, m.values[0]);
+}
+
 EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
   Recent r;
   Vector raw{}, logs{};
@@ -89,6 +105,9 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
       r.observed[i] = std::clamp(residuals[i], -options_.seconds_clip, options_.seconds_clip);
     }
   }
+  // Only once the hour of the week is known: before, the share has seen a few days at most.
+  if (const auto nested = ExpectedNestedLoops(m); nested && counts_.KnowsHourOfWeek(m.start))
+    r.expected[kNestedLoopQueries] = std::max(options_.min_rate, *nested);
   return r;
 }
 
@@ -164,6 +183,14 @@ void EvidenceScorer::Learn(const BucketMetrics& m) {
     raw[i] = std::max(0.0, m.values[i]);
     logs[i] = std::log1p(raw[i]);
   }
+  if (options_.nested_share_horizon > 0) {
+    double nested = raw[kNestedLoopQueries];
+    if (const auto expected = ExpectedNestedLoops(m)) nested = std::min(nested, *expected + kNestedShareMostExcess);
+    const double keep = 1 - 1.0 / options_.nested_share_horizon;
+    NestedShare& share = nested_share_[HourOfDay(m.start)];
+    share.nested = share.nested * keep + nested;
+    share.queries = share.queries * keep + raw[0];
+  }
   counts_.Learn(m.start, raw);
   seconds_.Learn(m.start, logs);
 }
@@ -179,25 +206,31 @@ void EvidenceScorer::Serialize(BlobWriter* out) const {
   out->Put(options_.cusum_fall);
   out->Put(options_.cusum_weight);
   out->Put(options_.cusum_min_rate);
+  out->Put(options_.nested_share_horizon);
   counts_.Serialize(out);
   seconds_.Serialize(out);
   out->Put(recent_);
   out->Put(recent_count_);
   out->Put(cusums_);
+  out->Put(nested_share_);
 }
 
 bool EvidenceScorer::Deserialize(BlobReader* in) {
   if (!in->Get(&options_.dispersion) || !in->Get(&options_.young_dispersion) || !in->Get(&options_.min_rate) ||
       !in->Get(&options_.seconds_clip) || !in->Get(&options_.seconds_correlation) || !in->Get(&options_.cusum_rise) ||
       !in->Get(&options_.cusum_metrics) || !in->Get(&options_.cusum_fall) || !in->Get(&options_.cusum_weight) ||
-      !in->Get(&options_.cusum_min_rate) || !counts_.Deserialize(in) || !seconds_.Deserialize(in) ||
-      !in->Get(&recent_) || !in->Get(&recent_count_) || !in->Get(&cusums_)) {
+      !in->Get(&options_.cusum_min_rate) || !in->Get(&options_.nested_share_horizon) || !counts_.Deserialize(in) ||
+      !seconds_.Deserialize(in) || !in->Get(&recent_) || !in->Get(&recent_count_) || !in->Get(&cusums_) ||
+      !in->Get(&nested_share_)) {
     return false;
   }
   return options_.dispersion >= 0 && options_.young_dispersion >= 0 && options_.min_rate > 0 &&
          options_.seconds_clip > 0 && options_.seconds_correlation >= 0 && options_.cusum_rise >= 0 &&
-         options_.cusum_fall >= 0 && options_.cusum_weight > 0 && options_.cusum_min_rate > 0 && recent_count_ >= 0 &&
-         recent_count_ <= static_cast<int32_t>(recent_.size());
+         options_.cusum_fall >= 0 && options_.cusum_weight > 0 && options_.cusum_min_rate > 0 &&
+         options_.nested_share_horizon >= 0 &&
+         std::all_of(nested_share_.begin(), nested_share_.end(),
+                     [](const NestedShare& n) { return n.nested >= 0 && n.queries >= 0; }) &&
+         recent_count_ >= 0 && recent_count_ <= static_cast<int32_t>(recent_.size());
 }
 
 }  // namespace fleetlog::detect

@@ -12,6 +12,14 @@
 // weekdays): there counts are judged with the wider `young_dispersion`, so a young cluster's
 // first Monday is not a query-count incident all day. (Seconds keep their spread: widening it
 // as much as weekdays differ from weekends also hid the queue spikes of the first week.)
+// nested_loop_queries is expected differently once the cluster's hour of the week is known:
+// as the bucket's query count times the share of queries with a nested-loop alert that is
+// usual at that hour of the day (nested-loop plans belong to a few statements, so the share
+// stays put where the count swings with the day's load). The share is learned over about
+// `nested_share_horizon` buckets of its hour (84: a week) from every bucket, each counting
+// at most one nested-loop query above its expectation, so a storm teaches it little: an
+// hour of the week learns a storm as its next week's expectation (about one count per
+// bucket, where a quiet hour usually holds a tenth of that), which hid the next storm.
 // Seconds (p95_runtime_s, queue_wait_s) are judged on log(1 + value) residuals from their
 // seasonal profile, in spreads, as Gaussian tails.
 //
@@ -43,6 +51,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "core/time.h"
 #include "detect/blob.h"
@@ -63,15 +72,19 @@ struct EvidenceOptions {
   SeasonalOptions count_profile{.min_spread = 1.0};  // raw counts
   // The CUSUMs (see above): query_count's fall (k < 1; 0: none), a rise (k > 1; 0: none) of
   // the counts in `cusum_metrics` (bit i: metric i), how much their log10 likelihood ratio
-  // counts as surprise, and the floor of the expectation a rise is judged against. No rise
-  // is shipped: on the calibration seeds it caught no nested-loop storm more, and added false
-  // alerts.
+  // counts as surprise, and the floor of the expectation a rise is judged against. The
+  // shipped rise (eightfold, of nested_loop_queries) is judged against the nested-loop share's
+  // expectation; against the hour of the week's, which a storm teaches, it caught no storm
+  // more on the calibration seeds.
   double cusum_fall = 0.1;
-  double cusum_rise = 0;
-  uint32_t cusum_metrics = 0;
+  double cusum_rise = 8;
+  uint32_t cusum_metrics = 1u << 6;  // nested_loop_queries
   double cusum_weight = 2;
   double cusum_min_rate = 0.05;
   SeasonalOptions seconds_profile{.min_spread = 0.5};  // log(1 + seconds)
+  // Buckets of an hour of the day over which nested_loop_queries' share of the query count
+  // is learned (see above); 0: nested_loop_queries is expected like the other counts.
+  int32_t nested_share_horizon = 84;
 };
 
 // -log10 of a tail probability of a count: P(X >= observed) (upper) or P(X <= observed)
@@ -123,6 +136,12 @@ class EvidenceScorer {
     Vector high{}, low{};
   };
   Cusums CusumsAfter(const Cusums& before, const Recent& r) const;
+  // Nested-loop queries and queries of an hour of the day, each an exponential sum.
+  struct NestedShare {
+    double nested = 0, queries = 0;
+  };
+  // nested_loop_queries' expectation at `m` by its hour of the day's share, if known.
+  std::optional<double> ExpectedNestedLoops(const BucketMetrics& m) const;
 
   EvidenceOptions options_;
   SeasonalProfile counts_;                           // raw counts (seconds slots unused)
@@ -130,6 +149,8 @@ class EvidenceScorer {
   std::array<Recent, kLongestWindow - 1> recent_{};  // the newest first
   int32_t recent_count_ = 0;
   Cusums cusums_;  // each metric's CUSUMs through the latest bucket learned (0: none)
+  // By hour of the day (UTC).
+  std::array<NestedShare, 24> nested_share_{};
 };
 
 }  // namespace fleetlog::detect

@@ -239,9 +239,10 @@ TEST(EvidenceCusumTest, ATenfoldRiseOfRareCountsReachesTheBarWithinAnHour) {
   EXPECT_LT(last, 0.5 * DetectorOptions{}.threshold);
 }
 
-TEST(EvidenceScorerTest, ASavedScorerScoresAsTheOriginal) {
-  EvidenceScorer scorer(CusumOptions());
-  for (int b = 0; b < 2 * kDay; ++b) scorer.Learn(Bucket(b));
+// Saves `scorer` and restores it into a fresh scorer; both then score and learn the buckets
+// `next(0)` .. `next(buckets - 1)` alike.
+template <typename Next>
+void ExpectARestoredCopyScoresAlike(EvidenceScorer& scorer, int buckets, Next next) {
   BlobWriter out;
   scorer.Serialize(&out);
   const std::string blob = out.Release();
@@ -249,14 +250,57 @@ TEST(EvidenceScorerTest, ASavedScorerScoresAsTheOriginal) {
   BlobReader in(blob);
   ASSERT_TRUE(copy.Deserialize(&in));
   EXPECT_TRUE(in.empty());
-  for (int b = 2 * kDay; b < 2 * kDay + 10; ++b) {
-    const BucketMetrics m = Bucket(b, b % 7 == 0 ? 3 : 0);
+  for (int b = 0; b < buckets; ++b) {
+    const BucketMetrics m = next(b);
     EXPECT_EQ(scorer.Score(m).metric, copy.Score(m).metric);
     scorer.Learn(m);
     copy.Learn(m);
   }
+}
+
+TEST(EvidenceScorerTest, ASavedScorerScoresAsTheOriginal) {
+  EvidenceScorer scorer(CusumOptions());
+  for (int b = 0; b < 2 * kDay; ++b) scorer.Learn(Bucket(b));
+  BlobWriter out;
+  scorer.Serialize(&out);
+  const std::string blob = out.Release();
+  ExpectARestoredCopyScoresAlike(scorer, 10, [](int i) {
+    const int b = 2 * kDay + i;
+    return Bucket(b, b % 7 == 0 ? 3 : 0);
+  });
   BlobReader truncated(std::string_view(blob).substr(0, blob.size() - 3));
   EXPECT_FALSE(EvidenceScorer().Deserialize(&truncated));
+}
+
+// A quiet cluster whose nested-loop queries rise twentyfold for two hours in its first week,
+// and again at the same hour a week later. The hour of the week learns the first storm as
+// its normal, which hid the second; the usual share of the query count, which a storm
+// teaches at most one query a bucket, does not.
+TEST(EvidenceNestedShareTest, AStormLearnedInAnHourOfTheWeekDoesNotHideTheNextOne) {
+  constexpr int kStormAt = 3 * kDay + 100, kStormBuckets = 24;
+  for (int32_t horizon : {EvidenceOptions{}.nested_share_horizon, 0}) {
+    EvidenceOptions options;
+    options.nested_share_horizon = horizon;
+    PoissonStream stream(21);
+    EvidenceScorer scorer(options);
+    auto nested_at = [&](int b) {
+      return b >= kStormAt && b < kStormAt + kStormBuckets ? 20 * kQuietNested : kQuietNested;
+    };
+    for (int b = 0; b < kStormAt + kWeek; ++b) scorer.Learn(stream.Next(kQuietQueries, nested_at(b)));
+    const int at = BucketsToBar(scorer, kNestedLoop, 6, [&] { return stream.Next(kQuietQueries, 20 * kQuietNested); });
+    if (horizon > 0) {
+      EXPECT_GE(at, 0);
+    } else {
+      EXPECT_EQ(at, -1) << "the hour of the week no longer hides the second storm: the test shows nothing";
+    }
+  }
+}
+
+TEST(EvidenceNestedShareTest, ASavedScorerKeepsItsShare) {
+  PoissonStream stream(22);
+  EvidenceScorer scorer;
+  for (int b = 0; b < kWeek + kDay; ++b) scorer.Learn(stream.Next(kQuietQueries, kQuietNested));
+  ExpectARestoredCopyScoresAlike(scorer, 12, [&](int) { return stream.Next(kQuietQueries, 2); });
 }
 
 }  // namespace

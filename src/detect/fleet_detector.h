@@ -22,11 +22,12 @@
 // rescored.
 //
 // Model (bucket_model.h, evidence.h). Seasonal profiles per cluster give what each metric
-// usually is at that hour of the week; counts are judged by the tail probability of the
-// observed count (negative binomial around the expectation), seconds by their log residuals,
-// each over the latest 1, 2, 3 and 6 buckets, and a fall of the query count by a CUSUM over
-// the buckets since counts were last ordinary; the bucket's surprise is graded against a bar
-// calibrated as an alert source.
+// usually is at that hour of the week (nested-loop queries: their usual share of the query
+// count at that hour of the day); counts are judged by the tail probability of the observed
+// count (negative binomial around the expectation), seconds by their log residuals, each over
+// the latest 1, 2, 3 and 6 buckets, and a fall of the query count and a rise of nested-loop
+// queries by CUSUMs over the buckets since counts were last ordinary; the bucket's surprise is
+// graded against a bar calibrated as an alert source.
 //
 // Progress and crash semantics. The cursor of (cluster, "anomalies") in the state store is
 // the end of the last scored bucket; it moves in the same commit as the bucket rows. The
