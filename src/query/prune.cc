@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -130,8 +129,8 @@ std::optional<Constant> IntegerLiteral(const json& expr) {
 // serialised form: one statement makes the SELECT, one reads their types, one their values.
 // Nullopt when one of those statements failed (one expression that cannot be computed, say
 // an overflow, fails them all).
-std::optional<std::vector<Constant>> EvaluateInDuckDb(duck::Connection& conn, const std::vector<const json*>& exprs, ValueKind kind,
-                                                      const json& serialised_template) {
+std::optional<std::vector<Constant>> EvaluateInDuckDb(duck::Connection& conn, const std::vector<const json*>& exprs,
+                                                      ValueKind kind, const json& serialised_template) {
   std::vector<Constant> out(exprs.size());
   json doc = serialised_template;
   json list = json::array();
@@ -242,7 +241,7 @@ using BoundColumns = std::map<std::string, BoundColumn>;
 // One WHERE conjunct that bounds a column by constants: =, <, <=, >, >= (either way round),
 // BETWEEN, IN (a list). Its constants are evaluated later, with every other conjunct's.
 struct BoundConjunct {
-  const BoundColumn* column = nullptr;
+  BoundColumn column;
   enum class Op { kCompare, kBetween, kIn } op = Op::kCompare;
   bool lower = false, upper = false;  // kCompare: which sides the constant bounds
   std::vector<const json*> constants;
@@ -252,14 +251,15 @@ struct BoundConjunct {
 // The conjunct `cond` of `ref`'s WHERE as a bound on one of `columns`; nullopt when it is not one.
 std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& ref, const BoundColumns& columns) {
   // The bound column `e` names, or null.
-  const auto column_of = [&](const json& e) -> const BoundColumn* {
-    if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return nullptr;
+  const auto column_of = [&](const json& e) -> std::optional<BoundColumn> {
+    if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return std::nullopt;
     const json& names = e["column_names"];
-    if (!names.is_array() || names.empty() || !names.back().is_string()) return nullptr;
+    if (!names.is_array() || names.empty() || !names.back().is_string()) return std::nullopt;
     const auto it = columns.find(Lower(names.back()));
-    if (it == columns.end()) return nullptr;
-    if (names.size() == 1) return ref.alone ? &it->second : nullptr;  // unqualified: only when the table is the whole FROM
-    return names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias ? &it->second : nullptr;
+    if (it == columns.end()) return std::nullopt;
+    const bool mine = names.size() == 1 ? ref.alone  // unqualified: only when the table is the whole FROM
+                                        : names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias;
+    return mine ? std::optional(it->second) : std::nullopt;
   };
   const std::string cls = StringField(cond, "class"), type = StringField(cond, "type");
   BoundConjunct out;
@@ -268,27 +268,35 @@ std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& re
     const json* right = cond.contains("right") ? &cond["right"] : nullptr;
     if (left == nullptr || right == nullptr) return std::nullopt;
     bool flipped = false;
-    if (!(out.column = column_of(*left))) {
-      if (!(out.column = column_of(*right))) return std::nullopt;
+    auto column = column_of(*left);
+    if (!column) {
+      if (!(column = column_of(*right))) return std::nullopt;
       std::swap(left, right);
       flipped = true;
     }
     if (!IsConstant(*right)) return std::nullopt;
+    const bool at_least = type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN";
+    const bool at_most = type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN";
     if (type == "COMPARE_EQUAL") out.lower = out.upper = true;
-    else if (type == "COMPARE_GREATERTHANOREQUALTO" || type == "COMPARE_GREATERTHAN") (flipped ? out.upper : out.lower) = true;
-    else if (type == "COMPARE_LESSTHANOREQUALTO" || type == "COMPARE_LESSTHAN") (flipped ? out.lower : out.upper) = true;
+    else if (at_least) (flipped ? out.upper : out.lower) = true;
+    else if (at_most) (flipped ? out.lower : out.upper) = true;
     else return std::nullopt;
+    out.column = *column;
     out.op = BoundConjunct::Op::kCompare;
     out.constants = {right};
   } else if (cls == "BETWEEN" && type == "COMPARE_BETWEEN") {
     if (!cond.contains("input") || !cond.contains("lower") || !cond.contains("upper")) return std::nullopt;
-    if (!(out.column = column_of(cond["input"])) || !IsConstant(cond["lower"]) || !IsConstant(cond["upper"]))
-      return std::nullopt;
+    const auto column = column_of(cond["input"]);
+    if (!column || !IsConstant(cond["lower"]) || !IsConstant(cond["upper"])) return std::nullopt;
+    out.column = *column;
     out.op = BoundConjunct::Op::kBetween;
     out.constants = {&cond["lower"], &cond["upper"]};
   } else if (cls == "OPERATOR" && type == "COMPARE_IN") {
     const auto it = cond.find("children");
-    if (it == cond.end() || !it->is_array() || it->size() < 2 || !(out.column = column_of((*it)[0]))) return std::nullopt;
+    if (it == cond.end() || !it->is_array() || it->size() < 2) return std::nullopt;
+    const auto column = column_of((*it)[0]);
+    if (!column) return std::nullopt;
+    out.column = *column;
     for (size_t i = 1; i < it->size(); ++i) {
       if (!IsConstant((*it)[i])) return std::nullopt;
       out.constants.push_back(&(*it)[i]);
@@ -319,7 +327,7 @@ void Fold(const BoundConjunct& c, ReferenceBounds* bounds) {
         if (x.state == Constant::kValue) set.push_back({x.floor, x.ceil});  // a NULL item matches nothing
       break;
   }
-  const std::string& key = c.column->table_column;
+  const std::string& key = c.column.table_column;
   set = Normalized(std::move(set));
   auto [it, fresh] = bounds->try_emplace(key, set);
   if (!fresh) it->second = Intersect(it->second, set);
@@ -345,16 +353,17 @@ std::optional<std::vector<BoundConjunct>> MatchBounds(const Reference& ref, cons
 
 // Evaluates the constants of every conjunct, with one batch per kind of column (a statement
 // with time bounds asks DuckDB three queries in all, however many bounds it has).
-void EvaluateAll(duck::Connection& conn, const std::vector<BoundConjunct*>& conjuncts, const json& serialised_template) {
+void EvaluateAll(duck::Connection& conn, const std::vector<BoundConjunct*>& conjuncts,
+                 const json& serialised_template) {
   for (const ValueKind kind : {ValueKind::kTime, ValueKind::kInteger}) {
     std::vector<const json*> exprs;
     for (const BoundConjunct* c : conjuncts)
-      if (c->column->kind == kind) exprs.insert(exprs.end(), c->constants.begin(), c->constants.end());
+      if (c->column.kind == kind) exprs.insert(exprs.end(), c->constants.begin(), c->constants.end());
     if (exprs.empty()) continue;
     const std::vector<Constant> values = Evaluate(conn, exprs, kind, serialised_template);
     size_t next = 0;
     for (BoundConjunct* c : conjuncts) {
-      if (c->column->kind != kind) continue;
+      if (c->column.kind != kind) continue;
       c->values.assign(values.begin() + static_cast<std::ptrdiff_t>(next),
                        values.begin() + static_cast<std::ptrdiff_t>(next + c->constants.size()));
       next += c->constants.size();
@@ -407,7 +416,7 @@ const std::vector<ViewPassThrough>& ViewPassThroughs() {
 
 namespace {
 
-// DuckDB's serialised form of `SELECT 1`, the statement ApplyConjunct puts a bound's
+// DuckDB's serialised form of `SELECT 1`, the statement EvaluateInDuckDb puts a bound's
 // expression in to evaluate it. It depends on DuckDB's version only, so it is made once
 // per process (a long-lived engine asked for it with every statement). Null when DuckDB
 // cannot make it; a later call tries again.
@@ -441,29 +450,25 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   CollectReferences(doc["statements"], nullptr, nullptr, &out, &refs);
   if (out.table_function) return out;
 
-  // Each table's references: its own, and those of the views that read it. The columns a
-  // reference's conjuncts point at live in `column_sets` (stable addresses).
+  // Each table's references: its own, and those of the views that read it.
   const auto views = TablesOfViews();
-  std::vector<std::unique_ptr<BoundColumns>> column_sets;
   std::map<std::string, std::vector<std::optional<std::vector<BoundConjunct>>>> by_table;
   for (const auto& ref : refs) {
     const auto view = views.find(ref.name);
     if (view == views.end()) {
-      column_sets.push_back(std::make_unique<BoundColumns>(TableColumns(ref.name, cursor_columns)));
-      by_table[ref.name].push_back(MatchBounds(ref, *column_sets.back()));
+      by_table[ref.name].push_back(MatchBounds(ref, TableColumns(ref.name, cursor_columns)));
       continue;
     }
     for (const auto& table : view->second) {
       // The view's columns that stand for a column of `table` the catalog has ranges of.
       const BoundColumns of_table = TableColumns(table, cursor_columns);
-      auto columns = std::make_unique<BoundColumns>();
+      BoundColumns columns;
       for (const auto& p : ViewPassThroughs()) {
         if (p.view != ref.name || p.table != table) continue;
         for (const auto& [view_column, table_column] : p.columns)
-          if (auto c = of_table.find(table_column); c != of_table.end()) (*columns)[view_column] = c->second;
+          if (auto c = of_table.find(table_column); c != of_table.end()) columns[view_column] = c->second;
       }
-      column_sets.push_back(std::move(columns));
-      by_table[table].push_back(MatchBounds(ref, *column_sets.back()));
+      by_table[table].push_back(MatchBounds(ref, columns));
     }
   }
   std::vector<BoundConjunct*> all;

@@ -60,7 +60,8 @@ TEST_F(ApiTest, LongPollAnswersWhenTheStatementEnds) {
     httplib::Client other("127.0.0.1", server_->port());
     other.set_read_timeout(60, 0);
     auto res = other.Get(("/v1/statements/" + id + "?wait=30s").c_str(), Auth());
-    polled = res ? std::pair<int, json>{res->status, json::parse(res->body, nullptr, false)} : std::pair<int, json>{-1, {}};
+    if (res) polled = {res->status, json::parse(res->body, nullptr, false)};
+    else polled = {-1, json()};
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   gate_.Open();
