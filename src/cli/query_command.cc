@@ -60,7 +60,7 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
       return Status::Ok();
     };
     phase("config and state store opened");
-    auto snapshot = LoadLakeSnapshot(state.get());
+    auto snapshot = LoadLakeSnapshot(state.get(), TablesReadBy(sql));
     if (!snapshot.ok()) return Fail(snapshot.status());
     state.reset();
     phase("snapshot of committed files loaded");

@@ -59,6 +59,18 @@ class ViewSelection {
   // Whether the statement may read workload_hourly, which reads its own files (RouteWorkload).
   bool WantsWorkload() const { return !words_ || words_->count(kWorkloadView); }
 
+  // Every table Wants, as a superset; nullopt: any table.
+  std::optional<std::set<std::string>> Tables() const {
+    // So many words that the state store would not take them as one query's values: any table.
+    if (!words_ || WantsWorkload() || words_->size() > 1000) return std::nullopt;
+    std::set<std::string> tables = *words_;
+    for (const auto& v : kTextViews)
+      if (words_->count(v.view)) tables.insert(v.table);
+    for (const auto& v : FleetViews())
+      if (words_->count(v.name)) tables.insert(v.tables.begin(), v.tables.end());
+    return tables;
+  }
+
   // Whether one of `names` is a helper or fleet view that reads `table`.
   static bool ReadThroughView(const std::string& table, const std::set<std::string>& names) {
     for (const auto& v : kTextViews)
@@ -92,17 +104,6 @@ std::string FilesRelation(const std::string& lake_root, const std::vector<const 
   return relation;
 }
 
-// Adds to `read` (files of `all` that a statement needs) one file of each set of columns
-// among `all` that `read` lacks, so that a narrowed view has the columns, their order and
-// their types of the whole view (FilesRelation groups files by their columns), and is never
-// empty.
-void KeepEveryColumnSet(const std::vector<const CommittedFile*>& all, std::vector<const CommittedFile*>* read) {
-  std::set<std::string> present;
-  for (const auto* f : *read) present.insert(f->columns);
-  for (const auto* f : all)
-    if (present.insert(f->columns).second) read->push_back(f);
-}
-
 // Where a statement may start in `sql`: each letter that follows a byte which cannot be part
 // of a word. Keywords are ASCII and a statement starts with one, so the statement an
 // EXPLAIN explains starts at one of these, whatever comments, quotes or nesting precede it.
@@ -114,12 +115,6 @@ std::vector<size_t> WordStarts(std::string_view sql) {
     if (std::isalpha(static_cast<unsigned char>(sql[i])) && !prev_in_word) starts.push_back(i);
   }
   return starts;
-}
-
-// The cursor column of `table` among `cursor_columns`; empty when it has none.
-std::string CursorColumnOf(const std::map<std::string, std::string>& cursor_columns, const std::string& table) {
-  const auto it = cursor_columns.find(table);
-  return it == cursor_columns.end() ? "" : it->second;
 }
 
 constexpr size_t kMaxExplainWords = 1000;
@@ -178,17 +173,22 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
 
 std::span<const TextView> TextViews() { return kTextViews; }
 
-Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state) {
+Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state, const std::optional<std::set<std::string>>& tables) {
   LakeSnapshot snapshot;
   if (state == nullptr) return snapshot;
-  ASSIGN_OR_RETURN(snapshot.files, state->ListFiles({.states = {FileState::kPublished}}));
+  FileFilter published{.states = {FileState::kPublished}};
+  if (tables) published.tables = std::vector<std::string>(tables->begin(), tables->end());
+  ASSIGN_OR_RETURN(snapshot.files, state->ListFiles(published));
   ASSIGN_OR_RETURN(auto keys, state->ListKeys("schema/"));
   for (const auto& key : keys) {
     const std::string table = key.substr(7);
+    if (tables && !tables->count(table)) continue;
     ASSIGN_OR_RETURN(snapshot.schemas[table], StoredSchema(*state, table));
   }
   return snapshot;
 }
+
+std::optional<std::set<std::string>> TablesReadBy(const std::string& sql) { return ViewSelection(sql).Tables(); }
 
 std::vector<LakeTable> LakeTables(const LakeSnapshot& snapshot) {
   std::map<std::string, LakeTable> by_name;
@@ -314,6 +314,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
+  const auto narrowed = PruneTables(by_table, options.cursor_columns, ranges);
   const ViewSelection selection(options.views_for_sql);
   LakeFileCheck lake_files(options.lake_root);
   std::set<std::string> viewed;
@@ -328,11 +329,8 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     const std::string& table = info.name;
     const std::vector<const CommittedFile*>& table_files = by_table[table];
     if (!selection.Wants(table)) continue;
-    std::vector<const CommittedFile*> read = table_files;
-    if (auto bounded = ranges.bounded.find(table); bounded != ranges.bounded.end() && !ranges.table_function) {
-      read = PruneFiles(table_files, CursorColumnOf(options.cursor_columns, table), bounded->second);
-      KeepEveryColumnSet(table_files, &read);
-    }
+    const auto narrow = narrowed.find(table);
+    const std::vector<const CommittedFile*>& read = narrow == narrowed.end() ? table_files : narrow->second;
     for (const auto* f : read) {
       RETURN_IF_ERROR(lake_files.Check(f->path).WithContext("table " + table));
       readable(f);
@@ -344,8 +342,9 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     viewed.insert(table);
     engine->viewed_tables_.push_back(table);
     if (engine->prune_each_statement_)
-      for (const auto* f : table_files) engine->files_by_table_[table].push_back(*f);
+      for (const auto* f : table_files) engine->files_.push_back(*f);
   }
+  for (const auto& f : engine->files_) engine->files_by_table_[f.table].push_back(&f);
   for (const auto& v : kTextViews) {
     if (!viewed.count(v.table)) continue;
     RETURN_IF_ERROR(conn.Exec(fmt::format(
@@ -412,16 +411,8 @@ void QueryEngine::KeepWorkloadRawRows() {
 }
 
 Status QueryEngine::PruneViewsFor(const StatementRanges& ranges, std::vector<std::string>* shadowed) {
-  if (ranges.table_function) return Status::Ok();
-  for (const auto& [table, references] : ranges.bounded) {
-    const auto files = files_by_table_.find(table);
-    if (files == files_by_table_.end() || files->second.empty()) continue;
-    std::vector<const CommittedFile*> all;
-    for (const auto& f : files->second) all.push_back(&f);
-    std::vector<const CommittedFile*> read = PruneFiles(all, CursorColumnOf(cursor_columns_, table), references);
-    KeepEveryColumnSet(all, &read);
-    if (read.size() == all.size()) continue;
-    last_skipped_files_ += static_cast<int64_t>(all.size() - read.size());
+  for (const auto& [table, read] : PruneTables(files_by_table_, cursor_columns_, ranges)) {
+    last_skipped_files_ += static_cast<int64_t>(files_by_table_.at(table).size() - read.size());
     // The temporary schema comes first in DuckDB's search path, for the statement and for
     // the helper and fleet views it reads through alike.
     RETURN_IF_ERROR(conn_->Exec(fmt::format("CREATE TEMPORARY VIEW {} AS {}", QuoteIdent(table),

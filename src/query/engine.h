@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -81,8 +82,17 @@ struct LakeSnapshot {
   std::vector<CommittedFile> files;              // published only
   std::map<std::string, TableSchema> schemas;    // table -> recorded columns
 };
-// `state` may be null (an empty lake).
-Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state);
+// `state` may be null (an empty lake). With `tables`, the snapshot holds those tables' files
+// and schemas only (TablesReadBy).
+Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state,
+                                      const std::optional<std::set<std::string>>& tables = std::nullopt);
+
+// The tables whose files an engine made for `sql` alone (EngineOptions::views_for_sql) can
+// read, as a superset: the words of `sql` and the tables of the views it names. Nullopt when
+// that may be any table (it names the catalog or workload_hourly). A one-shot engine's
+// snapshot need hold no other table: `fleetlog query` then reads a few hundred files from the
+// state store, not every file of the lake.
+std::optional<std::set<std::string>> TablesReadBy(const std::string& sql);
 
 // The tables of `snapshot` by name, each with its recorded columns and its files' count, rows
 // and bytes; a table with neither files nor recorded columns is left out. What an engine over
@@ -146,7 +156,8 @@ class QueryEngine {
   bool prune_each_statement_ = false;
   std::map<std::string, std::string> cursor_columns_;
   std::string lake_root_;
-  std::map<std::string, std::vector<CommittedFile>> files_by_table_;  // the viewed tables' files
+  std::vector<CommittedFile> files_;                                         // the viewed tables' files
+  std::map<std::string, std::vector<const CommittedFile*>> files_by_table_;  // into files_
   int64_t last_skipped_files_ = 0;
   // A long-lived engine's workload_hourly raw rows, computed on first use: the statements
   // that keep them and repoint the view (empty once run, or when there is nothing to keep).

@@ -433,6 +433,38 @@ TEST_F(QueryEngineTest, ViewsOnlyForTheTablesTheStatementNames) {
       << "stl_query, stl_querytext and stl_querytext_full";
 }
 
+// `fleetlog query` loads the files of the tables its statement can read, not the whole lake's;
+// the answers are those of an engine over every file.
+TEST_F(QueryEngineTest, ASnapshotOfTheTablesAStatementReadsAnswersTheSame) {
+  ASSERT_TRUE(WriteQueryText(*state_, lake_, 7).ok());
+  const std::string text_sql = "SELECT text FROM stl_querytext_full WHERE cluster = 'c1' AND query = 7";
+  const auto tables = TablesReadBy(text_sql);
+  ASSERT_TRUE(tables.has_value());
+  EXPECT_TRUE(tables->count("stl_querytext")) << "read through the view it names";
+  EXPECT_FALSE(tables->count("stl_query"));
+  auto narrowed = LoadLakeSnapshot(state_.get(), tables);
+  ASSERT_TRUE(narrowed.ok()) << narrowed.status().ToString();
+  ASSERT_FALSE(narrowed->files.empty());
+  for (const auto& f : narrowed->files) EXPECT_EQ(f.table, "stl_querytext");
+  for (const auto& [table, columns] : narrowed->schemas) EXPECT_EQ(table, "stl_querytext");
+  // What may read any table loads them all.
+  EXPECT_FALSE(TablesReadBy("SELECT * FROM information_schema.tables").has_value());
+  EXPECT_FALSE(TablesReadBy("SELECT * FROM workload_hourly").has_value());
+
+  for (const std::string& sql : {text_sql, std::string("SELECT count(*) FROM \"STL_QUERY\""),
+                                std::string("SELECT count(*) FROM query_table('stl_querytext')"),
+                                std::string("SELECT count(*) FROM information_schema.tables"), std::string("SELECT 1")}) {
+    auto snapshot = LoadLakeSnapshot(state_.get(), TablesReadBy(sql));
+    ASSERT_TRUE(snapshot.ok()) << sql;
+    auto few = QueryEngine::Open({.lake_root = lake_.root(), .views_for_sql = sql}, *snapshot);
+    auto all = QueryEngine::Open({.lake_root = lake_.root(), .views_for_sql = sql}, state_.get());
+    ASSERT_TRUE(few.ok() && all.ok()) << sql;
+    auto a = (*few)->Run(sql), b = (*all)->Run(sql);
+    ASSERT_TRUE(a.ok() && b.ok()) << sql;
+    EXPECT_EQ(a->text(0, 0), b->text(0, 0)) << sql;
+  }
+}
+
 // Files that record their columns are read without union_by_name in groups of equal
 // columns; a later file with a new column, and a file whose columns are unknown (committed
 // before they were recorded), still read together by name, the missing values NULL.

@@ -30,6 +30,7 @@ std::string StringField(const json& node, const char* key) {
 enum class ValueKind {
   kTime,     // a cursor column: microseconds since the epoch
   kInteger,  // an id column
+  kCluster,  // the cluster: text, compared for equality only
 };
 
 // A FROM item naming a table, view or CTE, and the SELECT whose FROM clause holds it.
@@ -38,6 +39,8 @@ struct Reference {
   std::string alias;  // lower case; the name when there is none
   const json* select = nullptr;  // the SELECT_NODE; null when not directly in a FROM clause
   bool alone = false;            // the whole FROM clause of `select`
+  bool plain = false;            // no schema, catalog, sample or column aliases
+  const json* node = nullptr;    // its BASE_TABLE item
 };
 
 // Collects every FROM item of the tree. `select` is the SELECT_NODE whose from_table
@@ -50,6 +53,9 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
   }
   if (!node.is_object()) return;
   const std::string type = StringField(node, "type");
+  if (const auto ctes = node.find("cte_map"); ctes != node.end() && ctes->is_object() && ctes->contains("map"))
+    for (const auto& cte : (*ctes)["map"])
+      if (cte.is_object() && cte.contains("key") && cte["key"].is_string()) out->ctes.insert(Lower(cte["key"]));
   if (type == "SELECT_NODE") {
     for (const auto& [key, child] : node.items()) {
       if (key == "from_table") CollectReferences(child, &node, &child, out, refs);
@@ -71,12 +77,14 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
     r.name = Lower(StringField(node, "table_name"));
     r.alias = Lower(StringField(node, "alias"));
     if (r.alias.empty()) r.alias = r.name;
-    // A name qualified by a schema or catalog is not one of the lake's views, and a sample
-    // depends on every row there is: unbounded.
-    const bool plain = StringField(node, "schema_name").empty() && StringField(node, "catalog_name").empty() &&
-                       node.value("sample", json()).is_null();
-    r.select = plain ? select : nullptr;
+    // A name qualified by a schema or catalog is not one of the lake's views, a sample
+    // depends on every row there is, and column aliases rename columns by position: unbounded.
+    const auto aliases = node.find("column_name_alias");
+    r.plain = StringField(node, "schema_name").empty() && StringField(node, "catalog_name").empty() &&
+              node.value("sample", json()).is_null() && (aliases == node.end() || aliases->empty());
+    r.select = r.plain ? select : nullptr;
     r.alone = from_root == &node;
+    r.node = &node;
     out->names.insert(r.name);
     refs->push_back(std::move(r));
   } else if (type == "TABLE_FUNCTION") {
@@ -246,7 +254,33 @@ struct BoundConjunct {
   bool lower = false, upper = false;  // kCompare: which sides the constant bounds
   std::vector<const json*> constants;
   std::vector<Constant> values;       // filled by EvaluateAll
+  std::vector<std::optional<std::string>> texts;  // kCluster: the literals (nullopt: NULL)
 };
+
+// A text literal as it is serialised: nullopt when `expr` is none; an inner nullopt for NULL.
+std::optional<std::optional<std::string>> TextLiteral(const json& expr) {
+  if (StringField(expr, "class") != "CONSTANT" || !expr.contains("value") || !expr["value"].is_object())
+    return std::nullopt;
+  const json& value = expr["value"];
+  if (value.value("is_null", false)) return std::optional<std::string>();
+  const std::string type = value.contains("type") && value["type"].is_object() ? StringField(value["type"], "id") : "";
+  const auto it = value.find("value");
+  if (type != "VARCHAR" || it == value.end() || !it->is_string()) return std::nullopt;
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// A cluster conjunct (`cluster = 'a'`, `cluster IN ('a', 'b')`) with its literals read, or
+// nullopt: clusters are bounded by equality with plain text literals only.
+std::optional<BoundConjunct> WithClusterTexts(BoundConjunct c) {
+  if (c.op == BoundConjunct::Op::kBetween || (c.op == BoundConjunct::Op::kCompare && !(c.lower && c.upper)))
+    return std::nullopt;
+  for (const json* e : c.constants) {
+    auto text = TextLiteral(*e);
+    if (!text) return std::nullopt;
+    c.texts.push_back(std::move(*text));
+  }
+  return c;
+}
 
 // The conjunct `cond` of `ref`'s WHERE as a bound on one of `columns`; nullopt when it is not one.
 std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& ref, const BoundColumns& columns) {
@@ -305,11 +339,37 @@ std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& re
   } else {
     return std::nullopt;
   }
+  if (out.column.kind == ValueKind::kCluster) return WithClusterTexts(std::move(out));
   return out;
+}
+
+// Narrows `bounds` to `clusters`.
+void NarrowClusters(std::set<std::string> clusters, ReferenceBounds* bounds) {
+  if (bounds->clusters) {
+    std::set<std::string> both;
+    std::set_intersection(bounds->clusters->begin(), bounds->clusters->end(), clusters.begin(), clusters.end(),
+                          std::inserter(both, both.end()));
+    clusters = std::move(both);
+  }
+  bounds->clusters = std::move(clusters);
+}
+
+// Narrows `bounds` to the values `set` (normalised) in `column`.
+void NarrowColumn(const std::string& column, ValueSet set, ReferenceBounds* bounds) {
+  set = Normalized(std::move(set));
+  auto [it, fresh] = bounds->ranges.try_emplace(column, set);
+  if (!fresh) it->second = Intersect(it->second, set);
 }
 
 // Narrows `bounds` by one evaluated conjunct; a constant DuckDB could not compute leaves them.
 void Fold(const BoundConjunct& c, ReferenceBounds* bounds) {
+  if (c.column.kind == ValueKind::kCluster) {
+    std::set<std::string> clusters;
+    for (const auto& t : c.texts)
+      if (t) clusters.insert(*t);  // a NULL item matches nothing
+    NarrowClusters(std::move(clusters), bounds);
+    return;
+  }
   constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
   const std::vector<Constant>& v = c.values;
   if (std::any_of(v.begin(), v.end(), [](const Constant& x) { return x.state == Constant::kUnknown; })) return;
@@ -327,10 +387,7 @@ void Fold(const BoundConjunct& c, ReferenceBounds* bounds) {
         if (x.state == Constant::kValue) set.push_back({x.floor, x.ceil});  // a NULL item matches nothing
       break;
   }
-  const std::string& key = c.column.table_column;
-  set = Normalized(std::move(set));
-  auto [it, fresh] = bounds->try_emplace(key, set);
-  if (!fresh) it->second = Intersect(it->second, set);
+  NarrowColumn(c.column.table_column, std::move(set), bounds);
 }
 
 // The conjuncts of `ref`'s WHERE that bound `columns`; nullopt when the reference cannot be
@@ -355,7 +412,7 @@ std::optional<std::vector<BoundConjunct>> MatchBounds(const Reference& ref, cons
 // with time bounds asks DuckDB three queries in all, however many bounds it has).
 void EvaluateAll(duck::Connection& conn, const std::vector<BoundConjunct*>& conjuncts,
                  const json& serialised_template) {
-  for (const ValueKind kind : {ValueKind::kTime, ValueKind::kInteger}) {
+  for (const ValueKind kind : {ValueKind::kTime, ValueKind::kInteger}) {  // clusters need no evaluation
     std::vector<const json*> exprs;
     for (const BoundConjunct* c : conjuncts)
       if (c->column.kind == kind) exprs.insert(exprs.end(), c->constants.begin(), c->constants.end());
@@ -374,6 +431,7 @@ void EvaluateAll(duck::Connection& conn, const std::vector<BoundConjunct*>& conj
 // The columns of `table` whose per-file ranges the catalog may hold, as bound columns.
 BoundColumns TableColumns(const std::string& table, const std::map<std::string, std::string>& cursor_columns) {
   BoundColumns columns;
+  columns["cluster"] = {"cluster", ValueKind::kCluster};
   for (const auto& id : IdRangeColumns()) columns[id] = {id, ValueKind::kInteger};
   if (auto it = cursor_columns.find(table); it != cursor_columns.end())
     columns[Lower(it->second)] = {Lower(it->second), ValueKind::kTime};
@@ -396,20 +454,28 @@ const std::vector<ViewPassThrough>& ViewPassThroughs() {
   // as it is: projections and GROUP BY keys. Times that are aggregates (min(start_time)) are
   // not, nor columns of a LEFT JOIN's other side.
   static const std::vector<ViewPassThrough> views = {
-      {"stl_querytext_full", "stl_querytext", {{"query", "query"}}},
-      {"stl_ddltext_full", "stl_ddltext", {{"xid", "xid"}, {"starttime", "starttime"}}},
-      {"stl_utilitytext_full", "stl_utilitytext", {{"xid", "xid"}, {"starttime", "starttime"}}},
-      {"fleet_queries", "stl_query", {{"query_id", "query"}, {"transaction_id", "xid"}, {"end_time", "endtime"}}},
-      {"fleet_queries", "stl_wlm_query", {{"query_id", "query"}}},
-      {"fleet_queries", "sys_query_history",
-       {{"query_id", "query_id"}, {"transaction_id", "transaction_id"}, {"end_time", "end_time"}}},
-      {"fleet_query_text", "stl_querytext", {{"query_id", "query"}}},
-      {"fleet_query_text", "sys_query_text", {{"query_id", "query_id"}}},
-      {"fleet_alerts", "stl_alert_event_log", {{"query_id", "query"}, {"event_time", "event_time"}}},
-      {"fleet_alerts", "sys_query_detail", {{"query_id", "query_id"}}},
-      {"fleet_scans", "stl_scan", {{"query_id", "query"}}},
-      {"fleet_scans", "sys_query_detail", {{"query_id", "query_id"}}},
-      {"fleet_loads", "sys_load_history", {{"query_id", "query_id"}, {"end_time", "end_time"}}},
+      {"stl_querytext_full", "stl_querytext", {{"cluster", "cluster"}, {"query", "query"}}},
+      {"stl_ddltext_full", "stl_ddltext", {{"cluster", "cluster"}, {"xid", "xid"}, {"starttime", "starttime"}}},
+      {"stl_utilitytext_full", "stl_utilitytext", {{"cluster", "cluster"}, {"xid", "xid"}, {"starttime", "starttime"}}},
+      {"fleet_queries",
+       "stl_query",
+       {{"cluster", "cluster"}, {"query_id", "query"}, {"transaction_id", "xid"}, {"end_time", "endtime"}}},
+      {"fleet_queries", "stl_wlm_query", {{"cluster", "cluster"}, {"query_id", "query"}}},
+      {"fleet_queries",
+       "sys_query_history",
+       {{"cluster", "cluster"},
+        {"query_id", "query_id"},
+        {"transaction_id", "transaction_id"},
+        {"end_time", "end_time"}}},
+      {"fleet_query_text", "stl_querytext", {{"cluster", "cluster"}, {"query_id", "query"}}},
+      {"fleet_query_text", "sys_query_text", {{"cluster", "cluster"}, {"query_id", "query_id"}}},
+      {"fleet_alerts",
+       "stl_alert_event_log",
+       {{"cluster", "cluster"}, {"query_id", "query"}, {"event_time", "event_time"}}},
+      {"fleet_alerts", "sys_query_detail", {{"cluster", "cluster"}, {"query_id", "query_id"}}},
+      {"fleet_scans", "stl_scan", {{"cluster", "cluster"}, {"query_id", "query"}}},
+      {"fleet_scans", "sys_query_detail", {{"cluster", "cluster"}, {"query_id", "query_id"}}},
+      {"fleet_loads", "sys_load_history", {{"cluster", "cluster"}, {"query_id", "query_id"}, {"end_time", "end_time"}}},
   };
   return views;
 }
@@ -434,6 +500,145 @@ const json* SerialisedTemplate(duck::Connection& conn) {
   return &*made;
 }
 
+// The BASE_TABLE items of a FROM subtree, through joins that pair rows by their values
+// (not into subqueries, nor through ASOF, POSITIONAL or LATERAL joins, whose partners depend
+// on what else is there).
+void TablesUnder(const json& item, std::vector<const json*>* out) {
+  const std::string type = StringField(item, "type");
+  if (type == "BASE_TABLE") {
+    out->push_back(&item);
+  } else if (type == "JOIN" &&
+             (StringField(item, "ref_type") == "REGULAR" || StringField(item, "ref_type") == "CROSS")) {
+    if (item.contains("left")) TablesUnder(item["left"], out);
+    if (item.contains("right")) TablesUnder(item["right"], out);
+  }
+}
+
+// Finds joins' equalities of columns and gives each reference they bound its JoinKeys.
+class JoinCollector {
+ public:
+  JoinCollector(const std::vector<Reference>& refs, const std::map<std::string, std::string>& cursor_columns)
+      : refs_(refs), cursor_columns_(cursor_columns), keys_(refs.size()) {
+    for (size_t i = 0; i < refs.size(); ++i) index_[refs[i].node] = i;
+  }
+
+  void Walk(const json& node) {
+    if (node.is_array()) {
+      for (const auto& child : node) Walk(child);
+      return;
+    }
+    if (!node.is_object()) return;
+    const std::string type = StringField(node, "type");
+    if (type == "JOIN") OnJoin(node);
+    if (type == "SELECT_NODE") OnWhere(node);
+    for (const auto& [key, child] : node.items()) Walk(child);
+  }
+
+  std::vector<std::vector<JoinKey>> Take() { return std::move(keys_); }
+
+ private:
+  // The reference among `items` (BASE_TABLE items) that `alias` names, once; else null.
+  const Reference* Named(const std::vector<const json*>& items, const std::string& alias) const {
+    const Reference* found = nullptr;
+    for (const json* item : items) {
+      const auto it = index_.find(item);
+      if (it == index_.end() || refs_[it->second].alias != alias) continue;
+      if (found != nullptr) return nullptr;
+      found = &refs_[it->second];
+    }
+    return found;
+  }
+
+  // `expr` as a qualified column of a reference among `items`: (reference, column).
+  std::optional<std::pair<const Reference*, std::string>> ColumnOf(const json& expr,
+                                                                   const std::vector<const json*>& items) const {
+    if (StringField(expr, "class") != "COLUMN_REF" || !expr.contains("column_names")) return std::nullopt;
+    const json& names = expr["column_names"];
+    if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string()) return std::nullopt;
+    const Reference* ref = Named(items, Lower(names[0]));
+    if (ref == nullptr || !ref->plain) return std::nullopt;
+    return std::pair(ref, Lower(names[1]));
+  }
+
+  // How a table's column compares with the catalog's ranges; nullopt: it has none.
+  std::optional<ValueKind> KindOf(const std::string& table, const std::string& column) const {
+    if (column == "cluster") return ValueKind::kCluster;
+    if (auto it = cursor_columns_.find(table); it != cursor_columns_.end() && Lower(it->second) == column)
+      return ValueKind::kTime;
+    const auto& ids = IdRangeColumns();
+    if (std::find(ids.begin(), ids.end(), column) != ids.end()) return ValueKind::kInteger;
+    return std::nullopt;
+  }
+
+  // `a`'s rows need a partner in `b` with the same value.
+  void Bound(const Reference& a, const std::string& a_column, const Reference& b, const std::string& b_column) {
+    const auto kind = KindOf(a.name, a_column);
+    if (&a == &b || !kind || kind != KindOf(b.name, b_column)) return;
+    keys_[static_cast<size_t>(&a - refs_.data())].push_back({a_column, b.name, b_column});
+  }
+
+  // The equalities `cond` (a condition, or an AND of them) sets between a reference of
+  // `left` and one of `right`, bounding the side(s) whose unmatched rows are dropped.
+  void Equalities(const json& cond, const std::vector<const json*>& left, const std::vector<const json*>& right,
+                  bool bound_left, bool bound_right) {
+    if (StringField(cond, "type") == "CONJUNCTION_AND" && cond.contains("children")) {
+      for (const auto& c : cond["children"]) Equalities(c, left, right, bound_left, bound_right);
+      return;
+    }
+    if (StringField(cond, "class") != "COMPARISON" || StringField(cond, "type") != "COMPARE_EQUAL" ||
+        !cond.contains("left") || !cond.contains("right"))
+      return;
+    auto x = ColumnOf(cond["left"], left), y = ColumnOf(cond["right"], right);
+    if (!x || !y) {
+      x = ColumnOf(cond["right"], left);
+      y = ColumnOf(cond["left"], right);
+    }
+    if (!x || !y) return;
+    if (bound_left) Bound(*x->first, x->second, *y->first, y->second);
+    if (bound_right) Bound(*y->first, y->second, *x->first, x->second);
+  }
+
+  void OnJoin(const json& join) {
+    if (StringField(join, "ref_type") != "REGULAR" || !join.contains("left") || !join.contains("right")) return;
+    // Whose unmatched rows the join drops: both sides of an inner join, the side an outer
+    // join does not keep, the left of a semi join.
+    const std::string type = StringField(join, "join_type");
+    const bool bound_left = type == "INNER" || type == "RIGHT" || type == "SEMI";
+    const bool bound_right = type == "INNER" || type == "LEFT";
+    if (!bound_left && !bound_right) return;
+    std::vector<const json*> left, right;
+    TablesUnder(join["left"], &left);
+    TablesUnder(join["right"], &right);
+    if (join.contains("condition") && join["condition"].is_object())
+      Equalities(join["condition"], left, right, bound_left, bound_right);
+    // USING between two tables (with more, the left column may come from any of them).
+    const auto using_columns = join.find("using_columns");
+    if (using_columns == join.end() || !using_columns->is_array() || left.size() != 1 || right.size() != 1) return;
+    const auto l = index_.find(left[0]), r = index_.find(right[0]);
+    if (l == index_.end() || r == index_.end() || !refs_[l->second].plain || !refs_[r->second].plain) return;
+    for (const auto& c : *using_columns) {
+      if (!c.is_string()) continue;
+      if (bound_left) Bound(refs_[l->second], Lower(c), refs_[r->second], Lower(c));
+      if (bound_right) Bound(refs_[r->second], Lower(c), refs_[l->second], Lower(c));
+    }
+  }
+
+  // An equality in a SELECT's WHERE drops the rows of both sides that do not meet.
+  void OnWhere(const json& select) {
+    const auto where = select.find("where_clause");
+    if (where == select.end() || !where->is_object()) return;
+    std::vector<const json*> items;
+    for (const auto& ref : refs_)
+      if (ref.select == &select) items.push_back(ref.node);
+    Equalities(*where, items, items, true, true);
+  }
+
+  const std::vector<Reference>& refs_;
+  const std::map<std::string, std::string>& cursor_columns_;
+  std::map<const json*, size_t> index_;
+  std::vector<std::vector<JoinKey>> keys_;  // per reference
+};
+
 }  // namespace
 
 StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
@@ -450,13 +655,22 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   CollectReferences(doc["statements"], nullptr, nullptr, &out, &refs);
   if (out.table_function) return out;
 
+  JoinCollector joins(refs, cursor_columns);
+  joins.Walk(doc["statements"]);
+  std::vector<std::vector<JoinKey>> join_keys = joins.Take();
+
   // Each table's references: its own, and those of the views that read it.
+  struct Matched {
+    std::optional<std::vector<BoundConjunct>> conjuncts;
+    std::vector<JoinKey> joins;
+  };
   const auto views = TablesOfViews();
-  std::map<std::string, std::vector<std::optional<std::vector<BoundConjunct>>>> by_table;
-  for (const auto& ref : refs) {
+  std::map<std::string, std::vector<Matched>> by_table;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const Reference& ref = refs[i];
     const auto view = views.find(ref.name);
     if (view == views.end()) {
-      by_table[ref.name].push_back(MatchBounds(ref, TableColumns(ref.name, cursor_columns)));
+      by_table[ref.name].push_back({MatchBounds(ref, TableColumns(ref.name, cursor_columns)), std::move(join_keys[i])});
       continue;
     }
     for (const auto& table : view->second) {
@@ -468,23 +682,24 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
         for (const auto& [view_column, table_column] : p.columns)
           if (auto c = of_table.find(table_column); c != of_table.end()) columns[view_column] = c->second;
       }
-      by_table[table].push_back(MatchBounds(ref, columns));
+      by_table[table].push_back({MatchBounds(ref, columns), {}});
     }
   }
   std::vector<BoundConjunct*> all;
   for (auto& [table, references] : by_table)
     for (auto& matched : references)
-      if (matched)
-        for (auto& c : *matched) all.push_back(&c);
+      if (matched.conjuncts)
+        for (auto& c : *matched.conjuncts) all.push_back(&c);
   EvaluateAll(conn, all, *tmpl);
 
   for (auto& [table, references] : by_table) {
     std::vector<ReferenceBounds> kept;
-    for (const auto& matched : references) {
-      if (!matched) break;
+    for (auto& matched : references) {
       ReferenceBounds bounds;
-      for (const auto& c : *matched) Fold(c, &bounds);
-      if (bounds.empty()) break;  // an unbounded reference: the table keeps every file
+      if (matched.conjuncts)
+        for (const auto& c : *matched.conjuncts) Fold(c, &bounds);
+      bounds.joins = std::move(matched.joins);
+      if (!bounds.bounds_anything()) break;  // an unbounded reference: the table keeps every file
       kept.push_back(std::move(bounds));
     }
     if (kept.size() == references.size()) out.bounded[table] = std::move(kept);
@@ -492,29 +707,117 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
   return out;
 }
 
+namespace {
+
+// The range of `column` in file `f` of a table whose cursor column is `cursor` (lower case);
+// nullopt when the catalog has none.
+std::optional<IdRange> RangeIn(const CommittedFile& f, const std::string& cursor, const std::string& column) {
+  if (!cursor.empty() && column == cursor) {
+    if (f.min_cursor && f.max_cursor) return IdRange{f.min_cursor->micros(), f.max_cursor->micros()};
+    return std::nullopt;
+  }
+  if (auto it = f.id_ranges.find(column); it != f.id_ranges.end()) return it->second;
+  return std::nullopt;
+}
+
+std::string CursorOf(const std::map<std::string, std::string>& cursor_columns, const std::string& table) {
+  const auto it = cursor_columns.find(table);
+  return it == cursor_columns.end() ? "" : Lower(it->second);
+}
+
+// Adds to `read` (files of `all` that a statement needs) one file of each set of columns
+// among `all` that `read` lacks, so that a narrowed view has the columns, their order and
+// their types of the whole view (the engine's views group files by their columns), and is
+// never empty.
+void KeepEveryColumnSet(const std::vector<const CommittedFile*>& all, std::vector<const CommittedFile*>* read) {
+  std::set<std::string> present;
+  for (const auto* f : *read) present.insert(f->columns);
+  for (const auto* f : all)
+    if (present.insert(f->columns).second) read->push_back(f);
+}
+
+// Turns `bounds`' joins into ranges and clusters: the values the other table's files
+// `others` hold in the joined column. A join whose values are not all known bounds nothing.
+void ResolveJoin(const JoinKey& key, const std::vector<const CommittedFile*>& others, const std::string& other_cursor,
+                 ReferenceBounds* bounds) {
+  if (key.column == "cluster") {
+    std::set<std::string> clusters;
+    for (const auto* f : others) {
+      if (f->cluster.empty()) return;
+      clusters.insert(f->cluster);
+    }
+    NarrowClusters(std::move(clusters), bounds);
+    return;
+  }
+  ValueSet set;
+  for (const auto* f : others) {
+    const auto range = RangeIn(*f, other_cursor, key.other_column);
+    if (!range) return;
+    set.push_back({range->min, range->max});
+  }
+  NarrowColumn(key.column, std::move(set), bounds);
+}
+
+}  // namespace
+
 std::vector<const CommittedFile*> PruneFiles(const std::vector<const CommittedFile*>& files,
                                              const std::string& cursor_column,
                                              const std::vector<ReferenceBounds>& references) {
   const std::string cursor = Lower(cursor_column);
   // Whether `f` may hold a value of `set` in `column` (yes when its range is unknown).
   const auto meets = [&](const CommittedFile& f, const std::string& column, const ValueSet& set) {
-    std::optional<IdRange> range;
-    if (!cursor.empty() && column == cursor) {
-      if (f.min_cursor && f.max_cursor) range = IdRange{f.min_cursor->micros(), f.max_cursor->micros()};
-    } else if (auto it = f.id_ranges.find(column); it != f.id_ranges.end()) {
-      range = it->second;
-    }
+    const std::optional<IdRange> range = RangeIn(f, cursor, column);
     if (!range) return true;
     return std::any_of(set.begin(), set.end(), [&](const ValueInterval& i) { return i.lo <= range->max && range->min <= i.hi; });
+  };
+  const auto in_clusters = [](const CommittedFile& f, const ReferenceBounds& ref) {
+    return !ref.clusters || f.cluster.empty() || ref.clusters->count(f.cluster) > 0;
   };
   std::vector<const CommittedFile*> kept;
   for (const auto* f : files) {
     const bool needed = std::any_of(references.begin(), references.end(), [&](const ReferenceBounds& ref) {
-      return std::all_of(ref.begin(), ref.end(), [&](const auto& c) { return meets(*f, c.first, c.second); });
+      return in_clusters(*f, ref) && std::all_of(ref.ranges.begin(), ref.ranges.end(),
+                                                 [&](const auto& c) { return meets(*f, c.first, c.second); });
     });
     if (needed) kept.push_back(f);
   }
   return kept;
+}
+
+std::map<std::string, std::vector<const CommittedFile*>> PruneTables(
+    const std::map<std::string, std::vector<const CommittedFile*>>& tables,
+    const std::map<std::string, std::string>& cursor_columns, const StatementRanges& ranges) {
+  std::map<std::string, std::vector<const CommittedFile*>> read;
+  if (ranges.table_function) return read;
+  // A table's files as the statement reads them so far.
+  const auto current = [&](const std::string& table) -> const std::vector<const CommittedFile*>* {
+    if (auto it = read.find(table); it != read.end()) return &it->second;
+    if (auto it = tables.find(table); it != tables.end()) return &it->second;
+    return nullptr;
+  };
+  const auto joined = [](const std::vector<ReferenceBounds>& refs) {
+    return std::any_of(refs.begin(), refs.end(), [](const ReferenceBounds& r) { return !r.joins.empty(); });
+  };
+  // Tables bounded by their own filters first, so that joins to them take their narrowed files.
+  for (const bool with_joins : {false, true}) {
+    for (const auto& [table, references] : ranges.bounded) {
+      const auto files = tables.find(table);
+      if (joined(references) != with_joins || files == tables.end() || files->second.empty()) continue;
+      std::vector<ReferenceBounds> resolved = references;
+      for (auto& ref : resolved) {
+        for (const JoinKey& key : ref.joins) {
+          const auto* others = current(key.other_table);
+          if (others != nullptr && !others->empty() && !ranges.ctes.count(key.other_table))
+            ResolveJoin(key, *others, CursorOf(cursor_columns, key.other_table), &ref);
+        }
+        ref.joins.clear();
+      }
+      std::vector<const CommittedFile*> kept = PruneFiles(files->second, CursorOf(cursor_columns, table), resolved);
+      KeepEveryColumnSet(files->second, &kept);
+      if (kept.size() < files->second.size()) read[table] = std::move(kept);
+    }
+  }
+  return read;
 }
 
 }  // namespace fleetlog

@@ -1,14 +1,16 @@
 // File pruning: which of a table's committed files a statement can need, decided before
 // DuckDB opens any of them, from the ranges the catalog keeps per file — of the table's
 // cursor column (CommittedFile::min_cursor, max_cursor) and of its id columns (query and
-// transaction ids, CommittedFile::id_ranges; lake/lake_writer.h IdRangeColumns) — and the
-// statement's own filters as DuckDB parses them (json_serialize_sql; never a scanner of
-// fleetlog's).
+// transaction ids, CommittedFile::id_ranges; lake/lake_writer.h IdRangeColumns) and each
+// file's cluster — and the statement's own filters as DuckDB parses them
+// (json_serialize_sql; never a scanner of fleetlog's).
 //
 // A table's files are narrowed only when every reference to it in the statement is bounded:
 // an item of a FROM clause whose SELECT filters it in its WHERE with top-level AND-ed
 // conditions on those columns against constants (literals, casts, + and -; no function of
-// the clock): =, <, <=, >, >=, BETWEEN and IN (a list). A reference to one of the engine's
+// the clock): =, <, <=, >, >=, BETWEEN and IN (a list); a cluster by = and IN against
+// plain text literals only (no COLLATE, no ranges); or joined by an equality of columns to
+// another table, whose narrowed files then bound it (JoinKey). A reference to one of the engine's
 // helper or fleet views (stl_querytext_full, fleet_queries, ...) counts as a reference to
 // each table the view reads, bounded by the view's filters on the columns that the view
 // passes through unchanged from that table (ViewPassThrough); any other table the view reads
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -44,9 +47,26 @@ struct ValueInterval {
 // Empty: none at all (`query = NULL`, `query IN (1) AND query = 2`).
 using ValueSet = std::vector<ValueInterval>;
 
-// One bounded reference: column (of the table, lower case) -> the values it may read there.
-// A column absent: any value.
-using ReferenceBounds = std::map<std::string, ValueSet>;
+// A column of one reference whose every row that reaches the statement's result has a
+// partner in another table with the same value in a column of its own: an equality of
+// column references in an inner join, on the side of an outer join that keeps only matched
+// rows, or in the WHERE. The reference then needs only the values the other table's files
+// (as they are narrowed for the statement) can hold. Both columns lower case.
+struct JoinKey {
+  std::string column;
+  std::string other_table, other_column;
+  bool operator==(const JoinKey&) const = default;
+};
+
+// What one reference can read.
+struct ReferenceBounds {
+  // Column of the table -> the values it may read there. A column absent: any value.
+  std::map<std::string, ValueSet> ranges;
+  // The clusters it may read (`cluster = 'a'`, `cluster IN (...)`); nullopt: any.
+  std::optional<std::set<std::string>> clusters;
+  std::vector<JoinKey> joins;
+  bool bounds_anything() const { return !ranges.empty() || clusters.has_value() || !joins.empty(); }
+};
 
 struct StatementRanges {
   // Table (lower case) -> the bounds of each of its references; present only for tables all
@@ -54,6 +74,8 @@ struct StatementRanges {
   std::map<std::string, std::vector<ReferenceBounds>> bounded;
   // Every name a FROM item of the statement reads (tables, views, CTEs), lower case.
   std::set<std::string> names;
+  // The names of the statement's own CTEs, lower case.
+  std::set<std::string> ctes;
   // The statement calls a table function (query_table, read_parquet, ...): prune nothing.
   bool table_function = false;
   // DuckDB serialised the statement (a SELECT), so `names` and `table_function` say what it
@@ -69,10 +91,22 @@ StatementRanges RangesOf(duck::Connection& conn, const std::string& sql,
                          const std::map<std::string, std::string>& cursor_columns);
 
 // The files among `files` (of one table whose cursor column is `cursor_column`, empty when
-// none) that one of `references` can need. No references keeps nothing: the table has none.
+// none) that one of `references` can need, by their ranges and clusters (their joins are
+// PruneTables' to resolve). No references keeps nothing: the table has none.
 std::vector<const CommittedFile*> PruneFiles(const std::vector<const CommittedFile*>& files,
                                              const std::string& cursor_column,
                                              const std::vector<ReferenceBounds>& references);
+
+// The files to read of each table of `tables` (table -> its files) that `ranges` bounds;
+// tables absent from the answer keep every file. Each table's list also keeps one file of
+// each set of columns its files have, so that a narrowed view has the whole view's columns
+// and is never empty. Tables bounded only by their own filters are narrowed first; a join
+// then takes the values of the other table's files as they are narrowed (all of them when
+// that table is not), and a join to a name that is not one of `tables`, or that the
+// statement defines itself (a CTE), bounds nothing.
+std::map<std::string, std::vector<const CommittedFile*>> PruneTables(
+    const std::map<std::string, std::vector<const CommittedFile*>>& tables,
+    const std::map<std::string, std::string>& cursor_columns, const StatementRanges& ranges);
 
 // The columns a helper or fleet view passes through from one table it reads: view column ->
 // table column, where the view's rows with a value in the view column come exactly from the

@@ -169,6 +169,11 @@ class SqliteStateStore final : public StateStore {
     // run of every cycle, against 0.014 ms by the index).
     if (filter.table) sql += " AND f.tbl = ?1";
     if (filter.cluster) sql += " AND f.cluster = ?2";
+    if (filter.tables) {
+      sql += " AND f.tbl IN (";
+      for (size_t i = 0; i < filter.tables->size(); ++i) sql += fmt::format("{}?{}", i ? "," : "", i + 3);
+      sql += ")";
+    }
     if (!filter.states.empty()) {
       sql += " AND f.state IN (";
       for (size_t i = 0; i < filter.states.size(); ++i)
@@ -179,6 +184,8 @@ class SqliteStateStore final : public StateStore {
     ASSIGN_OR_RETURN(auto stmt, db_.Prepare(sql));
     if (filter.table) stmt.Bind(1, *filter.table);
     if (filter.cluster) stmt.Bind(2, *filter.cluster);
+    if (filter.tables)
+      for (size_t i = 0; i < filter.tables->size(); ++i) stmt.Bind(static_cast<int>(i + 3), (*filter.tables)[i]);
     std::vector<CommittedFile> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -449,6 +456,10 @@ Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::string& path
   }
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  // Sorts (a lake snapshot lists thousands of files in order) stay in memory: a temporary
+  // file in /var/tmp made the snapshot of 5,000 files take about 50 ms instead of 30, and
+  // needs space that a full disk does not have.
+  RETURN_IF_ERROR(db.Exec("PRAGMA temp_store = MEMORY"));
   auto store = std::make_unique<SqliteStateStore>(std::move(db), env, StateStoreReservePath(path));
   RETURN_IF_ERROR(mode == OpenMode::kReadWrite ? store->Migrate() : store->ReadSchemaVersion());
   if (mode == OpenMode::kReadWrite) store->KeepReserve();

@@ -113,6 +113,7 @@ struct CommitRequest {
 struct FileFilter {
   std::optional<std::string> table, cluster;
   std::vector<FileState> states;  // empty: all
+  std::optional<std::vector<std::string>> tables;  // any of them (empty: no file); unset: every table
 };
 
 class StateStore {

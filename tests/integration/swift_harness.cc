@@ -121,9 +121,12 @@ S3Options SwiftHarness::Options(const std::string& bucket) const {
   options.path_style = true;
   options.credentials = {kAccessKey, kSecretKey, ""};
   options.connect_timeout_ms = 5000;
-  options.max_attempts = 4;
-  options.backoff_base_ms = 20;
-  options.backoff_cap_ms = 200;
+  // Swift answers 503 "reduce your request rate" while a loaded machine keeps its container
+  // servers busy (seen on a bucket's first PUT during a full test run): a few seconds of
+  // patience, still far below the client's default.
+  options.max_attempts = 6;
+  options.backoff_base_ms = 50;
+  options.backoff_cap_ms = 1000;
   return options;
 }
 
