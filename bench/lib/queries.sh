@@ -96,19 +96,29 @@ pg_type_of() {
   esac
 }
 
-# Copies lake table T into database DB: same columns (cluster and dt included), one
-# `fleetlog query --format csv` per cluster piped into \copy.
+# Copies lake table T into database DB: same columns (cluster and dt included), in one
+# transaction that creates the table, so that PostgreSQL (wal_level = minimal) writes no WAL
+# for the rows. The rows come from the lake's folders through the libduckdb.so behind
+# $FLEETLOG (lib/lake_csv.py), or, without one, through `fleetlog query --format csv` per
+# cluster (many times slower). Row counts against fleetlog's views are checked afterwards.
 copy_lake_table_to_pg() {
-  local cfg=$1 db=$2 table=$3 cols="" name type cluster
+  local cfg=$1 db=$2 table=$3 cols="" names="" name type cluster libduckdb
   while IFS=, read -r name type; do
     cols+="${cols:+, }\"$name\" $(pg_type_of "$type")"
+    names+="${names:+, }\"$name\""
   done < <(fl "$cfg" query --format csv "SELECT column_name, data_type FROM information_schema.columns
              WHERE table_name = '$table' ORDER BY ordinal_position" | tail -n +2 | tr -d '\r')
-  pg "$db" -c "CREATE TABLE $table ($cols)"
-  for cluster in $CLUSTERS; do
-    fl "$cfg" query --format csv "SELECT * FROM $table WHERE cluster = '$cluster'" |
-      pg "$db" -c "\\copy $table FROM STDIN WITH (FORMAT csv, HEADER)"
-  done
+  libduckdb=$(ldd "$FLEETLOG" | awk '/libduckdb/ { print $3; exit }')
+  {
+    if [[ -f $libduckdb ]]; then
+      python3 "$BENCH_SRC/lib/lake_csv.py" "$libduckdb" "$(dirname "$cfg")/lake" "$table" "$names"
+    else
+      for cluster in $CLUSTERS; do
+        fl "$cfg" query --format csv "SELECT * FROM $table WHERE cluster = '$cluster'" | tail -n +2
+      done | sed '1i header'
+    fi
+  } | pg "$db" -c "BEGIN" -c "CREATE TABLE $table ($cols)" \
+         -c "\\copy $table FROM STDIN WITH (FORMAT csv, HEADER)" -c "COMMIT"
 }
 
 PG_INDEXES="
