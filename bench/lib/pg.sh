@@ -1,7 +1,8 @@
 # The local PostgreSQL 15 the benchmarks compare against and export from: a throw-away
 # cluster in $BENCH_DIR/pg on a free loopback port, trust authentication on loopback and the
 # unix socket only. Under root the server runs as the `postgres` OS user (PostgreSQL refuses
-# to run as root). Stopped by pg_stop, which bench/run calls on exit.
+# to run as root). Stopped by pg_stop, which bench/run calls on exit. BENCH_REUSE_PG=1 starts
+# the cluster a kept $BENCH_DIR (BENCH_KEEP=1) already holds, with what was loaded into it.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -28,6 +29,26 @@ pg_start() {
   PG_DIR=$BENCH_DIR/pg
   mkdir -p "$PG_DIR"
   [[ $(id -u) -eq 0 ]] && chown postgres: "$PG_DIR"
+  PG_REUSED=0
+  if [[ ${BENCH_REUSE_PG:-0} == 1 && -f $PG_DIR/data/PG_VERSION ]]; then PG_REUSED=1; else pg_init; fi
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    PGPORT=$(free_port) || die "no free loopback port"
+    if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PGPORT" -w -t 120 start >/dev/null; then
+      export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
+      local reused=""
+      [[ $PG_REUSED == 1 ]] && reused=", reused: BENCH_REUSE_PG=1"
+      log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT (data in $PG_DIR/data$reused)"
+      PG_STARTED=1
+      return
+    fi
+  done
+  die "PostgreSQL did not start: $(tail -5 "$PG_DIR/postgres.log")"
+}
+
+# A new cluster in $PG_DIR/data.
+pg_init() {
+  rm -rf "$PG_DIR/data"
   as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync \
     --no-instructions >"$BENCH_DIR/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$BENCH_DIR/initdb.log")"
   # Tuned as a DBA would tune a reporting database on this machine; durability is off because
@@ -49,17 +70,6 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 logging_collector = off
 CONF
-  local attempt
-  for attempt in 1 2 3 4 5; do
-    PGPORT=$(free_port) || die "no free loopback port"
-    if as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -o "-p $PGPORT" -w -t 120 start >/dev/null; then
-      export PGHOST=127.0.0.1 PGPORT PGUSER=postgres PGDATABASE=postgres
-      log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT (data in $PG_DIR/data)"
-      PG_STARTED=1
-      return
-    fi
-  done
-  die "PostgreSQL did not start: $(tail -5 "$PG_DIR/postgres.log")"
 }
 
 pg_stop() {

@@ -267,17 +267,23 @@ section_queries() {
   local tables
   tables=$(cd "$dir/lake" && ls -d stl_* | tr '\n' ' ')
 
-  t0=$(now_ns)
-  pg postgres -c "CREATE DATABASE $db"
-  local table
-  for table in $tables; do copy_lake_table_to_pg "$cfg" $db "$table"; done
-  log "queries: copied into PostgreSQL in $(seconds_since "$t0")s; load $(loadavg)"
-  t0=$(now_ns)
-  pg $db -c "$PG_INDEXES" -c "$PG_VIEWS"
-  log "queries: PostgreSQL indexes built in $(seconds_since "$t0")s"
-  t0=$(now_ns)
-  pg $db -c "VACUUM ANALYZE"
-  log "queries: PostgreSQL VACUUM ANALYZE in $(seconds_since "$t0")s"
+  # A reused PostgreSQL (BENCH_REUSE_PG=1) keeps the tables a kept run loaded; the row counts
+  # below still have to agree with the lake's.
+  if [[ ${PG_REUSED:-0} == 1 ]] && pg postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    log "queries: the PostgreSQL tables of the kept run are reused (BENCH_REUSE_PG=1)"
+  else
+    t0=$(now_ns)
+    pg postgres -c "CREATE DATABASE $db"
+    local table
+    for table in $tables; do copy_lake_table_to_pg "$cfg" $db "$table"; done
+    log "queries: copied into PostgreSQL in $(seconds_since "$t0")s; load $(loadavg)"
+    t0=$(now_ns)
+    pg $db -c "$PG_INDEXES" -c "$PG_VIEWS"
+    log "queries: PostgreSQL indexes built in $(seconds_since "$t0")s"
+    t0=$(now_ns)
+    pg $db -c "VACUUM ANALYZE"
+    log "queries: PostgreSQL VACUUM ANALYZE in $(seconds_since "$t0")s"
+  fi
 
   wait_for_go queries
 
@@ -325,5 +331,6 @@ section_queries() {
   result "storage (lake table folders vs pg_total_relation_size)" "$(calc "$lake_bytes / 1048576" 1) MB" \
     "$(calc "$pg_bytes / 1048576" 1) MB" "$(calc "$lake_bytes / $pg_bytes" 3) (1/$(calc "$pg_bytes / $lake_bytes" 1))" \
     "<= 1/8" "$(met_if "$lake_bytes * 8 <= $pg_bytes")"
-  pg postgres -c "DROP DATABASE $db"
+  # A kept folder keeps the loaded tables too, for BENCH_REUSE_PG=1.
+  [[ ${BENCH_KEEP:-0} == 1 ]] || pg postgres -c "DROP DATABASE $db"
 }
