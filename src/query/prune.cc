@@ -118,18 +118,34 @@ struct Constant {
   int64_t floor = 0, ceil = 0;
 };
 
+// A literal as DuckDB serialises it (class CONSTANT); nullopt when `expr` is none.
+struct Literal {
+  bool is_null = false;
+  std::string type;             // the type's id: INTEGER, VARCHAR, ...
+  const json* value = nullptr;  // the value itself; null when absent
+};
+std::optional<Literal> LiteralOf(const json& expr) {
+  if (StringField(expr, "class") != "CONSTANT" || !expr.contains("value") || !expr["value"].is_object())
+    return std::nullopt;
+  const json& value = expr["value"];
+  Literal out;
+  out.is_null = value.value("is_null", false);
+  out.type = value.contains("type") && value["type"].is_object() ? StringField(value["type"], "id") : "";
+  if (const auto it = value.find("value"); it != value.end()) out.value = &*it;
+  return out;
+}
+
 // An integer literal as it is serialised, read without asking DuckDB: the common case of an
 // id (`query = 42`, `query IN (1, 2)`), so a point lookup costs no extra statement.
 std::optional<Constant> IntegerLiteral(const json& expr) {
-  if (StringField(expr, "class") != "CONSTANT" || !expr.contains("value") || !expr["value"].is_object()) return std::nullopt;
-  const json& value = expr["value"];
-  if (value.value("is_null", false)) return Constant{Constant::kNull};
-  const std::string type = value.contains("type") && value["type"].is_object() ? StringField(value["type"], "id") : "";
-  const auto it = value.find("value");
-  if ((type != "INTEGER" && type != "BIGINT" && type != "SMALLINT" && type != "TINYINT") || it == value.end() ||
-      !it->is_number_integer())
+  const auto literal = LiteralOf(expr);
+  if (!literal) return std::nullopt;
+  if (literal->is_null) return Constant{Constant::kNull};
+  const std::string& type = literal->type;
+  if ((type != "INTEGER" && type != "BIGINT" && type != "SMALLINT" && type != "TINYINT") || literal->value == nullptr ||
+      !literal->value->is_number_integer())
     return std::nullopt;
-  const int64_t v = it->get<int64_t>();
+  const int64_t v = literal->value->get<int64_t>();
   return Constant{Constant::kValue, v, v};
 }
 
@@ -259,14 +275,11 @@ struct BoundConjunct {
 
 // A text literal as it is serialised: nullopt when `expr` is none; an inner nullopt for NULL.
 std::optional<std::optional<std::string>> TextLiteral(const json& expr) {
-  if (StringField(expr, "class") != "CONSTANT" || !expr.contains("value") || !expr["value"].is_object())
-    return std::nullopt;
-  const json& value = expr["value"];
-  if (value.value("is_null", false)) return std::optional<std::string>();
-  const std::string type = value.contains("type") && value["type"].is_object() ? StringField(value["type"], "id") : "";
-  const auto it = value.find("value");
-  if (type != "VARCHAR" || it == value.end() || !it->is_string()) return std::nullopt;
-  return std::optional<std::string>(it->get<std::string>());
+  const auto literal = LiteralOf(expr);
+  if (!literal) return std::nullopt;
+  if (literal->is_null) return std::optional<std::string>();
+  if (literal->type != "VARCHAR" || literal->value == nullptr || !literal->value->is_string()) return std::nullopt;
+  return std::optional<std::string>(literal->value->get<std::string>());
 }
 
 // A cluster conjunct (`cluster = 'a'`, `cluster IN ('a', 'b')`) with its literals read, or
@@ -562,12 +575,9 @@ class JoinCollector {
 
   // How a table's column compares with the catalog's ranges; nullopt: it has none.
   std::optional<ValueKind> KindOf(const std::string& table, const std::string& column) const {
-    if (column == "cluster") return ValueKind::kCluster;
-    if (auto it = cursor_columns_.find(table); it != cursor_columns_.end() && Lower(it->second) == column)
-      return ValueKind::kTime;
-    const auto& ids = IdRangeColumns();
-    if (std::find(ids.begin(), ids.end(), column) != ids.end()) return ValueKind::kInteger;
-    return std::nullopt;
+    const BoundColumns columns = TableColumns(table, cursor_columns_);
+    const auto it = columns.find(column);
+    return it == columns.end() ? std::nullopt : std::optional(it->second.kind);
   }
 
   // `a`'s rows need a partner in `b` with the same value.
