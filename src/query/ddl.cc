@@ -233,9 +233,7 @@ std::string DuckDb(const DdlInput& in) {
         "                           hive_types = {{'cluster': VARCHAR, 'dt': DATE}});\n\n",
         fmt::arg("table", kDuck.Q(t.name)), fmt::arg("glob", QuoteString(TableLocation(in, t.name) + "*/*/*.parquet")));
   }
-  const auto text_of = [](const Dialect& d) {
-    return fmt::format("string_agg({}, '' ORDER BY {})", d.Q("text"), d.Q("sequence"));
-  };
+  const auto text_of = [](const Dialect& d) { return PiecesInOrderSql(d.Q("text"), d.Q("sequence")); };
   return out + TextViewsSql(in, kDuck, "any_value", text_of, "'\\n'");
 }
 

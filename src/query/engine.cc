@@ -173,6 +173,13 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
 
 std::span<const TextView> TextViews() { return kTextViews; }
 
+std::string PiecesInOrderSql(std::string_view text, std::string_view sequence) {
+  // list_sort orders the structs by `s`, NULLs last as ORDER BY does, then by `t`, where
+  // string_agg leaves equal sequences in any order; array_to_string skips NULL pieces.
+  return fmt::format("array_to_string(list_transform(list_sort(list({{'s': {}, 't': {}}})), p -> p.t), '')", sequence,
+                     text);
+}
+
 Result<LakeSnapshot> LoadLakeSnapshot(StateStore* state, const std::optional<std::set<std::string>>& tables) {
   LakeSnapshot snapshot;
   if (state == nullptr) return snapshot;
@@ -347,10 +354,10 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   for (const auto& f : engine->files_) engine->files_by_table_[f.table].push_back(&f);
   for (const auto& v : kTextViews) {
     if (!viewed.count(v.table)) continue;
-    RETURN_IF_ERROR(conn.Exec(fmt::format(
-        "CREATE VIEW {0} AS SELECT {1}, any_value({3}) AS {3}, replace(string_agg(text, '' ORDER BY sequence), "
-        "'\\n', chr(10)) AS text, count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
-        v.view, v.group, v.table, v.user)));
+    RETURN_IF_ERROR(conn.Exec(
+        fmt::format("CREATE VIEW {0} AS SELECT {1}, any_value({3}) AS {3}, replace({4}, '\\n', chr(10)) AS text, "
+                    "count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
+                    v.view, v.group, v.table, v.user, PiecesInOrderSql("text", "sequence"))));
     viewed.insert(v.view);
   }
   // A fleet view that cannot be made (a lake whose files lack a column it reads) is left

@@ -77,6 +77,12 @@ struct TextView {
 };
 std::span<const TextView> TextViews();
 
+// DuckDB's aggregate that concatenates a group's pieces (`text`, `sequence`: column names
+// as SQL) in sequence order, as string_agg(text, '' ORDER BY sequence) does: NULL pieces
+// skipped, NULL when every piece is NULL, a NULL sequence last. It sorts one list per group
+// instead of DuckDB's ordered aggregate, which took twice as long over a month of DDL text.
+std::string PiecesInOrderSql(std::string_view text, std::string_view sequence);
+
 // What the engine reads: the published files and the recorded schemas, as of one moment.
 struct LakeSnapshot {
   std::vector<CommittedFile> files;              // published only

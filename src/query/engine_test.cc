@@ -1,9 +1,14 @@
 #include "query/engine.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <numeric>
+#include <optional>
+#include <random>
 #include <set>
 
 #include "test_util.h"
@@ -431,6 +436,62 @@ TEST_F(QueryEngineTest, ViewsOnlyForTheTablesTheStatementNames) {
   // A statement that reads the catalog sees every table.
   EXPECT_EQ(count("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'stl_%'"), 3)
       << "stl_query, stl_querytext and stl_querytext_full";
+}
+
+// The text views join a statement's pieces as string_agg(text, '' ORDER BY sequence) would,
+// the aggregate they replaced: pieces stored out of order, NULL pieces skipped, a statement
+// of NULL pieces only NULL, a NULL sequence last, trailing blanks kept, \n turned into newlines.
+TEST_F(QueryEngineTest, TextViewsJoinPiecesAsAnOrderedStringAggDoes) {
+  const TableSchema schema = {{"query", ColumnType::kInt64},
+                              {"sequence", ColumnType::kInt32},
+                              {"text", ColumnType::kVarchar},
+                              {"userid", ColumnType::kInt32},
+                              {"starttime", ColumnType::kTimestamp}};
+  std::mt19937 random(7);  // fixed: a failure reruns the same
+  RowBatch b(schema);
+  auto piece = [&](int64_t query, std::optional<int> sequence, std::optional<std::string> text) {
+    b.column(0).AppendInt(query);
+    sequence ? b.column(1).AppendInt(*sequence) : b.column(1).AppendNull();
+    text ? b.column(2).AppendString(*text) : b.column(2).AppendNull();
+    b.column(3).AppendInt(100);
+    b.column(4).AppendInt(ParseTimestamp("2026-01-01")->micros());
+  };
+  for (int64_t query = 1; query <= 200; ++query) {
+    std::vector<int> order(1 + random() % 12);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), random);
+    for (int sequence : order) {
+      const int kind = static_cast<int>(random() % 10);
+      if (kind == 0)
+        piece(query, sequence, std::nullopt);
+      else
+        piece(query, sequence, fmt::format("q{}p{}{}", query, sequence, kind == 1 ? "\\n  " : ""));
+    }
+  }
+  piece(201, 0, std::nullopt);
+  piece(201, 1, std::nullopt);
+  piece(202, std::nullopt, "last");
+  piece(202, 1, "first ");
+  ASSERT_TRUE(test::WriteToLake(*state_, lake_, {"stl_querytext", "c1", "starttime", {"query", "sequence"}}, b).ok());
+  auto engine = QueryEngine::Open(EngineOptions{.lake_root = lake_.root()}, state_.get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto differ = (*engine)->Run(
+      "SELECT count(*) FROM stl_querytext_full v FULL JOIN (SELECT cluster, query, "
+      "replace(string_agg(text, '' ORDER BY sequence), '\\n', chr(10)) AS text, count(*) AS pieces "
+      "FROM stl_querytext GROUP BY ALL) a USING (cluster, query) "
+      "WHERE v.text IS DISTINCT FROM a.text OR v.pieces IS DISTINCT FROM a.pieces");
+  ASSERT_TRUE(differ.ok()) << differ.status().ToString();
+  EXPECT_EQ(differ->int64(0, 0), 0);
+  auto text = [&](int64_t query) {
+    auto r =
+        (*engine)->Run(fmt::format("SELECT coalesce(text, '<null>') FROM stl_querytext_full WHERE query = {}", query));
+    return r.ok() && r->row_count() == 1 ? r->text(0, 0) : "<error>";
+  };
+  EXPECT_EQ(text(201), "<null>");
+  EXPECT_EQ(text(202), "first last");
+  auto newlines = (*engine)->Run("SELECT count(*) FROM stl_querytext_full WHERE text LIKE '%' || chr(10) || '  %'");
+  ASSERT_TRUE(newlines.ok());
+  EXPECT_GT(newlines->int64(0, 0), 0);
 }
 
 // `fleetlog query` loads the files of the tables its statement can read, not the whole lake's;

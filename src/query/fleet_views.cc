@@ -11,6 +11,14 @@ struct Part {
   const char* sql;
 };
 
+// The table a part's need reads: a text view (query/engine.h, TextViews) is named after its
+// table, with `_full`.
+std::string TableOf(std::string_view need) {
+  constexpr std::string_view kTextView = "_full";
+  if (need.ends_with(kTextView)) need.remove_suffix(kTextView.size());
+  return std::string(need);
+}
+
 // STL: stl_query with its WLM row (queue and execution time); aborted = 1 is "aborted", as
 // STL cannot tell failed from cancelled. SYS: sys_query_history (terminal rows only).
 const Part kParts[] = {
@@ -34,10 +42,8 @@ SELECT cluster, 'sys' AS family, query_id, transaction_id, session_id, CAST(user
 FROM sys_query_history)"},
     {"fleet_query_text", {"stl_querytext_full"}, R"(
 SELECT cluster, 'stl' AS family, CAST(query AS BIGINT) AS query_id, text, pieces FROM stl_querytext_full)"},
-    {"fleet_query_text", {"sys_query_text"}, R"(
-SELECT cluster, 'sys' AS family, query_id, replace(string_agg(text, '' ORDER BY sequence), '\n', chr(10)) AS text,
-       count(*) AS pieces
-FROM sys_query_text GROUP BY cluster, query_id)"},
+    {"fleet_query_text", {"sys_query_text_full"}, R"(
+SELECT cluster, 'sys' AS family, query_id, text, pieces FROM sys_query_text_full)"},
     {"fleet_alerts", {"stl_alert_event_log"}, R"(
 SELECT cluster, 'stl' AS family, CAST(query AS BIGINT) AS query_id, event_time, trim(event) AS event,
        trim(solution) AS solution, dt
@@ -75,8 +81,7 @@ const std::vector<FleetView>& FleetViews() {
     for (auto& v : out)
       for (const Part& p : kParts)
         if (v.name == p.view)
-          for (const auto& t : p.needs)
-            v.tables.push_back(t == "stl_querytext_full" ? "stl_querytext" : t);
+          for (const auto& t : p.needs) v.tables.push_back(TableOf(t));
     return out;
   }();
   return views;

@@ -75,7 +75,7 @@ SELECT * FROM read_parquet('/srv/fleetlog/lake/sys_serverless_usage/*/*/*.parque
 CREATE OR REPLACE VIEW "stl_querytext_full" AS
 SELECT "cluster", "query",
        any_value("userid") AS "userid",
-       replace(string_agg("text", '' ORDER BY "sequence"), '\n', chr(10)) AS "text",
+       replace(array_to_string(list_transform(list_sort(list({'s': "sequence", 't': "text"})), p -> p.t), ''), '\n', chr(10)) AS "text",
        count(*) AS "pieces",
        min("dt") AS "dt"
 FROM "stl_querytext"
@@ -84,7 +84,7 @@ GROUP BY "cluster", "query";
 CREATE OR REPLACE VIEW "stl_ddltext_full" AS
 SELECT "cluster", "xid", "pid", "starttime",
        any_value("userid") AS "userid",
-       replace(string_agg("text", '' ORDER BY "sequence"), '\n', chr(10)) AS "text",
+       replace(array_to_string(list_transform(list_sort(list({'s': "sequence", 't': "text"})), p -> p.t), ''), '\n', chr(10)) AS "text",
        count(*) AS "pieces",
        min("dt") AS "dt"
 FROM "stl_ddltext"
@@ -93,7 +93,7 @@ GROUP BY "cluster", "xid", "pid", "starttime";
 CREATE OR REPLACE VIEW "stl_utilitytext_full" AS
 SELECT "cluster", "xid", "pid", "starttime",
        any_value("userid") AS "userid",
-       replace(string_agg("text", '' ORDER BY "sequence"), '\n', chr(10)) AS "text",
+       replace(array_to_string(list_transform(list_sort(list({'s': "sequence", 't': "text"})), p -> p.t), ''), '\n', chr(10)) AS "text",
        count(*) AS "pieces",
        min("dt") AS "dt"
 FROM "stl_utilitytext"
@@ -102,7 +102,7 @@ GROUP BY "cluster", "xid", "pid", "starttime";
 CREATE OR REPLACE VIEW "sys_query_text_full" AS
 SELECT "cluster", "query_id",
        any_value("user_id") AS "user_id",
-       replace(string_agg("text", '' ORDER BY "sequence"), '\n', chr(10)) AS "text",
+       replace(array_to_string(list_transform(list_sort(list({'s': "sequence", 't': "text"})), p -> p.t), ''), '\n', chr(10)) AS "text",
        count(*) AS "pieces",
        min("dt") AS "dt"
 FROM "sys_query_text"
