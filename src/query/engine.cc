@@ -316,6 +316,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   if (options.views_for_sql && !options.cursor_columns.empty())
     ranges = RangesOf(conn, *options.views_for_sql, options.cursor_columns);
   engine->prune_each_statement_ = !options.views_for_sql && !options.cursor_columns.empty();
+  if (ranges.parsed) engine->select_sql_ = *options.views_for_sql;
   engine->cursor_columns_ = options.cursor_columns;
   engine->lake_root_ = options.lake_root;
 
@@ -451,9 +452,22 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   const bool keep_pending = !workload_keep_sql_.empty();
   const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
   StatementRanges ranges;
-  if (prune_each_statement_ || (keep_pending && !names_workload)) ranges = RangesOf(*conn_, sql, cursor_columns_);
+  const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
+  if (ranges_here) ranges = RangesOf(*conn_, sql, cursor_columns_);
   if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) KeepWorkloadRawRows();
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges, &unshadow.tables));
+  // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound
+  // once. (A prepared statement over Parquet files is bound again when it is executed, as
+  // DuckDB cannot keep the plan of a scan of files: preparing it first bound it twice.)
+  // Only a result with a column that cannot be read as text goes on to the way below,
+  // which runs the statement again.
+  if (ranges_here ? ranges.parsed : sql == select_sql_) {
+    ASSIGN_OR_RETURN(auto result, conn_->Query(sql));
+    bool readable = true;
+    for (size_t c = 0; c < result.column_count(); ++c)
+      readable = readable && duck::IsReadableAsText(result.column_type(c));
+    if (readable) return result;
+  }
   ASSIGN_OR_RETURN(auto prepared, conn_->Prepare(sql));
   if (!ReadOnlyType(prepared->statement_type())) return Status(StatusCode::kPermissionDenied, kReadOnlyOnly);
   if (prepared->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN) RETURN_IF_ERROR(CheckExplained(*conn_, sql));

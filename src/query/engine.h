@@ -162,6 +162,7 @@ class QueryEngine {
   bool prune_each_statement_ = false;
   std::map<std::string, std::string> cursor_columns_;
   std::string lake_root_;
+  std::string select_sql_;  // the statement the engine was opened for, when DuckDB serialised it (a SELECT)
   std::vector<CommittedFile> files_;                                         // the viewed tables' files
   std::map<std::string, std::vector<const CommittedFile*>> files_by_table_;  // into files_
   int64_t last_skipped_files_ = 0;
