@@ -111,6 +111,14 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
   return r;
 }
 
+SeasonalProfile::Vector EvidenceScorer::Expected(const BucketMetrics& m) const {
+  Vector e = Judge(m).expected;
+  const Vector seconds = seconds_.Expected(m.start);
+  for (size_t i = 0; i < kFleetMetricCount; ++i)
+    if (!kFleetMetricIsCount[i]) e[i] = std::expm1(seconds[i]);
+  return e;
+}
+
 EvidenceScorer::Cusums EvidenceScorer::CusumsAfter(const Cusums& before, const Recent& r) const {
   const double most = kCusumMostSurprise * std::log(10.0) / options_.cusum_weight;
   auto step = [&](size_t i, double expected, double shift, double from) {

@@ -117,6 +117,9 @@ class EvidenceScorer {
   Surprise Score(const BucketMetrics& m) const;
   // Learns `m` as the latest bucket. Buckets must come in time order without gaps.
   void Learn(const BucketMetrics& m);
+  // What Score expects of `m`, for diagnosis: counts as their expected count (floored),
+  // seconds as exp(expected log(1 + value)) - 1. REQUIRES: Ready(m.start).
+  SeasonalProfile::Vector Expected(const BucketMetrics& m) const;
 
   void Serialize(BlobWriter* out) const;
   [[nodiscard]] bool Deserialize(BlobReader* in);

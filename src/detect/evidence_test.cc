@@ -69,6 +69,16 @@ TEST(EvidenceScorerTest, UsualBucketsAreUnsurprisingAndAStormIsNot) {
   EXPECT_EQ(storm.Max(), storm.metric[kAlerts]);
 }
 
+TEST(EvidenceScorerTest, ExpectsWhatAnHourOfTheWeekUsuallyHolds) {
+  const int b = 8 * kDay + 100;
+  const EvidenceScorer scorer = TrainedUntil(b);
+  const auto expected = scorer.Expected(Bucket(b));
+  EXPECT_NEAR(expected[kQueries], Bucket(b).values[kQueries], 3);
+  EXPECT_NEAR(expected[1], 2.15, 0.2);       // seconds, back from log(1 + value)
+  EXPECT_NEAR(expected[kAlerts], 0.2, 0.2);  // an alert event in every fifth bucket
+  EXPECT_GE(expected[kAlerts], 0.01);        // never below the count floor
+}
+
 TEST(EvidenceScorerTest, AWeakStormBuildsUpEvidenceOverBuckets) {
   const int from = 8 * kDay + 102;  // one extra event per bucket where 0.2 are usual
   EvidenceScorer scorer = TrainedUntil(from);
