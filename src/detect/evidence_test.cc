@@ -79,6 +79,26 @@ TEST(EvidenceScorerTest, ExpectsWhatAnHourOfTheWeekUsuallyHolds) {
   EXPECT_GE(expected[kAlerts], 0.01);        // never below the count floor
 }
 
+TEST(EvidenceScorerTest, ACollapseLearnedInAnHoursFirstWeekDoesNotMakeItsSecondWeekARise) {
+  // Week 1 held a collapse (a twentieth of the queries) all through Tuesday 10:00-11:00; in
+  // week 2 that hour is ordinary again, and judged against the hour of the day as well.
+  const int from = kDay + 10 * 12, to = from + 12;
+  auto bucket = [&](int b) {
+    BucketMetrics m = Bucket(b);
+    if (b >= from && b < to) m.values[kQueries] = std::floor(m.values[kQueries] / 20);
+    return m;
+  };
+  EvidenceScorer scorer;
+  const int week = 7 * kDay;
+  for (int b = 0; b < week + from; ++b) scorer.Learn(bucket(b));
+  double most = 0;
+  for (int b = week + from; b < week + to; ++b) {
+    most = std::max(most, scorer.Score(bucket(b)).metric[kQueries]);
+    scorer.Learn(bucket(b));
+  }
+  EXPECT_LT(most, 4.0);
+}
+
 TEST(EvidenceScorerTest, AWeakStormBuildsUpEvidenceOverBuckets) {
   const int from = 8 * kDay + 102;  // one extra event per bucket where 0.2 are usual
   EvidenceScorer scorer = TrainedUntil(from);
