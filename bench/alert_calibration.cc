@@ -22,19 +22,21 @@
 // a rise of nested-loop queries, or of those and alert events; a fall of the query count; and
 // their weight), and the shipped evidence options with nested-loop queries expected by the
 // usual share of the query count learned over other horizons or not at all (evidence.h), each
-// times a grid of surprise bars, hysteresis and `for` values, are tried on seeds 1-2. The best setting there meets both targets (all caught within 30 min, < 1 false
-// alert per cluster-week); failing that, it catches the most with fewer than one false alert
-// per cluster-week; ties go to fewer false alerts, then the shortest worst delay, then the
-// first tried (in the order of the grid's loops). It is then
-// judged on seeds 3 and up, which it never saw, beside the shipped defaults. The baseline's
+// times a grid of surprise bars, hysteresis and `for` values, are tried on the calibration seeds
+// (1-2, or 1 to the fourth argument). The best setting there meets both targets (all caught
+// within 30 min, < 1 false alert per cluster-week); failing that, it catches the most with
+// fewer than one false alert per cluster-week; ties go to fewer false alerts, then the shortest
+// worst delay, then the first tried (in the order of the grid's loops). It is then judged on
+// the seeds after them, which it never saw, beside the shipped defaults. The baseline's
 // threshold and `for` are chosen the same way.
-// Usage: alert_calibration [seeds=4] [clusters=3] [weeks=3]
+// Usage: alert_calibration [seeds=4] [clusters=3] [weeks=3] [calibration seeds=2]
 // For study: CALIBRATION_ONLY="dispersion,min_rate,seconds_spread,correlation,clip,threshold,
 // continuation,for" judges one setting instead of the grid (with the shipped CUSUMs, or with
-// CALIBRATION_CUSUM="rise,weight,min_rate,metric bits,fall"; CALIBRATION_NESTED_SHARE=buckets sets
-// the nested-loop share's horizon, 0 for none); CALIBRATION_EXPLAIN=1 prints the
+// CALIBRATION_CUSUM="rise,weight,min_rate,metric bits,fall"; CALIBRATION_NESTED_SHARE=buckets
+// sets the nested-loop share's horizon, 0 for none); CALIBRATION_EXPLAIN=1 prints the
 // last half hour (metric values, the evidence scorer's surprises) before each false alert, and
-// the first half hour of each missed incident.
+// the first half hour of each missed incident, with each metric's sum over that half hour, what
+// the detector expected of it, and the same half hour in every simulated week.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -69,7 +71,7 @@ constexpr int64_t kGraceUs = 30 * 60 * 1'000'000LL;
 constexpr int64_t kStartUs = 1'767'571'200'000'000LL;
 // The metrics a CUSUM may watch for a rise (EvidenceOptions::cusum_metrics bits).
 constexpr uint32_t kCusumAlerts = 1u << 4, kCusumNestedLoop = 1u << 6;
-// Seeds 1 to this calibrate; the seeds after them judge.
+// Seeds 1 to this calibrate by default (the fourth argument sets it); the seeds after them judge.
 constexpr int kCalibrationSeeds = 2;
 
 struct ClusterSeries {
@@ -79,6 +81,7 @@ struct ClusterSeries {
   std::vector<double> zscores;                // the baseline's max |z| per bucket
   std::vector<double> surprises;              // the evidence scorer's surprise per bucket
   std::vector<std::array<double, kFleetMetricCount>> metric_surprises;  // and each metric's
+  std::vector<std::array<double, kFleetMetricCount>> expected;          // and what it expected
 };
 
 bool RanOnMainCluster(const sim::SimQuery& q) { return !q.has(sim::kCacheHit) && !q.has(sim::kConcurrencyScaled); }
@@ -192,10 +195,13 @@ void ScoreEvidence(const EvidenceOptions& options, std::vector<ClusterSeries>* a
     EvidenceScorer scorer(options);
     s.surprises.clear();
     s.metric_surprises.clear();
+    s.expected.clear();
     for (const BucketMetrics& m : s.buckets) {
-      const auto scored = scorer.Ready(m.start) ? scorer.Score(m) : EvidenceScorer::Surprise{};
+      const bool ready = scorer.Ready(m.start);
+      const auto scored = ready ? scorer.Score(m) : EvidenceScorer::Surprise{};
       s.surprises.push_back(scored.Max());
       s.metric_surprises.push_back(scored.metric);
+      s.expected.push_back(ready ? scorer.Expected(m) : std::array<double, kFleetMetricCount>{});
       scorer.Learn(m);
     }
   }
@@ -227,6 +233,30 @@ std::string BucketsText(const ClusterSeries& s, size_t from, size_t to) {
     text += "\n      ";
     for (size_t i = 0; i < kFleetMetricCount; ++i)
       text += fmt::format(" {}={:.1f}({:.1f})", kFleetMetricNames[i], s.buckets[b].values[i], s.metric_surprises[b][i]);
+  }
+  return text;
+}
+
+// The first half hour from bucket `from` (6 buckets), a line per metric: the counts' sum (the
+// seconds' largest value), what the detector expected of them (the sum of expectations; for
+// seconds their largest), and the same half hour in every simulated week (this one marked).
+std::string FirstHalfHourText(const ClusterSeries& s, size_t from) {
+  const size_t week = static_cast<size_t>(kWeekUs / kBucketUs);
+  std::vector<std::array<double, kFleetMetricCount>> values;
+  for (const BucketMetrics& m : s.buckets) values.push_back(m.values);
+  std::string text;
+  for (size_t i = 0; i < kFleetMetricCount; ++i) {
+    auto sum = [&](const auto& rows, size_t start) {
+      double v = 0;
+      for (size_t b = start; b < std::min(start + 6, rows.size()); ++b)
+        v = kFleetMetricIsCount[i] ? v + rows[b][i] : std::max(v, rows[b][i]);
+      return v;
+    };
+    std::string weeks;
+    for (size_t w = from % week; w < s.buckets.size(); w += week)
+      weeks += fmt::format(" {}{:.1f}", w == from ? "*" : "", sum(values, w));
+    text += fmt::format("      {:<20} {} {:.1f} expected {:.2f}; same half hour by week:{}\n", kFleetMetricNames[i],
+                        kFleetMetricIsCount[i] ? "sum" : "max", sum(values, from), sum(s.expected, from), weeks);
   }
   return text;
 }
@@ -288,8 +318,10 @@ void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buc
             if (s.metric_surprises[b][i] > best) best = s.metric_surprises[b][i], metric = i;
         peak = fmt::format(" (peak {} {:.1f})", kFleetMetricNames[metric], best);
         if (std::getenv("CALIBRATION_EXPLAIN")) {  // the 10 minutes before the incident and its first half hour
-          fmt::print("    missed {} {}:{}\n", s.name, sim::AnomalyKindName(a.kind),
-                     BucketsText(s, from >= 2 ? from - 2 : 0, std::min(from + 6, s.metric_surprises.size())));
+          fmt::print("    missed {} {} (day {} {:02}:{:02}):{}\n{}", s.name, sim::AnomalyKindName(a.kind),
+                     minute / 1440 % 7, minute / 60 % 24, minute % 60,
+                     BucketsText(s, from >= 2 ? from - 2 : 0, std::min(from + 6, s.metric_surprises.size())),
+                     FirstHalfHourText(s, from));
         }
       }
       j->missed.push_back(fmt::format("{} day {} {:02}:{:02} UTC{}", sim::AnomalyKindName(a.kind), minute / 1440 % 7,
@@ -374,17 +406,21 @@ int main(int argc, char** argv) {
   const int seeds = argc > 1 ? std::atoi(argv[1]) : 4;
   const int clusters = argc > 2 ? std::atoi(argv[2]) : 3;
   const int weeks = argc > 3 ? std::atoi(argv[3]) : 3;
-  if (seeds < kCalibrationSeeds + 1 || clusters < 1 || weeks < 2) {
-    fmt::print(stderr, "usage: alert_calibration [seeds>=3] [clusters>=1] [weeks>=2]\n");
+  const int calibration_seeds = argc > 4 ? std::atoi(argv[4]) : kCalibrationSeeds;
+  if (calibration_seeds < 1 || seeds < calibration_seeds + 1 || clusters < 1 || weeks < 2) {
+    fmt::print(stderr,
+               "usage: alert_calibration [seeds>=3] [clusters>=1] [weeks>=2] [calibration seeds>=1, < seeds]\n");
     return 2;
   }
   std::vector<ClusterSeries> train, test;
   for (int seed = 1; seed <= seeds; ++seed)
     for (int c = 0; c < clusters; ++c)
-      (seed <= kCalibrationSeeds ? train : test)
+      (seed <= calibration_seeds ? train : test)
           .push_back(Simulate(static_cast<uint64_t>(seed), fmt::format("cluster-{}", c), weeks));
-  fmt::print("{} seeds x {} clusters x {} weeks (5-minute buckets; week 1 trains); calibrated on seeds 1-{}, judged on {}-{}\n\n",
-             seeds, clusters, weeks, kCalibrationSeeds, kCalibrationSeeds + 1, seeds);
+  fmt::print(
+      "{} seeds x {} clusters x {} weeks (5-minute buckets; week 1 trains); calibrated on seeds 1-{}, judged on "
+      "{}-{}\n\n",
+      seeds, clusters, weeks, calibration_seeds, calibration_seeds + 1, seeds);
 
   // Evidence variants, each with a grid of surprise bars, hysteresis and `for` values.
   std::vector<std::pair<std::string, EvidenceOptions>> variants;

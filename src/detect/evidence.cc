@@ -97,10 +97,17 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
   const Vector expected = counts_.Expected(m.start);
   r.dispersion = counts_.KnowsHourOfWeek(m.start) ? options_.dispersion : options_.young_dispersion;
   const Vector residuals = seconds_.Residuals(m.start, logs);
+  // An hour of the week in its second week has one week behind it, which may have held an
+  // incident (a collapse learned as that hour's normal): its counts are judged against the
+  // hour of the week's or the hour of the day's expectation, whichever lies nearer.
+  const bool young = counts_.KnowsHourOfWeek(m.start) && !counts_.KnowsHourOfWeekWell(m.start);
+  const Vector of_day = young ? counts_.ExpectedOfDay(m.start) : Vector{};
   for (size_t i = 0; i < kFleetMetricCount; ++i) {
     if (kFleetMetricIsCount[i]) {
       r.observed[i] = raw[i];
       r.expected[i] = std::max(options_.min_rate, expected[i]);
+      if (young && std::fabs(raw[i] - of_day[i]) < std::fabs(raw[i] - expected[i]))
+        r.expected[i] = std::max(options_.min_rate, of_day[i]);
     } else {
       r.observed[i] = std::clamp(residuals[i], -options_.seconds_clip, options_.seconds_clip);
     }
@@ -109,6 +116,14 @@ EvidenceScorer::Recent EvidenceScorer::Judge(const BucketMetrics& m) const {
   if (const auto nested = ExpectedNestedLoops(m); nested && counts_.KnowsHourOfWeek(m.start))
     r.expected[kNestedLoopQueries] = std::max(options_.min_rate, *nested);
   return r;
+}
+
+SeasonalProfile::Vector EvidenceScorer::Expected(const BucketMetrics& m) const {
+  Vector e = Judge(m).expected;
+  const Vector seconds = seconds_.Expected(m.start);
+  for (size_t i = 0; i < kFleetMetricCount; ++i)
+    if (!kFleetMetricIsCount[i]) e[i] = std::expm1(seconds[i]);
+  return e;
 }
 
 EvidenceScorer::Cusums EvidenceScorer::CusumsAfter(const Cusums& before, const Recent& r) const {

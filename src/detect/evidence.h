@@ -12,6 +12,12 @@
 // weekdays): there counts are judged with the wider `young_dispersion`, so a young cluster's
 // first Monday is not a query-count incident all day. (Seconds keep their spread: widening it
 // as much as weekdays differ from weekends also hid the queue spikes of the first week.)
+// In the hour of the week's second week (one week behind it, which may have held an incident:
+// a count collapse there teaches the hour a fraction of its usual count, and the next
+// week's ordinary hour then reads as a rise), each count is judged against whichever of the
+// hour of the week's and the hour of the day's expectations lies nearer to it: an incident is
+// far from both, an hour of the week poisoned by the week before is not far from the hour of
+// the day. From its third week on the hour of the week alone is the reference.
 // nested_loop_queries is expected differently once the cluster's hour of the week is known:
 // as the bucket's query count times the share of queries with a nested-loop alert that is
 // usual at that hour of the day (nested-loop plans belong to a few statements, so the share
@@ -117,6 +123,9 @@ class EvidenceScorer {
   Surprise Score(const BucketMetrics& m) const;
   // Learns `m` as the latest bucket. Buckets must come in time order without gaps.
   void Learn(const BucketMetrics& m);
+  // What Score expects of `m`, for diagnosis: counts as their expected count (floored),
+  // seconds as exp(expected log(1 + value)) - 1. REQUIRES: Ready(m.start).
+  SeasonalProfile::Vector Expected(const BucketMetrics& m) const;
 
   void Serialize(BlobWriter* out) const;
   [[nodiscard]] bool Deserialize(BlobReader* in);

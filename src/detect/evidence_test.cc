@@ -69,6 +69,36 @@ TEST(EvidenceScorerTest, UsualBucketsAreUnsurprisingAndAStormIsNot) {
   EXPECT_EQ(storm.Max(), storm.metric[kAlerts]);
 }
 
+TEST(EvidenceScorerTest, ExpectsWhatAnHourOfTheWeekUsuallyHolds) {
+  const int b = 8 * kDay + 100;
+  const EvidenceScorer scorer = TrainedUntil(b);
+  const auto expected = scorer.Expected(Bucket(b));
+  EXPECT_NEAR(expected[kQueries], Bucket(b).values[kQueries], 3);
+  EXPECT_NEAR(expected[1], 2.15, 0.2);       // seconds, back from log(1 + value)
+  EXPECT_NEAR(expected[kAlerts], 0.2, 0.2);  // an alert event in every fifth bucket
+  EXPECT_GE(expected[kAlerts], 0.01);        // never below the count floor
+}
+
+TEST(EvidenceScorerTest, ACollapseLearnedInAnHoursFirstWeekDoesNotMakeItsSecondWeekARise) {
+  // Week 1 held a collapse (a twentieth of the queries) all through Tuesday 10:00-11:00; in
+  // week 2 that hour is ordinary again, and judged against the hour of the day as well.
+  const int from = kDay + 10 * 12, to = from + 12;
+  auto bucket = [&](int b) {
+    BucketMetrics m = Bucket(b);
+    if (b >= from && b < to) m.values[kQueries] = std::floor(m.values[kQueries] / 20);
+    return m;
+  };
+  EvidenceScorer scorer;
+  const int week = 7 * kDay;
+  for (int b = 0; b < week + from; ++b) scorer.Learn(bucket(b));
+  double most = 0;
+  for (int b = week + from; b < week + to; ++b) {
+    most = std::max(most, scorer.Score(bucket(b)).metric[kQueries]);
+    scorer.Learn(bucket(b));
+  }
+  EXPECT_LT(most, 4.0);
+}
+
 TEST(EvidenceScorerTest, AWeakStormBuildsUpEvidenceOverBuckets) {
   const int from = 8 * kDay + 102;  // one extra event per bucket where 0.2 are usual
   EvidenceScorer scorer = TrainedUntil(from);

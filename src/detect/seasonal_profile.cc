@@ -44,6 +44,16 @@ double SeasonalProfile::Spread(Timestamp t, size_t metric) const {
 
 bool SeasonalProfile::KnowsHourOfWeek(Timestamp t) const { return week_[HourOfWeek(t)][0].seen >= kHourOfBuckets; }
 
+bool SeasonalProfile::KnowsHourOfWeekWell(Timestamp t) const {
+  return week_[HourOfWeek(t)][0].seen >= 2 * kHourOfBuckets;
+}
+
+SeasonalProfile::Vector SeasonalProfile::ExpectedOfDay(Timestamp t) const {
+  Vector e{};
+  for (size_t i = 0; i < kFleetMetricCount; ++i) e[i] = day_[HourOfDay(t)][i].mean;
+  return e;
+}
+
 bool SeasonalProfile::Ready(Timestamp t) const { return day_[HourOfDay(t)][0].seen >= kHalfHourOfBuckets; }
 
 SeasonalProfile::Vector SeasonalProfile::Residuals(Timestamp t, const Vector& x) const {

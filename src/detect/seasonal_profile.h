@@ -60,6 +60,11 @@ class SeasonalProfile {
   // Whether the expectation at `t` is its hour of the week's own (learned for a whole hour
   // of buckets, so on an earlier week) rather than its hour of the day's standing in for it.
   bool KnowsHourOfWeek(Timestamp t) const;
+  // Whether the hour of the week at `t` is its own reference and has been for a whole hour of
+  // buckets already (so from its third week on).
+  bool KnowsHourOfWeekWell(Timestamp t) const;
+  // The hour of the day's expected value of each metric at `t`. REQUIRES: Ready(t).
+  Vector ExpectedOfDay(Timestamp t) const;
   // Learns `x` as the values at `t`.
   void Learn(Timestamp t, const Vector& x);
 
