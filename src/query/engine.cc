@@ -418,15 +418,35 @@ void QueryEngine::KeepWorkloadRawRows() {
                                kept.message());
 }
 
-Status QueryEngine::PruneViewsFor(const StatementRanges& ranges, std::vector<std::string>* shadowed) {
-  for (const auto& [table, read] : PruneTables(files_by_table_, cursor_columns_, ranges)) {
+Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
+  const auto wanted = PruneTables(files_by_table_, cursor_columns_, ranges);
+  // A narrowed view stays while statements need the same files of its table (a dashboard
+  // asks the same questions again): it is made again only when they change, and dropped
+  // when a statement does not narrow its table, which then reads its whole snapshot. One
+  // that cannot be dropped fails the statement, and is dropped again before the next.
+  for (auto it = narrowed_.begin(); it != narrowed_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    RETURN_IF_ERROR(conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(it->first))
+                        .WithContext("widening the view of " + it->first));
+    it = narrowed_.erase(it);
+  }
+  for (const auto& [table, read] : wanted) {
     last_skipped_files_ += static_cast<int64_t>(files_by_table_.at(table).size() - read.size());
+    const auto now = narrowed_.find(table);
+    if (now != narrowed_.end() && now->second == read) continue;
     // The temporary schema comes first in DuckDB's search path, for the statement and for
     // the helper and fleet views it reads through alike.
-    RETURN_IF_ERROR(conn_->Exec(fmt::format("CREATE TEMPORARY VIEW {} AS {}", QuoteIdent(table),
-                                            FilesRelation(lake_root_, read)))
-                        .WithContext("narrowing the view of " + table));
-    shadowed->push_back(table);
+    const Status made = conn_->Exec(fmt::format("CREATE OR REPLACE TEMPORARY VIEW {} AS {}", QuoteIdent(table),
+                                                FilesRelation(lake_root_, read)));
+    if (!made.ok()) {
+      // Whatever view of the table there was is no longer the one wanted.
+      if (now != narrowed_.end() && conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table)).ok()) narrowed_.erase(now);
+      return made.WithContext("narrowing the view of " + table);
+    }
+    narrowed_[table] = read;
   }
   return Status::Ok();
 }
@@ -435,14 +455,6 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
   if (count != 1)
     return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
-  // Narrowed views last as long as the statement: the next one sees the whole snapshot.
-  struct Unshadow {
-    duck::Connection* conn;
-    std::vector<std::string> tables;
-    ~Unshadow() {
-      for (const auto& t : tables) (void)conn->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(t));
-    }
-  } unshadow{conn_.get(), {}};
   last_skipped_files_ = 0;
   // Which files the statement needs comes from its parsed form only (json_serialize_sql
   // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
@@ -455,7 +467,7 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
   if (ranges_here) ranges = RangesOf(*conn_, sql, cursor_columns_);
   if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) KeepWorkloadRawRows();
-  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges, &unshadow.tables));
+  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
   // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound
   // once. (A prepared statement over Parquet files is bound again when it is executed, as
   // DuckDB cannot keep the plan of a scan of files: preparing it first bound it twice.)

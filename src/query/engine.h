@@ -146,9 +146,9 @@ class QueryEngine {
   QueryEngine() = default;
   // Open() once every file of `snapshot` is local under options.lake_root.
   static Result<std::unique_ptr<QueryEngine>> OpenLocal(const EngineOptions& options, const LakeSnapshot& snapshot);
-  // Shadows the view of each table whose files `sql` can skip with a temporary view over
-  // the files it needs, and names them in `shadowed` for the caller to drop after it.
-  Status PruneViewsFor(const StatementRanges& ranges, std::vector<std::string>* shadowed);
+  // Shadows the view of each table whose files a statement with `ranges` can skip with a
+  // temporary view over the files it needs, and lifts the shadow from every other table.
+  Status PruneViewsFor(const StatementRanges& ranges);
   // Computes workload_hourly's raw rows into kWorkloadRawTable and points the view at it,
   // once; on failure the view keeps reading the raw files itself.
   void KeepWorkloadRawRows();
@@ -166,6 +166,8 @@ class QueryEngine {
   std::vector<CommittedFile> files_;                                         // the viewed tables' files
   std::map<std::string, std::vector<const CommittedFile*>> files_by_table_;  // into files_
   int64_t last_skipped_files_ = 0;
+  // Table -> the files its temporary view reads, for the tables the last statement narrowed.
+  std::map<std::string, std::vector<const CommittedFile*>> narrowed_;
   // A long-lived engine's workload_hourly raw rows, computed on first use: the statements
   // that keep them and repoint the view (empty once run, or when there is nothing to keep).
   std::string workload_keep_sql_;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <mutex>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
+#include "core/time.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
 #include "query/fleet_views.h"
@@ -149,6 +151,97 @@ std::optional<Constant> IntegerLiteral(const json& expr) {
   return Constant{Constant::kValue, v, v};
 }
 
+// A time as text, read as DuckDB reads it only in the plain forms "YYYY-MM-DD" and (unless
+// `date_only`) "YYYY-MM-DD HH:MM:SS[.ffffff]"; nullopt for anything else, DuckDB's to read.
+std::optional<int64_t> TimeText(std::string_view text, bool date_only) {
+  const size_t n = text.size();
+  const bool with_time = n == 19 || (n >= 21 && n <= 26 && text[19] == '.');
+  if (!(n == 10 || (!date_only && with_time)) || (n > 10 && text[10] != ' ')) return std::nullopt;
+  const auto parsed = ParseTimestamp(text);
+  if (!parsed.ok()) return std::nullopt;
+  // A day or second that does not exist (2026-02-30, 23:59:60) is DuckDB's to judge.
+  const size_t fields = std::min<size_t>(n, 19);
+  if (FormatTimestamp(*parsed).compare(0, fields, text.substr(0, fields)) != 0) return std::nullopt;
+  return parsed->micros();
+}
+
+// An interval as text, "N unit" with a whole N of seconds, minutes, hours, days or weeks
+// (singular or plural), in microseconds: a day of a TIMESTAMP is always 24 hours. Months,
+// fractions and other forms are DuckDB's to read.
+std::optional<int64_t> IntervalText(std::string_view text) {
+  static const std::map<std::string, int64_t, std::less<>> kUnits = {{"second", 1'000'000},
+                                                                     {"minute", 60'000'000},
+                                                                     {"hour", 3'600'000'000},
+                                                                     {"day", 86'400'000'000},
+                                                                     {"week", 7 * 86'400'000'000LL}};
+  size_t digits = 0;
+  int64_t n = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    n = n * 10 + (text[digits++] - '0');
+  if (digits == 0 || digits > 6 || digits + 1 >= text.size() || text[digits] != ' ') return std::nullopt;
+  std::string unit = Lower(std::string(text.substr(digits + 1)));
+  if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  const auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return std::nullopt;
+  return n * it->second;
+}
+
+// The text of `expr` when it is `CAST('text' AS <type>)` (`TIMESTAMP '...'`, `INTERVAL '...'`).
+std::optional<std::string_view> CastText(const json& expr, std::string_view type) {
+  if (StringField(expr, "class") != "CAST" || !expr.contains("cast_type") || !expr["cast_type"].is_object() ||
+      StringField(expr["cast_type"], "id") != type || !expr.contains("child"))
+    return std::nullopt;
+  const auto literal = LiteralOf(expr["child"]);
+  if (!literal || literal->is_null || literal->type != "VARCHAR" || !literal->value || !literal->value->is_string())
+    return std::nullopt;
+  return literal->value->get_ref<const std::string&>();
+}
+
+// `TIMESTAMP '...'` or `DATE '...'`, plus or minus intervals (`- INTERVAL '2 hours'`), in
+// microseconds since the epoch; nullopt for anything else.
+std::optional<int64_t> TimeExpr(const json& expr) {
+  if (const auto text = CastText(expr, "TIMESTAMP")) return TimeText(*text, false);
+  if (const auto text = CastText(expr, "DATE")) return TimeText(*text, true);
+  if (StringField(expr, "class") != "FUNCTION" || !expr.value("is_operator", false)) return std::nullopt;
+  const std::string op = StringField(expr, "function_name");
+  const auto children = expr.find("children");
+  if ((op != "+" && op != "-") || children == expr.end() || !children->is_array() || children->size() != 2)
+    return std::nullopt;
+  const auto interval_of = [](const json& e) -> std::optional<int64_t> {
+    const auto text = CastText(e, "INTERVAL");
+    return text ? IntervalText(*text) : std::nullopt;
+  };
+  const json& a = (*children)[0];
+  const json& b = (*children)[1];
+  if (const auto time = TimeExpr(a)) {
+    const auto interval = interval_of(b);
+    if (!interval) return std::nullopt;
+    return op == "+" ? *time + *interval : *time - *interval;
+  }
+  if (op != "+") return std::nullopt;
+  const auto time = TimeExpr(b);  // INTERVAL '...' + TIMESTAMP '...'
+  const auto interval = interval_of(a);
+  if (!time || !interval) return std::nullopt;
+  return *time + *interval;
+}
+
+// A time bound in one of the forms people write (`TIMESTAMP '2026-01-10 06:00:00' - INTERVAL
+// '1 day'`, `DATE '2026-01-10'`, `'2026-01-10 06:00:00'`, NULL), read without asking DuckDB;
+// nullopt for any other form, which DuckDB computes. (Years have four digits and intervals at
+// most six, so no sum overflows.)
+std::optional<Constant> TimeLiteral(const json& expr) {
+  if (const auto literal = LiteralOf(expr)) {
+    if (literal->is_null) return Constant{Constant::kNull};
+    if (literal->type != "VARCHAR" || !literal->value || !literal->value->is_string()) return std::nullopt;
+    const auto micros = TimeText(literal->value->get_ref<const std::string&>(), false);
+    if (!micros) return std::nullopt;
+    return Constant{Constant::kValue, *micros, *micros};
+  }
+  const auto micros = TimeExpr(expr);
+  if (!micros) return std::nullopt;
+  return Constant{Constant::kValue, *micros, *micros};
+}
+
 // The values of constant expressions `exprs` as `kind`, computed by DuckDB from their own
 // serialised form: one statement makes the SELECT, one reads their types, one their values.
 // Nullopt when one of those statements failed (one expression that cannot be computed, say
@@ -210,15 +303,14 @@ std::optional<std::vector<Constant>> EvaluateInDuckDb(duck::Connection& conn, co
 std::vector<Constant> Evaluate(duck::Connection& conn, const std::vector<const json*>& all_exprs, ValueKind kind,
                                const json& serialised_template) {
   std::vector<Constant> all(all_exprs.size());
-  // Integer literals are read as they are; DuckDB computes the rest, all in one batch.
+  // Integer literals and plain time bounds are read here; DuckDB computes the rest, in one batch.
   std::vector<const json*> exprs;
   std::vector<size_t> positions;
   for (size_t i = 0; i < all_exprs.size(); ++i) {
-    if (kind == ValueKind::kInteger) {
-      if (const auto literal = IntegerLiteral(*all_exprs[i])) {
-        all[i] = *literal;
-        continue;
-      }
+    const auto literal = kind == ValueKind::kInteger ? IntegerLiteral(*all_exprs[i]) : TimeLiteral(*all_exprs[i]);
+    if (literal) {
+      all[i] = *literal;
+      continue;
     }
     exprs.push_back(all_exprs[i]);
     positions.push_back(i);

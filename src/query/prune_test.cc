@@ -69,16 +69,52 @@ TEST_F(RangesTest, BoundsFromTopLevelComparisonsWithConstants) {
 // A statement's time bounds are computed together, in one batch: one that DuckDB cannot
 // compute (an overflow fails the batch's query) is left out alone, the others still bound.
 TEST_F(RangesTest, AConstantThatCannotBeComputedLeavesTheOtherBounds) {
-  auto r = Of("SELECT * FROM stl_query q JOIN stl_wlm_query w USING (cluster, query) "
-              "WHERE q.endtime >= TIMESTAMP '2026-01-10' - INTERVAL '1 day' "
-              "AND q.endtime < TIMESTAMP '2026-01-10' + INTERVAL '100000000 years' "
-              "AND w.service_class_end_time <= TIMESTAMP '2026-01-11' + INTERVAL '1 hour' AND q.query = 5");
+  auto r =
+      Of("SELECT * FROM stl_query q JOIN stl_wlm_query w USING (cluster, query) "
+         "WHERE q.endtime >= TIMESTAMP '2026-01-10' - INTERVAL '1 day' "
+         "AND q.endtime < TIMESTAMP '2026-01-10' + INTERVAL '100000000 years' "
+         "AND w.service_class_end_time <= TIMESTAMP '2026-01-11' + INTERVAL '1 month' AND q.query = 5");
   ASSERT_EQ(r.bounded["stl_query"].size(), 1u);
   EXPECT_EQ(r.bounded["stl_query"][0].ranges["endtime"], Between(Micros("2026-01-09 00:00:00"), kMax));
   EXPECT_EQ(r.bounded["stl_query"][0].ranges["query"], Between(5, 5));
   ASSERT_EQ(r.bounded["stl_wlm_query"].size(), 1u);
   EXPECT_EQ(r.bounded["stl_wlm_query"][0].ranges["service_class_end_time"],
-            Between(kMin, Micros("2026-01-11 01:00:00")));
+            Between(kMin, Micros("2026-02-11 00:00:00")));
+}
+
+// Plain time bounds (a time as text, plus or minus whole seconds to weeks) are read without
+// DuckDB, other forms computed by it: either way each bound is the value DuckDB gives it.
+TEST_F(RangesTest, TimeBoundsAreTheValuesDuckDbComputes) {
+  std::vector<std::string> exprs = {"TIMESTAMP '2026-12-02 18:03:25' - INTERVAL '2 hours'",
+                                    "DATE '2024-02-29' + INTERVAL '1 week'",
+                                    "'2026-01-10 06:00:00.5'",
+                                    "'2026-01-10'",
+                                    "INTERVAL '90 Minutes' + TIMESTAMP '2026-03-01 00:00:00.000001'",
+                                    "TIMESTAMP '2026-01-01' - INTERVAL '1 day' - INTERVAL '30 seconds'",
+                                    "TIMESTAMP '1999-12-31T23:59:59'",
+                                    "TIMESTAMP '2026-01-31' + INTERVAL '1 month'",
+                                    "TIMESTAMP '2026-01-10' - INTERVAL '1.5 hours'",
+                                    "DATE '2026-03-01' - INTERVAL '999999 weeks'",
+                                    "CAST('2026-05-05 05:05' AS TIMESTAMP)",
+                                    "TIMESTAMP '2026-01-10 06:00:00+00'",
+                                    "'2026-1-9'"};
+  std::mt19937 random(7);
+  const char* units[] = {"second", "minutes", "HOUR", "days", "week"};
+  for (int i = 0; i < 40; ++i) {
+    const auto day = std::uniform_int_distribution<int>(0, 40'000)(random);
+    const auto second = std::uniform_int_distribution<int>(0, 86'399)(random);
+    exprs.push_back(fmt::format("TIMESTAMP '{}' {} INTERVAL '{} {}'",
+                                FormatTimestamp(Timestamp::FromMicros((day * 86'400LL + second) * 1'000'000)),
+                                i % 2 ? "+" : "-", std::uniform_int_distribution<int>(0, 999'999)(random),
+                                units[i % 5]));
+  }
+  for (const auto& expr : exprs) {
+    auto duck = conn_->Query("SELECT epoch_us(CAST(" + expr + " AS TIMESTAMP))");
+    ASSERT_TRUE(duck.ok()) << expr << ": " << duck.status().message();
+    auto r = Of("SELECT 1 FROM stl_query WHERE endtime >= " + expr);
+    ASSERT_EQ(r.bounded["stl_query"].size(), 1u) << expr;
+    EXPECT_EQ(r.bounded["stl_query"][0].ranges["endtime"], Between(duck->int64(0, 0), kMax)) << expr;
+  }
 }
 
 TEST_F(RangesTest, BoundsOnIdsByEqualityListsAndRanges) {
