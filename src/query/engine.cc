@@ -439,11 +439,12 @@ Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
     if (now != narrowed_.end() && now->second == read) continue;
     // The temporary schema comes first in DuckDB's search path, for the statement and for
     // the helper and fleet views it reads through alike.
-    const Status made = conn_->Exec(fmt::format("CREATE OR REPLACE TEMPORARY VIEW {} AS {}", QuoteIdent(table),
-                                                FilesRelation(lake_root_, read)));
+    const Status made = conn_->Exec(
+        fmt::format("CREATE OR REPLACE TEMPORARY VIEW {} AS {}", QuoteIdent(table), FilesRelation(lake_root_, read)));
     if (!made.ok()) {
       // Whatever view of the table there was is no longer the one wanted.
-      if (now != narrowed_.end() && conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table)).ok()) narrowed_.erase(now);
+      if (now != narrowed_.end() && conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table)).ok())
+        narrowed_.erase(now);
       return made.WithContext("narrowing the view of " + table);
     }
     narrowed_[table] = read;
