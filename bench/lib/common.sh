@@ -17,8 +17,9 @@ timed() {
   printf -v "$__var" '%s' "$(seconds_since "$t0")"
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
-  if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median [DECIMALS]: of the numbers on stdin, with 3 decimals unless told (seconds: to the ms).
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk -v d="${1:-3}" '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+  f = "%." d "f"; if (NR % 2) printf f, v[(NR + 1) / 2]; else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 maximum() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -n1; }
 geomean() { tr ' ' '\n' | grep -v '^$' | awk -v d="${1:-2}" '{ s += log($1); n++ } END { printf "%." d "f", exp(s / n) }'; }
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }

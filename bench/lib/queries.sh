@@ -182,7 +182,7 @@ persistent_comparison() {
     mapfile -t r < <({ echo '\timing on'; echo '\o /dev/null'
                        for ((i = 0; i <= BENCH_QUERY_REPS; i++)); do echo "$q;"; done; } |
                      pg "$db" | awk '/^Time:/ { print $2 / 1000 }' | tail -n +2)
-    pg_t+=("$(echo "${r[*]}" | median)")
+    pg_t+=("$(echo "${r[*]}" | median 5)")  # psql's \timing is to the microsecond; a lookup takes about 1 ms
   done
   echo "-- second comparison: persistent connections (fleetlog HTTP API vs one psql session; no process start-up) --"
   local kind target met
