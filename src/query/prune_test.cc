@@ -499,6 +499,22 @@ TEST_F(PruneDifferentialTest, RandomFiltersAnswerAsAPlainScan) {
   EXPECT_GT(pruned, 10);  // the filters did let files be skipped
 }
 
+// The kept engine keeps a narrowed view while statements need the same files of its table,
+// and every other statement runs without it: it neither reads through it nor sees it.
+TEST_F(PruneDifferentialTest, ANarrowedViewServesOnlyStatementsThatNeedItsFiles) {
+  const std::string alpha = "SELECT cluster, count(*), max(endtime) FROM stl_query WHERE cluster = 'alpha' GROUP BY 1";
+  const std::string temporary = "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal";
+  EXPECT_TRUE(Same(alpha));
+  EXPECT_TRUE(Same(alpha));  // the view kept from the statement before
+  EXPECT_TRUE(Same("SELECT cluster, count(*) FROM stl_query WHERE cluster = 'beta' GROUP BY 1"));  // replaced
+  EXPECT_TRUE(Same(alpha));
+  EXPECT_EQ(Rows(Kept(), temporary), std::vector<std::string>{});
+  EXPECT_FALSE(Same("SELECT cluster, count(*) FROM stl_query GROUP BY 1"));  // the whole table again
+  EXPECT_TRUE(Same(alpha));
+  EXPECT_FALSE(Same("SELECT count(*) FROM stl_query WHERE cluster = 'alpha' OR query > 0"));  // no bound: whole
+  EXPECT_EQ(Rows(Kept(), temporary), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace fleetlog
 
