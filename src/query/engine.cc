@@ -420,6 +420,9 @@ void QueryEngine::KeepWorkloadRawRows() {
 
 Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
   const auto wanted = PruneTables(files_by_table_, cursor_columns_, ranges);
+  const auto widen = [&](const std::string& table) {
+    return conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table));
+  };
   // A narrowed view stays while statements need the same files of its table (a dashboard
   // asks the same questions again): it is made again only when they change, and dropped
   // when a statement does not narrow its table, which then reads its whole snapshot. One
@@ -429,8 +432,7 @@ Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
       ++it;
       continue;
     }
-    RETURN_IF_ERROR(conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(it->first))
-                        .WithContext("widening the view of " + it->first));
+    RETURN_IF_ERROR(widen(it->first).WithContext("widening the view of " + it->first));
     it = narrowed_.erase(it);
   }
   for (const auto& [table, read] : wanted) {
@@ -443,8 +445,7 @@ Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
         fmt::format("CREATE OR REPLACE TEMPORARY VIEW {} AS {}", QuoteIdent(table), FilesRelation(lake_root_, read)));
     if (!made.ok()) {
       // Whatever view of the table there was is no longer the one wanted.
-      if (now != narrowed_.end() && conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table)).ok())
-        narrowed_.erase(now);
+      if (now != narrowed_.end() && widen(table).ok()) narrowed_.erase(now);
       return made.WithContext("narrowing the view of " + table);
     }
     narrowed_[table] = read;

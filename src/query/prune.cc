@@ -151,6 +151,15 @@ std::optional<Constant> IntegerLiteral(const json& expr) {
   return Constant{Constant::kValue, v, v};
 }
 
+// A text literal as it is serialised: nullopt when `expr` is none; an inner nullopt for NULL.
+std::optional<std::optional<std::string>> TextLiteral(const json& expr) {
+  const auto literal = LiteralOf(expr);
+  if (!literal) return std::nullopt;
+  if (literal->is_null) return std::optional<std::string>();
+  if (literal->type != "VARCHAR" || literal->value == nullptr || !literal->value->is_string()) return std::nullopt;
+  return std::optional<std::string>(literal->value->get<std::string>());
+}
+
 // A time as text, read as DuckDB reads it only in the plain forms "YYYY-MM-DD" and (unless
 // `date_only`) "YYYY-MM-DD HH:MM:SS[.ffffff]"; nullopt for anything else, DuckDB's to read.
 std::optional<int64_t> TimeText(std::string_view text, bool date_only) {
@@ -187,14 +196,13 @@ std::optional<int64_t> IntervalText(std::string_view text) {
 }
 
 // The text of `expr` when it is `CAST('text' AS <type>)` (`TIMESTAMP '...'`, `INTERVAL '...'`).
-std::optional<std::string_view> CastText(const json& expr, std::string_view type) {
+std::optional<std::string> CastText(const json& expr, std::string_view type) {
   if (StringField(expr, "class") != "CAST" || !expr.contains("cast_type") || !expr["cast_type"].is_object() ||
       StringField(expr["cast_type"], "id") != type || !expr.contains("child"))
     return std::nullopt;
-  const auto literal = LiteralOf(expr["child"]);
-  if (!literal || literal->is_null || literal->type != "VARCHAR" || !literal->value || !literal->value->is_string())
-    return std::nullopt;
-  return literal->value->get_ref<const std::string&>();
+  auto text = TextLiteral(expr["child"]);
+  if (!text) return std::nullopt;
+  return std::move(*text);  // nullopt for NULL
 }
 
 // `TIMESTAMP '...'` or `DATE '...'`, plus or minus intervals (`- INTERVAL '2 hours'`), in
@@ -230,14 +238,13 @@ std::optional<int64_t> TimeExpr(const json& expr) {
 // nullopt for any other form, which DuckDB computes. (Years have four digits and intervals at
 // most six, so no sum overflows.)
 std::optional<Constant> TimeLiteral(const json& expr) {
-  if (const auto literal = LiteralOf(expr)) {
-    if (literal->is_null) return Constant{Constant::kNull};
-    if (literal->type != "VARCHAR" || !literal->value || !literal->value->is_string()) return std::nullopt;
-    const auto micros = TimeText(literal->value->get_ref<const std::string&>(), false);
-    if (!micros) return std::nullopt;
-    return Constant{Constant::kValue, *micros, *micros};
+  std::optional<int64_t> micros;
+  if (const auto text = TextLiteral(expr)) {
+    if (!*text) return Constant{Constant::kNull};
+    micros = TimeText(**text, false);
+  } else {
+    micros = TimeExpr(expr);
   }
-  const auto micros = TimeExpr(expr);
   if (!micros) return std::nullopt;
   return Constant{Constant::kValue, *micros, *micros};
 }
@@ -364,15 +371,6 @@ struct BoundConjunct {
   std::vector<Constant> values;       // filled by EvaluateAll
   std::vector<std::optional<std::string>> texts;  // kCluster: the literals (nullopt: NULL)
 };
-
-// A text literal as it is serialised: nullopt when `expr` is none; an inner nullopt for NULL.
-std::optional<std::optional<std::string>> TextLiteral(const json& expr) {
-  const auto literal = LiteralOf(expr);
-  if (!literal) return std::nullopt;
-  if (literal->is_null) return std::optional<std::string>();
-  if (literal->type != "VARCHAR" || literal->value == nullptr || !literal->value->is_string()) return std::nullopt;
-  return std::optional<std::string>(literal->value->get<std::string>());
-}
 
 // A cluster conjunct (`cluster = 'a'`, `cluster IN ('a', 'b')`) with its literals read, or
 // nullopt: clusters are bounded by equality with plain text literals only.
