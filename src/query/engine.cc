@@ -453,10 +453,27 @@ Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
   return Status::Ok();
 }
 
+void QueryEngine::RememberRanges(const std::string& sql, const StatementRanges& ranges) {
+  // Enough for every statement of a dashboard and of the alert rules; when full, the next
+  // statements start the memory again (the ones asked again come back at once).
+  constexpr size_t kMostStatements = 512;
+  constexpr size_t kMostTextBytes = 8 << 20;
+  if (!ranges.parsed || sql.size() > kMostTextBytes / 16) return;
+  if (ranges_by_sql_.size() >= kMostStatements || ranges_by_sql_bytes_ + sql.size() > kMostTextBytes) {
+    ranges_by_sql_.clear();
+    ranges_by_sql_bytes_ = 0;
+  }
+  if (ranges_by_sql_.emplace(sql, ranges).second) ranges_by_sql_bytes_ += sql.size();
+}
+
 Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
-  ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
-  if (count != 1)
-    return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
+  // A text this engine ran before as one SELECT is one SELECT again, with the same ranges.
+  const auto known = prune_each_statement_ ? ranges_by_sql_.find(sql) : ranges_by_sql_.end();
+  if (known == ranges_by_sql_.end()) {
+    ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
+    if (count != 1)
+      return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
+  }
   last_skipped_files_ = 0;
   // Which files the statement needs comes from its parsed form only (json_serialize_sql
   // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
@@ -467,7 +484,12 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
   StatementRanges ranges;
   const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
-  if (ranges_here) ranges = RangesOf(*conn_, sql, cursor_columns_);
+  if (known != ranges_by_sql_.end()) {
+    ranges = known->second;
+  } else if (ranges_here) {
+    ranges = RangesOf(*conn_, sql, cursor_columns_);
+    if (prune_each_statement_) RememberRanges(sql, ranges);
+  }
   if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) KeepWorkloadRawRows();
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
   // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound

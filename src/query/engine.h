@@ -24,14 +24,15 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "core/row_batch.h"
 #include "core/status.h"
 #include "duck/duck.h"
 #include "lake/layout.h"
 #include "lake/schema_catalog.h"
 #include "query/prune.h"
-#include "core/row_batch.h"
 #include "state/state_store.h"
 
 namespace fleetlog {
@@ -168,6 +169,14 @@ class QueryEngine {
   int64_t last_skipped_files_ = 0;
   // Table -> the files its temporary view reads, for the tables the last statement narrowed.
   std::map<std::string, std::vector<const CommittedFile*>> narrowed_;
+  // A long-lived engine's SELECTs by their text -> their ranges (one statement each, as
+  // DuckDB serialised them), so that a statement asked again (a dashboard's panels at each
+  // refresh) is not counted, parsed and serialised again before it runs. The ranges depend
+  // on the text alone: the engine's cursor columns and locked configuration do not change.
+  // Bounded by RememberRanges.
+  std::unordered_map<std::string, StatementRanges> ranges_by_sql_;
+  size_t ranges_by_sql_bytes_ = 0;
+  void RememberRanges(const std::string& sql, const StatementRanges& ranges);
   // A long-lived engine's workload_hourly raw rows, computed on first use: the statements
   // that keep them and repoint the view (empty once run, or when there is nothing to keep).
   std::string workload_keep_sql_;

@@ -515,6 +515,35 @@ TEST_F(PruneDifferentialTest, ANarrowedViewServesOnlyStatementsThatNeedItsFiles)
   EXPECT_EQ(Rows(Kept(), temporary), std::vector<std::string>{});
 }
 
+// The kept engine remembers each SELECT's ranges by its text: a statement asked again reads
+// the files it read the first time, statements between them get their own, and a text of
+// several statements is refused every time.
+TEST_F(PruneDifferentialTest, AStatementAskedAgainIsNarrowedAsTheFirstTime) {
+  const std::vector<std::string> statements = {
+      "SELECT cluster, count(*), max(endtime) FROM stl_query WHERE cluster = 'alpha' GROUP BY 1",
+      "SELECT cluster, count(*), max(endtime) FROM stl_query WHERE cluster = 'beta' GROUP BY 1",
+      "SELECT text FROM stl_querytext_full WHERE cluster = 'beta' AND query = 17",
+      "SELECT cluster, count(*) FROM stl_query WHERE endtime >= TIMESTAMP '2026-01-09 00:00:00' GROUP BY 1",
+      "SELECT cluster, count(*) FROM stl_query GROUP BY 1"};
+  std::vector<int64_t> skipped;
+  for (const auto& sql : statements) {
+    Same(sql);
+    skipped.push_back(Kept().last_skipped_files());
+  }
+  EXPECT_GT(skipped[0], 0);
+  EXPECT_EQ(skipped.back(), 0);
+  for (int round = 0; round < 2; ++round)
+    for (size_t i = statements.size(); i-- > 0;) {  // in another order than the first time
+      Same(statements[i]);
+      EXPECT_EQ(Kept().last_skipped_files(), skipped[i]) << statements[i];
+    }
+  for (int i = 0; i < 2; ++i) {
+    auto both = Kept().Run("SELECT 1; SELECT 2");
+    ASSERT_FALSE(both.ok());
+    EXPECT_NE(both.status().message().find("2 statements given"), std::string::npos) << both.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace fleetlog
 
