@@ -4,15 +4,23 @@ or a script that stays connected uses it (bench/lib/queries.sh, second compariso
 
     api_timing.py HOST:PORT REPS < statements     (statements separated by NUL bytes)
 
-For each statement: one untimed run, then REPS timed runs of submit (POST /v1/statements),
-wait (GET /v1/statements/{id}?wait=30s, the long poll, which answers when the statement
-ends) and fetch of every result page (GET .../result). Prints the median seconds of each statement, one per line. Exits 1
-when a statement does not finish."""
+For each statement: one untimed run, then REPS timed runs of submit (POST /v1/statements)
+and fetch of every result page, the first with a wait (GET .../result?wait=30s, the long poll,
+which answers with the first page when the statement ends), as the dashboard does. A
+statement still running after the wait is waited for with GET /v1/statements/{id}?wait=30s.
+Prints the median seconds of each statement, one per line. Exits 1 when a statement does not
+finish."""
 import http.client
 import json
 import statistics
 import sys
 import time
+
+
+class HttpError(RuntimeError):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
 
 
 def call(conn, method, path, body=None):
@@ -21,25 +29,28 @@ def call(conn, method, path, body=None):
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
-        raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
+        raise HttpError(response.status, f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
     return json.loads(data)
 
 
 def run_once(conn, sql):
     started = time.monotonic()
     statement = call(conn, "POST", "/v1/statements", {"sql": sql})["id"]
-    while True:
-        status = call(conn, "GET", f"/v1/statements/{statement}?wait=30s")
-        if status["status"] in ("FINISHED", "FAILED", "ABORTED"):
-            break
-    if status["status"] != "FINISHED":
-        raise RuntimeError(f"statement {status['status']}: {status.get('error', '')}")
     path = f"/v1/statements/{statement}/result"
-    while True:
+    try:
+        page = call(conn, "GET", path + "?wait=30s")
+    except HttpError as e:
+        if e.status != 400:
+            raise
+        while True:  # still running after the wait, or it failed
+            status = call(conn, "GET", f"/v1/statements/{statement}?wait=30s")
+            if status["status"] in ("FINISHED", "FAILED", "ABORTED"):
+                break
+        if status["status"] != "FINISHED":
+            raise RuntimeError(f"statement {status['status']}: {status.get('error', '')}")
         page = call(conn, "GET", path)
-        if not page.get("next_token"):
-            break
-        path = f"/v1/statements/{statement}/result?next_token={page['next_token']}"
+    while page.get("next_token"):
+        page = call(conn, "GET", f"{path}?next_token={page['next_token']}")
     return time.monotonic() - started
 
 

@@ -30,25 +30,34 @@ Server::Reply Server::PostBatch(const Principal& who, const HttpRequest& req, Ht
 
 // A long poll: with ?wait=D (a duration, at most kMaxWait) the answer waits until the
 // statement has ended or D has passed, so that a client learns of the end at once instead of
-// at its next poll.
+// at its next poll. The status and the result both take it: a client that asks for the
+// result with a wait gets it in the same round trip as the end.
 constexpr Duration kMaxWait = Duration::Seconds(30);
 
-Server::Reply Server::GetStatement(const Principal& who, const HttpRequest& req, HttpResponse& res) {
-  const std::string id = req.matches[1];
-  Duration wait;
-  if (req.has_param("wait")) {
-    auto parsed = ParseDuration(req.get_param_value("wait"));
-    if (!parsed.ok()) return Reply::Of(parsed.status().WithContext("wait"));
-    if (*parsed > kMaxWait) return Reply::Of(InvalidArgument("wait is at most {}", FormatDuration(kMaxWait)));
-    wait = *parsed;
-  }
+// Parks `res` until statement `id` ends or the request's ?wait passes, when it asks to wait
+// and has not been parked yet; the handler then answers as it would now (the server sends
+// that answer when it cannot park). Fails for a bad wait or an unknown statement.
+Status Server::WaitForEndOf(const Principal& who, const std::string& id, const HttpRequest& req, HttpResponse& res) {
+  if (!req.has_param("wait") || req.resumed) return Status::Ok();
+  auto wait = ParseDuration(req.get_param_value("wait"));
+  if (!wait.ok()) return wait.status().WithContext("wait");
+  if (*wait > kMaxWait) return InvalidArgument("wait is at most {}", FormatDuration(kMaxWait));
+  if (*wait <= Duration()) return Status::Ok();
   auto info = statements_->Describe(who, id);
-  if (!info.ok()) return Reply::Of(info.status());
-  if (wait > Duration() && !req.resumed && !IsTerminal(info->status)) {
-    res.park = [this, who, id, wait](std::function<void()> wake) {
+  if (!info.ok()) return info.status();
+  if (!IsTerminal(info->status)) {
+    res.park = [this, who, id, wait = *wait](std::function<void()> wake) {
       statements_->WhenEnded(who, id, wait, std::move(wake));
     };
   }
+  return Status::Ok();
+}
+
+Server::Reply Server::GetStatement(const Principal& who, const HttpRequest& req, HttpResponse& res) {
+  const std::string id = req.matches[1];
+  if (Status waited = WaitForEndOf(who, id, req, res); !waited.ok()) return Reply::Of(waited);
+  auto info = statements_->Describe(who, id);
+  if (!info.ok()) return Reply::Of(info.status());
   return {200, StatementJson(*info)};
 }
 
@@ -56,6 +65,7 @@ Server::Reply Server::GetResult(const Principal& who, const HttpRequest& req, Ht
   const std::string id = req.matches[1];
   const std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
   if (format != "json" && format != "csv") return Reply::Of(InvalidArgument("format must be json or csv"));
+  if (Status waited = WaitForEndOf(who, id, req, res); !waited.ok()) return Reply::Of(waited);
   auto opened = statements_->GetResult(who, id);
   if (!opened.ok()) return Reply::Of(opened.status());
   auto result = std::make_shared<StoredResult>(std::move(opened).value());

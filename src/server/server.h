@@ -109,6 +109,7 @@ class Server {
   Reply PostBatch(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetStatement(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetResult(const Principal& who, const HttpRequest& req, HttpResponse& res);
+  Status WaitForEndOf(const Principal& who, const std::string& id, const HttpRequest& req, HttpResponse& res);
   Reply PostCancel(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply ListStatements(const Principal& who, const HttpRequest& req, HttpResponse& res);
   Reply GetTables(const Principal& who, const HttpRequest& req, HttpResponse& res);

@@ -97,6 +97,52 @@ TEST_F(ApiTest, LongPollEndsWithItsWaitAndRefusesBadWaits) {
   EXPECT_EQ(WaitFor(id)["status"], "FINISHED");
 }
 
+// The result takes the same wait: it answers with the first page once the statement ends,
+// in the round trip that learns of the end, and as it would now when the wait passes first.
+TEST_F(ApiTest, ResultLongPollAnswersWithTheRowsWhenTheStatementEnds) {
+  StartServer();
+  const auto held_result = [&](const std::string& query) {
+    gate_.Close();
+    const std::string id = Submit({{"sql", "SELECT 42 AS answer"}});
+    WaitFor(id, "PICKED");
+    std::pair<int, std::string> got{-1, ""};
+    std::thread poll([&] {
+      httplib::Client other("127.0.0.1", server_->port());
+      other.set_read_timeout(60, 0);
+      auto res = other.Get(("/v1/statements/" + id + "/result?wait=30s" + query).c_str(), Auth());
+      if (res) got = {res->status, res->body};
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(Describe(id)["status"], "PICKED");  // the poll was sent before the end
+    gate_.Open();
+    poll.join();
+    return got;
+  };
+  auto [status, body] = held_result("");
+  ASSERT_EQ(status, 200) << body;
+  const json page = json::parse(body);
+  EXPECT_EQ(page["records"], json::parse("[[42]]")) << body;
+  EXPECT_EQ(page["total_rows"], 1);
+  auto [csv_status, csv] = held_result("&format=csv");
+  EXPECT_EQ(csv_status, 200) << csv;
+  EXPECT_EQ(csv, "answer\r\n42\r\n");
+
+  gate_.Close();
+  const std::string held = Submit({{"sql", "SELECT 1"}});
+  WaitFor(held, "PICKED");
+  auto [early, early_body] = Get("/v1/statements/" + held + "/result?wait=100ms");
+  EXPECT_EQ(early, 400) << early_body.dump();  // the wait passed first: not FINISHED yet
+  EXPECT_NE(early_body.value("error", "").find("once it is FINISHED"), std::string::npos) << early_body.dump();
+  EXPECT_EQ(Get("/v1/statements/" + held + "/result?wait=31s").first, 400);
+  EXPECT_EQ(Get("/v1/statements/no-such-id/result?wait=1s").first, 404);
+  gate_.Open();
+  const std::string failed = Submit({{"sql", "SELECT no_such_column FROM stl_query"}});
+  auto [failed_status, failed_body] = Get("/v1/statements/" + failed + "/result?wait=30s");
+  EXPECT_EQ(failed_status, 400) << failed_body.dump();
+  EXPECT_NE(failed_body.value("error", "").find("FAILED"), std::string::npos) << failed_body.dump();
+  EXPECT_EQ(WaitFor(held)["status"], "FINISHED");
+}
+
 // Stopping the server answers the long polls it holds; it neither waits for their waits nor
 // hangs in the HTTP library, which may not stop with a request parked.
 TEST_F(ApiTest, StoppingTheServerAnswersParkedLongPolls) {

@@ -88,3 +88,35 @@ test('packed metrics: one row per cluster, NULLs kept', async () => {
   ]);
   assert.deepEqual(unpackMetrics(null), []);
 });
+
+// query() against scripted answers (the server's own are covered by the browser tests): the
+// first page comes with the wait; a statement still running after it, or failed, goes the
+// long way; every page is followed.
+test('query() takes the first page with a wait, falls back to the long poll, and follows pages', async () => {
+  globalThis.sessionStorage = { getItem: () => null };
+  const { query } = await import('../../web/src/api.js');
+  const script = (answers) => {
+    const asked = [];
+    globalThis.fetch = async (path, init) => {
+      asked.push(`${init.method} ${path}`);
+      const [status, body] = answers.shift();
+      return { status, ok: status === 200, statusText: '', json: async () => body };
+    };
+    return asked;
+  };
+  const page = (records, next_token) => ({ columns: [{ name: 'n', type: 'INTEGER' }], records, next_token });
+
+  let asked = script([[200, { id: 's1' }], [200, page([[1], [2]], 't2')], [200, page([[3]])]]);
+  assert.deepEqual(await query('SELECT n'), { columns: [{ name: 'n', type: 'INTEGER' }], rows: [[1], [2], [3]] });
+  assert.deepEqual(asked, ['POST /v1/statements', 'GET /v1/statements/s1/result?wait=30s',
+                           'GET /v1/statements/s1/result?next_token=t2']);
+
+  asked = script([[200, { id: 's2' }], [400, { error: 'statement s2 is STARTED; a result exists once it is FINISHED' }],
+                  [200, { status: 'FINISHED' }], [200, page([[7]])]]);
+  assert.deepEqual((await query('SELECT n')).rows, [[7]]);
+  assert.deepEqual(asked.slice(2), ['GET /v1/statements/s2?wait=30s', 'GET /v1/statements/s2/result']);
+
+  script([[200, { id: 's3' }], [400, { error: 'statement s3 is FAILED: no such column' }],
+          [200, { status: 'FAILED', error: 'no such column' }]]);
+  await assert.rejects(query('SELECT x'), /no such column/);
+});

@@ -36,14 +36,13 @@ export async function submit(sql, params = {}) {
   }
 }
 
-export async function waitDone(id, onStatus) {
-  // Polls every 15 ms at first, then at most every 100 ms: a page waits for its slowest
-  // statement, and a coarser step added up to 300 ms to each load.
-  for (let delay = 15; ; delay = Math.min(delay * 1.5, 100)) {
-    const d = await api('GET', '/v1/statements/' + encodeURIComponent(id));
+// Waits for the statement to end through the server's long poll (GET ...?wait=D): each
+// answer comes as soon as the statement ends, or after `step` while it runs (for onStatus).
+export async function waitDone(id, onStatus, step = onStatus ? '1s' : '30s') {
+  for (;;) {
+    const d = await api('GET', `/v1/statements/${encodeURIComponent(id)}?wait=${step}`);
     if (onStatus) onStatus(d);
     if (TERMINAL.has(d.status)) return d;
-    await sleep(delay);
   }
 }
 
@@ -53,17 +52,25 @@ export async function resultPage(id, token) {
 
 // Runs SQL to the end and returns { columns, rows } with every row. Rows are arrays; numbers
 // arrive as JSON numbers or strings (BIGINT), so callers use Number() where they need one.
+// The first page is asked for with a wait, so it arrives in the round trip that learns of
+// the end; a statement still running after that wait, or one that failed, goes the long way.
 export async function query(sql, params) {
   const id = await submit(sql, params);
-  const d = await waitDone(id);
-  if (d.status !== 'FINISHED') throw new Error(d.error || d.status);
-  let rows = [], columns = [], token = null;
-  do {
-    const page = await resultPage(id, token);
-    columns = page.columns;
+  let page;
+  try {
+    page = await api('GET', `/v1/statements/${id}/result?wait=30s`);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 400) throw e;
+    const d = await waitDone(id);
+    if (d.status !== 'FINISHED') throw new Error(d.error || d.status);
+    page = await resultPage(id);
+  }
+  const columns = page.columns;
+  let rows = page.records;
+  while (page.next_token) {
+    page = await resultPage(id, page.next_token);
     rows = rows.concat(page.records);
-    token = page.next_token;
-  } while (token);
+  }
   return { columns, rows };
 }
 
