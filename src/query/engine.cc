@@ -467,13 +467,6 @@ void QueryEngine::RememberRanges(const std::string& sql, const StatementRanges& 
 }
 
 Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
-  // A text this engine ran before as one SELECT is one SELECT again, with the same ranges.
-  const auto known = prune_each_statement_ ? ranges_by_sql_.find(sql) : ranges_by_sql_.end();
-  if (known == ranges_by_sql_.end()) {
-    ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
-    if (count != 1)
-      return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
-  }
   last_skipped_files_ = 0;
   // Which files the statement needs comes from its parsed form only (json_serialize_sql
   // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
@@ -484,11 +477,17 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
   StatementRanges ranges;
   const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
-  if (known != ranges_by_sql_.end()) {
-    ranges = known->second;
+  if (const auto known = ranges_by_sql_.find(sql); known != ranges_by_sql_.end()) {
+    ranges = known->second;  // a text this engine ran before as one SELECT: the same again
   } else if (ranges_here) {
     ranges = RangesOf(*conn_, sql, cursor_columns_);
     if (prune_each_statement_) RememberRanges(sql, ranges);
+  }
+  // A text DuckDB serialised is one statement; any other is counted.
+  if (!ranges.parsed) {
+    ASSIGN_OR_RETURN(const size_t count, conn_->CountStatements(sql));
+    if (count != 1)
+      return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
   }
   if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) KeepWorkloadRawRows();
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
