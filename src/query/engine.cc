@@ -454,8 +454,8 @@ Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
 }
 
 void QueryEngine::RememberRanges(const std::string& sql, const StatementRanges& ranges) {
-  // Enough for every statement of a dashboard and of the alert rules; when full, the next
-  // statements start the memory again (the ones asked again come back at once).
+  // Enough for every statement of the dashboard's pages; when full, the next statements
+  // start the memory again (the ones asked again come back at once).
   constexpr size_t kMostStatements = 512;
   constexpr size_t kMostTextBytes = 8 << 20;
   if (!ranges.parsed || sql.size() > kMostTextBytes / 16) return;

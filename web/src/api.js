@@ -37,8 +37,10 @@ export async function submit(sql, params = {}) {
 }
 
 // Waits for the statement to end through the server's long poll (GET ...?wait=D): each
-// answer comes as soon as the statement ends, or after `step` while it runs (for onStatus).
-export async function waitDone(id, onStatus, step = onStatus ? '1s' : '30s') {
+// answer comes as soon as the statement ends, or, while it runs, after a second when there
+// is an onStatus to tell (the SQL editor's status line), else after 30 s.
+export async function waitDone(id, onStatus) {
+  const step = onStatus ? '1s' : '30s';
   for (;;) {
     const d = await api('GET', `/v1/statements/${encodeURIComponent(id)}?wait=${step}`);
     if (onStatus) onStatus(d);
