@@ -55,8 +55,8 @@ psql_copy_once() {
   local select="SELECT * FROM stl_query WHERE endtime >= '2000-01-01' AND endtime < '2100-01-01'"
   t0=$(now_ns)
   case $mode in
-    devnull) $TIME_V -o "$BENCH_DIR/psql-time.log" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "\\copy ($select) to '/dev/null'" ;;
-    csvgzip) $TIME_V -o "$BENCH_DIR/psql-time.log" psql -X -q -v ON_ERROR_STOP=1 -d "$db" \
+    devnull) $TIME_V -o "$BENCH_DIR/psql-time.log" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$db" -c "\\copy ($select) to '/dev/null'" ;;
+    csvgzip) $TIME_V -o "$BENCH_DIR/psql-time.log" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$db" \
                -c "\\copy ($select) to stdout with (format csv, header)" | gzip >"$BENCH_DIR/stl_query.csv.gz" ;;
   esac || die "psql \\copy ($mode) failed"
   secs=$(seconds_since "$t0")

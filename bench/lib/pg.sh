@@ -80,7 +80,10 @@ pg_stop() {
 }
 
 # psql DB ARGS...: psql against the bench server, stopping at the first error, no ~/.psqlrc.
-pg() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+# The binary itself, not Debian's `psql` on the PATH: that is pg_wrapper, a Perl script that
+# picks a cluster and costs about 30 ms per start, which the peer's whole-process times
+# must not carry.
+pg() { local db=$1; shift; "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 # A database with Redshift's eight STL tables (bench/redshift_stl.sql), getdate() and UTC,
 # readable by the `fleetlog` login.
