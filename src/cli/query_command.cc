@@ -1,30 +1,63 @@
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 
 #include "cli/command.h"
-#include <spdlog/spdlog.h>
-
+#include "client/remote_query.h"
 #include "query/confine.h"
 #include "query/engine.h"
-#include "query/worker.h"
 #include "query/format.h"
+#include "query/worker.h"
 #include "source/table_spec.h"
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
+namespace {
+
+// `query --server`: the statement runs on the server (client/remote_query.h); exit codes as
+// for a local query: 1 when it fails, 2 for a bad URL, 130 after Ctrl-C.
+int RunOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options) {
+  if (Status url = client::CheckServerUrl(server); !url.ok()) return Fail(url);
+  const char* token = std::getenv("FLEETLOG_TOKEN");
+  client::RemoteQueryOptions options{.server = server,
+                                     .token = token ? token : "",
+                                     .sql = std::move(sql),
+                                     .format = format,
+                                     .format_options = format_options};
+  Status s = client::RunRemoteQuery(options, std::cout);
+  std::cout.flush();
+  if (s.ok()) return static_cast<int>(kExitOk);
+  std::cerr << "fleetlog: query failed: " << s.message() << "\n";
+  if (s.code() == StatusCode::kCancelled) return 130;
+  return static_cast<int>(kExitFailed);
+}
+
+}  // namespace
 
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   struct Options {
     OutputFlags output;
     std::string sql;
+    std::string server;
   };
   auto opts = std::make_shared<Options>();
   AddOutputFlags(app, &opts->output);
   app.add_option("sql", opts->sql, "The SQL to run; - reads it from stdin")->required();
+  app.add_option("--server", opts->server,
+                 "Run it on a fleetlog server (`serve`, or `run` with [server]) at this URL, with the "
+                 "token in $FLEETLOG_TOKEN; no config or lake is needed here")
+      ->envname("FLEETLOG_SERVER");
   return [&global, opts] {
+    // People at a terminal get an aligned table; a pipe gets CSV for the next program.
+    const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
+    std::string sql = opts->sql;
+    if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (!opts->server.empty()) return RunOnServer(opts->server, std::move(sql), format, opts->output.format_options());
+
     // Where start-up goes, with --verbose: each phase's wall time since the command began.
     const auto began = std::chrono::steady_clock::now();
     const auto phase = [&began](const char* what) {
@@ -33,15 +66,13 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
     };
     auto config = LoadConfigFor(global);
     if (!config.ok()) return Fail(config.status());
-    // People at a terminal get an aligned table; a pipe gets CSV for the next program.
-    const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
-    std::string sql = opts->sql;
-    if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 
     std::unique_ptr<StateStore> state;
     auto opened = OpenSqliteStateStore(config->state_path, OpenMode::kReadOnly);
-    if (opened.ok()) state = std::move(opened).value();
-    else if (opened.status().code() != StatusCode::kNotFound) return Fail(opened.status());
+    if (opened.ok())
+      state = std::move(opened).value();
+    else if (opened.status().code() != StatusCode::kNotFound)
+      return Fail(opened.status());
     auto s3 = OpenS3Reader(*config, state.get());  // an S3 lake's files come through the local cache
     if (!s3.ok()) return Fail(s3.status());
     EngineOptions options{.lake_root = config->lake_path,

@@ -22,19 +22,6 @@ using nlohmann::json;
 
 constexpr size_t kCsvChunkBytes = 64 << 10;
 
-void AppendCsvField(std::string* out, std::string_view s) {
-  if (!s.empty() && s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    *out += s;
-    return;
-  }
-  *out += '"';
-  for (char c : s) {
-    if (c == '"') *out += '"';
-    *out += c;
-  }
-  *out += '"';
-}
-
 // Turns one stored row (a JSON array of scalars) into a CSV line. Numbers keep the exact
 // text DuckDB printed (the SAX interface hands over the literal), so CSV matches `query`.
 class CsvRow : public json::json_sax_t {

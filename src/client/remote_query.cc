@@ -1,0 +1,361 @@
+#include "client/remote_query.h"
+
+#include <curl/curl.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+
+namespace fleetlog::client {
+namespace {
+
+using nlohmann::json;
+
+// The server parks a long poll for at most 30 s; a request may take that plus its answer.
+constexpr const char* kWait = "30s";
+constexpr long kRequestTimeoutSeconds = 90;
+constexpr long kConnectTimeoutSeconds = 10;
+
+// Ctrl-C while a statement runs: the transfer stops at its next progress call, and the
+// statement is cancelled on the server before the command exits.
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void OnInterrupt(int) { interrupted = 1; }
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &previous_);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// Where a response's body goes: kept (JSON answers, errors) or streamed to the output once
+// the status says it is the result.
+struct Sink {
+  CURL* handle = nullptr;
+  std::string body;
+  std::ostream* stream = nullptr;  // a 200 goes here instead of `body`, as CSV rows
+  const char* line_end = "\n";     // for the server's \r\n row ends (quoted line ends stay)
+  bool in_quotes = false;
+};
+
+size_t Collect(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const size_t len = size * n;
+  long code = 0;
+  curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &code);
+  if (!sink->stream || code != 200) {
+    sink->body.append(data, len);
+    return len;
+  }
+  // RFC 4180: a quote toggles quoting (a doubled quote toggles twice). Outside quotes a \r
+  // is only ever part of a row's end: a field with one is quoted.
+  std::string rows;
+  rows.reserve(len + len / 8);
+  for (size_t i = 0; i < len; ++i) {
+    const char c = data[i];
+    if (c == '"') sink->in_quotes = !sink->in_quotes;
+    if (sink->in_quotes)
+      rows += c;
+    else if (c == '\n')
+      rows += sink->line_end;
+    else if (c != '\r')
+      rows += c;
+  }
+  sink->stream->write(rows.data(), static_cast<std::streamsize>(rows.size()));
+  return sink->stream->good() ? len : 0;  // a closed stdout stops the transfer
+}
+
+int OnProgress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return interrupted ? 1 : 0; }
+
+struct Response {
+  long status = 0;
+  std::string body;
+};
+
+// One keep-alive connection to the server, reused by every request of the statement.
+class Connection {
+ public:
+  Connection(std::string base, const std::string& token) : base_(std::move(base)) {
+    static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    if (!initialized) return;
+    handle_ = curl_easy_init();
+    headers_ = curl_slist_append(headers_, "Accept: application/json, text/csv");
+    if (!token.empty()) headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + token).c_str());
+  }
+  ~Connection() {
+    curl_slist_free_all(headers_);
+    curl_slist_free_all(post_headers_);
+    if (handle_) curl_easy_cleanup(handle_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool ok() const { return handle_ != nullptr; }
+
+  Result<Response> Post(const std::string& path, const std::string& body, bool interruptible = true) {
+    if (!post_headers_) {
+      for (const curl_slist* h = headers_; h; h = h->next) post_headers_ = curl_slist_append(post_headers_, h->data);
+      post_headers_ = curl_slist_append(post_headers_, "Content-Type: application/json");
+    }
+    Sink sink;
+    return Send(path, &body, post_headers_, &sink, interruptible);
+  }
+
+  Result<Response> Get(const std::string& path, std::ostream* stream = nullptr, const char* line_end = "\n") {
+    Sink sink{.stream = stream, .line_end = line_end};
+    return Send(path, nullptr, headers_, &sink, true);
+  }
+
+  std::string Escape(const std::string& s) {
+    char* e = curl_easy_escape(handle_, s.data(), static_cast<int>(s.size()));
+    std::string out = e ? e : "";
+    curl_free(e);
+    return out;
+  }
+
+ private:
+  Result<Response> Send(const std::string& path, const std::string* body, curl_slist* headers, Sink* sink,
+                        bool interruptible) {
+    CURL* h = handle_;
+    const std::string url = base_ + path;
+    char error[CURL_ERROR_SIZE] = {};
+    sink->handle = h;
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, sink->stream ? 0L : kRequestTimeoutSeconds);
+    // A streamed result may be long; it fails only when it stalls for a minute.
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, interruptible ? 0L : 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "fleetlog-query");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (body) {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+    } else {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    const CURLcode rc = curl_easy_perform(h);
+    Response r;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && interrupted) return Error(StatusCode::kCancelled, "interrupted");
+    if (rc == CURLE_WRITE_ERROR && sink->stream && !sink->stream->good())
+      return IoError("cannot write the result (is the output closed?)");
+    if (rc != CURLE_OK)
+      return Error(StatusCode::kUnavailable, "{} {}: {}", body ? "POST" : "GET", Redacted(url),
+                   error[0] ? error : curl_easy_strerror(rc));
+    r.body = std::move(sink->body);
+    return r;
+  }
+
+  // The URL without its query string (result tokens), for messages.
+  static std::string Redacted(const std::string& url) { return url.substr(0, url.find('?')); }
+
+  std::string base_;
+  CURL* handle_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  curl_slist* post_headers_ = nullptr;
+};
+
+// The server's message from an error answer ({"error": ...}), or the body itself.
+std::string ErrorOf(const Response& r) {
+  auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
+  std::string text = r.body.substr(0, 300);
+  return text.empty() ? "HTTP " + std::to_string(r.status) : text;
+}
+
+// A non-2xx answer as a Status: 401 and 403 are the token's, 404 a server without the API
+// (or a wrong prefix), 5xx the server's own trouble; the rest is about the request.
+Status StatusOf(const Response& r, const std::string& what) {
+  const std::string message = fmt::format("{}: {} (HTTP {})", what, ErrorOf(r), r.status);
+  if (r.status == 401 || r.status == 403) return Error(StatusCode::kPermissionDenied, "{}", message);
+  if (r.status == 404) return Error(StatusCode::kUnavailable, "{}", message);
+  if (r.status >= 500) return Error(StatusCode::kUnavailable, "{}", message);
+  return InvalidArgument("{}", message);
+}
+
+Result<json> JsonOf(const Response& r, const std::string& what) {
+  if (r.status != 200) return StatusOf(r, what);
+  auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Error(StatusCode::kUnavailable, "{}: the server's answer is not a JSON object", what);
+  return j;
+}
+
+// One page of a JSON result ({"columns": [{"name", "type"}], "records": [[...]], "next_token"}),
+// read with nlohmann's SAX interface so that numbers keep the literal DuckDB printed.
+class PageReader : public json::json_sax_t {
+ public:
+  PageReader(Grid* grid, bool want_columns) : grid_(grid), want_columns_(want_columns) {}
+  std::string next_token;
+
+  bool null() override { return Cell(std::nullopt); }
+  bool boolean(bool v) override { return Cell(v ? "true" : "false"); }
+  bool number_integer(json::number_integer_t v) override { return Cell(std::to_string(v)); }
+  bool number_unsigned(json::number_unsigned_t v) override { return Cell(std::to_string(v)); }
+  bool number_float(json::number_float_t, const std::string& s) override { return Cell(s); }
+  bool string(std::string& s) override {
+    if (depth_ == 1 && key_ == "next_token")
+      next_token = s;
+    else if (depth_ == 3 && key_ == "columns" && want_columns_) {
+      if (column_key_ == "name") grid_->columns.back().name = s;
+      if (column_key_ == "type") {
+        grid_->columns.back().numeric = IsNumericTypeName(s);
+        grid_->columns.back().boolean = s == "BOOLEAN";
+      }
+    } else
+      return Cell(std::move(s));
+    return true;
+  }
+  bool binary(json::binary_t&) override { return false; }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if (depth_ == 3 && key_ == "columns" && want_columns_) grid_->columns.emplace_back();
+    return depth_ == 1 || (depth_ == 3 && key_ == "columns");
+  }
+  bool key(std::string& k) override {
+    if (depth_ == 1)
+      key_ = k;
+    else
+      column_key_ = k;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    if (depth_ == 3 && key_ == "records") grid_->rows.emplace_back();
+    return depth_ <= 3;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool Cell(std::optional<std::string> v) {
+    if (depth_ == 3 && key_ == "records") grid_->rows.back().push_back(std::move(v));
+    return true;  // other scalars (total_rows) are not needed
+  }
+
+  Grid* grid_;
+  bool want_columns_;
+  int depth_ = 0;
+  std::string key_, column_key_;
+};
+
+// Until the statement ends: its final status object (FINISHED, FAILED or ABORTED).
+Result<json> AwaitEnd(Connection& c, const std::string& id) {
+  for (;;) {
+    ASSIGN_OR_RETURN(Response r, c.Get("/v1/statements/" + c.Escape(id) + "?wait=" + kWait));
+    ASSIGN_OR_RETURN(json status, JsonOf(r, "statement " + id));
+    const std::string s = status.value("status", "");
+    if (s == "FINISHED" || s == "FAILED" || s == "ABORTED") return status;
+  }
+}
+
+Status FailureOf(const json& status) {
+  const std::string s = status.value("status", "");
+  std::string error = status.value("error", "");
+  if (error.empty()) error = s == "ABORTED" ? "the statement was cancelled" : "the statement " + s;
+  return InvalidArgument("{}", error);
+}
+
+Status Fetch(Connection& c, const RemoteQueryOptions& o, const std::string& id, std::ostream& out) {
+  const std::string result = "/v1/statements/" + c.Escape(id) + "/result";
+  if (o.format == OutputFormat::kCsv) {
+    // The first byte of a 200 is the result: the long poll answers it at the end, or with
+    // a 400 (still running, or failed) that the status then explains.
+    const char* line_end = o.format_options.csv_line_end;
+    ASSIGN_OR_RETURN(Response r, c.Get(result + "?format=csv&wait=" + kWait, &out, line_end));
+    if (r.status == 200) return Status::Ok();
+    if (r.status != 400) return StatusOf(r, "result of " + id);
+    ASSIGN_OR_RETURN(json status, AwaitEnd(c, id));
+    if (status.value("status", "") != "FINISHED") return FailureOf(status);
+    ASSIGN_OR_RETURN(r, c.Get(result + "?format=csv", &out, line_end));
+    return r.status == 200 ? Status::Ok() : StatusOf(r, "result of " + id);
+  }
+  Grid grid;
+  std::string page = result + "?wait=" + kWait;
+  for (bool first = true;; first = false) {
+    ASSIGN_OR_RETURN(Response r, c.Get(page));
+    if (first && r.status == 400) {
+      ASSIGN_OR_RETURN(json status, AwaitEnd(c, id));
+      if (status.value("status", "") != "FINISHED") return FailureOf(status);
+      ASSIGN_OR_RETURN(r, c.Get(result));
+    }
+    if (r.status != 200) return StatusOf(r, "result of " + id);
+    PageReader reader(&grid, first);
+    if (!json::sax_parse(r.body, &reader))
+      return Error(StatusCode::kUnavailable, "result of {}: the server's page is not the API's JSON", id);
+    if (reader.next_token.empty()) break;
+    page = result + "?next_token=" + c.Escape(reader.next_token);
+  }
+  WriteGrid(grid, o.format, out, o.format_options);
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsNumericTypeName(std::string_view type) {
+  static constexpr std::string_view kNumeric[] = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                                                  "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT",  "DOUBLE"};
+  for (std::string_view n : kNumeric)
+    if (type == n) return true;
+  return type.starts_with("DECIMAL");
+}
+
+Status CheckServerUrl(std::string_view url) {
+  if (url.starts_with("http://") || url.starts_with("https://")) return Status::Ok();
+  return InvalidArgument("server \"{}\": give an http:// or https:// URL, such as http://localhost:8080", url);
+}
+
+Status RunRemoteQuery(const RemoteQueryOptions& o, std::ostream& out) {
+  RETURN_IF_ERROR(CheckServerUrl(o.server));
+  std::string base = o.server;
+  while (base.ends_with('/')) base.pop_back();
+  if (!IsValidUtf8(o.sql)) return InvalidArgument("the SQL is not valid UTF-8");
+  InterruptGuard guard;
+  Connection c(base, o.token);
+  if (!c.ok()) return Internal("libcurl: cannot make a handle");
+
+  auto submitted = c.Post("/v1/statements", json{{"sql", o.sql}}.dump());
+  if (!submitted.ok()) return submitted.status();
+  auto answer = JsonOf(*submitted, "submitting the statement");
+  if (!answer.ok()) return answer.status();
+  const std::string id = answer->value("id", "");
+  if (id.empty()) return Error(StatusCode::kUnavailable, "the server's answer to the statement has no id");
+
+  Status fetched = Fetch(c, o, id, out);
+  if (fetched.code() == StatusCode::kCancelled) {
+    // Cancelled here, so cancelled there: the statement must not keep a workgroup's slot.
+    interrupted = 0;
+    auto cancel = c.Post("/v1/statements/" + c.Escape(id) + "/cancel", "{}", /*interruptible=*/false);
+    return Error(StatusCode::kCancelled, "interrupted; statement {} {}", id,
+                 cancel.ok() && cancel->status == 200 ? "cancelled on the server" : "may still run on the server");
+  }
+  return fetched;
+}
+
+}  // namespace fleetlog::client
