@@ -7,6 +7,7 @@ set(pkg "${CMAKE_SOURCE_DIR}/packaging")
 set(generated "${CMAKE_BINARY_DIR}/generated")
 
 install(TARGETS fleetlog RUNTIME DESTINATION bin)
+install(TARGETS fleetlog_engine fleetlog_client LIBRARY DESTINATION "${FLEETLOG_PRIVATE_LIBDIR}")
 # The library under the SONAME the binary records (libduckdb.so), in lib/fleetlog only, with
 # its symbol table stripped as Debian ships libraries (CPack strips only targets it built).
 add_custom_command(OUTPUT "${generated}/lib/libduckdb.so"

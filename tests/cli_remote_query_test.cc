@@ -123,6 +123,14 @@ TEST_F(CliRemoteQueryTest, PrintsWhatALocalQueryPrints) {
       EXPECT_EQ(remote.out, local.out) << sql << " with " << ::testing::PrintToString(flags);
     }
   }
+  // A command line the executable's shortcut does not take (-v) runs the same way in the
+  // engine's own `query --server`.
+  const std::string sql = "SELECT * FROM stl_query ORDER BY query";
+  test::ProcessOptions verbose = WithToken();
+  auto engine = test::RunFleetlog({"-v", "query", "--server", Url(), "--format", "json", sql}, verbose);
+  EXPECT_EQ(engine.exit_code, 0) << engine.err;
+  EXPECT_EQ(engine.out, Local({"--format", "json", sql}).out);
+
   // The SQL from stdin, as locally.
   test::ProcessOptions piped = WithToken();
   piped.stdin_data = "SELECT count(*) AS n FROM stl_query";

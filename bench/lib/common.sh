@@ -66,3 +66,15 @@ met_if() { awk "BEGIN { exit !($1) }" && echo 1 || echo 0; }
 
 # fleetlog CONFIG ARGS...: the binary under test with a config.
 fl() { local cfg=$1; shift; "$FLEETLOG" --config "$cfg" "$@"; }
+
+# The libduckdb.so that fleetlog's engine (libfleetlog.so, beside the binary in a build, in
+# ../lib/fleetlog once installed) links, for the helpers that drive DuckDB directly; empty
+# when there is none.
+fleetlog_libduckdb() {
+  local dir engine
+  dir=$(dirname "$(readlink -f "$FLEETLOG")")
+  for engine in "$dir/libfleetlog.so" "$dir/../lib/fleetlog/libfleetlog.so" "$FLEETLOG"; do
+    [[ -f $engine ]] && ldd "$engine" | awk '/libduckdb/ { print $3; found = 1; exit } END { exit !found }' && return
+  done
+  return 0
+}

@@ -108,7 +108,7 @@ copy_lake_table_to_pg() {
     names+="${names:+, }\"$name\""
   done < <(fl "$cfg" query --format csv "SELECT column_name, data_type FROM information_schema.columns
              WHERE table_name = '$table' ORDER BY ordinal_position" | tail -n +2 | tr -d '\r')
-  libduckdb=$(ldd "$FLEETLOG" | awk '/libduckdb/ { print $3; exit }')
+  libduckdb=$(fleetlog_libduckdb)
   {
     if [[ -f $libduckdb ]]; then
       python3 "$BENCH_SRC/lib/lake_csv.py" "$libduckdb" "$(dirname "$cfg")/lake" "$table" "$names"
@@ -161,10 +161,13 @@ median_time() {
 # submit + wait (the long poll, ?wait=) + fetch, against one psql session with \timing. Median of BENCH_QUERY_REPS
 # after one untimed run. Printed apart from, and never instead of, the whole-process figures.
 # Targets: a scan over days at least 20x faster than PostgreSQL, a point lookup no slower.
+# While the server runs, whole processes once more: `fleetlog query --server` against the
+# first comparison's `psql -c` times, both a client process asking a running server (target:
+# a geometric mean 5x faster, as for the in-process line).
 # Third comparison: plain DuckDB on one open connection, pointed straight at the lake
 # folders (lib/duckdb_direct.py): what the catalog and roll-ups add over reading the folders.
 persistent_comparison() {
-  local cfg=$1 db=$2 port api_cfg i q r api_t=() pg_t=() dd_t=()
+  local cfg=$1 db=$2 port api_cfg i r api_t=() pg_t=() dd_t=()
   port=$(free_port) || { log "queries: no free port; skipping the persistent-connection comparison"; return; }
   api_cfg=$(dirname "$cfg")/bench-api.toml
   { cat "$cfg"; printf '\n[server]\nlisten = "127.0.0.1:%s"\n' "$port"; } >"$api_cfg"
@@ -175,6 +178,13 @@ persistent_comparison() {
     sleep 0.1
   done
   mapfile -t api_t < <(printf '%s\0' "${Q_FL[@]}" | python3 "$BENCH_SRC/lib/api_timing.py" "127.0.0.1:$port" "$BENCH_QUERY_REPS")
+  # Whole processes again, now through the running server: `fleetlog query --server` (which
+  # loads no DuckDB) against the same `psql -c` times as the first comparison (PG_WHOLE).
+  local srv_t=() q t
+  for q in "${Q_FL[@]}"; do
+    t=$(median_time "$BENCH_QUERY_REPS" "$FLEETLOG" query --server "http://127.0.0.1:$port" --format csv "$q") || break
+    srv_t+=("$t")
+  done
   kill -TERM "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null || true
   RUN_PID=
   ((${#api_t[@]} == ${#Q_FL[@]})) || { log "queries: the API comparison failed: $(tail -3 "$BENCH_DIR/serve.log")"; return; }
@@ -199,8 +209,22 @@ persistent_comparison() {
   result "geometric mean of ${#Q_NAMES[@]} query times over persistent connections (API vs psql session)" "${fl_gm}s" \
     "${pg_gm}s" "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" "none (printed)" -
 
+  if ((${#srv_t[@]} == ${#Q_FL[@]} && ${#PG_WHOLE[@]} == ${#Q_FL[@]})); then
+    echo "-- whole processes through the server: fleetlog query --server (no DuckDB in the client) vs psql -c --"
+    for i in "${!Q_NAMES[@]}"; do
+      result "q$((i + 1)) ${Q_NAMES[$i]}, whole processes (query --server vs psql -c)" "${srv_t[$i]}s" \
+        "${PG_WHOLE[$i]}s" "$(calc "${srv_t[$i]} / ${PG_WHOLE[$i]}" 3) ($(calc "${PG_WHOLE[$i]} / ${srv_t[$i]}" 1)x faster)" "none" -
+    done
+    fl_gm=$(echo "${srv_t[*]}" | geomean 4); pg_gm=$(echo "${PG_WHOLE[*]}" | geomean 4)
+    result "geometric mean of ${#Q_NAMES[@]} query times, whole processes (query --server vs psql -c)" "${fl_gm}s" \
+      "${pg_gm}s" "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 5x faster" \
+      "$(met_if "$pg_gm >= 5 * $fl_gm")"
+  else
+    log "queries: the whole-process comparison through the server failed: $(tail -3 "$BENCH_DIR/serve.log")"
+  fi
+
   local libduckdb
-  libduckdb=$(ldd "$FLEETLOG" | awk '/libduckdb/ { print $3; exit }')
+  libduckdb=$(fleetlog_libduckdb)
   [[ -f $libduckdb ]] || { log "queries: no libduckdb.so behind $FLEETLOG; skipping the DuckDB comparison"; return; }
   mapfile -t dd_t < <(printf '%s\0' "${Q_DD[@]}" |
                       python3 "$BENCH_SRC/lib/duckdb_direct.py" "$libduckdb" "$(dirname "$cfg")/lake" "$BENCH_QUERY_REPS")
@@ -320,8 +344,9 @@ section_queries() {
   done
   local fl_gm pg_gm
   fl_gm=$(echo "${fl_all[*]}" | geomean 4); pg_gm=$(echo "${pg_all[*]}" | geomean 4)
-  result "geometric mean of ${#Q_NAMES[@]} query times" "${fl_gm}s" "${pg_gm}s" \
+  result "geometric mean of ${#Q_NAMES[@]} query times (query in process vs psql -c)" "${fl_gm}s" "${pg_gm}s" \
     "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 5x faster" "$(met_if "$pg_gm >= 5 * $fl_gm")"
+  PG_WHOLE=("${pg_all[@]}")
   [[ ${BENCH_PERSISTENT:-1} == 1 ]] && persistent_comparison "$cfg" "$db"
 
   local lake_bytes pg_bytes list=""

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <iostream>
 #include <iterator>
 
@@ -16,27 +15,6 @@
 #include "state/state_store.h"
 
 namespace fleetlog::cli {
-namespace {
-
-// `query --server`: the statement runs on the server (client/remote_query.h); exit codes as
-// for a local query: 1 when it fails, 2 for a bad URL, 130 after Ctrl-C.
-int RunOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options) {
-  if (Status url = client::CheckServerUrl(server); !url.ok()) return Fail(url);
-  const char* token = std::getenv("FLEETLOG_TOKEN");
-  client::RemoteQueryOptions options{.server = server,
-                                     .token = token ? token : "",
-                                     .sql = std::move(sql),
-                                     .format = format,
-                                     .format_options = format_options};
-  Status s = client::RunRemoteQuery(options, std::cout);
-  std::cout.flush();
-  if (s.ok()) return static_cast<int>(kExitOk);
-  std::cerr << "fleetlog: query failed: " << s.message() << "\n";
-  if (s.code() == StatusCode::kCancelled) return 130;
-  return static_cast<int>(kExitFailed);
-}
-
-}  // namespace
 
 CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   struct Options {
@@ -54,9 +32,10 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   return [&global, opts] {
     // People at a terminal get an aligned table; a pipe gets CSV for the next program.
     const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
+    if (!opts->server.empty())
+      return client::QueryOnServer(opts->server, opts->sql, format, opts->output.format_options());
     std::string sql = opts->sql;
     if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (!opts->server.empty()) return RunOnServer(opts->server, std::move(sql), format, opts->output.format_options());
 
     // Where start-up goes, with --verbose: each phase's wall time since the command began.
     const auto began = std::chrono::steady_clock::now();

@@ -1,8 +1,12 @@
 #include "client/remote_query.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
@@ -356,6 +360,75 @@ Status RunRemoteQuery(const RemoteQueryOptions& o, std::ostream& out) {
                  cancel.ok() && cancel->status == 200 ? "cancelled on the server" : "may still run on the server");
   }
   return fetched;
+}
+
+int QueryOnServer(const std::string& server, std::string sql, OutputFormat format,
+                  const FormatOptions& format_options) {
+  if (Status url = CheckServerUrl(server); !url.ok()) {
+    std::cerr << "fleetlog: " << url.message() << "\n";
+    return 2;
+  }
+  if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  const char* token = std::getenv("FLEETLOG_TOKEN");
+  const RemoteQueryOptions options{.server = server,
+                                   .token = token ? token : "",
+                                   .sql = std::move(sql),
+                                   .format = format,
+                                   .format_options = format_options};
+  const Status s = RunRemoteQuery(options, std::cout);
+  std::cout.flush();
+  if (s.ok()) return 0;
+  std::cerr << "fleetlog: query failed: " << s.message() << "\n";
+  return s.code() == StatusCode::kCancelled ? 130 : 1;
+}
+
+std::optional<QuickQuery> ParseQuickQuery(int argc, const char* const* argv, const char* env_server) {
+  // The value of `--name V` or `--name=V` at argv[*i] (moving *i past V), or nullopt.
+  const auto value_of = [&](std::string_view name, int* i) -> std::optional<std::string> {
+    const std::string_view arg = argv[*i];
+    if (arg == name && *i + 1 < argc) return std::string(argv[++*i]);
+    if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=')
+      return std::string(arg.substr(name.size() + 1));
+    return std::nullopt;
+  };
+  int i = 1;
+  for (; i < argc && std::string_view(argv[i]) != "query"; ++i)
+    if (!value_of("--config", &i)) return std::nullopt;  // the one global option allowed; unused here
+  if (i >= argc) return std::nullopt;
+  QuickQuery q;
+  std::optional<std::string> server, sql;
+  bool positional_only = false;
+  for (++i; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (positional_only || arg == "-" || !arg.starts_with("-")) {
+      if (sql) return std::nullopt;
+      sql = std::string(arg);
+    } else if (arg == "--" && !positional_only) {
+      positional_only = true;
+    } else if (arg == "--crlf" && !q.crlf) {
+      q.crlf = true;
+    } else if (auto v = value_of("--format", &i); v && !q.format) {
+      if (!ParseOutputFormat(*v).ok()) return std::nullopt;  // the full parser says what is wrong
+      q.format = *v;
+    } else if (auto u = value_of("--server", &i); u && !server) {
+      server = *u;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!server && env_server != nullptr) server = env_server;
+  if (!sql || !server || server->empty()) return std::nullopt;
+  q.server = std::move(*server);
+  q.sql = std::move(*sql);
+  return q;
+}
+
+std::optional<int> QueryOnServerIfAsked(int argc, const char* const* argv) {
+  auto q = ParseQuickQuery(argc, argv, std::getenv("FLEETLOG_SERVER"));
+  if (!q) return std::nullopt;
+  OutputFormat format = isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv;
+  if (q->format) format = *ParseOutputFormat(*q->format);
+  return QueryOnServer(q->server, std::move(q->sql), format, {.csv_line_end = q->crlf ? "\r\n" : "\n"});
 }
 
 }  // namespace fleetlog::client

@@ -12,6 +12,7 @@
 // Thread-safety: one call at a time per process (it handles SIGINT while it runs).
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -39,6 +40,27 @@ Status CheckServerUrl(std::string_view url);
 // kPermissionDenied for a missing or refused token, and kCancelled after Ctrl-C (the
 // statement is cancelled on the server too).
 Status RunRemoteQuery(const RemoteQueryOptions& options, std::ostream& out);
+
+// `fleetlog query --server` as a command (`sql` "-" reads it from stdin): prints the result
+// to stdout, or the failure to
+// stderr as "fleetlog: query failed: ..." (a bad URL: "fleetlog: ..."), and returns the exit
+// code: 0, 1 when the statement or the server fails, 2 for a bad URL, 130 after Ctrl-C.
+// The token comes from $FLEETLOG_TOKEN.
+int QueryOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options);
+
+// The executable's quick way (src/main.cc): `fleetlog [--config C] query [--format F] [--crlf]
+// [--server URL] SQL`, with --server or $FLEETLOG_SERVER, runs here without loading the engine
+// (DuckDB and every module). ParseQuickQuery accepts exactly such command lines; anything else
+// (--help, other flags, other commands, a bad format) is nullopt, and the engine's full
+// parser then handles it: this is a shortcut for the common case, never a second grammar.
+struct QuickQuery {
+  std::string server, sql;
+  std::optional<std::string> format;  // as given; nullopt: table on a terminal, else CSV
+  bool crlf = false;
+};
+std::optional<QuickQuery> ParseQuickQuery(int argc, const char* const* argv, const char* env_server);
+// ParseQuickQuery with $FLEETLOG_SERVER, then QueryOnServer: the exit code, or nullopt.
+std::optional<int> QueryOnServerIfAsked(int argc, const char* const* argv);
 
 // Numeric DuckDB type names, as the API names a result's columns: a table aligns them right.
 bool IsNumericTypeName(std::string_view type);
