@@ -215,10 +215,11 @@ persistent_comparison() {
       result "q$((i + 1)) ${Q_NAMES[$i]}, whole processes (query --server vs psql -c)" "${srv_t[$i]}s" \
         "${PG_WHOLE[$i]}s" "$(calc "${srv_t[$i]} / ${PG_WHOLE[$i]}" 3) ($(calc "${PG_WHOLE[$i]} / ${srv_t[$i]}" 1)x faster)" "none" -
     done
-    fl_gm=$(echo "${srv_t[*]}" | geomean 4); pg_gm=$(echo "${PG_WHOLE[*]}" | geomean 4)
-    result "geometric mean of ${#Q_NAMES[@]} query times, whole processes (query --server vs psql -c)" "${fl_gm}s" \
-      "${pg_gm}s" "$(calc "$fl_gm / $pg_gm" 3) ($(calc "$pg_gm / $fl_gm" 1)x faster)" ">= 5x faster" \
-      "$(met_if "$pg_gm >= 5 * $fl_gm")"
+    local srv_gm whole_gm
+    srv_gm=$(echo "${srv_t[*]}" | geomean 4); whole_gm=$(echo "${PG_WHOLE[*]}" | geomean 4)
+    result "geometric mean of ${#Q_NAMES[@]} query times, whole processes (query --server vs psql -c)" "${srv_gm}s" \
+      "${whole_gm}s" "$(calc "$srv_gm / $whole_gm" 3) ($(calc "$whole_gm / $srv_gm" 1)x faster)" ">= 5x faster" \
+      "$(met_if "$whole_gm >= 5 * $srv_gm")"
   else
     log "queries: the whole-process comparison through the server failed: $(tail -3 "$BENCH_DIR/serve.log")"
   fi
