@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -20,6 +21,7 @@ using nlohmann::json;
 constexpr const char* kWait = "30s";
 constexpr long kRequestTimeoutSeconds = 90;
 constexpr long kConnectTimeoutSeconds = 10;
+constexpr size_t kErrorBodyBytes = 64 << 10;
 
 // Ctrl-C while a statement runs: the transfer stops at its next progress call, and the
 // statement is cancelled on the server before the command exits.
@@ -58,8 +60,14 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
   const size_t len = size * n;
   long code = 0;
   curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &code);
-  if (!sink->stream || code != 200) {
-    sink->body.append(data, len);
+  if (code != 200) {
+    // An error's message: the first 64 KiB is plenty, whatever a broken server sends.
+    sink->body.append(data,
+                      std::min(len, (kErrorBodyBytes > sink->body.size() ? kErrorBodyBytes - sink->body.size() : 0)));
+    return len;
+  }
+  if (!sink->stream) {
+    sink->body.append(data, len);  // a JSON page: at most the server's page of rows
     return len;
   }
   // RFC 4180: a quote toggles quoting (a doubled quote toggles twice). Outside quotes a \r
@@ -158,6 +166,8 @@ class Connection {
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     const CURLcode rc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // both live on this call's stack
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
     Response r;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
     if (rc == CURLE_ABORTED_BY_CALLBACK && interrupted) return Error(StatusCode::kCancelled, "interrupted");
