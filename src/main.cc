@@ -1,5 +1,5 @@
 // The fleetlog executable. It is small on purpose and links nothing but the C library: it
-// loads one of two libraries beside it and hands over argv.
+// loads one of two libraries and hands over argv.
 //   - libfleetlog-client.so (client/remote_query.h) for `query --server URL` (or with
 //     $FLEETLOG_SERVER): the statement goes to a fleetlog server, and no DuckDB is loaded.
 //   - libfleetlog.so, the engine (every module, DuckDB behind it), for everything else,
@@ -7,23 +7,44 @@
 // Binding DuckDB's library costs a process about 20 ms, which a query answered by a server
 // need not pay. The executable itself stays free of libraries because the engine's symbols
 // are looked up through every library loaded before it: a short list keeps that cheap.
-// Both libraries are found through this binary's RUNPATH: the build folder, or
-// ../lib/fleetlog once installed.
+// The libraries are opened by path: beside this binary (a build tree), else in
+// ../lib/fleetlog (installed). No search path is involved.
 #include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace {
 
 using Entry = int (*)(int, char**);
 
 Entry Load(const char* library, const char* symbol) {
-  void* handle = dlopen(library, RTLD_LAZY | RTLD_LOCAL);
-  void* entry = handle != nullptr ? dlsym(handle, symbol) : nullptr;
-  if (entry == nullptr) std::fprintf(stderr, "fleetlog: cannot load %s: %s\n", library, dlerror());
-  return reinterpret_cast<Entry>(entry);
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::fprintf(stderr, "fleetlog: cannot find its own folder (/proc/self/exe)\n");
+    return nullptr;
+  }
+  self[n] = '\0';
+  *std::strrchr(self, '/') = '\0';  // the link names an absolute path
+  char path[PATH_MAX + 64];
+  const char* error = "";
+  for (const char* folder : {"", "/../lib/fleetlog"}) {
+    std::snprintf(path, sizeof path, "%s%s/%s", self, folder, library);
+    if (void* handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL)) {
+      if (void* entry = dlsym(handle, symbol)) return reinterpret_cast<Entry>(entry);
+      error = dlerror();
+      break;
+    }
+    error = dlerror();
+    if (access(path, F_OK) == 0) break;  // there, but it would not load: say why
+  }
+  std::fprintf(stderr, "fleetlog: cannot load %s: %s\n", library, error);
+  return nullptr;
 }
 
 // A command line that may be a query for a server: "query" and a server, by flag or from
