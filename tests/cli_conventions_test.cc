@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
@@ -21,6 +22,35 @@ TEST(CliConventionsTest, VersionNamesCommitAndDuckDb) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, MatchesRegex("fleetlog [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit ([0-9a-f]{12}(-dirty)?|unknown)\\)\n"
                                   "DuckDB v1\\.4\\.[0-9]+\n"));
+}
+
+// The executable opens its libraries by path: beside it (a build tree, or a copy of one) or in
+// ../lib/fleetlog (the package's layout). Without them it says which one it cannot load.
+TEST(CliConventionsTest, TheExecutableFindsItsLibrariesByItsOwnPlace) {
+  namespace fs = std::filesystem;
+  const fs::path build = fs::path(test::FleetlogBinary()).parent_path();
+  const std::vector<std::string> files = {"fleetlog", "libfleetlog.so", "libfleetlog-client.so", "libduckdb.so"};
+  test::TempDir dir;
+  fs::create_directories(dir.Sub("beside"));
+  fs::create_directories(dir.Sub("installed/bin"));
+  fs::create_directories(dir.Sub("installed/lib/fleetlog"));
+  fs::create_directories(dir.Sub("alone"));
+  for (const auto& f : files) {
+    fs::copy_file(build / f, dir.Sub("beside") + "/" + f);
+    fs::copy_file(build / f, dir.Sub(f == "fleetlog" ? "installed/bin/" : "installed/lib/fleetlog/") + f);
+  }
+  fs::copy_file(build / "fleetlog", dir.Sub("alone/fleetlog"));
+  for (const std::string binary : {dir.Sub("beside/fleetlog"), dir.Sub("installed/bin/fleetlog")}) {
+    auto r = test::RunProcess({binary, "--version"});
+    EXPECT_EQ(r.exit_code, 0) << binary << "\n" << r.err;
+    EXPECT_THAT(r.out, HasSubstr("DuckDB v1.4")) << binary;
+  }
+  auto alone = test::RunProcess({dir.Sub("alone/fleetlog"), "--version"});
+  EXPECT_EQ(alone.exit_code, 1);
+  EXPECT_THAT(alone.err, HasSubstr("cannot load libfleetlog.so"));
+  auto client = test::RunProcess({dir.Sub("alone/fleetlog"), "query", "--server", "http://127.0.0.1:9", "SELECT 1"});
+  EXPECT_EQ(client.exit_code, 1);
+  EXPECT_THAT(client.err, HasSubstr("cannot load libfleetlog-client.so"));
 }
 
 TEST(CliConventionsTest, EveryCommandHasHelpWithAnExample) {
