@@ -40,7 +40,7 @@ TEST(CliConventionsTest, TheExecutableFindsItsLibrariesByItsOwnPlace) {
     fs::copy_file(build / f, dir.Sub(f == "fleetlog" ? "installed/bin/" : "installed/lib/fleetlog/") + f);
   }
   fs::copy_file(build / "fleetlog", dir.Sub("alone/fleetlog"));
-  for (const std::string binary : {dir.Sub("beside/fleetlog"), dir.Sub("installed/bin/fleetlog")}) {
+  for (const std::string& binary : {dir.Sub("beside/fleetlog"), dir.Sub("installed/bin/fleetlog")}) {
     auto r = test::RunProcess({binary, "--version"});
     EXPECT_EQ(r.exit_code, 0) << binary << "\n" << r.err;
     EXPECT_THAT(r.out, HasSubstr("DuckDB v1.4")) << binary;
