@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -102,8 +103,11 @@ class Connection {
     static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
     if (!initialized) return;
     handle_ = curl_easy_init();
-    headers_ = curl_slist_append(headers_, "Accept: application/json, text/csv");
-    if (!token.empty()) headers_ = curl_slist_append(headers_, ("Authorization: Bearer " + token).c_str());
+    for (curl_slist** list : {&headers_, &post_headers_}) {
+      *list = curl_slist_append(*list, "Accept: application/json, text/csv");
+      if (!token.empty()) *list = curl_slist_append(*list, ("Authorization: Bearer " + token).c_str());
+    }
+    post_headers_ = curl_slist_append(post_headers_, "Content-Type: application/json");
   }
   ~Connection() {
     curl_slist_free_all(headers_);
@@ -116,10 +120,6 @@ class Connection {
   bool ok() const { return handle_ != nullptr; }
 
   Result<Response> Post(const std::string& path, const std::string& body, bool interruptible = true) {
-    if (!post_headers_) {
-      for (const curl_slist* h = headers_; h; h = h->next) post_headers_ = curl_slist_append(post_headers_, h->data);
-      post_headers_ = curl_slist_append(post_headers_, "Content-Type: application/json");
-    }
     Sink sink;
     return Send(path, &body, post_headers_, &sink, interruptible);
   }
@@ -279,52 +279,53 @@ class PageReader : public json::json_sax_t {
   std::string key_, column_key_;
 };
 
-// Until the statement ends: its final status object (FINISHED, FAILED or ABORTED).
-Result<json> AwaitEnd(Connection& c, const std::string& id) {
+// Waits until the statement ends; fails unless it FINISHED, with the statement's error.
+Status AwaitFinished(Connection& c, const std::string& id) {
   for (;;) {
     ASSIGN_OR_RETURN(Response r, c.Get("/v1/statements/" + c.Escape(id) + "?wait=" + kWait));
     ASSIGN_OR_RETURN(json status, JsonOf(r, "statement " + id));
     const std::string s = status.value("status", "");
-    if (s == "FINISHED" || s == "FAILED" || s == "ABORTED") return status;
+    if (s == "FINISHED") return Status::Ok();
+    if (s != "FAILED" && s != "ABORTED") continue;
+    std::string error = status.value("error", "");
+    if (error.empty()) error = s == "ABORTED" ? "the statement was cancelled" : "the statement " + s;
+    return InvalidArgument("{}", error);
   }
 }
 
-Status FailureOf(const json& status) {
-  const std::string s = status.value("status", "");
-  std::string error = status.value("error", "");
-  if (error.empty()) error = s == "ABORTED" ? "the statement was cancelled" : "the statement " + s;
-  return InvalidArgument("{}", error);
+// The result's first answer. Asked with the long poll (`get` adds "wait=..." to the query
+// string), it comes when the statement ends; a 400 means that it still runs after the wait,
+// or that it failed: the status says which, and a finished statement's result is asked for
+// again.
+Result<Response> FirstAnswer(Connection& c, const std::string& id,
+                             const std::function<Result<Response>(const std::string& query)>& get) {
+  ASSIGN_OR_RETURN(Response r, get(std::string("wait=") + kWait));
+  if (r.status != 400) return r;
+  RETURN_IF_ERROR(AwaitFinished(c, id));
+  return get("");
 }
 
 Status Fetch(Connection& c, const RemoteQueryOptions& o, const std::string& id, std::ostream& out) {
   const std::string result = "/v1/statements/" + c.Escape(id) + "/result";
   if (o.format == OutputFormat::kCsv) {
-    // The first byte of a 200 is the result: the long poll answers it at the end, or with
-    // a 400 (still running, or failed) that the status then explains.
-    const char* line_end = o.format_options.csv_line_end;
-    ASSIGN_OR_RETURN(Response r, c.Get(result + "?format=csv&wait=" + kWait, &out, line_end));
-    if (r.status == 200) return Status::Ok();
-    if (r.status != 400) return StatusOf(r, "result of " + id);
-    ASSIGN_OR_RETURN(json status, AwaitEnd(c, id));
-    if (status.value("status", "") != "FINISHED") return FailureOf(status);
-    ASSIGN_OR_RETURN(r, c.Get(result + "?format=csv", &out, line_end));
+    // A 200 streams the rows to `out` as they come.
+    ASSIGN_OR_RETURN(Response r, FirstAnswer(c, id, [&](const std::string& query) {
+                       return c.Get(result + "?format=csv" + (query.empty() ? "" : "&" + query), &out,
+                                    o.format_options.csv_line_end);
+                     }));
     return r.status == 200 ? Status::Ok() : StatusOf(r, "result of " + id);
   }
+  ASSIGN_OR_RETURN(Response r, FirstAnswer(c, id, [&](const std::string& query) {
+                     return c.Get(result + (query.empty() ? "" : "?" + query));
+                   }));
   Grid grid;
-  std::string page = result + "?wait=" + kWait;
   for (bool first = true;; first = false) {
-    ASSIGN_OR_RETURN(Response r, c.Get(page));
-    if (first && r.status == 400) {
-      ASSIGN_OR_RETURN(json status, AwaitEnd(c, id));
-      if (status.value("status", "") != "FINISHED") return FailureOf(status);
-      ASSIGN_OR_RETURN(r, c.Get(result));
-    }
     if (r.status != 200) return StatusOf(r, "result of " + id);
     PageReader reader(&grid, first);
     if (!json::sax_parse(r.body, &reader))
       return Error(StatusCode::kUnavailable, "result of {}: the server's page is not the API's JSON", id);
     if (reader.next_token.empty()) break;
-    page = result + "?next_token=" + c.Escape(reader.next_token);
+    ASSIGN_OR_RETURN(r, c.Get(result + "?next_token=" + c.Escape(reader.next_token)));
   }
   WriteGrid(grid, o.format, out, o.format_options);
   return Status::Ok();
