@@ -1,6 +1,7 @@
-# What `cmake --install` installs and the Debian package (CPack DEB) ships: the binary (the
-# dashboard is inside it), DuckDB's library in a private folder the binary finds through its
-# RPATH, the example config, the systemd unit, the man page and the shell completions.
+# What `cmake --install` installs and the Debian package (CPack DEB) ships: the binary; in a
+# private folder (lib/fleetlog) the two libraries it opens there, the engine (the dashboard is
+# inside it) and the client, and DuckDB's library, which the engine finds beside it; the
+# example config, the systemd unit, the man page and the shell completions.
 # Build the package with `cmake --build build --target package` (or `cpack` in build/).
 
 set(pkg "${CMAKE_SOURCE_DIR}/packaging")
@@ -8,7 +9,7 @@ set(generated "${CMAKE_BINARY_DIR}/generated")
 
 install(TARGETS fleetlog RUNTIME DESTINATION bin)
 install(TARGETS fleetlog_engine fleetlog_client LIBRARY DESTINATION "${FLEETLOG_PRIVATE_LIBDIR}")
-# The library under the SONAME the binary records (libduckdb.so), in lib/fleetlog only, with
+# DuckDB's library under the SONAME the engine records (libduckdb.so), in lib/fleetlog only, with
 # its symbol table stripped as Debian ships libraries (CPack strips only targets it built).
 add_custom_command(OUTPUT "${generated}/lib/libduckdb.so"
   COMMAND "${CMAKE_COMMAND}" -E make_directory "${generated}/lib"
