@@ -76,6 +76,7 @@ constexpr int kCalibrationSeeds = 2;
 
 struct ClusterSeries {
   std::string name;  // "seed/cluster"
+  uint64_t cluster_seed = 0;
   std::vector<BucketMetrics> buckets;
   std::vector<sim::AnomalyWindow> incidents;  // those starting in the judged weeks
   std::vector<double> zscores;                // the baseline's max |z| per bucket
@@ -86,14 +87,16 @@ struct ClusterSeries {
 
 bool RanOnMainCluster(const sim::SimQuery& q) { return !q.has(sim::kCacheHit) && !q.has(sim::kConcurrencyScaled); }
 
-std::vector<BucketMetrics> SimBucketMetrics(const sim::Workload& w, int64_t from_us, int64_t to_us) {
+// The bucket metrics of [from_us, to_us); `draw` and `anomalies` as in sim::Workload::Minute.
+std::vector<BucketMetrics> SimBucketMetrics(const sim::Workload& w, int64_t from_us, int64_t to_us, uint64_t draw = 0,
+                                            bool anomalies = true) {
   const size_t n = static_cast<size_t>((to_us - from_us) / kBucketUs);
   std::vector<BucketMetrics> out(n);
   std::vector<std::vector<double>> runtimes(n);
   for (size_t b = 0; b < n; ++b) out[b].start = Timestamp::FromMicros(from_us + static_cast<int64_t>(b) * kBucketUs);
   auto bucket_of = [&](int64_t us) -> int64_t { return us < from_us ? -1 : (us - from_us) / kBucketUs; };
   for (int64_t minute = (from_us - sim::kMaxRegularUs) / sim::kMinuteUs; minute < to_us / sim::kMinuteUs; ++minute) {
-    for (const sim::SimQuery& q : w.Minute(minute).queries) {
+    for (const sim::SimQuery& q : w.Minute(minute, draw, anomalies).queries) {
       const int64_t b = bucket_of(q.end_us());
       if (b >= 0 && b < static_cast<int64_t>(n)) {
         auto& v = out[static_cast<size_t>(b)].values;
@@ -126,6 +129,7 @@ ClusterSeries Simulate(uint64_t seed, const std::string& cluster, int weeks) {
   ClusterSeries s;
   s.name = fmt::format("{}/{}", seed, cluster);
   const uint64_t cluster_seed = sim::ClusterSeed(seed, cluster);
+  s.cluster_seed = cluster_seed;
   const sim::Workload workload(cluster_seed, 1.0);
   const int64_t end_us = kStartUs + weeks * kWeekUs;
   s.buckets = SimBucketMetrics(workload, kStartUs, end_us);
@@ -261,19 +265,38 @@ std::string FirstHalfHourText(const ClusterSeries& s, size_t from) {
   return text;
 }
 
-// Judges the alert stream that `flagged` (one flag per bucket) and `for_buckets` make.
-void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buckets, int weeks, Judgement* j) {
-  const size_t first = static_cast<size_t>(kWeekUs / kBucketUs);
+int64_t BucketEnd(size_t b) { return kStartUs + static_cast<int64_t>(b + 1) * kBucketUs; }
+
+// Whether an alert fires at each bucket: `flagged` (one flag per bucket) for `for_buckets` in a row.
+std::vector<bool> Firing(const std::vector<bool>& flagged, int for_buckets) {
   std::vector<bool> firing(flagged.size(), false);
   int run = 0;
   for (size_t b = 0; b < flagged.size(); ++b) {
     run = flagged[b] ? run + 1 : 0;
     firing[b] = run >= for_buckets;
   }
-  auto bucket_end = [&](size_t b) { return kStartUs + static_cast<int64_t>(b + 1) * kBucketUs; };
+  return firing;
+}
+
+// Minutes from the incident's start to the end of the first bucket after it that fires, when
+// that is within 30 minutes (the incident is caught); nothing otherwise.
+std::optional<double> CaughtAfter(const std::vector<bool>& firing, const sim::AnomalyWindow& a) {
+  for (size_t b = static_cast<size_t>(kWeekUs / kBucketUs); b < firing.size(); ++b) {
+    const int64_t at = BucketEnd(b);
+    if (at <= a.start_us || !firing[b]) continue;
+    if (at - a.start_us <= kGraceUs) return static_cast<double>(at - a.start_us) / 60e6;
+    break;
+  }
+  return std::nullopt;
+}
+
+// Judges the alert stream that `flagged` (one flag per bucket) and `for_buckets` make.
+void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buckets, int weeks, Judgement* j) {
+  const size_t first = static_cast<size_t>(kWeekUs / kBucketUs);
+  const std::vector<bool> firing = Firing(flagged, for_buckets);
   for (size_t b = first; b < firing.size(); ++b) {
     if (!firing[b] || (b > 0 && firing[b - 1])) continue;
-    const int64_t at = bucket_end(b);
+    const int64_t at = BucketEnd(b);
     const bool explained = std::any_of(s.incidents.begin(), s.incidents.end(), [&](const auto& a) {
       return at > a.start_us && at <= a.end_us + kGraceUs;
     });
@@ -294,19 +317,12 @@ void Judge(const ClusterSeries& s, const std::vector<bool>& flagged, int for_buc
     ++j->incidents;
     auto& kind = j->by_kind[sim::AnomalyKindName(a.kind)];
     ++kind.second;
-    bool caught = false;
-    for (size_t b = first; b < firing.size(); ++b) {
-      const int64_t at = bucket_end(b);
-      if (at <= a.start_us || !firing[b]) continue;
-      if (at - a.start_us <= kGraceUs) {
-        ++j->caught;
-        ++kind.first;
-        j->delays_min.push_back(static_cast<double>(at - a.start_us) / 60e6);
-        caught = true;
-      }
-      break;
-    }
-    if (!caught) {
+    const std::optional<double> delay = CaughtAfter(firing, a);
+    if (delay) {
+      ++j->caught;
+      ++kind.first;
+      j->delays_min.push_back(*delay);
+    } else {
       const int64_t minute = (a.start_us - kStartUs) / 60'000'000;
       std::string peak;  // the evidence scorer's largest surprise in the first 30 minutes, when scored
       if (!s.metric_surprises.empty()) {
@@ -398,6 +414,126 @@ void Print(const char* name, const std::string& setting, const Judgement& j, boo
     for (const auto& [metric, n] : j.false_by_metric) by += fmt::format(" {} {}", metric, n);
     fmt::print("  {:<16} false alerts by metric:{}\n", "", by);
   }
+}
+
+// The oracle (CALIBRATION_ORACLE=draws): how unusual each held-out incident's first half hour
+// was, to a test that knows what no detector can: the incident's kind and start, the one
+// metric its kind moves (nested-loop queries, disk-based queries, queue seconds; the query
+// count, downwards, for a collapse) and the cluster's exact load at that hour. Its statistic
+// is that metric's sum over the buckets that end in the incident's first 30 minutes: for a
+// count whose rate rises or falls by a constant factor, no test of those buckets is more
+// powerful. `draws` other draws of the same minutes without the anomaly (sim::Workload::
+// Minute) give the statistic's ordinary distribution, and p is the share of them at least as
+// extreme as what happened. As many draws with the anomaly give the oracle's power: the share
+// of them that its test at level alpha flags. At alpha = 1/336 one ordinary half hour a week
+// (there are 336) would be flagged, about one false alert a week from this metric alone;
+// 1/2016 counts each 5-minute step's half hour. Summed over the incidents, the power is how
+// many of them the oracle is expected to catch on that budget.
+struct OracleCase {
+  double observed = 0;  // the metric's sum over the first half hour
+  double ordinary = 0;  // its mean over the draws without the anomaly
+  double p = 1;
+  double power[2] = {0, 0};  // at alpha 1/336 and 1/2016
+};
+constexpr double kOracleAlphas[2] = {1.0 / 336, 1.0 / 2016};
+
+// The metric an anomaly of `kind` moves, and whether upwards.
+std::pair<size_t, bool> OracleMetric(sim::AnomalyKind kind) {
+  switch (kind) {
+    case sim::AnomalyKind::kQueueSpike:
+      return {2, true};
+    case sim::AnomalyKind::kCountCollapse:
+      return {0, false};
+    case sim::AnomalyKind::kDiskSpillBurst:
+      return {3, true};
+    case sim::AnomalyKind::kNestedLoopAlerts:
+      return {6, true};
+  }
+  return {0, true};
+}
+
+OracleCase Oracle(const ClusterSeries& s, const sim::AnomalyWindow& a, int draws) {
+  const sim::Workload workload(s.cluster_seed, 1.0);
+  // The buckets that end in (start, start + 30 min].
+  const int64_t from = kStartUs + (a.start_us - kStartUs) / kBucketUs * kBucketUs;
+  const int64_t to = kStartUs + (a.start_us + kGraceUs - kStartUs) / kBucketUs * kBucketUs;
+  const auto [metric, up] = OracleMetric(a.kind);
+  auto statistic = [&](uint64_t draw, bool anomalies) {  // larger is more unusual
+    double sum = 0;
+    for (const BucketMetrics& m : SimBucketMetrics(workload, from, to, draw, anomalies)) sum += m.values[metric];
+    return up ? sum : -sum;
+  };
+  OracleCase c;
+  const double observed = statistic(0, true);
+  c.observed = up ? observed : -observed;
+  std::vector<double> ordinary, anomalous;
+  for (int d = 1; d <= draws; ++d) {
+    ordinary.push_back(statistic(static_cast<uint64_t>(d), false));
+    anomalous.push_back(statistic(static_cast<uint64_t>(d), true));
+  }
+  std::sort(ordinary.begin(), ordinary.end());
+  for (double v : ordinary) c.ordinary += (up ? v : -v) / draws;
+  auto above = [&](double v) {  // ordinary draws above v
+    return static_cast<double>(ordinary.end() - std::upper_bound(ordinary.begin(), ordinary.end(), v));
+  };
+  c.p =
+      (1 + above(observed) + static_cast<double>(std::count(ordinary.begin(), ordinary.end(), observed))) / (draws + 1);
+  for (int i = 0; i < 2; ++i) {
+    // The test flags a statistic above the least ordinary value that at most alpha of the
+    // ordinary draws exceed (a test without randomisation: at most alpha, not exactly).
+    double bar = ordinary.back();
+    for (double v : ordinary)
+      if (above(v) <= kOracleAlphas[i] * draws) {
+        bar = v;
+        break;
+      }
+    c.power[i] =
+        static_cast<double>(std::count_if(anomalous.begin(), anomalous.end(), [&](double v) { return v > bar; })) /
+        draws;
+  }
+  return c;
+}
+
+void PrintOracle(const std::vector<ClusterSeries>& test, int draws) {
+  fmt::print(
+      "\noracle ({} draws each way; the shipped detector beside it): the incident's own metric over its first "
+      "half hour\n",
+      draws);
+  struct Kind {
+    int n = 0, caught = 0, p_half_hours = 0, p_steps = 0;
+    double power[2] = {0, 0};
+  };
+  std::map<std::string, Kind> kinds;
+  for (const ClusterSeries& s : test) {
+    const std::vector<bool> firing = Firing(ShippedFlags(s), 1);
+    for (const auto& a : s.incidents) {
+      const OracleCase c = Oracle(s, a, draws);
+      const bool caught = CaughtAfter(firing, a).has_value();
+      for (const char* name : {sim::AnomalyKindName(a.kind), "all"}) {
+        Kind& k = kinds[name];
+        ++k.n;
+        k.caught += caught;
+        k.p_half_hours += c.p <= kOracleAlphas[0];
+        k.p_steps += c.p <= kOracleAlphas[1];
+        for (int i = 0; i < 2; ++i) k.power[i] += c.power[i];
+      }
+      if (!caught || std::getenv("CALIBRATION_EXPLAIN")) {
+        const int64_t minute = (a.start_us - kStartUs) / 60'000'000;
+        fmt::print(
+            "  {:<9} {:<18} day {} {:02}:{:02} {:<7} {:<20} {:>7.1f} (ordinarily {:>6.2f})  p {:.4f}  oracle "
+            "catches {:>3.0f}% / {:>3.0f}%\n",
+            s.name, sim::AnomalyKindName(a.kind), minute / 1440 % 7, minute / 60 % 24, minute % 60,
+            caught ? "caught" : "MISSED", kFleetMetricNames[OracleMetric(a.kind).first], c.observed, c.ordinary, c.p,
+            100 * c.power[0], 100 * c.power[1]);
+      }
+    }
+  }
+  fmt::print(
+      "  by kind: incidents, caught by the detector, p <= 1/336, p <= 1/2016, oracle's expected catch at alpha "
+      "1/336 and 1/2016\n");
+  for (const auto& [name, k] : kinds)
+    fmt::print("  {:<18} {:>4} {:>4} {:>4} {:>4} {:>7.1f} {:>7.1f}\n", name, k.n, k.caught, k.p_half_hours, k.p_steps,
+               k.power[0], k.power[1]);
 }
 
 }  // namespace
@@ -542,5 +678,6 @@ int main(int argc, char** argv) {
   Print("previous forest", "forest over seasonal residuals, for 2", JudgeFlags(test, PreviousForestFlags, kPreviousForBuckets, weeks), false);
   Print("z-score", fmt::format("|z| > {:.0f}, for {}", best_z, best_z_for), JudgeZScore(test, best_z, best_z_for, weeks), false);
   Print("z-score |z|>3", "|z| > 3, for 1", JudgeZScore(test, 3, 1, weeks), false);
+  if (const char* draws = std::getenv("CALIBRATION_ORACLE")) PrintOracle(test, std::max(1, std::atoi(draws)));
   return 0;
 }

@@ -2,11 +2,17 @@
 // above (or, for count_collapse, below) the same hours on a nearby day without a label.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <vector>
 
+#include "source/sim/sim_random.h"
 #include "source/sim/sim_source.h"
+#include "source/sim/sim_workload.h"
 #include "source/table_spec.h"
 
 namespace fleetlog {
@@ -152,6 +158,44 @@ TEST(SimAnomalies, SomeSeedHasAQueueSpikeUnderWayAtEveryTimeOfTheWeek) {
     }
     EXPECT_TRUE(found) << "no seed has a queue spike under way at " << FormatTimestamp(now);
   }
+}
+
+// Other draws of a minute (for the calibration bench's oracle): draw 0 with the anomalies is
+// the minute itself; without them, a nested-loop storm's minutes hold as few nested-loop
+// queries as ordinary ones; away from every anomaly the anomalies change nothing; and other
+// draws are other minutes.
+TEST(SimAnomalies, OtherDrawsOfAMinuteWithAndWithoutItsAnomalies) {
+  const uint64_t cluster_seed = sim::ClusterSeed(21, "cluster-3");
+  const sim::Workload workload(cluster_seed, 3.0);
+  const int64_t from = TestNow().micros() - Duration::Days(21).micros();
+  std::optional<sim::AnomalyWindow> storm;
+  for (const auto& a : sim::AnomaliesOverlapping(cluster_seed, from, TestNow().micros()))
+    if (a.kind == sim::AnomalyKind::kNestedLoopAlerts && a.start_us >= from) storm = a;
+  ASSERT_TRUE(storm.has_value());
+  auto key = [](const sim::SimMinute& m) {
+    std::vector<std::tuple<int32_t, int64_t, int64_t, uint16_t, uint32_t>> k;
+    for (const sim::SimQuery& q : m.queries) k.emplace_back(q.query, q.start_us, q.exec_us, q.flags, q.template_id);
+    return k;
+  };
+  auto nested = [](const sim::SimMinute& m) {
+    return std::count_if(m.queries.begin(), m.queries.end(), [](const auto& q) { return q.has(sim::kNestedLoop); });
+  };
+  const int64_t first = storm->start_us / sim::kMinuteUs, last = storm->end_us / sim::kMinuteUs;
+  int64_t with = 0, without = 0, other_draws = 0, differ = 0;
+  for (int64_t minute = first; minute < last; ++minute) {
+    EXPECT_EQ(key(workload.Minute(minute)), key(workload.Minute(minute, 0, true)));
+    with += nested(workload.Minute(minute));
+    without += nested(workload.Minute(minute, 0, false));
+    other_draws += nested(workload.Minute(minute, 7, true));
+    differ += key(workload.Minute(minute, 7, true)) != key(workload.Minute(minute)) ? 1 : 0;
+  }
+  EXPECT_GT(with, 5 * std::max<int64_t>(without, 1))
+      << with << " nested-loop queries in the storm, " << without << " in the same minutes without it";
+  EXPECT_GT(other_draws, 5 * std::max<int64_t>(without, 1));
+  EXPECT_GT(differ, (last - first) / 2);
+  // An hour before the storm, nothing is under way (sections keep an hour clear).
+  for (int64_t minute = first - 60; minute < first - 30; ++minute)
+    EXPECT_EQ(key(workload.Minute(minute, 3, false)), key(workload.Minute(minute, 3, true)));
 }
 
 }  // namespace

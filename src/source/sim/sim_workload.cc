@@ -163,12 +163,13 @@ std::vector<SimQuery> Workload::LongQueries(int64_t hour) const {
   return out;
 }
 
-SimMinute Workload::Minute(int64_t minute) const {
+SimMinute Workload::Minute(int64_t minute, uint64_t draw, bool anomalies) const {
   const int64_t t0 = minute * kMinuteUs;
   const auto week = AnomaliesOfWeekAt(seed_, t0);
-  const AnomalyEffects fx = EffectsAt(week, t0);
+  const AnomalyEffects fx = anomalies ? EffectsAt(week, t0) : AnomalyEffects{};
   const Load load = LoadAt(t0);
-  Rng rng(Hash(seed_, 0x3e9, static_cast<uint64_t>(minute)));
+  const uint64_t seed = Hash(seed_, 0x3e9, static_cast<uint64_t>(minute));
+  Rng rng(draw == 0 ? seed : Hash(seed, draw));
   SimMinute out;
   for (int k = 0; k < 5; ++k) {
     const auto kind = static_cast<WorkKind>(k);

@@ -95,7 +95,12 @@ class Workload {
   Workload(uint64_t cluster_seed, double scale);
 
   // Everything that starts in [minute, minute + 1) minutes since the epoch, with ids.
-  SimMinute Minute(int64_t minute) const;
+  SimMinute Minute(int64_t minute) const { return Minute(minute, 0, true); }
+  // The same minute under other luck, with or without the anomalies under way in it: draw 0
+  // with anomalies is Minute(minute); each other draw is another minute as likely at the same
+  // load (the long-running queries are the same in every draw). For benchmarks that ask how
+  // unusual what happened was (bench/alert_calibration's oracle).
+  SimMinute Minute(int64_t minute, uint64_t draw, bool anomalies) const;
   // The long-running queries that start in [hour, hour + 1) hours since the epoch, without
   // ids: Minute() of their start minute holds them with ids.
   std::vector<SimQuery> LongQueries(int64_t hour) const;
