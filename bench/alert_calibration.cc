@@ -36,7 +36,8 @@
 // sets the nested-loop share's horizon, 0 for none); CALIBRATION_EXPLAIN=1 prints the
 // last half hour (metric values, the evidence scorer's surprises) before each false alert, and
 // the first half hour of each missed incident, with each metric's sum over that half hour, what
-// the detector expected of it, and the same half hour in every simulated week.
+// the detector expected of it, and the same half hour in every simulated week;
+// CALIBRATION_ORACLE=draws judges each held-out incident with an oracle as well (PrintOracle).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
