@@ -120,3 +120,11 @@ test('query() takes the first page with a wait, falls back to the long poll, and
           [200, { status: 'FAILED', error: 'no such column' }]]);
   await assert.rejects(query('SELECT x'), /no such column/);
 });
+
+test("a statement's paths carry its id encoded", async () => {
+  globalThis.sessionStorage = globalThis.sessionStorage || { getItem: () => null };
+  const { statementPath } = await import('../../web/src/api.js');
+  assert.equal(statementPath('0b6c-1'), '/v1/statements/0b6c-1');
+  assert.equal(statementPath('a/b c?', 'result'), '/v1/statements/a%2Fb%20c%3F/result');
+  assert.equal(statementPath('x', 'cancel'), '/v1/statements/x/cancel');
+});

@@ -39,17 +39,22 @@ export async function submit(sql, params = {}) {
 // Waits for the statement to end through the server's long poll (GET ...?wait=D): each
 // answer comes as soon as the statement ends, or, while it runs, after a second when there
 // is an onStatus to tell (the SQL editor's status line), else after 30 s.
+// The path of statement `id`, or of its `part` ('result', 'cancel').
+export function statementPath(id, part) {
+  return `/v1/statements/${encodeURIComponent(id)}` + (part ? '/' + part : '');
+}
+
 export async function waitDone(id, onStatus) {
   const step = onStatus ? '1s' : '30s';
   for (;;) {
-    const d = await api('GET', `/v1/statements/${encodeURIComponent(id)}?wait=${step}`);
+    const d = await api('GET', `${statementPath(id)}?wait=${step}`);
     if (onStatus) onStatus(d);
     if (TERMINAL.has(d.status)) return d;
   }
 }
 
 export async function resultPage(id, token) {
-  return api('GET', `/v1/statements/${id}/result` + (token ? '?next_token=' + encodeURIComponent(token) : ''));
+  return api('GET', statementPath(id, 'result') + (token ? '?next_token=' + encodeURIComponent(token) : ''));
 }
 
 // Runs SQL to the end and returns { columns, rows } with every row. Rows are arrays; numbers
@@ -60,7 +65,7 @@ export async function query(sql, params) {
   const id = await submit(sql, params);
   let page;
   try {
-    page = await api('GET', `/v1/statements/${id}/result?wait=30s`);
+    page = await api('GET', `${statementPath(id, 'result')}?wait=30s`);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 400) throw e;
     const d = await waitDone(id);

@@ -2,10 +2,10 @@
 // schema browser (GET /v1/tables), results paged through the statements API with sortable
 // columns, CSV download, cancel, and saved queries (localStorage). The text lives in the URL.
 // CodeMirror comes from /editor.js (editor.js), loaded the first time the page opens.
-import { api, submit, waitDone, resultPage, session } from './api.js';
-import { plainTs } from './state.js';
-import { el } from './format.js';
-import { dataTable, sortRows } from './ui.js';
+import {api, resultPage, session, statementPath, submit, waitDone} from './api.js';
+import {el} from './format.js';
+import {plainTs} from './state.js';
+import {dataTable, sortRows} from './ui.js';
 
 const SAVED_KEY = 'fleetlog-saved-queries';
 const DEFAULT_SQL = `SELECT cluster, count(*) AS queries, max(endtime - starttime) AS longest
@@ -172,13 +172,17 @@ export async function renderSql(ctx) {
   }
   buttons.run.addEventListener('click', run);
   buttons.cancel.addEventListener('click', async () => {
-    if (editor.id) try { await api('POST', `/v1/statements/${editor.id}/cancel`); } catch (e) { status.textContent = e.message; }
+    if (editor.id) try {
+        await api('POST', statementPath(editor.id, 'cancel'));
+      } catch (e) {
+        status.textContent = e.message;
+      }
   });
   buttons.prev.addEventListener('click', () => showPage(editor.page - 1));
   buttons.next.addEventListener('click', () => showPage(editor.page + 1));
   buttons.csv.addEventListener('click', async () => {
     const headers = session.token ? { Authorization: 'Bearer ' + session.token } : {};
-    const res = await fetch(`/v1/statements/${editor.id}/result?format=csv`, { headers });
+    const res = await fetch(`${statementPath(editor.id, 'result')}?format=csv`, {headers});
     const url = URL.createObjectURL(await res.blob());
     const a = el('a', { href: url, download: `${editor.id}.csv` });
     document.body.append(a);
