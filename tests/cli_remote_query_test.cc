@@ -12,7 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "client/remote_query.h"
 #include "core/sigv4.h"
+#include "duck/duck.h"
+#include "query/format.h"
 #include "service_process.h"
 #include "test_util.h"
 
@@ -31,6 +34,31 @@ const TableSchema kSchema = {{"query", ColumnType::kInt64},
                              {"elapsed", ColumnType::kDouble},
                              {"aborted", ColumnType::kBool},
                              {"querytxt", ColumnType::kVarchar}};
+
+// The client knows numeric columns by the type names the API sends (it has no DuckDB); a local
+// query knows them by DuckDB's types. Both lists must agree, or the two would align and print
+// numbers differently: every type DuckDB names, numeric or not, is judged the same by both.
+TEST(NumericTypesTest, TheClientsListOfNumericTypeNamesMatchesTheEngines) {
+  auto db = duck::Database::OpenInMemory({});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto conn = duck::Connection::Open(*db);
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  auto r = (*conn)->Query(
+      "SELECT 1::TINYINT, 1::SMALLINT, 1::INTEGER, 1::BIGINT, 1::HUGEINT, 1::UTINYINT, 1::USMALLINT, 1::UINTEGER, "
+      "1::UBIGINT, 1::UHUGEINT, 1::FLOAT, 1::DOUBLE, 1.5::DECIMAL(4,1), 1.5::DECIMAL(38,10), true, 'x', DATE "
+      "'2026-01-01', "
+      "TIMESTAMP '2026-01-01', TIMESTAMPTZ '2026-01-01', TIME '01:00', INTERVAL 1 HOUR, 'a'::BLOB, uuid(), [1], "
+      "{'a': 1}, 1::BIT::VARCHAR, NULL");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GT(r->column_count(), 20u);
+  int numeric = 0;
+  for (size_t c = 0; c < r->column_count(); ++c) {
+    const std::string name = r->column_type_name(c);
+    EXPECT_EQ(IsNumericType(r->column_type(c)), client::IsNumericTypeName(name)) << name;
+    numeric += IsNumericType(r->column_type(c)) ? 1 : 0;
+  }
+  EXPECT_GE(numeric, 13);
+}
 
 class CliRemoteQueryTest : public ::testing::Test {
  protected:

@@ -334,8 +334,8 @@ Status Fetch(Connection& c, const RemoteQueryOptions& o, const std::string& id, 
 }  // namespace
 
 bool IsNumericTypeName(std::string_view type) {
-  static constexpr std::string_view kNumeric[] = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                                                  "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT",  "DOUBLE"};
+  static constexpr std::string_view kNumeric[] = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT",   "HUGEINT", "UTINYINT",
+                                                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT",   "DOUBLE"};
   for (std::string_view n : kNumeric)
     if (type == n) return true;
   return type.starts_with("DECIMAL");

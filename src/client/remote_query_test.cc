@@ -65,9 +65,10 @@ TEST(QuickQueryTest, LeavesEverythingElseToTheFullParser) {
 }
 
 TEST(RemoteQueryTest, NumericTypeNamesAreTheOnesJsonPrintsBare) {
-  for (const char* t : {"TINYINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "DOUBLE", "FLOAT", "DECIMAL(18,3)"})
+  for (const char* t :
+       {"TINYINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UHUGEINT", "DOUBLE", "FLOAT", "DECIMAL(18,3)"})
     EXPECT_TRUE(IsNumericTypeName(t)) << t;
-  for (const char* t : {"VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTERVAL", "UHUGEINT", "LIST"})
+  for (const char* t : {"VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTERVAL", "UUID", "LIST"})
     EXPECT_FALSE(IsNumericTypeName(t)) << t;
 }
 
