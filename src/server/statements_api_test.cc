@@ -297,6 +297,8 @@ TEST_F(ApiTest, BatchRunsInOrderAndStopsAtTheFirstFailure) {
   ASSERT_EQ(d["sub_statements"].size(), 2u);
   EXPECT_EQ(d["sub_statements"][1]["id"], id + ":2");
   EXPECT_EQ(Get("/v1/statements/" + id + ":2/result").second["records"], (json{{"two"}}));
+  // As the dashboard asks for it, with the id percent-encoded (encodeURIComponent).
+  EXPECT_EQ(Get("/v1/statements/" + id + "%3A2/result").second["records"], (json{{"two"}}));
   EXPECT_EQ(Get("/v1/statements/" + id + ":2").second["status"], "FINISHED");
   EXPECT_EQ(Get("/v1/statements/" + id + "/result").first, 400);
   EXPECT_EQ(Get("/v1/statements/" + id + ":3").first, 404);
