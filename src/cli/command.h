@@ -58,7 +58,7 @@ struct OutputFlags {
   bool crlf = false;
 
   OutputFormat Resolve(OutputFormat default_format) const;
-  FormatOptions format_options() const { return {.csv_line_end = crlf ? "\r\n" : "\n"}; }
+  FormatOptions format_options() const { return FormatOptions::Crlf(crlf); }
 };
 void AddOutputFlags(CLI::App& app, OutputFlags* flags, bool json_alias = false);
 // One record of named values (a command's summary): JSON prints an object, CSV a header line

@@ -1,5 +1,4 @@
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <iostream>
@@ -30,8 +29,7 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
                  "token in $FLEETLOG_TOKEN; no config or lake is needed here")
       ->envname("FLEETLOG_SERVER");
   return [&global, opts] {
-    // People at a terminal get an aligned table; a pipe gets CSV for the next program.
-    const OutputFormat format = opts->output.Resolve(isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv);
+    const OutputFormat format = opts->output.Resolve(QueryFormatForStdout());
     if (!opts->server.empty())
       return client::QueryOnServer(opts->server, opts->sql, format, opts->output.format_options());
     std::string sql = opts->sql;

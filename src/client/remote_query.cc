@@ -1,7 +1,6 @@
 #include "client/remote_query.h"
 
 #include <curl/curl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -437,9 +436,8 @@ std::optional<QuickQuery> ParseQuickQuery(int argc, const char* const* argv, con
 std::optional<int> QueryOnServerIfAsked(int argc, const char* const* argv) {
   auto q = ParseQuickQuery(argc, argv, std::getenv("FLEETLOG_SERVER"));
   if (!q) return std::nullopt;
-  OutputFormat format = isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv;
-  if (q->format) format = *ParseOutputFormat(*q->format);
-  return QueryOnServer(q->server, std::move(q->sql), format, {.csv_line_end = q->crlf ? "\r\n" : "\n"});
+  const OutputFormat format = q->format ? *ParseOutputFormat(*q->format) : QueryFormatForStdout();
+  return QueryOnServer(q->server, std::move(q->sql), format, FormatOptions::Crlf(q->crlf));
 }
 
 }  // namespace fleetlog::client

@@ -1,5 +1,7 @@
 #include "core/grid.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/text.h"
@@ -12,6 +14,8 @@ Result<OutputFormat> ParseOutputFormat(std::string_view name) {
   if (name == "json") return OutputFormat::kJson;
   return InvalidArgument("unknown format \"{}\" (use table, csv or json)", name);
 }
+
+OutputFormat QueryFormatForStdout() { return isatty(STDOUT_FILENO) ? OutputFormat::kTable : OutputFormat::kCsv; }
 
 std::string ForDisplay(std::string_view s) {
   std::string out;

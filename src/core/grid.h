@@ -17,8 +17,15 @@ namespace fleetlog {
 enum class OutputFormat { kTable, kCsv, kJson };
 Result<OutputFormat> ParseOutputFormat(std::string_view name);
 
+// What `query` prints when no format is asked for, locally and with --server alike: an
+// aligned table for people at a terminal, CSV for the next program when stdout is a pipe.
+OutputFormat QueryFormatForStdout();
+
 struct FormatOptions {
   const char* csv_line_end = "\n";  // "\r\n" for RFC 4180 line ends
+
+  // The options --crlf sets (or leaves at LF).
+  static FormatOptions Crlf(bool crlf) { return {.csv_line_end = crlf ? "\r\n" : "\n"}; }
 };
 
 // Rows a command prints (status, runs, a remote query's result...).
