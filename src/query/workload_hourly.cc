@@ -282,9 +282,30 @@ std::string WorkloadRawRowsSql(const WorkloadRoute& route,
   return rows.empty() ? "" : "SELECT * FROM " + rows;
 }
 
+std::vector<const CommittedFile*> NewestRollups(const WorkloadRoute& route, int64_t max_rows) {
+  std::map<std::string, std::vector<const CommittedFile*>, std::greater<>> by_day;
+  for (const auto* f : route.rollups) by_day[f->dt].push_back(f);
+  std::vector<const CommittedFile*> kept;
+  int64_t rows = 0;
+  for (const auto& [dt, files] : by_day) {
+    int64_t day_rows = 0;
+    for (const auto* f : files) day_rows += f->rows;
+    if (rows + day_rows > max_rows) break;
+    rows += day_rows;
+    kept.insert(kept.end(), files.begin(), files.end());
+  }
+  return kept;
+}
+
+std::string WorkloadRollupRowsSql(
+    const std::vector<const CommittedFile*>& rollups,
+    const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation) {
+  return fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(rollups));
+}
+
 std::string WorkloadViewSql(const WorkloadRoute& route,
                             const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
-                            const std::string& raw_rows) {
+                            const std::string& raw_rows, const KeptRollups& kept) {
   if (route.empty()) {
     std::string nulls = "NULL::VARCHAR AS cluster";
     for (const auto& c : HourlySchema()) nulls += fmt::format(", NULL::{} AS {}", ColumnTypeSql(c.type), c.name);
@@ -295,8 +316,11 @@ std::string WorkloadViewSql(const WorkloadRoute& route,
   // their late columns NULL where not known yet) and the raw parts' for the hours after them.
   std::string rows;
   auto add = [&](const std::string& select) { rows += (rows.empty() ? "(" : "\nUNION ALL BY NAME (") + select + ")"; };
-  if (!route.rollups.empty())
-    add(fmt::format("SELECT {}, false AS late, 'rollup' AS source FROM {}", ViewColumns(), files_relation(route.rollups)));
+  std::vector<const CommittedFile*> unkept;
+  for (const auto* f : route.rollups)
+    if (!kept.files.count(f)) unkept.push_back(f);
+  if (!kept.files.empty()) add("SELECT * FROM " + kept.table);
+  if (!unkept.empty()) add(WorkloadRollupRowsSql(unkept, files_relation));
   if (!raw_rows.empty()) add("SELECT * FROM " + raw_rows);
   // An hour's source is that of its columns but the late ones.
   const std::string combined =

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,10 @@ namespace fleetlog {
 // The lake table of hourly roll-ups, and the view over roll-ups and raw rows.
 inline constexpr const char* kRollupTable = "rollup_hourly";
 inline constexpr const char* kWorkloadView = "workload_hourly";
-// Where a long-lived engine keeps the view's raw rows (WorkloadRawRowsSql), in memory.
+// Where a long-lived engine keeps the view's raw rows (WorkloadRawRowsSql), and the rows of
+// the roll-ups it keeps (WorkloadRollupRowsSql), in memory.
 inline constexpr const char* kWorkloadRawTable = "workload_hourly_raw_rows";
+inline constexpr const char* kWorkloadRollupRowsTable = "workload_hourly_rollup_rows";
 
 // The aggregate columns, in order, after `hour`: the roll-up table's schema.
 const TableSchema& HourlySchema();
@@ -127,13 +130,30 @@ WorkloadRoute RouteWorkload(const std::vector<CommittedFile>& files);
 std::string WorkloadRawRowsSql(const WorkloadRoute& route,
                                const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation);
 
+// The roll-ups a long-lived engine keeps in memory, of the newest days first: as many of
+// `route`'s roll-up files as hold at most `max_rows` rows together, taken day by day (every
+// file of a day, or none), newest first, so that the questions of recent weeks, the usual
+// ones, read no file. The older days' roll-ups stay in their files.
+std::vector<const CommittedFile*> NewestRollups(const WorkloadRoute& route, int64_t max_rows);
+// The rows of the roll-up files `rollups` as the view combines them: a SELECT.
+std::string WorkloadRollupRowsSql(
+    const std::vector<const CommittedFile*>& rollups,
+    const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation);
+
+// Roll-up rows a long-lived engine kept in a table (WorkloadRollupRowsSql's), and of which files.
+struct KeptRollups {
+  std::string table;
+  std::set<const CommittedFile*> files;
+};
+
 // "CREATE OR REPLACE VIEW workload_hourly AS ..." over `route`, with `files_relation(files)`
 // a parenthesised SELECT over those files carrying `cluster` and `dt` (the engine's), or the
 // view of an empty relation when the route is empty. `raw_rows` is a relation of
 // WorkloadRawRowsSql's rows: that SELECT in parentheses, or a table they were kept in; empty
-// when the route has no raw files.
+// when the route has no raw files. `kept`: roll-ups whose rows are read from its table, not
+// from their files.
 std::string WorkloadViewSql(const WorkloadRoute& route,
                             const std::function<std::string(const std::vector<const CommittedFile*>&)>& files_relation,
-                            const std::string& raw_rows);
+                            const std::string& raw_rows, const KeptRollups& kept = {});
 
 }  // namespace fleetlog

@@ -236,13 +236,17 @@ class WorkloadLake : public ::testing::Test {
     delete dir_;
   }
 
-  std::unique_ptr<QueryEngine> Open(std::optional<std::string> views_for_sql = std::nullopt) {
+  std::unique_ptr<QueryEngine> Open(std::optional<std::string> views_for_sql = std::nullopt,
+                                    std::optional<int64_t> kept_rollup_rows = std::nullopt,
+                                    size_t rollup_files_per_step = 64) {
     auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
     EXPECT_TRUE(state.ok());
     auto engine = QueryEngine::Open({.lake_root = config_->lake_path,
                                      .memory_limit_bytes = 512LL << 20,
                                      .threads = 1,
-                                     .views_for_sql = std::move(views_for_sql)},
+                                     .views_for_sql = std::move(views_for_sql),
+                                     .kept_rollup_rows = kept_rollup_rows,
+                                     .rollup_files_per_step = rollup_files_per_step},
                                     state->get());
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     return engine.ok() ? std::move(engine).value() : nullptr;
@@ -367,19 +371,27 @@ TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) 
 }
 
 TEST_F(WorkloadLake, ALongLivedEngineKeepsTheRawRowsOnceAndAnswersAsTheRawFiles) {
-  // A statement that does not read the view leaves them; the first that names it keeps them.
+  // A statement that does not read the view leaves them; after the first that names it,
+  // the engine keeps them in its idle time, and answers alike from them.
   auto kept = Open();
   ASSERT_NE(kept, nullptr);
   EXPECT_FALSE(RowsOf(*kept, "SELECT count(*) FROM stl_query").empty());
-  EXPECT_FALSE(kept->workload_raw_kept());
+  EXPECT_FALSE(kept->has_idle_work());
+  kept->DoIdleWork();
+  EXPECT_FALSE(kept->workload_rows_kept());
   const std::string all = fmt::format(fmt::runtime(kRouted), fmt::arg("where", "true"));
   const auto rows = RowsOf(*kept, all);
-  EXPECT_TRUE(kept->workload_raw_kept());
+  EXPECT_FALSE(kept->workload_rows_kept());
+  EXPECT_TRUE(kept->has_idle_work());
+  kept->DoIdleWork();
+  EXPECT_TRUE(kept->workload_rows_kept());
+  EXPECT_FALSE(kept->has_idle_work());
+  EXPECT_EQ(RowsOf(*kept, all), rows);
   // One statement's engine reads the raw files inside the view, as every statement did.
   auto inline_view = Open(all);
   ASSERT_NE(inline_view, nullptr);
   EXPECT_EQ(rows, RowsOf(*inline_view, all));
-  EXPECT_FALSE(inline_view->workload_raw_kept());
+  EXPECT_FALSE(inline_view->workload_rows_kept());
   for (const auto& [cluster, marks] : partial_) {
     const std::string around = fmt::format(fmt::runtime(kRouted), fmt::arg("where", fmt::format(
         "cluster = '{}' AND hour >= to_timestamp({})::TIMESTAMP - INTERVAL 3 HOUR", cluster, marks.late_until.micros() / 1'000'000)));
@@ -389,8 +401,78 @@ TEST_F(WorkloadLake, ALongLivedEngineKeepsTheRawRowsOnceAndAnswersAsTheRawFiles)
   auto built = Open();
   ASSERT_NE(built, nullptr);
   const auto counted = RowsOf(*built, "SELECT count(*) FROM query('SELECT * FROM workload' || '_hourly')");
-  EXPECT_TRUE(built->workload_raw_kept());
+  EXPECT_TRUE(built->has_idle_work());
+  built->DoIdleWork();
+  EXPECT_TRUE(built->workload_rows_kept());
+  EXPECT_EQ(RowsOf(*built, "SELECT count(*) FROM query('SELECT * FROM workload' || '_hourly')"), counted);
   EXPECT_EQ(counted, std::vector<std::string>{std::to_string(rows.size())});
+}
+
+TEST_F(WorkloadLake, ALongLivedEngineKeepsTheNewestDaysRollupsAndAnswersAsTheFiles) {
+  const std::string all = fmt::format(fmt::runtime(kRouted), fmt::arg("where", "true"));
+  const auto expected = RowsOf(*Open(all), all);
+  ASSERT_FALSE(expected.empty());
+  // The roll-up rows per day, newest first: what each bound must keep.
+  auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
+  ASSERT_TRUE(state.ok());
+  const auto files = (*state)->ListFiles({.states = {FileState::kPublished}});
+  ASSERT_TRUE(files.ok());
+  std::map<std::string, int64_t, std::greater<>> rows_by_day;
+  for (const auto& f : *files)
+    if (f.table == kRollupTable) rows_by_day[f.dt] += f.rows;
+  ASSERT_GE(rows_by_day.size(), 3u);
+  const int64_t newest = rows_by_day.begin()->second, second = std::next(rows_by_day.begin())->second;
+  int64_t every = 0;
+  for (const auto& [dt, rows] : rows_by_day) every += rows;
+  // None (the bound below the newest day), the newest day alone (a bound that reaches into
+  // the second day takes none of it), two days, every day: the same rows each time.
+  const std::vector<std::pair<int64_t, int64_t>> bounds = {
+      {newest - 1, 0}, {newest + second - 1, newest}, {newest + second, newest + second}, {every, every}};
+  for (const auto& [bound, kept_rows] : bounds) {
+    auto engine = Open(std::nullopt, bound);
+    ASSERT_NE(engine, nullptr);
+    EXPECT_EQ(RowsOf(*engine, all), expected) << "at most " << bound << " rows kept";
+    engine->DoIdleWork();
+    EXPECT_EQ(RowsOf(*engine, all), expected) << "at most " << bound << " rows kept";
+    EXPECT_TRUE(engine->workload_rows_kept());
+    const auto kept = RowsOf(
+        *engine, fmt::format("SELECT count(*) FROM duckdb_tables() WHERE table_name = '{}'", kWorkloadRollupRowsTable));
+    ASSERT_EQ(kept, std::vector<std::string>{kept_rows ? "1" : "0"}) << bound;
+    if (kept_rows) {
+      EXPECT_EQ(RowsOf(*engine, fmt::format("SELECT count(*) FROM {}", kWorkloadRollupRowsTable)),
+                std::vector<std::string>{std::to_string(kept_rows)})
+          << bound;
+    }
+  }
+  // A question of the newest day reads no roll-up file then, and answers alike.
+  const std::string today =
+      fmt::format(fmt::runtime(kRouted), fmt::arg("where", fmt::format("dt = DATE '{}'", rows_by_day.begin()->first)));
+  // A step at a time, as a worker does while no statement comes: the view reads the files
+  // until the last step, then the kept rows; the answer is the same all along.
+  auto stepped = Open(std::nullopt, every, /*rollup_files_per_step=*/2);
+  ASSERT_NE(stepped, nullptr);
+  EXPECT_EQ(RowsOf(*stepped, all), expected);
+  int steps = 0;
+  while (stepped->has_idle_work()) {
+    stepped->DoIdleWork([] { return false; });
+    ++steps;
+    EXPECT_EQ(stepped->workload_rows_kept(), !stepped->has_idle_work());
+    EXPECT_EQ(RowsOf(*stepped, all), expected) << "after step " << steps;
+  }
+  // The raw rows, the roll-up files two at a time, the view.
+  int64_t rollup_files = 0;
+  for (const auto& f : *files) rollup_files += f.table == kRollupTable;
+  EXPECT_EQ(steps, 1 + (rollup_files + 1) / 2 + 1);
+  EXPECT_EQ(RowsOf(*stepped, fmt::format("SELECT count(*) FROM {}", kWorkloadRollupRowsTable)),
+            std::vector<std::string>{std::to_string(every)});
+
+  auto newest_kept = Open(std::nullopt, newest);
+  ASSERT_NE(newest_kept, nullptr);
+  const auto first = RowsOf(*newest_kept, today);
+  newest_kept->DoIdleWork();
+  EXPECT_TRUE(newest_kept->workload_rows_kept());
+  EXPECT_EQ(RowsOf(*newest_kept, today), first);
+  EXPECT_EQ(first, RowsOf(*Open(today), today));
 }
 
 }  // namespace
