@@ -385,8 +385,8 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     if (made.ok()) std::for_each(routed.begin(), routed.end(), readable);
     else spdlog::debug("view {} is not available: {}", kWorkloadView, made.message());
     // A long-lived engine answers many statements over this snapshot: the raw rows are
-    // computed once, after the first that may read the view (DoIdleWork), not again by
-    // every one. So are the newest days' roll-ups, up to an eighth of the engine's memory:
+    // computed once, after the first that may read the view (workload_rows_kept), not again
+    // by every one. So are the newest days' roll-ups, up to an eighth of the engine's memory:
     // a question of recent weeks then reads no file at all. A roll-up file holds one
     // cluster-day, and DuckDB takes about half a millisecond to open one.
     if (made.ok() && !options.views_for_sql) {
@@ -395,16 +395,9 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
       KeptRollups kept;
       const auto newest =
           NewestRollups(route, options.kept_rollup_rows.value_or(options.memory_limit_bytes / 8 / kKeptRollupRowBytes));
-      // A few dozen files a step, so that a statement that comes meanwhile waits for one step.
-      const size_t per_step = std::max<size_t>(1, options.rollup_files_per_step);
-      for (size_t i = 0; i < newest.size(); i += per_step) {
-        const std::vector<const CommittedFile*> some(
-            newest.begin() + static_cast<std::ptrdiff_t>(i),
-            newest.begin() + static_cast<std::ptrdiff_t>(std::min(newest.size(), i + per_step)));
-        steps.push_back((i == 0 ? "CREATE TABLE " + std::string(kWorkloadRollupRowsTable) + " AS "
-                                : "INSERT INTO " + std::string(kWorkloadRollupRowsTable) + " ") +
-                        WorkloadRollupRowsSql(some, relation));
-      }
+      if (!newest.empty())
+        steps.push_back(
+            fmt::format("CREATE TABLE {} AS {}", kWorkloadRollupRowsTable, WorkloadRollupRowsSql(newest, relation)));
       if (!newest.empty()) kept = {kWorkloadRollupRowsTable, {newest.begin(), newest.end()}};
       if (!steps.empty()) steps.push_back(WorkloadViewSql(route, relation, raw.empty() ? "" : kWorkloadRawTable, kept));
     }
@@ -425,25 +418,40 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   return engine;
 }
 
-void QueryEngine::DoIdleWork(const std::function<bool()>& go_on) {
-  if (!has_idle_work()) return;
-  Status kept = Status::Ok();
-  while (kept.ok() && workload_keep_next_ < workload_keep_steps_.size()) {
-    kept = conn_->Exec(workload_keep_steps_[workload_keep_next_]);
-    if (!kept.ok()) break;
-    // The view is repointed by the last step only: until then it reads the files.
-    if (++workload_keep_next_ < workload_keep_steps_.size() && go_on && !go_on()) return;  // the rest later
+void QueryEngine::StartKeeping() {
+  auto conn = duck::Connection::Open(db_);
+  if (!conn.ok()) {
+    spdlog::warn("{} reads files for every statement: no connection to keep its rows in memory ({})", kWorkloadView,
+                 conn.status().message());
+    workload_keep_steps_.clear();
+    return;
   }
-  workload_keep_steps_.clear();
-  workload_keep_next_ = 0;
-  workload_rows_kept_ = kept.ok();
-  // The view still reads the files itself: slower, the same answer.
-  if (!kept.ok()) {
-    spdlog::warn("{} reads files for every statement: its rows could not be kept in memory ({})", kWorkloadView,
-                 kept.message());
-    for (const char* table : {kWorkloadRawTable, kWorkloadRollupRowsTable})
-      (void)conn_->Exec(fmt::format("DROP TABLE IF EXISTS {}", table));
-  }
+  keeper_conn_ = std::move(conn).value();
+  keeper_ = std::thread([this, steps = std::exchange(workload_keep_steps_, {})] {
+    Status kept = Status::Ok();
+    for (const auto& sql : steps)
+      if (kept.ok() && !keeper_stop_.load()) kept = keeper_conn_->Exec(sql);
+    if (keeper_stop_.load()) return;  // the engine is going
+    workload_rows_kept_ = kept.ok();
+    // The view still reads the files itself: slower, the same answer.
+    if (!kept.ok()) {
+      spdlog::warn("{} reads files for every statement: its rows could not be kept in memory ({})", kWorkloadView,
+                   kept.message());
+      for (const char* table : {kWorkloadRawTable, kWorkloadRollupRowsTable})
+        (void)keeper_conn_->Exec(fmt::format("DROP TABLE IF EXISTS {}", table));
+    }
+  });
+}
+
+void QueryEngine::WaitForBackgroundWork() {
+  if (keeper_.joinable()) keeper_.join();
+}
+
+QueryEngine::~QueryEngine() {
+  if (!keeper_.joinable()) return;
+  keeper_stop_ = true;
+  keeper_conn_->Interrupt();
+  keeper_.join();
 }
 
 Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
@@ -501,7 +509,7 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   // is prepared once, over the files it needs, and what it is comes from that preparation.
   // A statement may read workload_hourly by its name, by a name it builds (a table function
   // such as query()), or, not being a SELECT, in ways DuckDB's serialisation does not show.
-  const bool keep_pending = !workload_keep_steps_.empty() && !workload_keep_wanted_;
+  const bool keep_pending = !workload_keep_steps_.empty();
   const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
   StatementRanges ranges;
   const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
@@ -517,7 +525,7 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
     if (count != 1)
       return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
   }
-  if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) workload_keep_wanted_ = true;
+  if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) StartKeeping();
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
   // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound
   // once. (A prepared statement over Parquet files is bound again when it is executed, as

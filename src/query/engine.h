@@ -14,9 +14,11 @@
 // and, given the tables' cursor columns, the files its filters on them and on the query and
 // transaction ids can need (prune.h).
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
-// Thread-safety: Run() from one thread at a time; Interrupt() from any thread.
+// Thread-safety: Run() from one thread at a time; Interrupt() from any thread. The engine may
+// run a thread of its own (workload_rows_kept), which it ends when it is destroyed.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +26,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -55,8 +58,6 @@ struct EngineOptions {
   // rows (NewestRollups, query/workload_hourly.h); unset: as many as an eighth of
   // memory_limit_bytes holds, at kKeptRollupRowBytes a row.
   std::optional<int64_t> kept_rollup_rows;
-  // ... copying this many roll-up files a step (QueryEngine::DoIdleWork).
-  size_t rollup_files_per_step = 64;
   // When set, called once the views are made and before DuckDB starts its worker threads
   // and locks its configuration, with the files the engine may read: the place to confine
   // the process (query/confine.h), since a kernel restriction reaches only threads started
@@ -150,17 +151,18 @@ class QueryEngine {
   int64_t last_skipped_files() const { return last_skipped_files_; }
   // The tables whose views were made, for messages about what a statement may read.
   const std::vector<std::string>& viewed_tables() const { return viewed_tables_; }
-  // Work a long-lived engine does between statements, while nobody waits for it: once a
-  // statement may have read workload_hourly, it keeps the view's raw rows and newest roll-ups
-  // in memory for the statements after it. That first statement reads the files, as a
-  // one-statement engine does, so it does not wait for the copy. The work goes in steps of
-  // a few dozen files; after each, `go_on` (when given) says whether to take the next now,
-  // else the rest waits for the next call. The view reads the kept rows once all are done.
-  bool has_idle_work() const { return workload_keep_wanted_ && !workload_keep_steps_.empty(); }
-  void DoIdleWork(const std::function<bool()>& go_on = {});
+  // Waits for the engine's background work (below) to end: for tests.
+  void WaitForBackgroundWork();
   // Whether workload_hourly reads its raw rows (kWorkloadRawTable) and its newest roll-ups
-  // (kWorkloadRollupRowsTable) from the tables the engine keeps them in.
-  bool workload_rows_kept() const { return workload_rows_kept_; }
+  // (kWorkloadRollupRowsTable) from the tables the engine keeps them in. A long-lived engine
+  // keeps them once a statement may have read the view, in a thread of its own on a
+  // connection of its own, while statements go on: that first statement and those that
+  // start before the copy ends read the files, as a one-statement engine does, and none
+  // waits for it. The last step repoints the view, which a running statement does not see
+  // (DuckDB's catalog is transactional).
+  bool workload_rows_kept() const { return workload_rows_kept_.load(); }
+
+  ~QueryEngine();
 
  private:
   QueryEngine() = default;
@@ -193,13 +195,15 @@ class QueryEngine {
   std::unordered_map<std::string, StatementRanges> ranges_by_sql_;
   size_t ranges_by_sql_bytes_ = 0;
   void RememberRanges(const std::string& sql, const StatementRanges& ranges);
-  // A long-lived engine's workload_hourly rows, kept after first use (DoIdleWork): the
-  // statements that keep them, the last of which repoints the view (empty once run, or when
-  // there is nothing to keep), and the next to run.
+  // A long-lived engine's workload_hourly rows, kept after first use (workload_rows_kept):
+  // the statements that keep them, the last of which repoints the view (empty once started,
+  // or when there is nothing to keep).
   std::vector<std::string> workload_keep_steps_;
-  size_t workload_keep_next_ = 0;
-  bool workload_keep_wanted_ = false;  // a statement may have read the view
-  bool workload_rows_kept_ = false;
+  std::thread keeper_;  // runs them, on keeper_conn_
+  std::unique_ptr<duck::Connection> keeper_conn_;
+  std::atomic<bool> keeper_stop_ = false;
+  std::atomic<bool> workload_rows_kept_ = false;
+  void StartKeeping();
   std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 

@@ -1,7 +1,6 @@
 #include "query/worker.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -71,13 +70,6 @@ int Fail(Output& out, const Status& s) {
 class LineInput {
  public:
   explicit LineInput(int fd) : fd_(fd) {}
-  // Whether nothing is there to read yet and the input is still open: poll() says neither
-  // readable nor hung up, and nothing is buffered.
-  bool Idle() const {
-    if (eof_ || !buffer_.empty()) return false;
-    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
-    return ::poll(&p, 1, 0) == 0;
-  }
   // The next line without its newline; nullopt at the end of the input (a last line without
   // a newline is still a line).
   Result<std::optional<std::string>> Next() {
@@ -253,9 +245,6 @@ int RunQueryWorker(int in_fd, int out_fd) {
     RunJob(**engine, *request, statements, out);
     out.Event({{"event", "ready"}});
     out.Flush();
-    // A long-lived worker waiting for its next job (its input open, nothing sent yet) does
-    // the engine's idle work meanwhile, a step at a time: a job that comes waits for one step.
-    if (in.Idle()) (*engine)->DoIdleWork([&in] { return in.Idle(); });
     auto line = in.Next();
     if (!line.ok()) return Fail(out, line.status());
     if (!line->has_value()) return 0;  // the parent closed our input: nothing more to run

@@ -237,16 +237,14 @@ class WorkloadLake : public ::testing::Test {
   }
 
   std::unique_ptr<QueryEngine> Open(std::optional<std::string> views_for_sql = std::nullopt,
-                                    std::optional<int64_t> kept_rollup_rows = std::nullopt,
-                                    size_t rollup_files_per_step = 64) {
+                                    std::optional<int64_t> kept_rollup_rows = std::nullopt) {
     auto state = OpenSqliteStateStore(config_->state_path, OpenMode::kReadOnly);
     EXPECT_TRUE(state.ok());
     auto engine = QueryEngine::Open({.lake_root = config_->lake_path,
                                      .memory_limit_bytes = 512LL << 20,
                                      .threads = 1,
                                      .views_for_sql = std::move(views_for_sql),
-                                     .kept_rollup_rows = kept_rollup_rows,
-                                     .rollup_files_per_step = rollup_files_per_step},
+                                     .kept_rollup_rows = kept_rollup_rows},
                                     state->get());
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     return engine.ok() ? std::move(engine).value() : nullptr;
@@ -372,20 +370,16 @@ TEST_F(WorkloadLake, ALongRangeOpensTheRollupsNotTheRawFilesOfTheDaysTheyCover) 
 
 TEST_F(WorkloadLake, ALongLivedEngineKeepsTheRawRowsOnceAndAnswersAsTheRawFiles) {
   // A statement that does not read the view leaves them; after the first that names it,
-  // the engine keeps them in its idle time, and answers alike from them.
+  // the engine keeps them in the background, and answers alike from them.
   auto kept = Open();
   ASSERT_NE(kept, nullptr);
   EXPECT_FALSE(RowsOf(*kept, "SELECT count(*) FROM stl_query").empty());
-  EXPECT_FALSE(kept->has_idle_work());
-  kept->DoIdleWork();
+  kept->WaitForBackgroundWork();
   EXPECT_FALSE(kept->workload_rows_kept());
   const std::string all = fmt::format(fmt::runtime(kRouted), fmt::arg("where", "true"));
   const auto rows = RowsOf(*kept, all);
-  EXPECT_FALSE(kept->workload_rows_kept());
-  EXPECT_TRUE(kept->has_idle_work());
-  kept->DoIdleWork();
+  kept->WaitForBackgroundWork();
   EXPECT_TRUE(kept->workload_rows_kept());
-  EXPECT_FALSE(kept->has_idle_work());
   EXPECT_EQ(RowsOf(*kept, all), rows);
   // One statement's engine reads the raw files inside the view, as every statement did.
   auto inline_view = Open(all);
@@ -401,8 +395,7 @@ TEST_F(WorkloadLake, ALongLivedEngineKeepsTheRawRowsOnceAndAnswersAsTheRawFiles)
   auto built = Open();
   ASSERT_NE(built, nullptr);
   const auto counted = RowsOf(*built, "SELECT count(*) FROM query('SELECT * FROM workload' || '_hourly')");
-  EXPECT_TRUE(built->has_idle_work());
-  built->DoIdleWork();
+  built->WaitForBackgroundWork();
   EXPECT_TRUE(built->workload_rows_kept());
   EXPECT_EQ(RowsOf(*built, "SELECT count(*) FROM query('SELECT * FROM workload' || '_hourly')"), counted);
   EXPECT_EQ(counted, std::vector<std::string>{std::to_string(rows.size())});
@@ -432,7 +425,7 @@ TEST_F(WorkloadLake, ALongLivedEngineKeepsTheNewestDaysRollupsAndAnswersAsTheFil
     auto engine = Open(std::nullopt, bound);
     ASSERT_NE(engine, nullptr);
     EXPECT_EQ(RowsOf(*engine, all), expected) << "at most " << bound << " rows kept";
-    engine->DoIdleWork();
+    engine->WaitForBackgroundWork();
     EXPECT_EQ(RowsOf(*engine, all), expected) << "at most " << bound << " rows kept";
     EXPECT_TRUE(engine->workload_rows_kept());
     const auto kept = RowsOf(
@@ -447,29 +440,21 @@ TEST_F(WorkloadLake, ALongLivedEngineKeepsTheNewestDaysRollupsAndAnswersAsTheFil
   // A question of the newest day reads no roll-up file then, and answers alike.
   const std::string today =
       fmt::format(fmt::runtime(kRouted), fmt::arg("where", fmt::format("dt = DATE '{}'", rows_by_day.begin()->first)));
-  // A step at a time, as a worker does while no statement comes: the view reads the files
-  // until the last step, then the kept rows; the answer is the same all along.
-  auto stepped = Open(std::nullopt, every, /*rollup_files_per_step=*/2);
-  ASSERT_NE(stepped, nullptr);
-  EXPECT_EQ(RowsOf(*stepped, all), expected);
-  int steps = 0;
-  while (stepped->has_idle_work()) {
-    stepped->DoIdleWork([] { return false; });
-    ++steps;
-    EXPECT_EQ(stepped->workload_rows_kept(), !stepped->has_idle_work());
-    EXPECT_EQ(RowsOf(*stepped, all), expected) << "after step " << steps;
-  }
-  // The raw rows, the roll-up files two at a time, the view.
-  int64_t rollup_files = 0;
-  for (const auto& f : *files) rollup_files += f.table == kRollupTable;
-  EXPECT_EQ(steps, 1 + (rollup_files + 1) / 2 + 1);
-  EXPECT_EQ(RowsOf(*stepped, fmt::format("SELECT count(*) FROM {}", kWorkloadRollupRowsTable)),
-            std::vector<std::string>{std::to_string(every)});
+  // Statements that run while the rows are copied answer alike, from the files or the
+  // kept rows, whichever the view reads when each starts.
+  auto busy = Open();
+  ASSERT_NE(busy, nullptr);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(RowsOf(*busy, all), expected) << i;
+  // An engine that goes while it copies stops the copy.
+  auto gone = Open();
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(RowsOf(*gone, all), expected);
+  gone.reset();
 
   auto newest_kept = Open(std::nullopt, newest);
   ASSERT_NE(newest_kept, nullptr);
   const auto first = RowsOf(*newest_kept, today);
-  newest_kept->DoIdleWork();
+  newest_kept->WaitForBackgroundWork();
   EXPECT_TRUE(newest_kept->workload_rows_kept());
   EXPECT_EQ(RowsOf(*newest_kept, today), first);
   EXPECT_EQ(first, RowsOf(*Open(today), today));
