@@ -5,9 +5,9 @@ or a script that stays connected uses it (bench/lib/queries.sh, second compariso
     api_timing.py HOST:PORT REPS < statements     (statements separated by NUL bytes)
 
 Each statement runs once untimed (all of them, in order), then each REPS timed runs of
-submit (POST /v1/statements)
-and fetch of every result page, the first with a wait (GET .../result?wait=30s, the long poll,
-which answers with the first page when the statement ends), as the dashboard does. A
+submit (POST /v1/statements) and fetch of every result page, the first with a wait
+(GET .../result?wait=30s, the long poll, which answers with the first page when the
+statement ends), as the dashboard does. A
 statement still running after the wait is waited for with GET /v1/statements/{id}?wait=30s.
 Prints the median seconds of each statement, one per line. Exits 1 when a statement does not
 finish."""

@@ -159,7 +159,8 @@ median_time() {
 # Second comparison, both sides over a connection that stays open, so that neither pays a
 # process start: the fleetlog HTTP API (`fleetlog serve`) on one keep-alive connection,
 # submit + wait (the long poll, ?wait=) + fetch, against one psql session with \timing. Median of BENCH_QUERY_REPS
-# after one untimed run (the API: of every statement first, as a dashboard left open has). Printed apart from, and never instead of, the whole-process figures.
+# after one untimed run (the API: of every statement first, as a dashboard left open has).
+# Printed apart from, and never instead of, the whole-process figures.
 # Targets: a scan over days at least 20x faster than PostgreSQL, a point lookup no slower.
 # While the server runs, whole processes once more: `fleetlog query --server` against the
 # first comparison's `psql -c` times, both a client process asking a running server (target:

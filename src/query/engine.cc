@@ -395,10 +395,11 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
       KeptRollups kept;
       const auto newest =
           NewestRollups(route, options.kept_rollup_rows.value_or(options.memory_limit_bytes / 8 / kKeptRollupRowBytes));
-      if (!newest.empty())
+      if (!newest.empty()) {
         steps.push_back(
             fmt::format("CREATE TABLE {} AS {}", kWorkloadRollupRowsTable, WorkloadRollupRowsSql(newest, relation)));
-      if (!newest.empty()) kept = {kWorkloadRollupRowsTable, {newest.begin(), newest.end()}};
+        kept = {kWorkloadRollupRowsTable, {newest.begin(), newest.end()}};
+      }
       if (!steps.empty()) steps.push_back(WorkloadViewSql(route, relation, raw.empty() ? "" : kWorkloadRawTable, kept));
     }
   }
