@@ -106,7 +106,12 @@ int Main(int argc, char** argv) {
   // docs/security.md says why.
   ::umask(077);
   // Internal: the process that runs one request's user SQL for the server (query/worker.h).
-  if (argc == 2 && std::string_view(argv[1]) == "query-worker") return RunQueryWorker(0, 1);
+  // It logs nothing: its standard output is its pipe to the server, where a log line would
+  // break the protocol, and it may not write to a file (its standard error may be one).
+  if (argc == 2 && std::string_view(argv[1]) == "query-worker") {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("fleetlog"));  // no sink
+    return RunQueryWorker(0, 1);
+  }
   auto logger = spdlog::stderr_color_mt("fleetlog");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
