@@ -13,6 +13,7 @@
 
 #include "lake/lake_files.h"
 #include "query/fleet_views.h"
+#include "query/keeper.h"
 #include "query/prune.h"
 #include "query/sql_lexer.h"
 #include "query/workload_hourly.h"
@@ -36,6 +37,15 @@ const TextView kTextViews[] = {
     {"stl_utilitytext", "stl_utilitytext_full", "cluster, xid, pid, starttime", "userid"},
     {"sys_query_text", "sys_query_text_full", "cluster, query_id", "user_id"},
 };
+
+// The rows of text view `v`, reassembled from the pieces in `source` (a table, a view, or a
+// relation in parentheses).
+std::string TextViewSelect(const TextView& v, std::string_view source) {
+  return fmt::format(
+      "SELECT {0}, any_value({2}) AS {2}, replace({3}, '\\n', chr(10)) AS text, count(*) AS pieces, "
+      "min(dt) AS dt FROM {1} GROUP BY {0}",
+      v.group, source, v.user, PiecesInOrderSql("text", "sequence"));
+}
 
 // Names that read the catalog: a statement with one of them as a word sees every table.
 const char* const kCatalogWords[] = {"information_schema", "pg_catalog", "duckdb_tables", "duckdb_views",
@@ -355,10 +365,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   for (const auto& f : engine->files_) engine->files_by_table_[f.table].push_back(&f);
   for (const auto& v : kTextViews) {
     if (!viewed.count(v.table)) continue;
-    RETURN_IF_ERROR(conn.Exec(
-        fmt::format("CREATE VIEW {0} AS SELECT {1}, any_value({3}) AS {3}, replace({4}, '\\n', chr(10)) AS text, "
-                    "count(*) AS pieces, min(dt) AS dt FROM {2} GROUP BY {1}",
-                    v.view, v.group, v.table, v.user, PiecesInOrderSql("text", "sequence"))));
+    RETURN_IF_ERROR(conn.Exec(fmt::format("CREATE VIEW {} AS {}", v.view, TextViewSelect(v, v.table))));
     viewed.insert(v.view);
   }
   // A fleet view that cannot be made (a lake whose files lack a column it reads) is left
@@ -369,6 +376,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     if (Status s = conn.Exec(sql); !s.ok()) spdlog::debug("view {} is not available: {}", v.name, s.message());
   }
 
+  std::vector<KeepJob> jobs;  // what a long-lived engine keeps in memory after first use
   // workload_hourly reads its own files, chosen by day (query/workload_hourly.h): a statement
   // that reads only it may open the roll-ups and the raw files of the days without one, no
   // other. Like a fleet view, it is left out when the lake's files lack a column it reads.
@@ -390,19 +398,51 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
     // a question of recent weeks then reads no file at all. A roll-up file holds one
     // cluster-day, and DuckDB takes about half a millisecond to open one.
     if (made.ok() && !options.views_for_sql) {
-      auto& steps = engine->workload_keep_steps_;
-      if (!raw.empty()) steps.push_back(fmt::format("CREATE TABLE {} AS {}", kWorkloadRawTable, raw));
+      KeepJob job{.name = kWorkloadView, .names = {kWorkloadView}};
+      if (!raw.empty()) job.steps.push_back(fmt::format("CREATE TABLE {} AS {}", kWorkloadRawTable, raw));
       KeptRollups kept;
-      const auto newest =
-          NewestRollups(route, options.kept_rollup_rows.value_or(options.memory_limit_bytes / 8 / kKeptRollupRowBytes));
+      const auto newest = NewestRollups(
+          route, options.kept_rollup_rows.value_or(KeptRollupBytes(options.memory_limit_bytes) / kKeptRollupRowBytes));
       if (!newest.empty()) {
-        steps.push_back(
+        job.steps.push_back(
             fmt::format("CREATE TABLE {} AS {}", kWorkloadRollupRowsTable, WorkloadRollupRowsSql(newest, relation)));
         kept = {kWorkloadRollupRowsTable, {newest.begin(), newest.end()}};
       }
-      if (!steps.empty()) steps.push_back(WorkloadViewSql(route, relation, raw.empty() ? "" : kWorkloadRawTable, kept));
+      if (!job.steps.empty()) {
+        job.steps.push_back(WorkloadViewSql(route, relation, raw.empty() ? "" : kWorkloadRawTable, kept));
+        for (const char* table : {kWorkloadRawTable, kWorkloadRollupRowsTable})
+          job.undo.push_back(fmt::format("DROP TABLE IF EXISTS {}", table));
+        jobs.push_back(std::move(job));
+      }
     }
   }
+
+  // The smallest tables, whose statements would open many small files each, are kept whole
+  // in memory by a long-lived engine; a table with a text view as its reassembled statements,
+  // which is what statements ask of it (the pieces stay in their files).
+  if (!options.views_for_sql) {
+    for (const std::string& table :
+         TablesToKeep(engine->tables_, options.kept_table_bytes.value_or(KeptTableBytes(options.memory_limit_bytes)))) {
+      const auto& files = by_table[table];
+      if (files.empty() || !viewed.count(table)) continue;
+      const std::string relation = "(" + FilesRelation(options.lake_root, files) + ")";
+      const auto text = std::find_if(std::begin(kTextViews), std::end(kTextViews),
+                                     [&](const TextView& v) { return table == v.table; });
+      const std::string name = text == std::end(kTextViews) ? table : text->view;
+      const std::string copy = QuoteIdent(name + "_kept_rows");
+      KeepJob job{.name = name, .names = {table, name}};
+      for (const auto& v : FleetViews())
+        if (std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) job.names.insert(v.name);
+      job.steps.push_back(
+          fmt::format("CREATE TABLE {} AS {}", copy,
+                      text == std::end(kTextViews) ? "SELECT * FROM " + relation : TextViewSelect(*text, relation)));
+      job.steps.push_back(fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}", QuoteIdent(name), copy));
+      job.undo.push_back("DROP TABLE IF EXISTS " + copy);
+      jobs.push_back(std::move(job));
+    }
+  }
+  for (const auto& job : jobs) engine->keep_names_.push_back(job.name);
+  if (!jobs.empty()) engine->keeper_ = std::make_unique<Keeper>(engine->db_, std::move(jobs));
 
   if (options.confine) {
     RETURN_IF_ERROR(options.confine(engine->readable_files_));
@@ -419,44 +459,27 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   return engine;
 }
 
-void QueryEngine::StartKeeping() {
-  auto conn = duck::Connection::Open(db_);
-  if (!conn.ok()) {
-    spdlog::warn("{} reads files for every statement: no connection to keep its rows in memory ({})", kWorkloadView,
-                 conn.status().message());
-    workload_keep_steps_.clear();
-    return;
-  }
-  keeper_conn_ = std::move(conn).value();
-  keeper_ = std::thread([this, steps = std::exchange(workload_keep_steps_, {})] {
-    Status kept = Status::Ok();
-    for (const auto& sql : steps)
-      if (kept.ok() && !keeper_stop_.load()) kept = keeper_conn_->Exec(sql);
-    if (keeper_stop_.load()) return;  // the engine is going
-    workload_rows_kept_ = kept.ok();
-    // The view still reads the files itself: slower, the same answer.
-    if (!kept.ok()) {
-      spdlog::warn("{} reads files for every statement: its rows could not be kept in memory ({})", kWorkloadView,
-                   kept.message());
-      for (const char* table : {kWorkloadRawTable, kWorkloadRollupRowsTable})
-        (void)keeper_conn_->Exec(fmt::format("DROP TABLE IF EXISTS {}", table));
-    }
-  });
+void QueryEngine::WaitForBackgroundWork() {
+  if (keeper_) keeper_->Wait();
 }
 
-void QueryEngine::WaitForBackgroundWork() {
-  if (keeper_.joinable()) keeper_.join();
+bool QueryEngine::workload_rows_kept() const { return keeper_ && keeper_->Done(kWorkloadView); }
+
+std::vector<std::string> QueryEngine::kept_relations() const {
+  std::vector<std::string> kept;
+  for (const auto& name : keep_names_)
+    if (name != kWorkloadView && keeper_->Done(name)) kept.push_back(name);
+  return kept;
 }
 
 QueryEngine::~QueryEngine() {
-  if (!keeper_.joinable()) return;
-  keeper_stop_ = true;
-  keeper_conn_->Interrupt();
-  keeper_.join();
+  keeper_.reset();  // its copy ends first: it reads the files hold_ keeps
 }
 
 Status QueryEngine::PruneViewsFor(const StatementRanges& ranges) {
-  const auto wanted = PruneTables(files_by_table_, cursor_columns_, ranges);
+  auto wanted = PruneTables(files_by_table_, cursor_columns_, ranges);
+  // A table kept in memory is read whole: DuckDB skips its row groups by the filters.
+  if (keeper_) std::erase_if(wanted, [&](const auto& table) { return keeper_->Done(table.first); });
   const auto widen = [&](const std::string& table) {
     return conn_->Exec("DROP VIEW IF EXISTS temp." + QuoteIdent(table));
   };
@@ -508,12 +531,17 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   // Which files the statement needs comes from its parsed form only (json_serialize_sql
   // refuses anything but a SELECT), so the views are narrowed before DuckDB binds it: it
   // is prepared once, over the files it needs, and what it is comes from that preparation.
-  // A statement may read workload_hourly by its name, by a name it builds (a table function
-  // such as query()), or, not being a SELECT, in ways DuckDB's serialisation does not show.
-  const bool keep_pending = !workload_keep_steps_.empty();
-  const bool names_workload = keep_pending && LowerWords(sql).count(kWorkloadView) > 0;
+  // A statement may read what the engine keeps in memory by a name it gives, by a name it
+  // builds (a table function such as query()), or, not being a SELECT, in ways DuckDB's
+  // serialisation does not show: the copies it names start now, the others below when its
+  // parsed form cannot rule them out.
+  bool keep_pending = keeper_ && keeper_->pending();
+  if (keep_pending) {
+    keeper_->Start(LowerWords(sql));
+    keep_pending = keeper_->pending();
+  }
   StatementRanges ranges;
-  const bool ranges_here = prune_each_statement_ || (keep_pending && !names_workload);
+  const bool ranges_here = prune_each_statement_ || keep_pending;
   if (const auto known = ranges_by_sql_.find(sql); known != ranges_by_sql_.end()) {
     ranges = known->second;  // a text this engine ran before as one SELECT: the same again
   } else if (ranges_here) {
@@ -526,7 +554,7 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
     if (count != 1)
       return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
   }
-  if (keep_pending && (names_workload || !ranges.parsed || ranges.table_function)) StartKeeping();
+  if (keep_pending && (!ranges.parsed || ranges.table_function)) keeper_->Start({}, /*all=*/true);
   if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
   // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound
   // once. (A prepared statement over Parquet files is bound again when it is executed, as

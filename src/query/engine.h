@@ -15,10 +15,9 @@
 // transaction ids can need (prune.h).
 // A QueryEngine sees the snapshot of committed files taken when it was opened.
 // Thread-safety: Run() from one thread at a time; Interrupt() from any thread. The engine may
-// run a thread of its own (workload_rows_kept), which it ends when it is destroyed.
+// run a thread of its own (query/keeper.h), which it ends when it is destroyed.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,7 +25,6 @@
 #include <set>
 #include <span>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +37,8 @@
 #include "state/state_store.h"
 
 namespace fleetlog {
+
+class Keeper;
 
 struct EngineOptions {
   std::string lake_root;
@@ -55,15 +55,29 @@ struct EngineOptions {
   // for that statement only. Unset: every view reads every file.
   std::map<std::string, std::string> cursor_columns;
   // A long-lived engine keeps workload_hourly's newest roll-ups in memory, at most this many
-  // rows (NewestRollups, query/workload_hourly.h); unset: as many as an eighth of
-  // memory_limit_bytes holds, at kKeptRollupRowBytes a row.
+  // rows (NewestRollups, query/workload_hourly.h); unset: as many as KeptRollupBytes
+  // holds, at kKeptRollupRowBytes a row.
   std::optional<int64_t> kept_rollup_rows;
+  // A long-lived engine keeps the smallest tables whole in memory, as many as this many
+  // bytes hold (TablesToKeep, query/keeper.h); a table with a text view is kept as the
+  // view's reassembled statements instead. Unset: KeptTableBytes.
+  std::optional<int64_t> kept_table_bytes;
   // When set, called once the views are made and before DuckDB starts its worker threads
   // and locks its configuration, with the files the engine may read: the place to confine
   // the process (query/confine.h), since a kernel restriction reaches only threads started
   // after it. A failure fails Open().
   std::function<Status(const std::vector<std::string>& readable_files)> confine;
 };
+
+// What a long-lived engine keeps in memory by default, of its memory_limit_bytes: an eighth
+// for workload_hourly's roll-ups (kept_rollup_rows), an eighth for the smallest tables
+// (kept_table_bytes). The copies count against DuckDB's memory_limit; a query worker's
+// memory cap grows by KeptMemoryAllowance (query/worker.h).
+inline int64_t KeptRollupBytes(int64_t memory_limit_bytes) { return memory_limit_bytes / 8; }
+inline int64_t KeptTableBytes(int64_t memory_limit_bytes) { return memory_limit_bytes / 8; }
+inline int64_t KeptMemoryAllowance(int64_t memory_limit_bytes) {
+  return KeptRollupBytes(memory_limit_bytes) + KeptTableBytes(memory_limit_bytes);
+}
 
 // What a roll-up row kept in memory is reckoned to take: its 15 columns and DuckDB's blocks.
 // The bench lake's 14,400 roll-up rows and 167 raw rows (20 clusters, 31 days) took 4.5 MB
@@ -153,14 +167,15 @@ class QueryEngine {
   const std::vector<std::string>& viewed_tables() const { return viewed_tables_; }
   // Waits for the engine's background work (below) to end: for tests.
   void WaitForBackgroundWork();
-  // Whether workload_hourly reads its raw rows (kWorkloadRawTable) and its newest roll-ups
-  // (kWorkloadRollupRowsTable) from the tables the engine keeps them in. A long-lived engine
-  // keeps them once a statement may have read the view, in a thread of its own on a
-  // connection of its own, while statements go on: that first statement and those that
-  // start before the copy ends read the files, as a one-statement engine does, and none
-  // waits for it. The last step repoints the view, which a running statement does not see
-  // (DuckDB's catalog is transactional).
-  bool workload_rows_kept() const { return workload_rows_kept_.load(); }
+  // A long-lived engine keeps in memory, once a statement may have read them (query/keeper.h),
+  // workload_hourly's raw rows (kWorkloadRawTable) and newest roll-ups
+  // (kWorkloadRollupRowsTable), and the smallest tables (EngineOptions::kept_table_bytes).
+  // The copies are made in a thread of the engine's own, while statements go on: those that
+  // start before a copy is done read the files, as a one-statement engine does.
+  // Whether workload_hourly reads its kept rows:
+  bool workload_rows_kept() const;
+  // The tables and text views that read their kept rows, by name.
+  std::vector<std::string> kept_relations() const;
 
   ~QueryEngine();
 
@@ -195,15 +210,10 @@ class QueryEngine {
   std::unordered_map<std::string, StatementRanges> ranges_by_sql_;
   size_t ranges_by_sql_bytes_ = 0;
   void RememberRanges(const std::string& sql, const StatementRanges& ranges);
-  // A long-lived engine's workload_hourly rows, kept after first use (workload_rows_kept):
-  // the statements that keep them, the last of which repoints the view (empty once started,
-  // or when there is nothing to keep).
-  std::vector<std::string> workload_keep_steps_;
-  std::thread keeper_;  // runs them, on keeper_conn_
-  std::unique_ptr<duck::Connection> keeper_conn_;
-  std::atomic<bool> keeper_stop_ = false;
-  std::atomic<bool> workload_rows_kept_ = false;
-  void StartKeeping();
+  // A long-lived engine's copies in memory (workload_rows_kept, kept_relations), and the
+  // names of what they serve.
+  std::unique_ptr<Keeper> keeper_;
+  std::vector<std::string> keep_names_;
   std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 

@@ -2,6 +2,7 @@
 // views read the pruned files answers every query exactly as one reading every file.
 #include "query/prune.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -407,20 +408,26 @@ class PruneDifferentialTest : public ::testing::Test {
 
   // The long-lived engine (views over every file, narrowed per statement), as the server's
   // query workers keep: one for the whole test, so each statement also checks that the
-  // views the one before narrowed are whole again.
-  QueryEngine& Kept() {
-    if (!kept_) {
-      auto engine = QueryEngine::Open({.lake_root = dir_ + "/lake", .memory_limit_bytes = 256LL << 20, .threads = 1,
-                                       .cursor_columns = kCursors},
+  // views the one before narrowed are whole again. `in_memory`: it keeps every table in
+  // memory (query/keeper.h), which then reads whole, not narrowed; else none.
+  QueryEngine& Kept(bool in_memory = false) {
+    auto& kept = in_memory ? in_memory_ : kept_;
+    if (!kept) {
+      auto engine = QueryEngine::Open({.lake_root = dir_ + "/lake",
+                                       .memory_limit_bytes = 256LL << 20,
+                                       .threads = 1,
+                                       .cursor_columns = kCursors,
+                                       .kept_table_bytes = in_memory ? 1LL << 30 : 0},
                                       snapshot_);
       EXPECT_TRUE(engine.ok()) << engine.status().message();
-      kept_ = std::move(engine).value();
+      kept = std::move(engine).value();
     }
-    return *kept_;
+    return *kept;
   }
 
   // Expects equal rows from a plain scan, an engine made for the statement and the kept
-  // engine; returns whether pruning read fewer files (both ways).
+  // engines, the one that keeps tables in memory before and after it has copied those the
+  // statement reads; returns whether pruning read fewer files (both ways).
   bool Same(const std::string& sql) {
     auto [plain, all_files] = Run(sql, false);
     auto [pruned, some_files] = Run(sql, true);
@@ -428,6 +435,9 @@ class PruneDifferentialTest : public ::testing::Test {
     EXPECT_LE(some_files, all_files) << sql;
     EXPECT_EQ(Rows(Kept(), sql), plain) << "kept engine: " << sql;
     EXPECT_EQ(Kept().last_skipped_files() > 0, some_files < all_files) << sql;
+    EXPECT_EQ(Rows(Kept(true), sql), plain) << "kept engine, copying tables into memory: " << sql;
+    Kept(true).WaitForBackgroundWork();
+    EXPECT_EQ(Rows(Kept(true), sql), plain) << "kept engine, tables in memory: " << sql;
     return some_files < all_files;
   }
 
@@ -435,7 +445,7 @@ class PruneDifferentialTest : public ::testing::Test {
   Timestamp end_ = *ParseTimestamp("2026-01-10 00:00:00");
   std::unique_ptr<StateStore> state_;
   LakeSnapshot snapshot_;
-  std::unique_ptr<QueryEngine> kept_;
+  std::unique_ptr<QueryEngine> kept_, in_memory_;
 };
 
 TEST_F(PruneDifferentialTest, DiagnosticQueriesAnswerAsAPlainScan) {
@@ -665,6 +675,47 @@ TEST_F(PruneDifferentialTest, RandomClusterAndJoinFiltersAnswerAsAPlainScan) {
     pruned += Same(sql);
   }
   EXPECT_GT(pruned, 20);  // the filters did let files be skipped
+}
+
+}  // namespace
+}  // namespace fleetlog
+
+namespace fleetlog {
+namespace {
+
+// A long-lived engine keeps the tables a statement names in memory (query/keeper.h), and the
+// text tables as their reassembled statements: the copies start with the first statement
+// that names them, answer as the files did, and are read whole (DuckDB skips their row
+// groups by the filters) where the files were narrowed.
+TEST_F(PruneDifferentialTest, TablesKeptInMemoryAnswerAsTheirFiles) {
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  using ::testing::UnorderedElementsAre;
+  QueryEngine& engine = Kept(true);
+  const std::string alpha = "SELECT cluster, count(*), max(endtime) FROM stl_query WHERE cluster = 'alpha' GROUP BY 1";
+  EXPECT_TRUE(Same(alpha));
+  EXPECT_THAT(engine.kept_relations(), ElementsAre("stl_query"));
+  EXPECT_EQ(engine.last_skipped_files(), 0);  // read whole, from memory
+  EXPECT_TRUE(Same("SELECT cluster, query, text FROM stl_querytext_full WHERE cluster = 'beta' AND query = 17"));
+  EXPECT_THAT(engine.kept_relations(), UnorderedElementsAre("stl_query", "stl_querytext_full"));
+  // The pieces stay in their files, narrowed as before.
+  EXPECT_TRUE(Same("SELECT cluster, query, sequence FROM stl_querytext WHERE cluster = 'beta' AND query = 17"));
+  EXPECT_GT(engine.last_skipped_files(), 0);
+  // A fleet view starts the copies of the tables it reads; a table function, every copy.
+  Same("SELECT cluster, count(*) FROM fleet_alerts GROUP BY 1");
+  EXPECT_THAT(engine.kept_relations(), UnorderedElementsAre("stl_query", "stl_querytext_full", "stl_alert_event_log"));
+  Same("SELECT count(*) FROM query('SELECT * FROM stl_wlm_query')");
+  EXPECT_THAT(engine.kept_relations(),
+              UnorderedElementsAre("stl_query", "stl_querytext_full", "stl_alert_event_log", "stl_wlm_query"));
+  EXPECT_THAT(Rows(engine, "SELECT table_name FROM duckdb_tables()"),
+              ElementsAre("stl_alert_event_log_kept_rows|", "stl_query_kept_rows|", "stl_querytext_full_kept_rows|",
+                          "stl_wlm_query_kept_rows|", "workload_hourly_raw_rows|"));
+  // An engine whose memory holds none keeps none; one destroyed while it copies ends the copy.
+  EXPECT_THAT(Kept().kept_relations(), IsEmpty());
+  auto going = QueryEngine::Open({.lake_root = dir_ + "/lake", .threads = 1, .kept_table_bytes = 1LL << 30}, snapshot_);
+  ASSERT_TRUE(going.ok());
+  EXPECT_EQ(Rows(**going, "SELECT count(*) FROM query('SELECT 1')"), std::vector<std::string>{"1|"});
+  going->reset();
 }
 
 }  // namespace

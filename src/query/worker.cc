@@ -230,7 +230,10 @@ int RunQueryWorker(int in_fd, int out_fd) {
   request->engine.confine = [&](const std::vector<std::string>& files) -> Status {
     // The limits first: they read /proc, which Landlock then closes.
     const int64_t memory = request->engine.memory_limit_bytes;
-    ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory), /*may_write_files=*/false));
+    // What the engine keeps in memory comes on top: DuckDB's allocator keeps address space
+    // it has used, and the copies' rows took that much from statements' room under the cap.
+    ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory) + KeptMemoryAllowance(memory),
+                                         /*may_write_files=*/false));
     ASSIGN_OR_RETURN(confined, ConfineToFiles(files));
     return Status::Ok();
   };
