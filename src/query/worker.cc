@@ -160,6 +160,7 @@ std::string EncodeWorkerRequest(const WorkerRequest& r) {
               {"workgroup", r.workgroup}, {"files", std::move(files)}, {"schemas", std::move(schemas)}};
   if (r.engine.views_for_sql) out["views_for_sql"] = *r.engine.views_for_sql;
   if (!r.engine.cursor_columns.empty()) out["cursor_columns"] = r.engine.cursor_columns;
+  if (r.engine.kept_table_bytes) out["kept_table_bytes"] = *r.engine.kept_table_bytes;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -174,6 +175,7 @@ Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
     if (j.contains("views_for_sql")) r.engine.views_for_sql = j.at("views_for_sql").get<std::string>();
     if (j.contains("cursor_columns"))
       r.engine.cursor_columns = j.at("cursor_columns").get<std::map<std::string, std::string>>();
+    if (j.contains("kept_table_bytes")) r.engine.kept_table_bytes = j.at("kept_table_bytes").get<int64_t>();
     r.statements = j.at("statements").get<std::vector<std::string>>();
     r.max_scan_bytes = j.at("max_scan_bytes").get<int64_t>();
     r.workgroup = j.at("workgroup").get<std::string>();

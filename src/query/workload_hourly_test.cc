@@ -107,8 +107,10 @@ TEST(WorkloadRouteTest, AWorkersSnapshotRoutesAsTheServers) {
   request.snapshot.files[4].max_cursor = day + Duration::Hours(12);
   request.snapshot.files[5].path += ".late";
   request.snapshot.files[5].max_cursor = day + Duration::Hours(13);
+  request.engine.kept_table_bytes = 0;  // and a worker that keeps no table in memory stays one
   auto decoded = DecodeWorkerRequest(EncodeWorkerRequest(request));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->engine.kept_table_bytes, std::optional<int64_t>(0));
   const WorkloadRoute route = RouteWorkload(decoded->snapshot.files);
   EXPECT_EQ(Paths(route.files()), Paths(RouteWorkload(request.snapshot.files).files()));
   EXPECT_EQ(Paths(route.files()).size(), 4u);  // both roll-ups, 2026-11-02's undated and late files

@@ -211,6 +211,30 @@ TEST_F(ApiTest, WorkgroupScanTimeAndMemoryLimits) {
   EXPECT_EQ(Get("/v1/statements/" + mem + "/result").second["records"][0][0], "64.0 MiB");
 }
 
+// A kept worker copies the tables a statement names into memory, as confined as it is
+// (Landlock, its memory cap), and answers from them as from the files.
+TEST_F(ApiTest, AKeptWorkerAnswersFromTheTablesItKeepsInMemory) {
+  StartServer();
+  const std::string sql = "SELECT cluster, count(*) AS n, max(query) AS q FROM stl_query GROUP BY 1 ORDER BY 1";
+  auto answer = [&](const std::string& statement) {
+    const std::string id = Submit({{"sql", statement}});
+    EXPECT_EQ(WaitFor(id)["status"], "FINISHED") << statement;
+    return Get("/v1/statements/" + id + "/result").second["records"];
+  };
+  const json from_files = answer(sql);
+  ASSERT_EQ(from_files.size(), 2u) << from_files.dump();  // alpha, beta
+  // The copy runs beside the statements; a bounded wait for it, not a timing.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  json kept;
+  while (std::chrono::steady_clock::now() < deadline) {
+    kept = answer("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'stl_query_kept_rows'");
+    if (kept == json::parse("[[1]]")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(kept, json::parse("[[1]]")) << "no worker kept stl_query";
+  EXPECT_EQ(answer(sql), from_files);
+}
+
 TEST_F(ApiTest, TablesFleetAndDashboard) {
   StartServer();
   auto [status, tables] = Get("/v1/tables");

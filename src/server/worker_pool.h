@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,9 @@ struct WorkerPoolOptions {
   // Table -> the cursor column its files record the range of (FileRangeColumns): workers
   // skip files by it and by the id columns (query/prune.h); empty: they read every file.
   std::map<std::string, std::string> cursor_columns;
+  // How many bytes of the smallest tables a kept worker copies into memory
+  // (EngineOptions::kept_table_bytes); unset: its default, from the workgroup's memory.
+  std::optional<int64_t> kept_table_bytes;
 };
 
 class WorkerPool {

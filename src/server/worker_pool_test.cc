@@ -138,8 +138,12 @@ TEST_F(WorkerPoolTest, CommitDuringARunningStatementNeitherBlocksItNorChangesIts
 }
 
 TEST_F(WorkerPoolTest, KeptWorkersSkipFilesPerStatementAndACommitChangesNoRunningAnswer) {
-  pool_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.binary = FLEETLOG_BINARY, .lake_root = dir_ + "/lake",
-                                                         .threads = 1, .cursor_columns = {{"stl_query", "endtime"}}},
+  // Workers that keep no table in memory: a kept table is read whole, never skipped.
+  pool_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.binary = FLEETLOG_BINARY,
+                                                         .lake_root = dir_ + "/lake",
+                                                         .threads = 1,
+                                                         .cursor_columns = {{"stl_query", "endtime"}},
+                                                         .kept_table_bytes = 0},
                                        state_.get());
   // Its statement's `end` event: the rows, and how many files the worker did not read.
   const auto finish = [](WorkerPool::Lease& lease) {
