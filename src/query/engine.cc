@@ -83,8 +83,7 @@ class ViewSelection {
 
   // Whether one of `names` is a helper or fleet view that reads `table`.
   static bool ReadThroughView(const std::string& table, const std::set<std::string>& names) {
-    for (const auto& v : kTextViews)
-      if (table == v.table && names.count(v.view)) return true;
+    if (const TextView* v = TextViewOf(table); v && names.count(v->view)) return true;
     for (const auto& v : FleetViews())
       if (names.count(v.name) && std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) return true;
     return false;
@@ -182,6 +181,26 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
 }  // namespace
 
 std::span<const TextView> TextViews() { return kTextViews; }
+
+const TextView* TextViewOf(std::string_view table) {
+  for (const auto& v : kTextViews)
+    if (table == v.table) return &v;
+  return nullptr;
+}
+
+int64_t KeptRollupRows(const EngineOptions& options) {
+  if (options.views_for_sql) return 0;
+  return options.kept_rollup_rows.value_or(options.memory_limit_bytes / 8 / kKeptRollupRowBytes);
+}
+
+int64_t KeptTableBytes(const EngineOptions& options) {
+  if (options.views_for_sql) return 0;
+  return options.kept_table_bytes.value_or(options.memory_limit_bytes / 8);
+}
+
+int64_t KeptMemoryAllowance(const EngineOptions& options) {
+  return KeptRollupRows(options) * kKeptRollupRowBytes + KeptTableBytes(options);
+}
 
 std::string PiecesInOrderSql(std::string_view text, std::string_view sequence) {
   // list_sort orders the structs by `s`, NULLs last as ORDER BY does, then by `t`, where
@@ -401,8 +420,7 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
       KeepJob job{.name = kWorkloadView, .names = {kWorkloadView}};
       if (!raw.empty()) job.steps.push_back(fmt::format("CREATE TABLE {} AS {}", kWorkloadRawTable, raw));
       KeptRollups kept;
-      const auto newest = NewestRollups(
-          route, options.kept_rollup_rows.value_or(KeptRollupBytes(options.memory_limit_bytes) / kKeptRollupRowBytes));
+      const auto newest = NewestRollups(route, KeptRollupRows(options));
       if (!newest.empty()) {
         job.steps.push_back(
             fmt::format("CREATE TABLE {} AS {}", kWorkloadRollupRowsTable, WorkloadRollupRowsSql(newest, relation)));
@@ -421,27 +439,23 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   // in memory by a long-lived engine; a table with a text view as its reassembled statements,
   // which is what statements ask of it (the pieces stay in their files).
   if (!options.views_for_sql) {
-    for (const std::string& table :
-         TablesToKeep(engine->tables_, options.kept_table_bytes.value_or(KeptTableBytes(options.memory_limit_bytes)))) {
+    for (const std::string& table : TablesToKeep(engine->tables_, KeptTableBytes(options))) {
       const auto& files = by_table[table];
       if (files.empty() || !viewed.count(table)) continue;
       const std::string relation = "(" + FilesRelation(options.lake_root, files) + ")";
-      const auto text = std::find_if(std::begin(kTextViews), std::end(kTextViews),
-                                     [&](const TextView& v) { return table == v.table; });
-      const std::string name = text == std::end(kTextViews) ? table : text->view;
+      const TextView* text = TextViewOf(table);
+      const std::string name = text ? text->view : table;
       const std::string copy = QuoteIdent(name + "_kept_rows");
       KeepJob job{.name = name, .names = {table, name}};
       for (const auto& v : FleetViews())
         if (std::find(v.tables.begin(), v.tables.end(), table) != v.tables.end()) job.names.insert(v.name);
-      job.steps.push_back(
-          fmt::format("CREATE TABLE {} AS {}", copy,
-                      text == std::end(kTextViews) ? "SELECT * FROM " + relation : TextViewSelect(*text, relation)));
+      job.steps.push_back(fmt::format("CREATE TABLE {} AS {}", copy,
+                                      text ? TextViewSelect(*text, relation) : "SELECT * FROM " + relation));
       job.steps.push_back(fmt::format("CREATE OR REPLACE VIEW {} AS SELECT * FROM {}", QuoteIdent(name), copy));
       job.undo.push_back("DROP TABLE IF EXISTS " + copy);
       jobs.push_back(std::move(job));
     }
   }
-  for (const auto& job : jobs) engine->keep_names_.push_back(job.name);
   if (!jobs.empty()) engine->keeper_ = std::make_unique<Keeper>(engine->db_, std::move(jobs));
 
   if (options.confine) {
@@ -466,9 +480,9 @@ void QueryEngine::WaitForBackgroundWork() {
 bool QueryEngine::workload_rows_kept() const { return keeper_ && keeper_->Done(kWorkloadView); }
 
 std::vector<std::string> QueryEngine::kept_relations() const {
-  std::vector<std::string> kept;
-  for (const auto& name : keep_names_)
-    if (name != kWorkloadView && keeper_->Done(name)) kept.push_back(name);
+  if (!keeper_) return {};
+  std::vector<std::string> kept = keeper_->Finished();
+  std::erase(kept, kWorkloadView);
   return kept;
 }
 
@@ -535,11 +549,7 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
   // builds (a table function such as query()), or, not being a SELECT, in ways DuckDB's
   // serialisation does not show: the copies it names start now, the others below when its
   // parsed form cannot rule them out.
-  bool keep_pending = keeper_ && keeper_->pending();
-  if (keep_pending) {
-    keeper_->Start(LowerWords(sql));
-    keep_pending = keeper_->pending();
-  }
+  const bool keep_pending = keeper_ && keeper_->pending() && keeper_->Start(LowerWords(sql));
   StatementRanges ranges;
   const bool ranges_here = prune_each_statement_ || keep_pending;
   if (const auto known = ranges_by_sql_.find(sql); known != ranges_by_sql_.end()) {

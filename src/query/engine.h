@@ -55,8 +55,7 @@ struct EngineOptions {
   // for that statement only. Unset: every view reads every file.
   std::map<std::string, std::string> cursor_columns;
   // A long-lived engine keeps workload_hourly's newest roll-ups in memory, at most this many
-  // rows (NewestRollups, query/workload_hourly.h); unset: as many as KeptRollupBytes
-  // holds, at kKeptRollupRowBytes a row.
+  // rows (NewestRollups, query/workload_hourly.h); unset: KeptRollupRows.
   std::optional<int64_t> kept_rollup_rows;
   // A long-lived engine keeps the smallest tables whole in memory, as many as this many
   // bytes hold (TablesToKeep, query/keeper.h); a table with a text view is kept as the
@@ -69,20 +68,19 @@ struct EngineOptions {
   std::function<Status(const std::vector<std::string>& readable_files)> confine;
 };
 
-// What a long-lived engine keeps in memory by default, of its memory_limit_bytes: an eighth
-// for workload_hourly's roll-ups (kept_rollup_rows), an eighth for the smallest tables
-// (kept_table_bytes). The copies count against DuckDB's memory_limit; a query worker's
-// memory cap grows by KeptMemoryAllowance (query/worker.h).
-inline int64_t KeptRollupBytes(int64_t memory_limit_bytes) { return memory_limit_bytes / 8; }
-inline int64_t KeptTableBytes(int64_t memory_limit_bytes) { return memory_limit_bytes / 8; }
-inline int64_t KeptMemoryAllowance(int64_t memory_limit_bytes) {
-  return KeptRollupBytes(memory_limit_bytes) + KeptTableBytes(memory_limit_bytes);
-}
-
 // What a roll-up row kept in memory is reckoned to take: its 15 columns and DuckDB's blocks.
 // The bench lake's 14,400 roll-up rows and 167 raw rows (20 clusters, 31 days) took 4.5 MB
 // of DuckDB's memory, 310 bytes a row.
 inline constexpr int64_t kKeptRollupRowBytes = 320;
+
+// What an engine opened with `options` keeps in memory: nothing when it is made for one
+// statement (views_for_sql); else kept_rollup_rows of workload_hourly's roll-ups and
+// kept_table_bytes of the smallest tables, by default an eighth of memory_limit_bytes each.
+// The copies count against DuckDB's memory_limit; a query worker's memory cap grows by
+// their sum, KeptMemoryAllowance (query/worker.h).
+int64_t KeptRollupRows(const EngineOptions& options);
+int64_t KeptTableBytes(const EngineOptions& options);
+int64_t KeptMemoryAllowance(const EngineOptions& options);
 
 struct LakeTable {
   std::string name;
@@ -103,6 +101,8 @@ struct TextView {
   const char* user;   // the user column: "userid" (STL) or "user_id" (SYS)
 };
 std::span<const TextView> TextViews();
+// The text view over `table`, or null.
+const TextView* TextViewOf(std::string_view table);
 
 // DuckDB's aggregate that concatenates a group's pieces (`text`, `sequence`: column names
 // as SQL) in sequence order, as string_agg(text, '' ORDER BY sequence) does: NULL pieces
@@ -210,10 +210,8 @@ class QueryEngine {
   std::unordered_map<std::string, StatementRanges> ranges_by_sql_;
   size_t ranges_by_sql_bytes_ = 0;
   void RememberRanges(const std::string& sql, const StatementRanges& ranges);
-  // A long-lived engine's copies in memory (workload_rows_kept, kept_relations), and the
-  // names of what they serve.
+  // A long-lived engine's copies in memory (workload_rows_kept, kept_relations).
   std::unique_ptr<Keeper> keeper_;
-  std::vector<std::string> keep_names_;
   std::shared_ptr<void> hold_;  // the local copies of an object store's files, while the engine lives
 };
 

@@ -27,7 +27,7 @@ bool Keeper::pending() const {
   return std::find(started_.begin(), started_.end(), false) != started_.end();
 }
 
-void Keeper::Start(const std::set<std::string>& words, bool all) {
+bool Keeper::Start(const std::set<std::string>& words, bool all) {
   std::lock_guard lock(mu_);
   bool queued = false;
   for (size_t i = 0; i < jobs_.size(); ++i) {
@@ -39,19 +39,21 @@ void Keeper::Start(const std::set<std::string>& words, bool all) {
     queue_.push_back(i);
     queued = true;
   }
-  if (!queued) return;
+  const bool pending = std::find(started_.begin(), started_.end(), false) != started_.end();
+  if (!queued) return pending;
   if (!thread_.joinable()) {
     auto conn = duck::Connection::Open(db_);
     if (!conn.ok()) {
       spdlog::warn("the query engine reads files for every statement: no connection to keep rows in memory ({})",
                    conn.status().message());
       queue_.clear();
-      return;
+      return pending;
     }
     conn_ = std::move(conn).value();
     thread_ = std::thread([this] { Loop(); });
   }
   changed_.notify_all();
+  return pending;
 }
 
 bool Keeper::Done(const std::string& name) const {
@@ -59,6 +61,14 @@ bool Keeper::Done(const std::string& name) const {
   for (size_t i = 0; i < jobs_.size(); ++i)
     if (jobs_[i].name == name) return done_[i];
   return false;
+}
+
+std::vector<std::string> Keeper::Finished() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < jobs_.size(); ++i)
+    if (done_[i]) names.push_back(jobs_[i].name);
+  return names;
 }
 
 void Keeper::Wait() {
@@ -105,11 +115,8 @@ std::vector<std::string> TablesToKeep(const std::vector<LakeTable>& tables, int6
                    [](const LakeTable* a, const LakeTable* b) { return a->bytes < b->bytes; });
   std::vector<std::string> kept;
   int64_t reckoned = 0;
-  const auto text = TextViews();
   for (const LakeTable* t : candidates) {
-    const bool statements =
-        std::any_of(text.begin(), text.end(), [&](const TextView& v) { return t->name == v.table; });
-    reckoned += t->bytes * (statements ? kKeptTextBytesPerStoredByte : kKeptBytesPerStoredByte);
+    reckoned += t->bytes * (TextViewOf(t->name) ? kKeptTextBytesPerStoredByte : kKeptBytesPerStoredByte);
     if (reckoned > budget_bytes) break;
     kept.push_back(t->name);
   }

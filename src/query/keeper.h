@@ -45,9 +45,12 @@ class Keeper {
   // Whether some job has not been started.
   bool pending() const;
   // Starts, once each, the jobs whose names are among `words`; every job with `all`.
-  void Start(const std::set<std::string>& words, bool all = false);
+  // Returns whether some job is still not started.
+  bool Start(const std::set<std::string>& words, bool all = false);
   // Whether job `name` has repointed its view (it succeeded).
   bool Done(const std::string& name) const;
+  // The names of the jobs that have.
+  std::vector<std::string> Finished() const;
   // Waits until every started job has ended: for tests.
   void Wait();
 
@@ -77,7 +80,7 @@ inline constexpr int64_t kKeptTextBytesPerStoredByte = 8;
 
 // The tables a long-lived engine keeps whole in memory: the smallest first, while their
 // reckoned memory fits `budget_bytes` together (a table with a text view as its statements,
-// TextViews()). Not the roll-ups, which workload_hourly keeps its own way.
+// TextViewOf). Not the roll-ups, which workload_hourly keeps its own way.
 std::vector<std::string> TablesToKeep(const std::vector<LakeTable>& tables, int64_t budget_bytes);
 
 }  // namespace fleetlog

@@ -234,7 +234,7 @@ int RunQueryWorker(int in_fd, int out_fd) {
     const int64_t memory = request->engine.memory_limit_bytes;
     // What the engine keeps in memory comes on top: DuckDB's allocator keeps address space
     // it has used, and the copies' rows took that much from statements' room under the cap.
-    ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory) + KeptMemoryAllowance(memory),
+    ASSIGN_OR_RETURN(limit, LimitProcess(memory + WorkerMemoryHeadroom(memory) + KeptMemoryAllowance(request->engine),
                                          /*may_write_files=*/false));
     ASSIGN_OR_RETURN(confined, ConfineToFiles(files));
     return Status::Ok();
