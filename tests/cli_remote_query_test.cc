@@ -254,5 +254,44 @@ TEST_F(CliRemoteQueryTest, InterruptCancelsTheStatementOnTheServer) {
   EXPECT_EQ(end, "ABORTED");
 }
 
+// The client library answers http:// without loading libcurl (and the TLS, Kerberos and LDAP
+// libraries behind it), which would be half of a `query --server`'s time.
+TEST(ClientLibraryTest, LinksNoLibcurl) {
+  const std::string binary = test::FleetlogBinary();
+  const std::string library = binary.substr(0, binary.rfind('/')) + "/libfleetlog-client.so";
+  FILE* pipe = popen(("readelf -d " + library).c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string dynamic;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) dynamic.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << "readelf (binutils) is needed";
+  EXPECT_THAT(dynamic, HasSubstr("libstdc++"));  // the listing is the library's own
+  EXPECT_THAT(dynamic, ::testing::Not(HasSubstr("libcurl")));
+}
+
+// An https:// server is asked through libcurl (the engine's library: the client library has
+// no TLS), which checks its certificate: a self-signed one is refused, saying why.
+TEST(HttpsRemoteQueryTest, AnUntrustedCertificateIsRefused) {
+  test::TempDir dir;
+  const std::string cert = dir.Sub("cert.pem"), key = dir.Sub("key.pem");
+  const std::string make_cert =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(make_cert.c_str()), 0) << "openssl (Debian package openssl) is needed: " << make_cert;
+  auto port = test::FreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  const std::string config = test::WriteMinimalConfig(
+      dir.path(),
+      fmt::format("[server]\nlisten = \"127.0.0.1:{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n", *port, cert, key));
+  test::ServiceProcess server;
+  Status started = server.Start({test::FleetlogBinary(), "--config", config, "serve"}, dir.Sub("serve.log"), *port);
+  ASSERT_TRUE(started.ok()) << started.message();
+  auto r = test::RunFleetlog({"query", "--server", fmt::format("https://127.0.0.1:{}", *port), "SELECT 1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("POST https://127.0.0.1:"));
+  EXPECT_THAT(r.err, HasSubstr("certificate"));
+}
+
 }  // namespace
 }  // namespace fleetlog

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "cli/command.h"
+#include "client/curl_connection.h"
 #include "client/remote_query.h"
 #include "query/confine.h"
 #include "query/engine.h"
@@ -31,7 +32,7 @@ CommandAction AddQuery(CLI::App& app, const GlobalOptions& global) {
   return [&global, opts] {
     const OutputFormat format = opts->output.Resolve(QueryFormatForStdout());
     if (!opts->server.empty())
-      return client::QueryOnServer(opts->server, opts->sql, format, opts->output.format_options());
+      return client::QueryOnServer(opts->server, opts->sql, format, opts->output.format_options(), client::ConnectAny);
     std::string sql = opts->sql;
     if (sql == "-") sql.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
 

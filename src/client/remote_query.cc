@@ -1,9 +1,6 @@
 #include "client/remote_query.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <csignal>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -17,179 +14,13 @@ namespace {
 
 using nlohmann::json;
 
-// The server parks a long poll for at most 30 s; a request may take that plus its answer.
+// The server parks a long poll for at most this long.
 constexpr const char* kWait = "30s";
-constexpr long kRequestTimeoutSeconds = 90;
-constexpr long kConnectTimeoutSeconds = 10;
-constexpr size_t kErrorBodyBytes = 64 << 10;
 
-// Ctrl-C while a statement runs: the transfer stops at its next progress call, and the
-// statement is cancelled on the server before the command exits.
-volatile std::sig_atomic_t interrupted = 0;
-extern "C" void OnInterrupt(int) { interrupted = 1; }
-
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    interrupted = 0;
-    struct sigaction sa {};
-    sa.sa_handler = OnInterrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &previous_);
-  }
-  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
-
-// Where a response's body goes: kept (JSON answers, errors) or streamed to the output once
-// the status says it is the result.
-struct Sink {
-  CURL* handle = nullptr;
-  std::string body;
-  std::ostream* stream = nullptr;  // a 200 goes here instead of `body`, as CSV rows
-  const char* line_end = "\n";     // for the server's \r\n row ends (quoted line ends stay)
-  bool in_quotes = false;
-};
-
-size_t Collect(char* data, size_t size, size_t n, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  const size_t len = size * n;
-  long code = 0;
-  curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &code);
-  if (code != 200) {
-    // An error's message: the first 64 KiB is plenty, whatever a broken server sends.
-    sink->body.append(data,
-                      std::min(len, (kErrorBodyBytes > sink->body.size() ? kErrorBodyBytes - sink->body.size() : 0)));
-    return len;
-  }
-  if (!sink->stream) {
-    sink->body.append(data, len);  // a JSON page: at most the server's page of rows
-    return len;
-  }
-  // RFC 4180: a quote toggles quoting (a doubled quote toggles twice). Outside quotes a \r
-  // is only ever part of a row's end: a field with one is quoted.
-  std::string rows;
-  rows.reserve(len + len / 8);
-  for (size_t i = 0; i < len; ++i) {
-    const char c = data[i];
-    if (c == '"') sink->in_quotes = !sink->in_quotes;
-    if (sink->in_quotes)
-      rows += c;
-    else if (c == '\n')
-      rows += sink->line_end;
-    else if (c != '\r')
-      rows += c;
-  }
-  sink->stream->write(rows.data(), static_cast<std::streamsize>(rows.size()));
-  return sink->stream->good() ? len : 0;  // a closed stdout stops the transfer
-}
-
-int OnProgress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return interrupted ? 1 : 0; }
-
-struct Response {
-  long status = 0;
-  std::string body;
-};
-
-// One keep-alive connection to the server, reused by every request of the statement.
-class Connection {
- public:
-  Connection(std::string base, const std::string& token) : base_(std::move(base)) {
-    static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    if (!initialized) return;
-    handle_ = curl_easy_init();
-    for (curl_slist** list : {&headers_, &post_headers_}) {
-      *list = curl_slist_append(*list, "Accept: application/json, text/csv");
-      if (!token.empty()) *list = curl_slist_append(*list, ("Authorization: Bearer " + token).c_str());
-    }
-    post_headers_ = curl_slist_append(post_headers_, "Content-Type: application/json");
-  }
-  ~Connection() {
-    curl_slist_free_all(headers_);
-    curl_slist_free_all(post_headers_);
-    if (handle_) curl_easy_cleanup(handle_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  bool ok() const { return handle_ != nullptr; }
-
-  Result<Response> Post(const std::string& path, const std::string& body, bool interruptible = true) {
-    Sink sink;
-    return Send(path, &body, post_headers_, &sink, interruptible);
-  }
-
-  Result<Response> Get(const std::string& path, std::ostream* stream = nullptr, const char* line_end = "\n") {
-    Sink sink{.stream = stream, .line_end = line_end};
-    return Send(path, nullptr, headers_, &sink, true);
-  }
-
-  std::string Escape(const std::string& s) {
-    char* e = curl_easy_escape(handle_, s.data(), static_cast<int>(s.size()));
-    std::string out = e ? e : "";
-    curl_free(e);
-    return out;
-  }
-
- private:
-  Result<Response> Send(const std::string& path, const std::string* body, curl_slist* headers, Sink* sink,
-                        bool interruptible) {
-    CURL* h = handle_;
-    const std::string url = base_ + path;
-    char error[CURL_ERROR_SIZE] = {};
-    sink->handle = h;
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, sink->stream ? 0L : kRequestTimeoutSeconds);
-    // A streamed result may be long; it fails only when it stalls for a minute.
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, interruptible ? 0L : 1L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "fleetlog-query");
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (body) {
-      curl_easy_setopt(h, CURLOPT_POST, 1L);
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
-    } else {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    }
-    const CURLcode rc = curl_easy_perform(h);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // both live on this call's stack
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
-    Response r;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    if (rc == CURLE_ABORTED_BY_CALLBACK && interrupted) return Error(StatusCode::kCancelled, "interrupted");
-    if (rc == CURLE_WRITE_ERROR && sink->stream && !sink->stream->good())
-      return IoError("cannot write the result (is the output closed?)");
-    if (rc != CURLE_OK)
-      return Error(StatusCode::kUnavailable, "{} {}: {}", body ? "POST" : "GET", Redacted(url),
-                   error[0] ? error : curl_easy_strerror(rc));
-    r.body = std::move(sink->body);
-    return r;
-  }
-
-  // The URL without its query string (result tokens), for messages.
-  static std::string Redacted(const std::string& url) { return url.substr(0, url.find('?')); }
-
-  std::string base_;
-  CURL* handle_ = nullptr;
-  curl_slist* headers_ = nullptr;
-  curl_slist* post_headers_ = nullptr;
-};
+std::string Escape(const std::string& s) { return UriEncode(s, /*keep_slash=*/false); }
 
 // The server's message from an error answer ({"error": ...}), or the body itself.
-std::string ErrorOf(const Response& r) {
+std::string ErrorOf(const HttpResponse& r) {
   auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
   std::string text = r.body.substr(0, 300);
@@ -198,7 +29,7 @@ std::string ErrorOf(const Response& r) {
 
 // A non-2xx answer as a Status: 401 and 403 are the token's, 404 a server without the API
 // (or a wrong prefix), 5xx the server's own trouble; the rest is about the request.
-Status StatusOf(const Response& r, const std::string& what) {
+Status StatusOf(const HttpResponse& r, const std::string& what) {
   const std::string message = fmt::format("{}: {} (HTTP {})", what, ErrorOf(r), r.status);
   if (r.status == 401 || r.status == 403) return Error(StatusCode::kPermissionDenied, "{}", message);
   if (r.status == 404) return Error(StatusCode::kUnavailable, "{}", message);
@@ -206,7 +37,7 @@ Status StatusOf(const Response& r, const std::string& what) {
   return InvalidArgument("{}", message);
 }
 
-Result<json> JsonOf(const Response& r, const std::string& what) {
+Result<json> JsonOf(const HttpResponse& r, const std::string& what) {
   if (r.status != 200) return StatusOf(r, what);
   auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Error(StatusCode::kUnavailable, "{}: the server's answer is not a JSON object", what);
@@ -279,9 +110,10 @@ class PageReader : public json::json_sax_t {
 };
 
 // Waits until the statement ends; fails unless it FINISHED, with the statement's error.
-Status AwaitFinished(Connection& c, const std::string& id) {
+Status AwaitFinished(HttpConnection& c, const std::string& id) {
   for (;;) {
-    ASSIGN_OR_RETURN(Response r, c.Get("/v1/statements/" + c.Escape(id) + "?wait=" + kWait));
+    BodySink sink;
+    ASSIGN_OR_RETURN(HttpResponse r, c.Get("/v1/statements/" + Escape(id) + "?wait=" + kWait, sink));
     ASSIGN_OR_RETURN(json status, JsonOf(r, "statement " + id));
     const std::string s = status.value("status", "");
     if (s == "FINISHED") return Status::Ok();
@@ -296,26 +128,27 @@ Status AwaitFinished(Connection& c, const std::string& id) {
 // string), it comes when the statement ends; a 400 means that it still runs after the wait,
 // or that it failed: the status says which, and a finished statement's result is asked for
 // again.
-Result<Response> FirstAnswer(Connection& c, const std::string& id,
-                             const std::function<Result<Response>(const std::string& query)>& get) {
-  ASSIGN_OR_RETURN(Response r, get(std::string("wait=") + kWait));
+Result<HttpResponse> FirstAnswer(HttpConnection& c, const std::string& id,
+                                 const std::function<Result<HttpResponse>(const std::string& query)>& get) {
+  ASSIGN_OR_RETURN(HttpResponse r, get(std::string("wait=") + kWait));
   if (r.status != 400) return r;
   RETURN_IF_ERROR(AwaitFinished(c, id));
   return get("");
 }
 
-Status Fetch(Connection& c, const RemoteQueryOptions& o, const std::string& id, std::ostream& out) {
-  const std::string result = "/v1/statements/" + c.Escape(id) + "/result";
+Status Fetch(HttpConnection& c, const RemoteQueryOptions& o, const std::string& id, std::ostream& out) {
+  const std::string result = "/v1/statements/" + Escape(id) + "/result";
   if (o.format == OutputFormat::kCsv) {
     // A 200 streams the rows to `out` as they come.
-    ASSIGN_OR_RETURN(Response r, FirstAnswer(c, id, [&](const std::string& query) {
-                       return c.Get(result + "?format=csv" + (query.empty() ? "" : "&" + query), &out,
-                                    o.format_options.csv_line_end);
+    ASSIGN_OR_RETURN(HttpResponse r, FirstAnswer(c, id, [&](const std::string& query) {
+                       BodySink rows(&out, o.format_options.csv_line_end);
+                       return c.Get(result + "?format=csv" + (query.empty() ? "" : "&" + query), rows);
                      }));
     return r.status == 200 ? Status::Ok() : StatusOf(r, "result of " + id);
   }
-  ASSIGN_OR_RETURN(Response r, FirstAnswer(c, id, [&](const std::string& query) {
-                     return c.Get(result + (query.empty() ? "" : "?" + query));
+  ASSIGN_OR_RETURN(HttpResponse r, FirstAnswer(c, id, [&](const std::string& query) {
+                     BodySink page;
+                     return c.Get(result + (query.empty() ? "" : "?" + query), page);
                    }));
   Grid grid;
   for (bool first = true;; first = false) {
@@ -324,7 +157,8 @@ Status Fetch(Connection& c, const RemoteQueryOptions& o, const std::string& id, 
     if (!json::sax_parse(r.body, &reader))
       return Error(StatusCode::kUnavailable, "result of {}: the server's page is not the API's JSON", id);
     if (reader.next_token.empty()) break;
-    ASSIGN_OR_RETURN(r, c.Get(result + "?next_token=" + c.Escape(reader.next_token)));
+    BodySink page;
+    ASSIGN_OR_RETURN(r, c.Get(result + "?next_token=" + Escape(reader.next_token), page));
   }
   WriteGrid(grid, o.format, out, o.format_options);
   return Status::Ok();
@@ -351,10 +185,10 @@ Status RunRemoteQuery(const RemoteQueryOptions& o, std::ostream& out) {
   while (base.ends_with('/')) base.pop_back();
   if (!IsValidUtf8(o.sql)) return InvalidArgument("the SQL is not valid UTF-8");
   InterruptGuard guard;
-  Connection c(base, o.token);
-  if (!c.ok()) return Internal("libcurl: cannot make a handle");
+  ASSIGN_OR_RETURN(std::unique_ptr<HttpConnection> connection, o.connect(base, o.token));
+  HttpConnection& c = *connection;
 
-  auto submitted = c.Post("/v1/statements", json{{"sql", o.sql}}.dump());
+  auto submitted = c.Post("/v1/statements", json{{"sql", o.sql}}.dump(), /*interruptible=*/true);
   if (!submitted.ok()) return submitted.status();
   auto answer = JsonOf(*submitted, "submitting the statement");
   if (!answer.ok()) return answer.status();
@@ -364,16 +198,16 @@ Status RunRemoteQuery(const RemoteQueryOptions& o, std::ostream& out) {
   Status fetched = Fetch(c, o, id, out);
   if (fetched.code() == StatusCode::kCancelled) {
     // Cancelled here, so cancelled there: the statement must not keep a workgroup's slot.
-    interrupted = 0;
-    auto cancel = c.Post("/v1/statements/" + c.Escape(id) + "/cancel", "{}", /*interruptible=*/false);
+    InterruptGuard::Clear();
+    auto cancel = c.Post("/v1/statements/" + Escape(id) + "/cancel", "{}", /*interruptible=*/false);
     return Error(StatusCode::kCancelled, "interrupted; statement {} {}", id,
                  cancel.ok() && cancel->status == 200 ? "cancelled on the server" : "may still run on the server");
   }
   return fetched;
 }
 
-int QueryOnServer(const std::string& server, std::string sql, OutputFormat format,
-                  const FormatOptions& format_options) {
+int QueryOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options,
+                  const HttpConnector& connect) {
   if (Status url = CheckServerUrl(server); !url.ok()) {
     std::cerr << "fleetlog: " << url.message() << "\n";
     return 2;
@@ -384,7 +218,8 @@ int QueryOnServer(const std::string& server, std::string sql, OutputFormat forma
                                    .token = token ? token : "",
                                    .sql = std::move(sql),
                                    .format = format,
-                                   .format_options = format_options};
+                                   .format_options = format_options,
+                                   .connect = connect};
   const Status s = RunRemoteQuery(options, std::cout);
   std::cout.flush();
   if (s.ok()) return 0;
@@ -427,7 +262,7 @@ std::optional<QuickQuery> ParseQuickQuery(int argc, const char* const* argv, con
     }
   }
   if (!server && env_server != nullptr) server = env_server;
-  if (!sql || !server || server->empty()) return std::nullopt;
+  if (!sql || !server || server->empty() || !server->starts_with("http://")) return std::nullopt;
   q.server = std::move(*server);
   q.sql = std::move(*sql);
   return q;
@@ -437,7 +272,7 @@ std::optional<int> QueryOnServerIfAsked(int argc, const char* const* argv) {
   auto q = ParseQuickQuery(argc, argv, std::getenv("FLEETLOG_SERVER"));
   if (!q) return std::nullopt;
   const OutputFormat format = q->format ? *ParseOutputFormat(*q->format) : QueryFormatForStdout();
-  return QueryOnServer(q->server, std::move(q->sql), format, FormatOptions::Crlf(q->crlf));
+  return QueryOnServer(q->server, std::move(q->sql), format, FormatOptions::Crlf(q->crlf), ConnectPlain);
 }
 
 }  // namespace fleetlog::client

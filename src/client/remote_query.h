@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/http_connection.h"
 #include "core/grid.h"
 #include "core/status.h"
 
@@ -28,6 +29,7 @@ struct RemoteQueryOptions {
   std::string sql;
   OutputFormat format = OutputFormat::kCsv;
   FormatOptions format_options;
+  HttpConnector connect = ConnectPlain;  // http:// only; ConnectAny (curl_connection.h) for https:// too
 };
 
 // Fails with kInvalidArgument unless `url` is an http:// or https:// URL.
@@ -46,20 +48,23 @@ Status RunRemoteQuery(const RemoteQueryOptions& options, std::ostream& out);
 // stderr as "fleetlog: query failed: ..." (a bad URL: "fleetlog: ..."), and returns the exit
 // code: 0, 1 when the statement or the server fails, 2 for a bad URL, 130 after Ctrl-C.
 // The token comes from $FLEETLOG_TOKEN.
-int QueryOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options);
+int QueryOnServer(const std::string& server, std::string sql, OutputFormat format, const FormatOptions& format_options,
+                  const HttpConnector& connect);
 
 // The executable's quick way (src/main.cc): `fleetlog [--config C] query [--format F] [--crlf]
 // [--server URL] SQL`, with --server or $FLEETLOG_SERVER, runs here without loading the engine
 // (DuckDB and every module). ParseQuickQuery accepts exactly such command lines; anything else
-// (--help, other flags, other commands, a bad format) is nullopt, and the engine's full
-// parser then handles it: this is a shortcut for the common case, never a second grammar.
+// (--help, other flags, other commands, a bad format, an https:// server: this library does
+// not link TLS) is nullopt, and the engine's full parser then handles it: this is a shortcut
+// for the common case, never a second grammar.
 struct QuickQuery {
   std::string server, sql;
   std::optional<std::string> format;  // as given; nullopt: table on a terminal, else CSV
   bool crlf = false;
 };
 std::optional<QuickQuery> ParseQuickQuery(int argc, const char* const* argv, const char* env_server);
-// ParseQuickQuery with $FLEETLOG_SERVER, then QueryOnServer: the exit code, or nullopt.
+// ParseQuickQuery with $FLEETLOG_SERVER, then QueryOnServer over ConnectPlain: the exit
+// code, or nullopt.
 std::optional<int> QueryOnServerIfAsked(int argc, const char* const* argv);
 
 // Numeric DuckDB type names, as the API names a result's columns: a table aligns them right.

@@ -10,20 +10,10 @@
 #include <ctime>
 #include <map>
 
+#include "core/text.h"
+
 namespace fleetlog::sigv4 {
 namespace {
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -102,40 +92,6 @@ bool ParseAmzDate(std::string_view amz_date, time_t* out) {
 }  // namespace
 
 std::string Scope::ToString() const { return date + "/" + region + "/" + service + "/aws4_request"; }
-
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (unsigned char c : text) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string UriDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      int high = HexValue(text[i + 1]);
-      int low = HexValue(text[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
 
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view raw) {
   std::vector<std::pair<std::string, std::string>> query;
@@ -312,8 +268,9 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
       have_headers = !auth.signed_headers.empty();
     } else if (name == "Signature") {
       auth.signature = Lower(value);
-      have_signature = auth.signature.size() == 64 &&
-                       std::all_of(auth.signature.begin(), auth.signature.end(), [](char c) { return HexValue(c) >= 0; });
+      have_signature =
+          auth.signature.size() == 64 && std::all_of(auth.signature.begin(), auth.signature.end(),
+                                                     [](unsigned char c) { return std::isxdigit(c) != 0; });
     }
   }
   if (!have_credential) return bad("no Credential");

@@ -62,10 +62,6 @@ struct Request {
   std::string payload_hash = std::string(kEmptyPayloadHash);
 };
 
-// Percent-encodes every byte except A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash), upper-case hex.
-std::string UriEncode(std::string_view text, bool keep_slash);
-// Decodes %XX sequences; a malformed sequence is kept as it is. '+' stays '+'.
-std::string UriDecode(std::string_view text);
 // Splits a raw query string ("a=1&b=%20x") into decoded pairs.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view raw);
 

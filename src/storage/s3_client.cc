@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "core/text.h"
 #include "storage/xml.h"
 
 namespace fleetlog {
@@ -195,7 +196,7 @@ void S3Client::ReturnHandle(void* curl) {
 }
 
 std::string S3Client::Url(const Request& request, std::string* host, std::string* path) const {
-  std::string encoded_key = sigv4::UriEncode(request.key, /*keep_slash=*/true);
+  std::string encoded_key = UriEncode(request.key, /*keep_slash=*/true);
   if (options_.path_style) {
     *host = host_;
     *path = "/" + options_.bucket + (request.key.empty() ? "" : "/" + encoded_key);
@@ -384,8 +385,8 @@ Status S3Client::DeleteObject(const std::string& key) {
 }
 
 Status S3Client::CopyObject(const std::string& from, const std::string& to) {
-  Request request{"PUT", to, {}, {{"x-amz-copy-source", "/" + options_.bucket + "/" + sigv4::UriEncode(from, true)}},
-                  {}, "copy"};
+  Request request{"PUT", to,    {}, {{"x-amz-copy-source", "/" + options_.bucket + "/" + UriEncode(from, true)}},
+                  {},    "copy"};
   Result<Response> response = Execute(request);
   return response.ok() ? Status::Ok() : response.status().WithContext("from s3://" + options_.bucket + "/" + from);
 }
