@@ -4,7 +4,9 @@ or a script that stays connected uses it (bench/lib/queries.sh, second compariso
 
     api_timing.py HOST:PORT REPS < statements     (statements separated by NUL bytes)
 
-Each statement runs once untimed (all of them, in order), then each REPS timed runs of
+Each statement runs once untimed (all of them, in order); with $API_TIMING_SERVER_PID, the
+server and its workers are then left to finish what the first pass started (the copies they
+keep in memory) until they are idle; then each REPS timed runs of
 submit (POST /v1/statements) and fetch of every result page, the first with a wait
 (GET .../result?wait=30s, the long poll, which answers with the first page when the
 statement ends), as the dashboard does. A
@@ -13,6 +15,7 @@ Prints the median seconds of each statement, one per line. Exits 1 when a statem
 finish."""
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -55,6 +58,47 @@ def run_once(conn, sql):
     return time.monotonic() - started
 
 
+def cpu_seconds(pid):
+    """CPU seconds used so far by `pid` and every process under it (the query workers)."""
+    parents, used = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        used[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in used:
+        q = p
+        while q not in (0, 1) and q != pid:
+            q = parents.get(q, 0)
+        if q == pid:
+            total += used[p]
+    return total
+
+
+def settle(pid):
+    """Waits until the server (`pid`, with its workers) is idle: under 2% of a core for a
+    second, at most 5 minutes. The first statements start copies that workers keep in memory
+    (README, workload_hourly); a dashboard left open is timed after them, not beside them."""
+    if not pid:
+        return
+    started = time.monotonic()
+    before = cpu_seconds(int(pid))
+    while time.monotonic() - started < 300:
+        time.sleep(1)
+        now = cpu_seconds(int(pid))
+        if now - before < 0.02:
+            break
+        before = now
+    print(f"api_timing: the server was idle {time.monotonic() - started:.1f}s after the first pass",
+          file=sys.stderr)
+
+
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
     reps = int(sys.argv[2])
@@ -65,6 +109,7 @@ def main():
     # statement that reads them (README, workload_hourly).
     for sql in statements:
         run_once(conn, sql)
+    settle(os.environ.get("API_TIMING_SERVER_PID"))
     for sql in statements:
         print(f"{statistics.median(run_once(conn, sql) for _ in range(reps)):.4f}", flush=True)
 

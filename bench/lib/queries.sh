@@ -178,7 +178,7 @@ persistent_comparison() {
     python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/v1/workgroups', timeout=1)" 2>/dev/null && break
     sleep 0.1
   done
-  mapfile -t api_t < <(printf '%s\0' "${Q_FL[@]}" | python3 "$BENCH_SRC/lib/api_timing.py" "127.0.0.1:$port" "$BENCH_QUERY_REPS")
+  mapfile -t api_t < <(printf '%s\0' "${Q_FL[@]}" | API_TIMING_SERVER_PID=$RUN_PID python3 "$BENCH_SRC/lib/api_timing.py" "127.0.0.1:$port" "$BENCH_QUERY_REPS")
   # Whole processes again, now through the running server: `fleetlog query --server` (which
   # loads no DuckDB) against the same `psql -c` times as the first comparison (PG_WHOLE).
   local srv_t=() q t

@@ -276,7 +276,8 @@ MHD_Result MhdServer::Refuse(MHD_Connection* connection, Exchange* ex, int statu
 MHD_Result MhdServer::Finish(MHD_Connection* connection, Exchange* ex) {
   if (ex->too_large) return Refuse(connection, ex, 413, TooLarge(), true);
   const HttpHandler* handler = routes_.Find(&ex->request);
-  if (handler == nullptr) return Refuse(connection, ex, 404, "no such path (see DESIGN.md, HTTP API contract)", false);
+  if (handler == nullptr)
+    return Refuse(connection, ex, 404, "no such path (the README's section \"HTTP API\" lists them)", false);
   HttpResponse response;
   try {
     (*handler)(ex->request, response);
