@@ -178,6 +178,31 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
   return Status::Ok();
 }
 
+// The statement that `sql` explains when it is "EXPLAIN [ANALYZE] <statement>" (any case,
+// blanks between), else nullopt. Only for pruning: the explained statement then reads the
+// files it would read alone, so that EXPLAIN ANALYZE shows the plan that runs. Anything it
+// does not recognise (a comment first, EXPLAIN's options) is nullopt: every file is read.
+std::optional<std::string_view> ExplainedStatement(std::string_view sql) {
+  const auto blanks = [&] {
+    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  };
+  const auto word = [&](std::string_view keyword) {
+    if (sql.size() <= keyword.size() || std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) ||
+        sql[keyword.size()] == '_')
+      return false;
+    for (size_t i = 0; i < keyword.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
+    sql.remove_prefix(keyword.size());
+    blanks();
+    return true;
+  };
+  blanks();
+  if (!word("explain")) return std::nullopt;
+  if (!word("analyze")) word("analyse");
+  if (sql.empty()) return std::nullopt;
+  return sql;
+}
+
 }  // namespace
 
 std::span<const TextView> TextViews() { return kTextViews; }
@@ -348,6 +373,11 @@ Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLocal(const EngineOptions&
   if (ranges.parsed) engine->select_sql_ = *options.views_for_sql;
   engine->cursor_columns_ = options.cursor_columns;
   engine->lake_root_ = options.lake_root;
+  // An EXPLAIN reads the files of the statement it explains (as in Run).
+  if (const auto explained = options.views_for_sql && !options.cursor_columns.empty() && !ranges.parsed
+                                 ? ExplainedStatement(*options.views_for_sql)
+                                 : std::nullopt)
+    ranges = RangesOf(conn, std::string(*explained), options.cursor_columns);
 
   std::map<std::string, std::vector<const CommittedFile*>> by_table;
   for (const auto& f : snapshot.files) by_table[f.table].push_back(&f);
@@ -565,7 +595,12 @@ Result<duck::QueryResult> QueryEngine::Run(const std::string& sql) {
       return InvalidArgument("{} statements given; run one at a time (the HTTP API runs several as a batch)", count);
   }
   if (keep_pending && (!ranges.parsed || ranges.table_function)) keeper_->Start({}, /*all=*/true);
-  if (prune_each_statement_) RETURN_IF_ERROR(PruneViewsFor(ranges));
+  if (prune_each_statement_) {
+    // An EXPLAIN is not serialised (so not `parsed`, and it goes the checked way below), but
+    // the statement it explains may be: its views are narrowed as that statement's would be.
+    const std::optional<std::string_view> explained = ranges.parsed ? std::nullopt : ExplainedStatement(sql);
+    RETURN_IF_ERROR(PruneViewsFor(explained ? RangesOf(*conn_, std::string(*explained), cursor_columns_) : ranges));
+  }
   // A statement DuckDB serialised is one SELECT, so it reads only: it runs at once, bound
   // once. (A prepared statement over Parquet files is bound again when it is executed, as
   // DuckDB cannot keep the plan of a scan of files: preparing it first bound it twice.)
