@@ -516,6 +516,10 @@ std::vector<std::string> QueryEngine::kept_relations() const {
   return kept;
 }
 
+std::vector<std::string> QueryEngine::TakeKeepFailures() {
+  return keeper_ ? keeper_->TakeFailures() : std::vector<std::string>{};
+}
+
 QueryEngine::~QueryEngine() {
   keeper_.reset();  // its copy ends first: it reads the files hold_ keeps
 }

@@ -176,6 +176,9 @@ class QueryEngine {
   bool workload_rows_kept() const;
   // The tables and text views that read their kept rows, by name.
   std::vector<std::string> kept_relations() const;
+  // Why copies failed since the last call, each once (Keeper::TakeFailures): those views
+  // read their files, slower and the same.
+  std::vector<std::string> TakeKeepFailures();
 
   ~QueryEngine();
 

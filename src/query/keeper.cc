@@ -44,8 +44,7 @@ bool Keeper::Start(const std::set<std::string>& words, bool all) {
   if (!thread_.joinable()) {
     auto conn = duck::Connection::Open(db_);
     if (!conn.ok()) {
-      spdlog::warn("the query engine reads files for every statement: no connection to keep rows in memory ({})",
-                   conn.status().message());
+      failures_.push_back("no connection to keep rows in memory: " + conn.status().message());
       queue_.clear();
       return pending;
     }
@@ -69,6 +68,11 @@ std::vector<std::string> Keeper::Finished() const {
   for (size_t i = 0; i < jobs_.size(); ++i)
     if (done_[i]) names.push_back(jobs_[i].name);
   return names;
+}
+
+std::vector<std::string> Keeper::TakeFailures() {
+  std::lock_guard lock(mu_);
+  return std::exchange(failures_, {});
 }
 
 void Keeper::Wait() {
@@ -95,12 +99,10 @@ void Keeper::Loop() {
     for (const auto& sql : job.steps)
       if (kept.ok() && !stopping()) kept = conn_->ExecLong(sql);
     if (stopping()) return;  // the engine is going: a failure is its interruption
-    if (!kept.ok()) {
-      spdlog::warn("{} reads files for every statement: its rows could not be kept in memory ({})", job.name,
-                   kept.message());
+    if (!kept.ok())
       for (const auto& sql : job.undo) (void)conn_->Exec(sql);
-    }
     lock.lock();
+    if (!kept.ok()) failures_.push_back(job.name + ": " + kept.message());
     running_ = false;
     done_[index] = kept.ok();
     changed_.notify_all();

@@ -51,6 +51,9 @@ class Keeper {
   bool Done(const std::string& name) const;
   // The names of the jobs that have.
   std::vector<std::string> Finished() const;
+  // Why jobs failed since the last call ("stl_ddltext_full: Out of Memory Error: ..."), each
+  // once: the keeper's thread cannot say it itself (a query worker may not log).
+  std::vector<std::string> TakeFailures();
   // Waits until every started job has ended: for tests.
   void Wait();
 
@@ -67,6 +70,7 @@ class Keeper {
   std::vector<bool> started_;  // GUARDED_BY(mu_), by job
   std::vector<bool> done_;     // GUARDED_BY(mu_), by job
   std::deque<size_t> queue_;   // GUARDED_BY(mu_): started, not yet run
+  std::vector<std::string> failures_;  // GUARDED_BY(mu_): not yet taken
   bool running_ = false;       // GUARDED_BY(mu_): a job is under way
   bool stop_ = false;          // GUARDED_BY(mu_)
 };

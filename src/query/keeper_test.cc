@@ -74,6 +74,12 @@ TEST_F(KeeperTest, AFailedJobUndoesItsCopiesAndLeavesTheViewAsItWas) {
   EXPECT_TRUE(keeper.Done("w"));  // the job after it ran
   EXPECT_EQ(One("SELECT x FROM v"), "1");
   EXPECT_EQ(One("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'v_kept'"), "0");
+  // Why, once: the keeper's owner says it (a query worker cannot log).
+  const std::vector<std::string> failures = keeper.TakeFailures();
+  ASSERT_EQ(failures.size(), 1u);
+  EXPECT_TRUE(failures[0].starts_with("v: ")) << failures[0];
+  EXPECT_NE(failures[0].find("no_such_table"), std::string::npos) << failures[0];
+  EXPECT_EQ(keeper.TakeFailures(), std::vector<std::string>{});
 }
 
 TEST_F(KeeperTest, DestroyingTheKeeperEndsItsJob) {

@@ -249,7 +249,9 @@ int RunQueryWorker(int in_fd, int out_fd) {
   std::vector<std::string> statements = std::move(request->statements);
   for (;;) {
     RunJob(**engine, *request, statements, out);
-    out.Event({{"event", "ready"}});
+    json ready = {{"event", "ready"}};
+    if (auto failures = (*engine)->TakeKeepFailures(); !failures.empty()) ready["keep_failures"] = failures;
+    out.Event(ready);
     out.Flush();
     auto line = in.Next();
     if (!line.ok()) return Fail(out, line.status());
@@ -355,6 +357,8 @@ Result<std::optional<WorkerEvent>> QueryProcess::Next(size_t max_line) {
     e.skipped_files = j.value("skipped_files", int64_t{0});
   } else if (kind == "ready") {
     e.kind = WorkerEvent::Kind::kReady;
+    for (const auto& f : j.value("keep_failures", json::array()))
+      if (f.is_string()) e.keep_failures.push_back(f.get<std::string>());
   } else if (kind == "error") {
     e.kind = WorkerEvent::Kind::kError;
     e.error = Status(CodeNamed(j.value("code", "")), j.value("message", "the query worker failed"));

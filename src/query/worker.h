@@ -9,7 +9,8 @@
 //   [v1,v2,...]                          one row, as AppendRowJson() writes it
 //   {"event":"end","rows":N,"skipped_files":K}  the statement finished; K files not read (prune.h)
 //   {"event":"error","code":C,"message":M}  the statement failed; the rest of the job is not run
-//   {"event":"ready"}                    the job (the request's statements) is over
+//   {"event":"ready","keep_failures":[..]}  the job (the request's statements) is over; why
+//                                        copies kept in memory failed since the last (if any)
 // A worker whose stdin stays open is long-lived: after `ready` it reads the next job, one
 // line {"statements":[...]} (EncodeWorkerJob), runs it on the same engine, and so on until
 // its stdin closes. Its engine, and so its snapshot and the files it may read, never change.
@@ -67,6 +68,7 @@ struct WorkerEvent {
   int64_t rows = 0;                                          // kEnd
   int64_t skipped_files = 0;                                 // kEnd: files its filters let it skip
   Status error;                                              // kError
+  std::vector<std::string> keep_failures;                    // kReady: Keeper::TakeFailures
 };
 
 class QueryProcess {

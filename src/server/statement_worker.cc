@@ -245,6 +245,11 @@ void StatementService::Run(const StatementPtr& st) {
   if (reusable) {
     auto ready = worker->Next(1 << 20);
     reusable = ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady;
+    // The worker cannot log: what it could not keep in memory is said here.
+    if (reusable)
+      for (const auto& failure : (*ready)->keep_failures)
+        spdlog::warn("workgroup {}: a query worker reads files for every statement instead of rows kept in memory: {}",
+                     wg.name, failure);
   }
 
   {
