@@ -229,6 +229,10 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
                                      std::pair{"aborted", c.aborted}, std::pair{"rejected", c.rejected}})
       m.Sample({{"workgroup", config.name}, {"outcome", outcome}}, static_cast<double>(n));
   }
+  m.Family("fleetlog_workgroup_keep_failures_total", "counter",
+           "Copies a query worker could not keep in memory (its view then reads the files); the log says why.");
+  for (const auto& [config, c] : s.workgroups)
+    m.Sample({{"workgroup", config.name}}, static_cast<double>(c.keep_failures));
 
   m.Family("fleetlog_http_requests_total", "counter", "HTTP requests served, by route, method and status code.");
   for (const auto& r : s.http)

@@ -23,6 +23,7 @@
 //   fleetlog_alert_rule_broken{rule}                          gauge 1 when the rule's source failed
 //   fleetlog_workgroup_queued / _running{workgroup}           gauge
 //   fleetlog_workgroup_statements_total{workgroup,outcome}    counter (finished, failed, aborted, rejected)
+//   fleetlog_workgroup_keep_failures_total{workgroup}         counter (copies not kept in memory)
 //   fleetlog_http_requests_total{route,method,code}           counter
 //   fleetlog_http_request_duration_seconds_total{route}       counter
 //   process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds,

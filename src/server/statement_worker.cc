@@ -245,11 +245,14 @@ void StatementService::Run(const StatementPtr& st) {
   if (reusable) {
     auto ready = worker->Next(1 << 20);
     reusable = ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady;
-    // The worker cannot log: what it could not keep in memory is said here.
-    if (reusable)
+    // The worker cannot log: what it could not keep in memory is said and counted here.
+    if (reusable && !(*ready)->keep_failures.empty()) {
       for (const auto& failure : (*ready)->keep_failures)
         spdlog::warn("workgroup {}: a query worker reads files for every statement instead of rows kept in memory: {}",
                      wg.name, failure);
+      std::lock_guard lock(mu_);
+      workgroups_.AddKeepFailures(wg.name, static_cast<int64_t>((*ready)->keep_failures.size()));
+    }
   }
 
   {

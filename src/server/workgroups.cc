@@ -77,6 +77,11 @@ void Workgroups::Finish(const std::string& name, Outcome outcome) {
   }
 }
 
+void Workgroups::AddKeepFailures(const std::string& name, int64_t n) {
+  for (auto& g : groups_)
+    if (g.config.name == name) g.counters.keep_failures += n;
+}
+
 void Workgroups::Count(WorkgroupCounters& c, Outcome outcome) {
   switch (outcome) {
     case Outcome::kFinished: c.finished++; break;

@@ -26,6 +26,7 @@ struct WorkgroupCounters {
   int64_t failed = 0;
   int64_t aborted = 0;
   int64_t rejected = 0;  // refused because the queue was full
+  int64_t keep_failures = 0;  // copies a worker could not keep in memory (query/keeper.h)
   Duration queue_wait;   // total time finished-waiting statements spent queued
 };
 
@@ -59,6 +60,8 @@ class Workgroups {
   bool RemoveQueued(const std::string& name, const std::string& id, Outcome outcome);
   // Marks a running statement as done.
   void Finish(const std::string& name, Outcome outcome);
+  // Counts copies that a worker of the workgroup could not keep in memory.
+  void AddKeepFailures(const std::string& name, int64_t n);
 
   // Every workgroup with its config and counters, in config order.
   std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> Snapshot() const;
