@@ -121,7 +121,15 @@ class PlainConnection final : public HttpConnection {
       deadline_ = Clock::now() + std::chrono::seconds(kRequestTimeoutSeconds);
       Result<HttpResponse> r = [&]() -> Result<HttpResponse> {
         if (!reused) RETURN_IF_ERROR(Connect());
-        RETURN_IF_ERROR(SendAll(request));
+        if (Status sent = SendAll(request); !sent.ok()) {
+          // A server may answer before it has the whole request, and close (a body over its
+          // limit, by Content-Length): its answer says more than the broken pipe.
+          if (sent.code() != StatusCode::kUnavailable) return sent;
+          Result<HttpResponse> early = ReadResponse(sink);
+          if (!early.ok()) return sent;
+          Close();  // the rest of the request was not sent
+          return early;
+        }
         return ReadResponse(sink);
       }();
       if (r.ok()) return r;

@@ -28,6 +28,7 @@ class ScriptedServer {
   struct Answer {
     std::string bytes;
     bool close_after = false;
+    bool before_body = false;  // answer once the head is read, and close without the body
   };
 
   explicit ScriptedServer(std::vector<Answer> answers, size_t piece = 1 << 20) : answers_(std::move(answers)) {
@@ -61,8 +62,8 @@ class ScriptedServer {
       ++connections_;
       std::string in;
       while (next < answers_.size()) {
-        if (!ReadRequest(fd, &in)) break;
         const Answer& a = answers_[next++];
+        if (a.before_body ? !ReadHead(fd, &in) : !ReadRequest(fd, &in)) break;
         for (size_t at = 0; at < a.bytes.size(); at += piece) {
           const std::string_view part = std::string_view(a.bytes).substr(at, piece);
           if (send(fd, part.data(), part.size(), MSG_NOSIGNAL) < 0) break;
@@ -72,6 +73,18 @@ class ScriptedServer {
       }
       close(fd);
     }
+  }
+
+  // A request's head from `fd`; false at its end.
+  bool ReadHead(int fd, std::string* in) {
+    char buffer[4096];
+    while (in->find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return false;
+      in->append(buffer, static_cast<size_t>(n));
+    }
+    requests_.push_back(in->substr(0, in->find("\r\n\r\n") + 4));
+    return true;
   }
 
   // One request (head, and the body its Content-Length names) from `fd`; false at its end.
@@ -211,6 +224,27 @@ TEST(PlainHttpTest, AnswersCutShortOrOutsideHttpAreUnavailable) {
     EXPECT_THAT(r.status().message(), HasSubstr("GET " + server.url() + "/v1/statements/x:"));
     EXPECT_THAT(r.status().message(), ::testing::Not(HasSubstr("secret")));  // a result token stays out
   }
+}
+
+// A server that refuses a body by its Content-Length answers at once and closes: its answer
+// is the result, not the broken pipe of the rest of the body.
+TEST(PlainHttpTest, AnAnswerBeforeTheWholeBodyIsTheAnswer) {
+  const std::string refusal = "{\"error\":\"the request body is larger than max_body\"}";
+  ScriptedServer server(
+      {{fmt::format("HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{}",
+                    refusal.size(), refusal),
+        /*close_after=*/true, /*before_body=*/true},
+       {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}});
+  auto c = Connect(server.url());
+  ASSERT_TRUE(c);
+  auto r = c->Post("/v1/statements", std::string(32 << 20, 'x'), true);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->body, refusal);
+  auto next = c->Post("/v1/statements", "{}", true);  // on a new connection
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->body, "ok");
+  EXPECT_EQ(server.connections(), 2);
 }
 
 TEST(PlainHttpTest, NobodyListeningSaysSo) {
