@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 
+#include "core/text.h"
+
 namespace fleetlog::client {
 namespace {
 
@@ -26,12 +28,6 @@ extern "C" void OnInterrupt(int) { interrupted = 1; }
 constexpr size_t kErrorBodyBytes = 64 << 10;
 constexpr size_t kMaxHeadBytes = 64 << 10;
 constexpr int kSliceMs = 200;  // how soon a wait sees Ctrl-C, should the signal come just before it
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -284,8 +280,8 @@ class PlainConnection final : public HttpConnection {
         if (header->empty()) break;
         const size_t colon = header->find(':');
         if (colon == std::string::npos) return Error(StatusCode::kUnavailable, "the server's answer is not HTTP");
-        const std::string name = Lower(Trim(std::string_view(*header).substr(0, colon)));
-        const std::string value = Lower(Trim(std::string_view(*header).substr(colon + 1)));
+        const std::string name = LowerAscii(Trim(std::string_view(*header).substr(0, colon)));
+        const std::string value = LowerAscii(Trim(std::string_view(*header).substr(colon + 1)));
         if (name == "content-length") {
           if (value.empty() || value.size() > 18 ||
               !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))

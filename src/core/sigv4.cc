@@ -15,12 +15,6 @@
 namespace fleetlog::sigv4 {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // Trims the value and collapses each run of spaces to one, as SigV4 asks.
 std::string TrimAll(std::string_view value) {
   std::string out;
@@ -64,7 +58,7 @@ std::string NormalizePath(std::string_view path) {
 std::map<std::string, std::string> HeaderMap(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::map<std::string, std::string> map;
   for (const auto& [name, value] : headers) {
-    std::string key = Lower(TrimAll(name));
+    std::string key = LowerAscii(TrimAll(name));
     std::string trimmed = TrimAll(value);
     auto [it, inserted] = map.emplace(key, trimmed);
     if (!inserted) it->second += "," + trimmed;
@@ -262,12 +256,12 @@ Result<Authorization> ParseAuthorization(std::string_view header) {
       while (start <= value.size()) {
         size_t semi = value.find(';', start);
         if (semi == std::string_view::npos) semi = value.size();
-        if (semi > start) auth.signed_headers.push_back(Lower(value.substr(start, semi - start)));
+        if (semi > start) auth.signed_headers.push_back(LowerAscii(value.substr(start, semi - start)));
         start = semi + 1;
       }
       have_headers = !auth.signed_headers.empty();
     } else if (name == "Signature") {
-      auth.signature = Lower(value);
+      auth.signature = LowerAscii(value);
       have_signature =
           auth.signature.size() == 64 && std::all_of(auth.signature.begin(), auth.signature.end(),
                                                      [](unsigned char c) { return std::isxdigit(c) != 0; });

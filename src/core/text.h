@@ -20,6 +20,8 @@ std::string_view TrimTrailingBlanks(std::string_view text);
 size_t DisplayWidth(std::string_view text);
 // Escapes `text` as the inside of a JSON string.
 void AppendJsonString(std::string* out, std::string_view text);
+// `text` with A-Z as a-z; other bytes as they are.
+std::string LowerAscii(std::string_view text);
 // Percent-encodes every byte except A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash), upper-case
 // hex, as SigV4 and URLs want.
 std::string UriEncode(std::string_view text, bool keep_slash);

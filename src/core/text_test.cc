@@ -37,6 +37,12 @@ TEST(TextTest, SanitizeReplacesEachBadByte) {
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xFE\xFF\xC3\x28\xA0\xA1")));
 }
 
+TEST(TextTest, LowerAsciiLowersOnlyAToZ) {
+  EXPECT_EQ(LowerAscii("SeLeCt Content-LENGTH_1$"), "select content-length_1$");
+  EXPECT_EQ(LowerAscii("\xC3\x84Gr\xC3\x9C\xC3\x9F"), "\xC3\x84gr\xC3\x9C\xC3\x9F");  // bytes >= 0x80 stay
+  EXPECT_EQ(LowerAscii(""), "");
+}
+
 TEST(TextTest, TrimTrailingBlanks) {
   EXPECT_EQ(TrimTrailingBlanks("abc   "), "abc");
   EXPECT_EQ(TrimTrailingBlanks("  abc"), "  abc");

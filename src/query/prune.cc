@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "core/text.h"
 #include "core/time.h"
 #include "lake/lake_writer.h"
 #include "query/engine.h"
@@ -17,11 +18,6 @@ namespace fleetlog {
 namespace {
 
 using nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string StringField(const json& node, const char* key) {
   auto it = node.find(key);
@@ -57,7 +53,7 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
   const std::string type = StringField(node, "type");
   if (const auto ctes = node.find("cte_map"); ctes != node.end() && ctes->is_object() && ctes->contains("map"))
     for (const auto& cte : (*ctes)["map"])
-      if (cte.is_object() && cte.contains("key") && cte["key"].is_string()) out->ctes.insert(Lower(cte["key"]));
+      if (cte.is_object() && cte.contains("key") && cte["key"].is_string()) out->ctes.insert(LowerAscii(cte["key"].get<std::string>()));
   if (type == "SELECT_NODE") {
     for (const auto& [key, child] : node.items()) {
       if (key == "from_table") CollectReferences(child, &node, &child, out, refs);
@@ -76,8 +72,8 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
   }
   if (type == "BASE_TABLE") {
     Reference r;
-    r.name = Lower(StringField(node, "table_name"));
-    r.alias = Lower(StringField(node, "alias"));
+    r.name = LowerAscii(StringField(node, "table_name"));
+    r.alias = LowerAscii(StringField(node, "alias"));
     if (r.alias.empty()) r.alias = r.name;
     // A name qualified by a schema or catalog is not one of the lake's views, a sample
     // depends on every row there is, and column aliases rename columns by position: unbounded.
@@ -188,7 +184,7 @@ std::optional<int64_t> IntervalText(std::string_view text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
     n = n * 10 + (text[digits++] - '0');
   if (digits == 0 || digits > 6 || digits + 1 >= text.size() || text[digits] != ' ') return std::nullopt;
-  std::string unit = Lower(std::string(text.substr(digits + 1)));
+  std::string unit = LowerAscii(std::string(text.substr(digits + 1)));
   if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
   const auto it = kUnits.find(unit);
   if (it == kUnits.end()) return std::nullopt;
@@ -392,10 +388,10 @@ std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& re
     if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return std::nullopt;
     const json& names = e["column_names"];
     if (!names.is_array() || names.empty() || !names.back().is_string()) return std::nullopt;
-    const auto it = columns.find(Lower(names.back()));
+    const auto it = columns.find(LowerAscii(names.back().get<std::string>()));
     if (it == columns.end()) return std::nullopt;
     const bool mine = names.size() == 1 ? ref.alone  // unqualified: only when the table is the whole FROM
-                                        : names.size() == 2 && names[0].is_string() && Lower(names[0]) == ref.alias;
+                                        : names.size() == 2 && names[0].is_string() && LowerAscii(names[0].get<std::string>()) == ref.alias;
     return mine ? std::optional(it->second) : std::nullopt;
   };
   const std::string cls = StringField(cond, "class"), type = StringField(cond, "type");
@@ -537,7 +533,7 @@ BoundColumns TableColumns(const std::string& table, const std::map<std::string, 
   columns["cluster"] = {"cluster", ValueKind::kCluster};
   for (const auto& id : IdRangeColumns()) columns[id] = {id, ValueKind::kInteger};
   if (auto it = cursor_columns.find(table); it != cursor_columns.end())
-    columns[Lower(it->second)] = {Lower(it->second), ValueKind::kTime};
+    columns[LowerAscii(it->second)] = {LowerAscii(it->second), ValueKind::kTime};
   return columns;
 }
 
@@ -658,9 +654,9 @@ class JoinCollector {
     if (StringField(expr, "class") != "COLUMN_REF" || !expr.contains("column_names")) return std::nullopt;
     const json& names = expr["column_names"];
     if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string()) return std::nullopt;
-    const Reference* ref = Named(items, Lower(names[0]));
+    const Reference* ref = Named(items, LowerAscii(names[0].get<std::string>()));
     if (ref == nullptr || !ref->plain) return std::nullopt;
-    return std::pair(ref, Lower(names[1]));
+    return std::pair(ref, LowerAscii(names[1].get<std::string>()));
   }
 
   // How a table's column compares with the catalog's ranges; nullopt: it has none.
@@ -718,8 +714,8 @@ class JoinCollector {
     if (l == index_.end() || r == index_.end() || !refs_[l->second].plain || !refs_[r->second].plain) return;
     for (const auto& c : *using_columns) {
       if (!c.is_string()) continue;
-      if (bound_left) Bound(refs_[l->second], Lower(c), refs_[r->second], Lower(c));
-      if (bound_right) Bound(refs_[r->second], Lower(c), refs_[l->second], Lower(c));
+      if (bound_left) Bound(refs_[l->second], LowerAscii(c.get<std::string>()), refs_[r->second], LowerAscii(c.get<std::string>()));
+      if (bound_right) Bound(refs_[r->second], LowerAscii(c.get<std::string>()), refs_[l->second], LowerAscii(c.get<std::string>()));
     }
   }
 
@@ -822,7 +818,7 @@ std::optional<IdRange> RangeIn(const CommittedFile& f, const std::string& cursor
 
 std::string CursorOf(const std::map<std::string, std::string>& cursor_columns, const std::string& table) {
   const auto it = cursor_columns.find(table);
-  return it == cursor_columns.end() ? "" : Lower(it->second);
+  return it == cursor_columns.end() ? "" : LowerAscii(it->second);
 }
 
 // Adds to `read` (files of `all` that a statement needs) one file of each set of columns
@@ -863,7 +859,7 @@ void ResolveJoin(const JoinKey& key, const std::vector<const CommittedFile*>& ot
 std::vector<const CommittedFile*> PruneFiles(const std::vector<const CommittedFile*>& files,
                                              const std::string& cursor_column,
                                              const std::vector<ReferenceBounds>& references) {
-  const std::string cursor = Lower(cursor_column);
+  const std::string cursor = LowerAscii(cursor_column);
   // Whether `f` may hold a value of `set` in `column` (yes when its range is unknown).
   const auto meets = [&](const CommittedFile& f, const std::string& column, const ValueSet& set) {
     const std::optional<IdRange> range = RangeIn(f, cursor, column);

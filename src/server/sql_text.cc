@@ -4,16 +4,12 @@
 #include <map>
 #include <regex>
 
+#include "core/text.h"
 #include "duck/duck.h"
 #include "query/sql_lexer.h"
 
 namespace fleetlog {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return s;
-}
 
 Result<std::string> Literal(const SqlParameter& p) {
   switch (p.kind) {
@@ -69,11 +65,11 @@ Result<std::string> BindParameters(std::string_view sql, const std::vector<SqlPa
 
 std::set<std::string> ReferencedNames(std::string_view sql, const std::vector<std::string>& tables) {
   std::map<std::string, std::string> by_lower;
-  for (const auto& t : tables) by_lower.emplace(Lower(t), t);
+  for (const auto& t : tables) by_lower.emplace(LowerAscii(t), t);
   std::set<std::string> found;
   for (const SqlToken& t : LexSql(sql)) {
     if (t.kind != SqlToken::Kind::kIdentifier && t.kind != SqlToken::Kind::kQuotedIdentifier) continue;
-    if (auto it = by_lower.find(Lower(t.value)); it != by_lower.end()) found.insert(it->second);
+    if (auto it = by_lower.find(LowerAscii(t.value)); it != by_lower.end()) found.insert(it->second);
   }
   return found;
 }
