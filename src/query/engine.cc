@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/text.h"
 #include "lake/lake_files.h"
 #include "query/fleet_views.h"
 #include "query/keeper.h"
@@ -183,24 +184,24 @@ Status CheckExplained(duck::Connection& conn, std::string_view sql) {
 // files it would read alone, so that EXPLAIN ANALYZE shows the plan that runs. Anything it
 // does not recognise (a comment first, EXPLAIN's options) is nullopt: every file is read.
 std::optional<std::string_view> ExplainedStatement(std::string_view sql) {
-  const auto blanks = [&] {
-    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  const std::vector<SqlToken> tokens = LexSql(sql);
+  size_t i = 0;
+  const auto skip_blanks = [&] {
+    while (i < tokens.size() && tokens[i].kind == SqlToken::Kind::kSpace) ++i;
   };
-  const auto word = [&](std::string_view keyword) {
-    if (sql.size() <= keyword.size() || std::isalnum(static_cast<unsigned char>(sql[keyword.size()])) ||
-        sql[keyword.size()] == '_')
+  // The next token, after blanks, if it is the identifier `word` (any case); then past it.
+  const auto take = [&](std::string_view word) {
+    skip_blanks();
+    if (i == tokens.size() || tokens[i].kind != SqlToken::Kind::kIdentifier || LowerAscii(tokens[i].value) != word)
       return false;
-    for (size_t i = 0; i < keyword.size(); ++i)
-      if (std::tolower(static_cast<unsigned char>(sql[i])) != keyword[i]) return false;
-    sql.remove_prefix(keyword.size());
-    blanks();
+    ++i;
     return true;
   };
-  blanks();
-  if (!word("explain")) return std::nullopt;
-  if (!word("analyze")) word("analyse");
-  if (sql.empty()) return std::nullopt;
-  return sql;
+  if (!take("explain")) return std::nullopt;
+  if (!take("analyze")) take("analyse");
+  skip_blanks();
+  if (i == tokens.size()) return std::nullopt;
+  return sql.substr(tokens[i].begin);
 }
 
 }  // namespace
