@@ -29,6 +29,10 @@ constexpr size_t kErrorBodyBytes = 64 << 10;
 constexpr size_t kMaxHeadBytes = 64 << 10;
 constexpr int kSliceMs = 200;  // how soon a wait sees Ctrl-C, should the signal come just before it
 
+bool AllDigits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -72,9 +76,7 @@ Result<HttpUrl> ParseHttpUrl(std::string_view base) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return bad("no host");
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return bad("a bad port");
+  if (port.empty() || port.size() > 5 || !AllDigits(port)) return bad("a bad port");
   url.host = std::string(host);
   url.port = std::string(port);
   return url;
@@ -283,8 +285,7 @@ class PlainConnection final : public HttpConnection {
         const std::string name = LowerAscii(Trim(std::string_view(*header).substr(0, colon)));
         const std::string value = LowerAscii(Trim(std::string_view(*header).substr(colon + 1)));
         if (name == "content-length") {
-          if (value.empty() || value.size() > 18 ||
-              !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+          if (value.empty() || value.size() > 18 || !AllDigits(value))
             return Error(StatusCode::kUnavailable, "a bad Content-Length in the server's answer");
           length = static_cast<size_t>(std::stoull(value));
         } else if (name == "transfer-encoding") {

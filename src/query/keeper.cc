@@ -1,7 +1,5 @@
 #include "query/keeper.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -24,8 +22,10 @@ Keeper::~Keeper() {
 
 bool Keeper::pending() const {
   std::lock_guard lock(mu_);
-  return std::find(started_.begin(), started_.end(), false) != started_.end();
+  return AnyUnstarted();
 }
+
+bool Keeper::AnyUnstarted() const { return std::find(started_.begin(), started_.end(), false) != started_.end(); }
 
 bool Keeper::Start(const std::set<std::string>& words, bool all) {
   std::lock_guard lock(mu_);
@@ -39,7 +39,7 @@ bool Keeper::Start(const std::set<std::string>& words, bool all) {
     queue_.push_back(i);
     queued = true;
   }
-  const bool pending = std::find(started_.begin(), started_.end(), false) != started_.end();
+  const bool pending = AnyUnstarted();
   if (!queued) return pending;
   if (!thread_.joinable()) {
     auto conn = duck::Connection::Open(db_);

@@ -60,6 +60,7 @@ class Keeper {
  private:
   void Loop();
   bool stopping() const;
+  bool AnyUnstarted() const;  // REQUIRES: mu_ held
 
   std::shared_ptr<duck::Database> db_;
   std::vector<KeepJob> jobs_;               // immutable after construction
