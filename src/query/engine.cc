@@ -521,6 +521,14 @@ std::vector<std::string> QueryEngine::TakeKeepFailures() {
   return keeper_ ? keeper_->TakeFailures() : std::vector<std::string>{};
 }
 
+std::vector<std::string> QueryEngine::started_copies() const {
+  return keeper_ ? keeper_->Started() : std::vector<std::string>{};
+}
+
+void QueryEngine::Keep(const std::vector<std::string>& names) {
+  if (keeper_ && !names.empty()) keeper_->Start(std::set<std::string>(names.begin(), names.end()));
+}
+
 QueryEngine::~QueryEngine() {
   keeper_.reset();  // its copy ends first: it reads the files hold_ keeps
 }

@@ -179,6 +179,11 @@ class QueryEngine {
   // Why copies failed since the last call, each once (Keeper::TakeFailures): those views
   // read their files, slower and the same.
   std::vector<std::string> TakeKeepFailures();
+  // The copies started so far, by name (workload_hourly, a table, a text view): what an
+  // engine over the next snapshot is asked to keep before statements need it (Keep()).
+  std::vector<std::string> started_copies() const;
+  // Starts the copies named as a statement naming them would; unknown names are ignored.
+  void Keep(const std::vector<std::string>& names);
 
   ~QueryEngine();
 

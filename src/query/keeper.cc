@@ -62,12 +62,21 @@ bool Keeper::Done(const std::string& name) const {
   return false;
 }
 
-std::vector<std::string> Keeper::Finished() const {
-  std::lock_guard lock(mu_);
+std::vector<std::string> Keeper::NamesLocked(const std::vector<bool>& which) const {
   std::vector<std::string> names;
   for (size_t i = 0; i < jobs_.size(); ++i)
-    if (done_[i]) names.push_back(jobs_[i].name);
+    if (which[i]) names.push_back(jobs_[i].name);
   return names;
+}
+
+std::vector<std::string> Keeper::Finished() const {
+  std::lock_guard lock(mu_);
+  return NamesLocked(done_);
+}
+
+std::vector<std::string> Keeper::Started() const {
+  std::lock_guard lock(mu_);
+  return NamesLocked(started_);
 }
 
 std::vector<std::string> Keeper::TakeFailures() {

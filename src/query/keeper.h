@@ -51,6 +51,8 @@ class Keeper {
   bool Done(const std::string& name) const;
   // The names of the jobs that have.
   std::vector<std::string> Finished() const;
+  // The names of the jobs started, finished or not.
+  std::vector<std::string> Started() const;
   // Why jobs failed since the last call ("stl_ddltext_full: Out of Memory Error: ..."), each
   // once: the keeper's thread cannot say it itself (a query worker may not log).
   std::vector<std::string> TakeFailures();
@@ -61,6 +63,8 @@ class Keeper {
   void Loop();
   bool stopping() const;
   bool AnyUnstarted() const;  // REQUIRES: mu_ held
+  // The names of the jobs whose entry in `which` (started_ or done_) is set. REQUIRES: mu_ held
+  std::vector<std::string> NamesLocked(const std::vector<bool>& which) const;
 
   std::shared_ptr<duck::Database> db_;
   std::vector<KeepJob> jobs_;               // immutable after construction

@@ -161,6 +161,7 @@ std::string EncodeWorkerRequest(const WorkerRequest& r) {
   if (r.engine.views_for_sql) out["views_for_sql"] = *r.engine.views_for_sql;
   if (!r.engine.cursor_columns.empty()) out["cursor_columns"] = r.engine.cursor_columns;
   if (r.engine.kept_table_bytes) out["kept_table_bytes"] = *r.engine.kept_table_bytes;
+  if (!r.keep.empty()) out["keep"] = r.keep;
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -177,6 +178,7 @@ Result<WorkerRequest> DecodeWorkerRequest(std::string_view text) {
       r.engine.cursor_columns = j.at("cursor_columns").get<std::map<std::string, std::string>>();
     if (j.contains("kept_table_bytes")) r.engine.kept_table_bytes = j.at("kept_table_bytes").get<int64_t>();
     r.statements = j.at("statements").get<std::vector<std::string>>();
+    if (j.contains("keep")) r.keep = j.at("keep").get<std::vector<std::string>>();
     r.max_scan_bytes = j.at("max_scan_bytes").get<int64_t>();
     r.workgroup = j.at("workgroup").get<std::string>();
     for (const auto& f : j.at("files")) {
@@ -242,6 +244,7 @@ int RunQueryWorker(int in_fd, int out_fd) {
   auto engine = QueryEngine::Open(request->engine, request->snapshot);
   if (!engine.ok()) return Fail(out, engine.status().WithContext("cannot open the query engine"));
   request->snapshot = {};
+  (*engine)->Keep(request->keep);
   out.Event({{"event", "confined"}, {"landlock_abi", confined.landlock_abi}, {"landlocked", confined.landlocked},
              {"network_blocked", confined.network_blocked}, {"note", confined.note}, {"data_limit", limit}});
   out.Flush();  // the server starts the statement's clock when it reads this
@@ -249,7 +252,7 @@ int RunQueryWorker(int in_fd, int out_fd) {
   std::vector<std::string> statements = std::move(request->statements);
   for (;;) {
     RunJob(**engine, *request, statements, out);
-    json ready = {{"event", "ready"}};
+    json ready = {{"event", "ready"}, {"copies", (*engine)->started_copies()}};
     if (auto failures = (*engine)->TakeKeepFailures(); !failures.empty()) ready["keep_failures"] = failures;
     out.Event(ready);
     out.Flush();
@@ -359,6 +362,8 @@ Result<std::optional<WorkerEvent>> QueryProcess::Next(size_t max_line) {
     e.kind = WorkerEvent::Kind::kReady;
     for (const auto& f : j.value("keep_failures", json::array()))
       if (f.is_string()) e.keep_failures.push_back(f.get<std::string>());
+    for (const auto& c : j.value("copies", json::array()))
+      if (c.is_string()) e.copies.push_back(c.get<std::string>());
   } else if (kind == "error") {
     e.kind = WorkerEvent::Kind::kError;
     e.error = Status(CodeNamed(j.value("code", "")), j.value("message", "the query worker failed"));

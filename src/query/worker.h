@@ -9,11 +9,15 @@
 //   [v1,v2,...]                          one row, as AppendRowJson() writes it
 //   {"event":"end","rows":N,"skipped_files":K}  the statement finished; K files not read (prune.h)
 //   {"event":"error","code":C,"message":M}  the statement failed; the rest of the job is not run
-//   {"event":"ready","keep_failures":[..]}  the job (the request's statements) is over; why
-//                                        copies kept in memory failed since the last (if any)
+//   {"event":"ready","copies":[..],"keep_failures":[..]}  the job (the request's statements)
+//                                        is over; the copies kept in memory started so far
+//                                        (QueryEngine::started_copies), and why copies failed
+//                                        since the last (if any)
 // A worker whose stdin stays open is long-lived: after `ready` it reads the next job, one
 // line {"statements":[...]} (EncodeWorkerJob), runs it on the same engine, and so on until
 // its stdin closes. Its engine, and so its snapshot and the files it may read, never change.
+// A request may name copies to start at once (`keep`) and no statements: a worker made
+// ready over a new snapshot before a statement needs it (server/worker_pool.h, warm-ups).
 // The worker opens its engine (DuckDB's sandbox: exactly the views' files), then confines
 // itself (Landlock: read those files only, write nothing, no TCP; RLIMIT_DATA: the
 // workgroup's memory plus a stated headroom; no files written, no core dumps) before it
@@ -40,6 +44,7 @@ struct WorkerRequest {
   EngineOptions engine;
   LakeSnapshot snapshot;
   std::vector<std::string> statements;
+  std::vector<std::string> keep;  // copies to start as the engine opens (QueryEngine::Keep)
   int64_t max_scan_bytes = 0;  // 0: no limit
   std::string workgroup;       // for messages
 };
@@ -69,6 +74,7 @@ struct WorkerEvent {
   int64_t skipped_files = 0;                                 // kEnd: files its filters let it skip
   Status error;                                              // kError
   std::vector<std::string> keep_failures;                    // kReady: Keeper::TakeFailures
+  std::vector<std::string> copies;                           // kReady: QueryEngine::started_copies
 };
 
 class QueryProcess {

@@ -233,6 +233,9 @@ std::string RenderMetrics(const MetricsSnapshot& s) {
            "Copies a query worker could not keep in memory (its view then reads the files); the log says why.");
   for (const auto& [config, c] : s.workgroups)
     m.Sample({{"workgroup", config.name}}, static_cast<double>(c.keep_failures));
+  m.Family("fleetlog_workgroup_worker_warmups_total", "counter",
+           "Query workers made ready over a new lake snapshot before a statement asked for one.");
+  for (const auto& [config, c] : s.workgroups) m.Sample({{"workgroup", config.name}}, static_cast<double>(c.warm_ups));
 
   m.Family("fleetlog_http_requests_total", "counter", "HTTP requests served, by route, method and status code.");
   for (const auto& r : s.http)

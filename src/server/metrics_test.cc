@@ -43,7 +43,7 @@ TEST(Metrics, RenderCountsFailuresAndAlertStates) {
   s.broken_rules = {"typo"};
   WorkgroupConfig wg;
   wg.name = "default";
-  s.workgroups.push_back({wg, WorkgroupCounters{.finished = 4, .keep_failures = 2}});
+  s.workgroups.push_back({wg, WorkgroupCounters{.finished = 4, .keep_failures = 2, .warm_ups = 3}});
   const std::string text = RenderMetrics(s);
   EXPECT_THAT(text, HasSubstr("fleetlog_export_lag_seconds{cluster=\"c1\",table=\"stl_query\"} 90\n"));
   EXPECT_THAT(text, HasSubstr("fleetlog_export_consecutive_failures{cluster=\"c1\",table=\"stl_query\"} 3\n"));
@@ -53,6 +53,7 @@ TEST(Metrics, RenderCountsFailuresAndAlertStates) {
   EXPECT_THAT(text, HasSubstr("fleetlog_alert_rule_broken{rule=\"slow\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("fleetlog_workgroup_statements_total{workgroup=\"default\",outcome=\"finished\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("fleetlog_workgroup_keep_failures_total{workgroup=\"default\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("fleetlog_workgroup_worker_warmups_total{workgroup=\"default\"} 3\n"));
 }
 
 }  // namespace

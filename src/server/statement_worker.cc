@@ -11,6 +11,8 @@ namespace {
 
 constexpr auto kWatchdogTick = std::chrono::milliseconds(20);
 constexpr int kExpireEveryTicks = 50;  // about once a second
+// How often the pool is asked whether a new snapshot replaced kept workers (warm-ups).
+constexpr auto kWarmEvery = std::chrono::seconds(1);
 // How long a query worker may take to start (exec, open its engine) before the workgroup's
 // own time limit starts counting.
 constexpr Duration kWorkerStartLimit = Duration::Seconds(30);
@@ -19,6 +21,11 @@ Outcome OutcomeOf(StatementStatus s) {
   return s == StatementStatus::kFinished ? Outcome::kFinished
          : s == StatementStatus::kAborted ? Outcome::kAborted
                                           : Outcome::kFailed;
+}
+
+void WarnIfNotConfined(const WorkerEvent& confined) {
+  if (!confined.line.empty() && confined.line.find("\"landlocked\":true") == std::string::npos)
+    spdlog::warn("query worker not confined by Landlock: {}", confined.line);
 }
 
 }  // namespace
@@ -55,6 +62,65 @@ void StatementService::WorkerLoop() {
   }
 }
 
+void StatementService::WarmLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, kWarmEvery, [&] { return stopping_; });
+    if (stopping_) return;
+    lock.unlock();
+    for (const auto& w : pool_.TakeWarmUps()) WarmUp(w);
+    lock.lock();
+  }
+}
+
+void StatementService::WarmUp(const WorkerPool::WarmUp& w) {
+  WorkgroupConfig wg;
+  {
+    std::lock_guard lock(mu_);
+    const WorkgroupConfig* found = workgroups_.Find(w.workgroup);
+    // A warm-up is a guess: it takes no memory a queued statement could use.
+    if (stopping_ || found == nullptr || found->memory_limit_bytes != w.memory || workgroups_.Startable() ||
+        memory_in_use_ + pool_.IdleMemory() + w.memory > memory_budget_)
+      return;
+    wg = *found;
+    memory_in_use_ += w.memory;
+  }
+  auto lease = pool_.Acquire(wg, {}, w.copies);
+  bool ready = false;
+  if (lease.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      warming_ = lease->process.get();
+      warming_deadline_ = Now() + kWorkerStartLimit;
+      if (stopping_) warming_->Kill();
+    }
+    for (;;) {
+      auto event = lease->process->Next(1 << 20);
+      if (!event.ok() || !event->has_value()) break;
+      if ((*event)->kind == WorkerEvent::Kind::kConfined) {
+        WarnIfNotConfined(**event);
+        continue;
+      }
+      ready = (*event)->kind == WorkerEvent::Kind::kReady;
+      if (ready) {
+        lease->copies = (*event)->copies;
+        lease->used = w.used;
+      }
+      break;
+    }
+  } else {
+    spdlog::debug("workgroup {}: no worker made ready over the new snapshot: {}", wg.name, lease.status().message());
+  }
+  std::lock_guard lock(mu_);
+  warming_ = nullptr;
+  if (ready && !stopping_) {
+    workgroups_.AddWarmUp(wg.name);
+    pool_.Release(std::move(lease).value());  // the pool never takes mu_
+  }
+  memory_in_use_ -= w.memory;
+  work_cv_.notify_all();
+}
+
 void StatementService::RequestStopLocked(Statement& st, StopReason reason) {
   if (st.stop_reason == StopReason::kNone) st.stop_reason = reason;
   st.stop = true;
@@ -71,6 +137,7 @@ void StatementService::WatchdogLoop() {
       // Again every tick: harmless for a worker already killed.
       else if (st->stop_reason != StopReason::kNone && st->process != nullptr) st->process->Kill();
     }
+    if (warming_ && now >= warming_deadline_) warming_->Kill();
     // Long polls whose wait has passed answer with the status as it is.
     std::vector<std::function<void()>> expired;
     const auto steady_now = std::chrono::steady_clock::now();
@@ -114,8 +181,7 @@ Status StatementService::RunSub(const StatementPtr& st, size_t i, QueryProcess& 
     WorkerEvent& e = **event;
     switch (e.kind) {
       case WorkerEvent::Kind::kConfined: {
-        if (!e.line.empty() && e.line.find("\"landlocked\":true") == std::string::npos)
-          spdlog::warn("query worker not confined by Landlock: {}", e.line);
+        WarnIfNotConfined(e);
         // The time limit counts from here: starting a worker (exec, engine) is not the
         // statement's time, and is bounded by kWorkerStartLimit instead.
         std::lock_guard lock(mu_);
@@ -245,6 +311,7 @@ void StatementService::Run(const StatementPtr& st) {
   if (reusable) {
     auto ready = worker->Next(1 << 20);
     reusable = ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady;
+    if (reusable) lease.copies = (*ready)->copies;
     // The worker cannot log: what it could not keep in memory is said and counted here.
     if (reusable && !(*ready)->keep_failures.empty()) {
       for (const auto& failure : (*ready)->keep_failures)

@@ -93,6 +93,7 @@ Status StatementService::Start() {
   }
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
   threads_.emplace_back([this] { WatchdogLoop(); });
+  threads_.emplace_back([this] { WarmLoop(); });
   return Status::Ok();
 }
 
@@ -113,6 +114,7 @@ void StatementService::Stop() {
         RequestStopLocked(*st, StopReason::kShutdown);
       }
     }
+    if (warming_) warming_->Kill();
   }
   for (const auto& st : aborted) Persist(st);
   work_cv_.notify_all();

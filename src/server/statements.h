@@ -2,8 +2,9 @@
 // bounded pool of workers, each statement (or batch) in a query worker process (query/
 // worker.h: a sandboxed QueryEngine over the state store's current snapshot, confined by
 // the kernel) that runs one statement at a time and is kept for the workgroup's next
-// statement while the snapshot is current (server/worker_pool.h), and its result written by
-// this service, never by the statement, and kept on disk for result_ttl.
+// statement while the snapshot is current (server/worker_pool.h; after a commit, a worker
+// over the new snapshot is made ready before it is asked for: WarmLoop), and its result
+// written by this service, never by the statement, and kept on disk for result_ttl.
 //
 // Lifecycle: SUBMITTED (queued) -> PICKED (a worker took it, the engine opens) -> STARTED
 // (SQL running) -> FINISHED | FAILED | ABORTED. Cancel makes a queued or running statement
@@ -210,6 +211,11 @@ class StatementService {
   // statement_worker.cc
   void WorkerLoop();
   void WatchdogLoop();
+  // Once a second, the pool's warm-ups (server/worker_pool.h), each made by WarmUp().
+  void WarmLoop();
+  // Starts a worker for `w` and keeps it idle once it is ready; skipped when a statement
+  // waits or the memory budget has no room for it.
+  void WarmUp(const WorkerPool::WarmUp& w);
   void Run(const StatementPtr& st);
   // Runs sub-statement `i` of `st` to its end in `worker` (the worker runs them in order).
   // `*in_step` says whether the worker's output ended where the sub-statement's did (its
@@ -241,6 +247,8 @@ class StatementService {
   int64_t memory_budget_ = 0;                      // what running statements may hold together
   int64_t memory_in_use_ = 0;                      // GUARDED_BY(mu_)
   bool started_ = false, stopping_ = false;        // GUARDED_BY(mu_)
+  QueryProcess* warming_ = nullptr;                // GUARDED_BY(mu_): the warm-up's worker while it starts
+  Timestamp warming_deadline_;                     // GUARDED_BY(mu_): when the watchdog kills it
   std::vector<std::thread> threads_;
   int lock_fd_ = -1;  // flock()ed <results_dir>/.lock, held while the service lives
   WorkerPool pool_;   // after the threads' members: ended once Stop() joined them

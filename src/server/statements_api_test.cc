@@ -346,6 +346,33 @@ TEST_F(ApiTest, StatementsReuseWorkersUntilACommitWhichDoesNotWaitForRunningOnes
   EXPECT_EQ(Get("/v1/statements/" + last + "/result").second["records"], (json{{270}}));
 }
 
+// After a commit the server makes a worker ready over the new snapshot for a workgroup that
+// used one, so the next statement does not wait for a process and an engine to start.
+TEST_F(ApiTest, ACommitWarmsUpAWorkerForTheNextStatement) {
+  StartServer();
+  const std::string count = "SELECT count(*) AS n FROM stl_query";
+  ASSERT_EQ(WaitFor(Submit({{"sql", count}}))["status"], "FINISHED");
+  const auto warm_ups = [&] {
+    for (const auto& [config, counters] : server_->statements().WorkgroupStats())
+      if (config.name == "default") return counters.warm_ups;
+    return int64_t{-1};
+  };
+  EXPECT_EQ(warm_ups(), 0);
+
+  LakeLayout lake(dir_ + "/lake");
+  auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(CommitTestQueries(**writer, *state_, "gamma", 30, *ParseTimestamp("2026-01-10 00:00:00")).ok());
+  for (int i = 0; i < 300 && warm_ups() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(warm_ups(), 1);
+  EXPECT_EQ(server_->statements().WorkersStarted(), 2);
+
+  const std::string after = Submit({{"sql", count}});
+  ASSERT_EQ(WaitFor(after)["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + after + "/result").second["records"], (json{{270}}));
+  EXPECT_EQ(server_->statements().WorkersStarted(), 2);  // the warmed worker answered
+}
+
 TEST_F(ApiTest, ListFiltersAndPages) {
   StartServer();
   for (int i = 0; i < 5; ++i) WaitFor(Submit({{"sql", "SELECT " + std::to_string(i)}, {"name", "report-" + std::to_string(i)}}));

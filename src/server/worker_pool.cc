@@ -40,9 +40,34 @@ Status WorkerPool::RefreshLocked(std::vector<Lease>* doomed) {
   snapshot_bytes_ = 0;
   for (const auto& f : fresh.files) snapshot_bytes_ += f.bytes;
   snapshot_ = std::make_shared<const LakeSnapshot>(std::move(fresh));
-  for (auto& lease : idle_) doomed->push_back(std::move(lease));
+  for (auto& lease : idle_) {
+    WantWarmUpLocked(lease);
+    doomed->push_back(std::move(lease));
+  }
   idle_.clear();
   return Status::Ok();
+}
+
+void WorkerPool::WantWarmUpLocked(const Lease& replaced) {
+  if (std::chrono::steady_clock::now() - replaced.used > options_.warm_while_used_within) return;
+  warm_ups_[replaced.workgroup] = {
+      .workgroup = replaced.workgroup, .memory = replaced.memory, .copies = replaced.copies, .used = replaced.used};
+}
+
+std::vector<WorkerPool::WarmUp> WorkerPool::TakeWarmUps() {
+  std::vector<Lease> doomed;  // ended after the lock is released
+  std::vector<WarmUp> due;
+  std::lock_guard lock(mu_);
+  const uint64_t before = generation_;
+  if (!RefreshLocked(&doomed).ok()) return due;  // the next statement reports why
+  if (generation_ != before) return due;         // not settled: the next call
+  for (auto& [workgroup, warm_up] : warm_ups_) {
+    const bool has_idle =
+        std::any_of(idle_.begin(), idle_.end(), [&](const Lease& l) { return l.workgroup == workgroup; });
+    if (!has_idle) due.push_back(std::move(warm_up));
+  }
+  warm_ups_.clear();
+  return due;
 }
 
 Result<std::shared_ptr<const LakeSnapshot>> WorkerPool::Snapshot() {
@@ -52,7 +77,8 @@ Result<std::shared_ptr<const LakeSnapshot>> WorkerPool::Snapshot() {
   return snapshot_;
 }
 
-Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements) {
+Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements,
+                                              const std::vector<std::string>& keep) {
   std::vector<Lease> doomed;  // ended after the lock is released
   Lease lease{.workgroup = wg.name, .memory = wg.memory_limit_bytes};
   std::shared_ptr<const LakeSnapshot> snapshot;
@@ -75,6 +101,7 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
     }
   }
   doomed.clear();
+  if (!statements.empty()) lease.used = std::chrono::steady_clock::now();
   if (lease.reused) {
     if (lease.process->Send(EncodeWorkerJob(statements)).ok()) return lease;
     // It died while idle (its memory limit, a signal): a new one takes its place.
@@ -89,6 +116,7 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
                                    .kept_table_bytes = options_.kept_table_bytes},
                         .snapshot = *snapshot,
                         .statements = statements,
+                        .keep = keep,
                         .max_scan_bytes = wg.max_scan_bytes,
                         .workgroup = wg.name};
   // A one-shot worker makes views only for the tables the statements name (see the header).
@@ -110,7 +138,11 @@ Result<WorkerPool::Lease> WorkerPool::Acquire(const WorkgroupConfig& wg, const s
 
 void WorkerPool::Release(Lease lease) {
   std::lock_guard lock(mu_);
-  if (!lease.pooled || lease.generation != generation_ || !lease.process) return;
+  if (!lease.pooled || !lease.process) return;
+  if (lease.generation != generation_) {  // a newer snapshot came while it ran
+    WantWarmUpLocked(lease);
+    return;
+  }
   const auto kept = std::count_if(idle_.begin(), idle_.end(), [&](const Lease& l) { return l.workgroup == lease.workgroup; });
   if (kept >= options_.max_idle_per_workgroup) return;
   lease.reused = false;

@@ -10,6 +10,20 @@
 // their workers are dropped when they end; idle workers of an older generation are dropped
 // at once. New statements get workers over the new snapshot.
 //
+// Warm-ups: a workgroup whose kept worker a new snapshot replaced is likely to ask again
+// soon (a dashboard left open), and a new worker takes a process start, an engine and the
+// copies it keeps in memory (query/keeper.h) before it answers as fast as the old one. So
+// the pool remembers, per such workgroup, the copies its last worker had started; the
+// statement service (server/statements.h) takes these warm-ups and starts a worker for each,
+// with no statements, asking it to start the same copies, and keeps it idle.
+//   - Only for a workgroup that ran a statement within `warm_while_used_within`: one nobody
+//     asks is not warmed at every commit forever. A warmed worker carries the time of the
+//     statement its warm-up followed.
+//   - Only once the snapshot has settled: TakeWarmUps() gives none in a call that found it
+//     changed, so an export's run of commits is warmed once, after its last.
+//   - A wish, not a promise: the service skips it when memory is short, and a statement that
+//     comes first starts a worker of its own, as before.
+//
 // A worker is kept only after a job that ended cleanly (its `ready` event read); a worker
 // that was killed (cancel, time limit) or left mid-result is dropped. (The statement
 // service also drops one whose statement failed.) At most
@@ -25,6 +39,7 @@
 // Thread-safety: every method is safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -53,6 +68,8 @@ struct WorkerPoolOptions {
   // How many bytes of the smallest tables a kept worker copies into memory
   // (EngineOptions::kept_table_bytes); unset: its default, from the workgroup's memory.
   std::optional<int64_t> kept_table_bytes;
+  // Warm-ups follow a workgroup's statements for this long (see Warm-ups above).
+  std::chrono::steady_clock::duration warm_while_used_within = std::chrono::minutes(15);
 };
 
 class WorkerPool {
@@ -70,13 +87,26 @@ class WorkerPool {
     int64_t memory = 0;    // the workgroup's memory limit when the worker started
     bool pooled = false;   // a long-lived worker that Release() may keep
     bool reused = false;   // it ran an earlier job: no `confined` event comes before this one
+    // When it last started a statement (or the warm-up it was made for, that statement's).
+    std::chrono::steady_clock::time_point used;
     std::shared_ptr<void> local_copies;  // an object store lake's files in the local cache, while the worker reads them
+    std::vector<std::string> copies;     // what it keeps in memory, from its last `ready` (WorkerEvent::copies)
+  };
+
+  // A worker to make ready over the current snapshot (see Warm-ups above).
+  struct WarmUp {
+    std::string workgroup;
+    int64_t memory = 0;                          // its memory limit when the replaced worker started
+    std::vector<std::string> copies;             // to start at once (WorkerRequest::keep)
+    std::chrono::steady_clock::time_point used;  // the replaced worker's Lease::used
   };
 
   // A worker running `statements` (a batch, in order) for workgroup `wg` over the current
-  // snapshot: an idle worker of the current generation when there is one, else a new one.
+  // snapshot: an idle worker of the current generation when there is one, else a new one,
+  // which starts the copies named in `keep` as it opens (a warm-up: no statements).
   // Fails when the snapshot cannot be loaded or no worker can be started.
-  Result<Lease> Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements);
+  Result<Lease> Acquire(const WorkgroupConfig& wg, const std::vector<std::string>& statements,
+                        const std::vector<std::string>& keep = {});
   // Hands back a worker whose job ended with its `ready` event: kept while its snapshot is
   // current and its workgroup has room, else ended.
   void Release(Lease lease);
@@ -84,6 +114,12 @@ class WorkerPool {
   // The current snapshot (reloaded only when the store's mark moved, as Acquire() does): what
   // new statements read, for answers about the lake that need no worker.
   Result<std::shared_ptr<const LakeSnapshot>> Snapshot();
+
+  // Reloads the snapshot when the store changed, then takes the warm-ups due: none when it
+  // did change (not settled yet), else one per workgroup whose recently used worker a newer
+  // snapshot replaced, unless it has an idle worker of the current snapshot already. Each is
+  // returned once.
+  std::vector<WarmUp> TakeWarmUps();
 
   // The memory limits of the idle workers, summed.
   int64_t IdleMemory();
@@ -97,8 +133,10 @@ class WorkerPool {
 
  private:
   // Reloads the snapshot when the store's mark moved; a changed snapshot is a new generation,
-  // and the idle workers of the old one move to `doomed`, for the caller to end unlocked.
+  // and the idle workers of the old one move to `doomed`, for the caller to end unlocked,
+  // each leaving a warm-up.
   Status RefreshLocked(std::vector<Lease>* doomed);
+  void WantWarmUpLocked(const Lease& replaced);
 
   const WorkerPoolOptions options_;
   StateStore* const state_;
@@ -108,6 +146,7 @@ class WorkerPool {
   int64_t snapshot_bytes_ = 0;                       // GUARDED_BY(mu_)
   uint64_t generation_ = 0;                          // GUARDED_BY(mu_)
   std::list<Lease> idle_;                            // GUARDED_BY(mu_); least recently used first
+  std::map<std::string, WarmUp> warm_ups_;           // GUARDED_BY(mu_); by workgroup, not yet taken
   int64_t workers_started_ = 0;                      // GUARDED_BY(mu_)
 };
 

@@ -137,6 +137,90 @@ TEST_F(WorkerPoolTest, CommitDuringARunningStatementNeitherBlocksItNorChangesIts
   EXPECT_EQ(CountOf(*again), 270);
 }
 
+// A commit leaves a warm-up for each workgroup whose recently used worker it replaced, once
+// the snapshot has settled: a worker made with no statements, starting the same copies,
+// that the next statement reuses. A workgroup not used within the window is not warmed.
+TEST_F(WorkerPoolTest, ACommitWarmsUpAWorkerForTheWorkgroupsUsedRecently) {
+  const std::vector<std::string> count = {"SELECT count(*) FROM stl_query"};
+  // Takes a warm-up's worker to its `ready`, returning the copies it reports, and keeps it.
+  const auto warm = [&](const WorkerPool::WarmUp& w) {
+    auto lease = pool_->Acquire(wg_, {}, w.copies);
+    EXPECT_TRUE(lease.ok()) << lease.status().message();
+    for (;;) {
+      auto e = lease->process->Next(1 << 20);
+      EXPECT_TRUE(e.ok() && e->has_value());
+      if (!e.ok() || !e->has_value()) return std::vector<std::string>{};
+      EXPECT_TRUE((*e)->kind == WorkerEvent::Kind::kConfined || (*e)->kind == WorkerEvent::Kind::kReady);
+      if ((*e)->kind != WorkerEvent::Kind::kReady) continue;
+      lease->copies = (*e)->copies;
+      lease->used = w.used;
+      pool_->Release(std::move(lease).value());
+      return (*e)->copies;
+    }
+  };
+
+  auto first = pool_->Acquire(wg_, count);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(CountOf(*first), 240);
+  auto ready = first->process->Next(1 << 20);
+  ASSERT_TRUE(ready.ok() && ready->has_value() && (*ready)->kind == WorkerEvent::Kind::kReady);
+  EXPECT_EQ((*ready)->copies, std::vector<std::string>{"stl_query"});  // the small table, kept
+  first->copies = (*ready)->copies;
+  pool_->Release(std::move(first).value());
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());  // no new snapshot
+
+  CommitMore(30);
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());  // it changed in this call: not settled
+  auto due = pool_->TakeWarmUps();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].workgroup, "default");
+  EXPECT_EQ(due[0].memory, wg_.memory_limit_bytes);
+  EXPECT_EQ(due[0].copies, std::vector<std::string>{"stl_query"});
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());                       // each once
+  EXPECT_EQ(warm(due[0]), std::vector<std::string>{"stl_query"});  // started as it opened
+  EXPECT_EQ(pool_->workers_started(), 2);
+
+  // The next statement is the warmed worker's, over the new snapshot.
+  auto second = pool_->Acquire(wg_, count);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->reused);
+  EXPECT_EQ(CountOf(*second), 270);
+  ASSERT_TRUE(ReadReady(*second->process));
+  pool_->Release(std::move(second).value());
+
+  // A worker still running when a new snapshot is loaded leaves its warm-up when it is
+  // handed back.
+  auto running = pool_->Acquire(wg_, count);
+  ASSERT_TRUE(running.ok());
+  CommitMore(30);
+  ASSERT_TRUE(pool_->Snapshot().ok());
+  EXPECT_EQ(CountOf(*running), 270);
+  ASSERT_TRUE(ReadReady(*running->process));
+  pool_->Release(std::move(running).value());
+  due = pool_->TakeWarmUps();
+  ASSERT_EQ(due.size(), 1u);
+  warm(due[0]);
+
+  // A warmed worker nobody used is warmed again while its workgroup's last statement is recent.
+  CommitMore(30);
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());
+  EXPECT_EQ(pool_->TakeWarmUps().size(), 1u);
+
+  // Not when the workgroup's last statement is older than the window.
+  pool_ = std::make_unique<WorkerPool>(
+      WorkerPoolOptions{
+          .binary = FLEETLOG_BINARY, .lake_root = dir_ + "/lake", .threads = 1, .warm_while_used_within = {}},
+      state_.get());
+  auto old = pool_->Acquire(wg_, count);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(CountOf(*old), 330);
+  ASSERT_TRUE(ReadReady(*old->process));
+  pool_->Release(std::move(old).value());
+  CommitMore(30);
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());
+  EXPECT_TRUE(pool_->TakeWarmUps().empty());
+}
+
 TEST_F(WorkerPoolTest, KeptWorkersSkipFilesPerStatementAndACommitChangesNoRunningAnswer) {
   // Workers that keep no table in memory: a kept table is read whole, never skipped.
   pool_ = std::make_unique<WorkerPool>(WorkerPoolOptions{.binary = FLEETLOG_BINARY,

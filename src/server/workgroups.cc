@@ -82,6 +82,11 @@ void Workgroups::AddKeepFailures(const std::string& name, int64_t n) {
     if (g.config.name == name) g.counters.keep_failures += n;
 }
 
+void Workgroups::AddWarmUp(const std::string& name) {
+  for (auto& g : groups_)
+    if (g.config.name == name) g.counters.warm_ups++;
+}
+
 void Workgroups::Count(WorkgroupCounters& c, Outcome outcome) {
   switch (outcome) {
     case Outcome::kFinished: c.finished++; break;

@@ -27,6 +27,7 @@ struct WorkgroupCounters {
   int64_t aborted = 0;
   int64_t rejected = 0;  // refused because the queue was full
   int64_t keep_failures = 0;  // copies a worker could not keep in memory (query/keeper.h)
+  int64_t warm_ups = 0;       // workers made ready over a new snapshot before a statement asked
   Duration queue_wait;   // total time finished-waiting statements spent queued
 };
 
@@ -62,6 +63,8 @@ class Workgroups {
   void Finish(const std::string& name, Outcome outcome);
   // Counts copies that a worker of the workgroup could not keep in memory.
   void AddKeepFailures(const std::string& name, int64_t n);
+  // Counts a worker made ready over a new snapshot (WorkerPool::WarmUp).
+  void AddWarmUp(const std::string& name);
 
   // Every workgroup with its config and counters, in config order.
   std::vector<std::pair<WorkgroupConfig, WorkgroupCounters>> Snapshot() const;
