@@ -373,6 +373,26 @@ TEST_F(ApiTest, ACommitWarmsUpAWorkerForTheNextStatement) {
   EXPECT_EQ(server_->statements().WorkersStarted(), 2);  // the warmed worker answered
 }
 
+// A warm-up takes only memory the budget has room for: with a budget below one worker's
+// memory (one statement may still run alone), a commit warms nothing.
+TEST_F(ApiTest, AWarmUpNeedsRoomInTheMemoryBudget) {
+  ServerOptions options = DefaultOptions();
+  options.server.memory_budget_bytes = options.workgroups[0].memory_limit_bytes - 1;
+  StartServer(std::move(options));
+  const std::string count = "SELECT count(*) AS n FROM stl_query";
+  ASSERT_EQ(WaitFor(Submit({{"sql", count}}))["status"], "FINISHED");
+  LakeLayout lake(dir_ + "/lake");
+  auto writer = LakeWriter::Open(lake, 64LL << 20, 1);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(CommitTestQueries(**writer, *state_, "gamma", 30, *ParseTimestamp("2026-01-10 00:00:00")).ok());
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the warm loop's ticks: it settles, then would warm
+  for (const auto& [config, counters] : server_->statements().WorkgroupStats()) EXPECT_EQ(counters.warm_ups, 0);
+  EXPECT_EQ(server_->statements().WorkersStarted(), 1);
+  const std::string after = Submit({{"sql", count}});
+  ASSERT_EQ(WaitFor(after)["status"], "FINISHED");
+  EXPECT_EQ(Get("/v1/statements/" + after + "/result").second["records"], (json{{270}}));
+}
+
 TEST_F(ApiTest, ListFiltersAndPages) {
   StartServer();
   for (int i = 0; i < 5; ++i) WaitFor(Submit({{"sql", "SELECT " + std::to_string(i)}, {"name", "report-" + std::to_string(i)}}));

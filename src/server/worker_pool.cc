@@ -49,7 +49,9 @@ Status WorkerPool::RefreshLocked(std::vector<Lease>* doomed) {
 }
 
 void WorkerPool::WantWarmUpLocked(const Lease& replaced) {
-  if (std::chrono::steady_clock::now() - replaced.used > options_.warm_while_used_within) return;
+  const auto never = std::chrono::steady_clock::time_point{};
+  if (replaced.used == never || std::chrono::steady_clock::now() - replaced.used > options_.warm_while_used_within)
+    return;
   warm_ups_[replaced.workgroup] = {
       .workgroup = replaced.workgroup, .memory = replaced.memory, .copies = replaced.copies, .used = replaced.used};
 }

@@ -87,7 +87,8 @@ class WorkerPool {
     int64_t memory = 0;    // the workgroup's memory limit when the worker started
     bool pooled = false;   // a long-lived worker that Release() may keep
     bool reused = false;   // it ran an earlier job: no `confined` event comes before this one
-    // When it last started a statement (or the warm-up it was made for, that statement's).
+    // When it last started a statement (a warmed worker: that of the statement its warm-up
+    // followed); the epoch: never.
     std::chrono::steady_clock::time_point used;
     std::shared_ptr<void> local_copies;  // an object store lake's files in the local cache, while the worker reads them
     std::vector<std::string> copies;     // what it keeps in memory, from its last `ready` (WorkerEvent::copies)
