@@ -133,8 +133,7 @@ constexpr size_t kMaxExplainWords = 1000;
 bool StartsWithQueryWord(std::string_view sql) {
   size_t n = 0;
   while (n < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[n])) || sql[n] == '_')) ++n;
-  std::string word(sql.substr(0, n));
-  for (auto& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string word = LowerAscii(sql.substr(0, n));
   return word == "select" || word == "from";
 }
 
