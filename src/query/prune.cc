@@ -19,6 +19,9 @@ namespace {
 
 using nlohmann::json;
 
+// A name of DuckDB's parse tree (a JSON string), in lower case as the lake's views are named.
+std::string LowerName(const json& name) { return LowerAscii(name.get_ref<const std::string&>()); }
+
 std::string StringField(const json& node, const char* key) {
   auto it = node.find(key);
   return it != node.end() && it->is_string() ? it->get<std::string>() : "";
@@ -53,7 +56,7 @@ void CollectReferences(const json& node, const json* select, const json* from_ro
   const std::string type = StringField(node, "type");
   if (const auto ctes = node.find("cte_map"); ctes != node.end() && ctes->is_object() && ctes->contains("map"))
     for (const auto& cte : (*ctes)["map"])
-      if (cte.is_object() && cte.contains("key") && cte["key"].is_string()) out->ctes.insert(LowerAscii(cte["key"].get<std::string>()));
+      if (cte.is_object() && cte.contains("key") && cte["key"].is_string()) out->ctes.insert(LowerName(cte["key"]));
   if (type == "SELECT_NODE") {
     for (const auto& [key, child] : node.items()) {
       if (key == "from_table") CollectReferences(child, &node, &child, out, refs);
@@ -388,10 +391,10 @@ std::optional<BoundConjunct> MatchConjunct(const json& cond, const Reference& re
     if (StringField(e, "class") != "COLUMN_REF" || !e.contains("column_names")) return std::nullopt;
     const json& names = e["column_names"];
     if (!names.is_array() || names.empty() || !names.back().is_string()) return std::nullopt;
-    const auto it = columns.find(LowerAscii(names.back().get<std::string>()));
+    const auto it = columns.find(LowerName(names.back()));
     if (it == columns.end()) return std::nullopt;
     const bool mine = names.size() == 1 ? ref.alone  // unqualified: only when the table is the whole FROM
-                                        : names.size() == 2 && names[0].is_string() && LowerAscii(names[0].get<std::string>()) == ref.alias;
+                                        : names.size() == 2 && names[0].is_string() && LowerName(names[0]) == ref.alias;
     return mine ? std::optional(it->second) : std::nullopt;
   };
   const std::string cls = StringField(cond, "class"), type = StringField(cond, "type");
@@ -654,9 +657,9 @@ class JoinCollector {
     if (StringField(expr, "class") != "COLUMN_REF" || !expr.contains("column_names")) return std::nullopt;
     const json& names = expr["column_names"];
     if (!names.is_array() || names.size() != 2 || !names[0].is_string() || !names[1].is_string()) return std::nullopt;
-    const Reference* ref = Named(items, LowerAscii(names[0].get<std::string>()));
+    const Reference* ref = Named(items, LowerName(names[0]));
     if (ref == nullptr || !ref->plain) return std::nullopt;
-    return std::pair(ref, LowerAscii(names[1].get<std::string>()));
+    return std::pair(ref, LowerName(names[1]));
   }
 
   // How a table's column compares with the catalog's ranges; nullopt: it has none.
@@ -714,8 +717,9 @@ class JoinCollector {
     if (l == index_.end() || r == index_.end() || !refs_[l->second].plain || !refs_[r->second].plain) return;
     for (const auto& c : *using_columns) {
       if (!c.is_string()) continue;
-      if (bound_left) Bound(refs_[l->second], LowerAscii(c.get<std::string>()), refs_[r->second], LowerAscii(c.get<std::string>()));
-      if (bound_right) Bound(refs_[r->second], LowerAscii(c.get<std::string>()), refs_[l->second], LowerAscii(c.get<std::string>()));
+      const std::string column = LowerName(c);
+      if (bound_left) Bound(refs_[l->second], column, refs_[r->second], column);
+      if (bound_right) Bound(refs_[r->second], column, refs_[l->second], column);
     }
   }
 
