@@ -24,6 +24,7 @@
 //   fleetlog_workgroup_queued / _running{workgroup}           gauge
 //   fleetlog_workgroup_statements_total{workgroup,outcome}    counter (finished, failed, aborted, rejected)
 //   fleetlog_workgroup_keep_failures_total{workgroup}         counter (copies not kept in memory)
+//   fleetlog_workgroup_worker_warmups_total{workgroup}        counter (workers made ready after a commit)
 //   fleetlog_http_requests_total{route,method,code}           counter
 //   fleetlog_http_request_duration_seconds_total{route}       counter
 //   process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds,

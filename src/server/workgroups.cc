@@ -52,8 +52,7 @@ bool Workgroups::Startable() const {
 }
 
 void Workgroups::AddQueueWait(const std::string& name, Duration waited) {
-  for (auto& g : groups_)
-    if (g.config.name == name) g.counters.queue_wait = g.counters.queue_wait + waited;
+  if (Group* g = Named(name)) g->counters.queue_wait = g->counters.queue_wait + waited;
 }
 
 bool Workgroups::RemoveQueued(const std::string& name, const std::string& id, Outcome outcome) {
@@ -78,13 +77,17 @@ void Workgroups::Finish(const std::string& name, Outcome outcome) {
 }
 
 void Workgroups::AddKeepFailures(const std::string& name, int64_t n) {
-  for (auto& g : groups_)
-    if (g.config.name == name) g.counters.keep_failures += n;
+  if (Group* g = Named(name)) g->counters.keep_failures += n;
 }
 
 void Workgroups::AddWarmUp(const std::string& name) {
+  if (Group* g = Named(name)) g->counters.warm_ups++;
+}
+
+Workgroups::Group* Workgroups::Named(const std::string& name) {
   for (auto& g : groups_)
-    if (g.config.name == name) g.counters.warm_ups++;
+    if (g.config.name == name) return &g;
+  return nullptr;
 }
 
 void Workgroups::Count(WorkgroupCounters& c, Outcome outcome) {

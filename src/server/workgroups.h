@@ -76,6 +76,7 @@ class Workgroups {
     std::deque<std::string> queue;
   };
   static void Count(WorkgroupCounters& c, Outcome outcome);
+  Group* Named(const std::string& name);  // nullptr: no such workgroup
   std::vector<Group> groups_;
   size_t next_turn_ = 0;  // round-robin start for Pick()
 };
